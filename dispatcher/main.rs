@@ -1,0 +1,8 @@
+//! The `dispatcher` binary: runs in the source repository, works out what a push changed and notifies the
+//! downstream repositories that subscribe to it.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,8 @@
+//! The `subscriber` binary: runs in a downstream repository, verifies an upstream commit, applies it and
+//! opens or updates one pull request (or, on failure, an issue that says what to do).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

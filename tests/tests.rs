@@ -1,0 +1,7 @@
+//! One integration test binary that drives the real `dispatcher` and `subscriber` executables.
+//!
+//! Each module holds the tests of one command or concern; `support` has the shared helpers.
+
+mod support;
+
+mod smoke;
