@@ -4,8 +4,18 @@
 //! parse arguments, build a validated configuration, call into this crate, and print what it returns.
 //! Nothing in here prints or exits.
 
+pub mod diagnostic;
+pub mod ecosystem;
+pub mod json_document;
+pub mod path_pattern;
 pub mod payload;
 pub mod repo_name;
+pub mod subscription_matcher;
 
+pub use diagnostic::{Diagnostic, Location, Severity};
+pub use ecosystem::{Ecosystem, Entry};
+pub use json_document::{JsonDocument, JsonMember, JsonNode, JsonValue, Span};
+pub use path_pattern::{PathPattern, PathPatternError};
 pub use payload::Payload;
 pub use repo_name::RepoName;
+pub use subscription_matcher::SubscriptionMatcher;

@@ -1,0 +1,645 @@
+//! `Ecosystem`: the downstream repositories listed in `ecosystem.json` and what each subscribes to.
+//!
+//! The file is a JSON array of entries, `[{"repo": "owner/name", "subscriptions": ["features/webpush/flask"]}]`,
+//! with optional `event_type`, `branches` and `enabled`. Loading checks everything and reports every problem
+//! at once, each with its line and column and its entry; unknown fields are errors because they are almost
+//! always typos.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::json_document::{JsonDocument, JsonNode};
+use crate::path_pattern::{PathPattern, PathPatternError};
+use crate::repo_name::RepoName;
+use crate::subscription_matcher::{MatcherError, SubscriptionMatcher};
+
+/// The `event_type` sent when an entry does not set one.
+pub const DEFAULT_EVENT_TYPE: &str = "feature-update";
+/// The source branches dispatched when an entry does not set `branches`.
+pub const DEFAULT_BRANCH: &str = "main";
+/// GitHub's limit on a `repository_dispatch` event type.
+pub const MAX_EVENT_TYPE_CHARS: usize = 100;
+
+/// The fields an entry may have, in the order they are documented.
+const FIELDS: [&str; 5] = ["repo", "subscriptions", "event_type", "branches", "enabled"];
+
+/// One downstream repository and what it subscribes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// The downstream repository, `owner/name`, which receives a `repository_dispatch`.
+    pub repo: RepoName,
+    /// Path patterns in GitHub's `on.push.paths` dialect, checked in order, the last match wins; a leading
+    /// `!` excludes. A pattern without glob characters names a file or a whole directory.
+    pub subscriptions: Vec<String>,
+    /// The `repository_dispatch` event type (1 to 100 characters).
+    #[serde(default = "default_event_type")]
+    pub event_type: String,
+    /// Source branches whose pushes are dispatched, as glob patterns (`*` does not cross `/`).
+    #[serde(default = "default_branches")]
+    pub branches: Vec<String>,
+    /// Set to `false` to keep the entry without dispatching to it.
+    #[serde(default = "default_enabled")]
+    pub enabled: bool,
+}
+
+fn default_event_type() -> String {
+    DEFAULT_EVENT_TYPE.to_owned()
+}
+
+fn default_branches() -> Vec<String> {
+    vec![DEFAULT_BRANCH.to_owned()]
+}
+
+fn default_enabled() -> bool {
+    true
+}
+
+/// Where an entry's parts were written, for warnings found after loading.
+#[derive(Debug, Clone, Default)]
+struct EntrySource {
+    subscriptions: Vec<Option<Location>>,
+}
+
+/// A loaded, valid `ecosystem.json`: its entries in file order with their compiled patterns.
+#[derive(Debug, Clone)]
+pub struct Ecosystem {
+    file: String,
+    entries: Vec<Entry>,
+    subscriptions: Vec<Vec<PathPattern>>,
+    branches: Vec<Vec<PathPattern>>,
+    sources: Vec<EntrySource>,
+}
+
+impl Ecosystem {
+    /// Reads and checks `path`, naming it `file` in diagnostics. On success, returns the ecosystem and its
+    /// warnings; on failure, every diagnostic found (errors and warnings).
+    pub fn load(path: &Path, file: &str) -> Result<(Self, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![
+                Diagnostic::error(file, format!("cannot read `{}`: {e}", path.display()))
+                    .hint("run in the repository root, or pass `--config FILE` (or `--repo DIR`)"),
+            ]
+        })?;
+        Self::parse(file, &text)
+    }
+
+    /// Checks the text of an `ecosystem.json` named `file`.
+    pub fn parse(file: &str, text: &str) -> Result<(Self, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let doc = JsonDocument::parse(file, text).map_err(|d| vec![*d])?;
+        Self::from_document(&doc)
+    }
+
+    /// Checks a parsed document.
+    pub fn from_document(doc: &JsonDocument) -> Result<(Self, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let mut checker = Checker {
+            doc,
+            diagnostics: doc.duplicate_keys(),
+        };
+        let ecosystem = checker.ecosystem();
+        let diagnostics = checker.diagnostics;
+        match ecosystem {
+            Some(e) if !crate::diagnostic::has_errors(&diagnostics) => Ok((e, diagnostics)),
+            _ => Err(diagnostics),
+        }
+    }
+
+    /// The JSON Schema of the file (an array of [`Entry`]).
+    pub fn json_schema() -> schemars::Schema {
+        schemars::schema_for!(Vec<Entry>)
+    }
+
+    /// The file name used in diagnostics.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The entries, in file order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The compiled subscriptions of every entry, `[entry][pattern]`.
+    pub fn subscription_patterns(&self) -> &[Vec<PathPattern>] {
+        &self.subscriptions
+    }
+
+    /// One matcher over every entry's subscriptions.
+    pub fn subscription_matcher(&self) -> Result<SubscriptionMatcher, MatcherError> {
+        SubscriptionMatcher::new(&self.subscriptions)
+    }
+
+    /// One matcher over every entry's branch patterns.
+    pub fn branch_matcher(&self) -> Result<SubscriptionMatcher, MatcherError> {
+        SubscriptionMatcher::new(&self.branches)
+    }
+
+    /// How an entry is named in messages: ``entry 2 (`acme/web`)``.
+    pub fn subject(&self, index: usize) -> String {
+        subject(index, Some(self.entries[index].repo.as_str()))
+    }
+
+    /// One warning per subscription pattern that matches none of `tree_paths` (the files of the current
+    /// tree): probably a typo or a path that moved.
+    pub fn unmatched_pattern_warnings<S: AsRef<str>>(
+        &self,
+        tree_paths: &[S],
+        tree_name: &str,
+    ) -> Result<Vec<Diagnostic>, MatcherError> {
+        let hit = self.subscription_matcher()?.patterns_hit(tree_paths);
+        let mut out = Vec::new();
+        for (e, patterns) in hit.iter().enumerate() {
+            for (p, &hit) in patterns.iter().enumerate() {
+                if !hit {
+                    let text = self.subscriptions[e][p].text();
+                    out.push(
+                        Diagnostic::warning(
+                            &self.file,
+                            format!("subscription `{text}` matches no file in {tree_name}"),
+                        )
+                        .at_opt(self.sources[e].subscriptions.get(p).copied().flatten())
+                        .subject(self.subject(e))
+                        .hint("check the spelling and the case; paths are relative to the repository root"),
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn subject(index: usize, repo: Option<&str>) -> String {
+    match repo {
+        Some(r) => format!("entry {index} (`{r}`)"),
+        None => format!("entry {index}"),
+    }
+}
+
+/// Walks the document, collecting diagnostics.
+struct Checker<'a> {
+    doc: &'a JsonDocument,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn ecosystem(&mut self) -> Option<Ecosystem> {
+        let root = self.doc.root();
+        let Some(items) = root.as_array() else {
+            self.diagnostics.push(
+                self.doc
+                    .error_at(
+                        root.span,
+                        format!(
+                            "the top level must be an array of entries, found {}",
+                            root.type_name()
+                        ),
+                    )
+                    .hint(r#"write `[{"repo": "owner/name", "subscriptions": ["docs/**"]}]`"#),
+            );
+            return None;
+        };
+        let mut ecosystem = Ecosystem {
+            file: self.doc.file().to_owned(),
+            entries: Vec::new(),
+            subscriptions: Vec::new(),
+            branches: Vec::new(),
+            sources: Vec::new(),
+        };
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut complete = true;
+        for (index, node) in items.iter().enumerate() {
+            match self.entry(index, node, &mut seen) {
+                Some((entry, subs, branches, source)) => {
+                    ecosystem.entries.push(entry);
+                    ecosystem.subscriptions.push(subs);
+                    ecosystem.branches.push(branches);
+                    ecosystem.sources.push(source);
+                }
+                None => complete = false,
+            }
+        }
+        complete.then_some(ecosystem)
+    }
+
+    fn error(
+        &mut self,
+        node_span: crate::json_document::Span,
+        subject: &str,
+        message: String,
+        hint: &str,
+    ) {
+        let d = self.doc.error_at(node_span, message).subject(subject);
+        self.diagnostics
+            .push(if hint.is_empty() { d } else { d.hint(hint) });
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn entry(
+        &mut self,
+        index: usize,
+        node: &JsonNode,
+        seen: &mut HashMap<String, usize>,
+    ) -> Option<(Entry, Vec<PathPattern>, Vec<PathPattern>, EntrySource)> {
+        let Some(members) = node.as_object() else {
+            self.error(
+                node.span,
+                &subject(index, None),
+                format!("an entry must be an object, found {}", node.type_name()),
+                r#"write `{"repo": "owner/name", "subscriptions": ["docs/**"]}`"#,
+            );
+            return None;
+        };
+        let repo_text = node.get("repo").and_then(JsonNode::as_str);
+        let subj = subject(index, repo_text);
+        let mut ok = true;
+
+        for m in members {
+            if !FIELDS.contains(&m.key.as_str()) {
+                let hint = match closest_field(&m.key) {
+                    Some(f) => format!("did you mean `{f}`? known fields: {}", field_list()),
+                    None => format!("known fields: {}", field_list()),
+                };
+                self.error(
+                    m.key_span,
+                    &subj,
+                    format!("unknown field `{}`", m.key),
+                    &hint,
+                );
+                ok = false;
+            }
+        }
+
+        // repo
+        let repo = match node.get("repo") {
+            None => {
+                self.error(
+                    node.span,
+                    &subj,
+                    "missing field `repo`".to_owned(),
+                    r#"add `"repo": "owner/name"`, the downstream repository"#,
+                );
+                None
+            }
+            Some(v) => match v.as_str() {
+                None => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        format!("`repo` must be a string, found {}", v.type_name()),
+                        r#"write `"repo": "owner/name"`"#,
+                    );
+                    None
+                }
+                Some(s) => match RepoName::parse(s) {
+                    Ok(r) => {
+                        let key = r.as_str().to_ascii_lowercase();
+                        if let Some(first) = seen.get(&key) {
+                            self.error(
+                                v.span,
+                                &subj,
+                                format!("repo `{s}` is already listed by entry {first}"),
+                                "list each repository once: merge the two entries' subscriptions",
+                            );
+                            ok = false;
+                        } else {
+                            seen.insert(key, index);
+                        }
+                        Some(r)
+                    }
+                    Err(e) => {
+                        self.error(
+                            v.span,
+                            &subj,
+                            e.to_string(),
+                            "write the repository as in its URL, e.g. `acme/web` for https://github.com/acme/web",
+                        );
+                        None
+                    }
+                },
+            },
+        };
+
+        // subscriptions
+        let mut subs = Vec::new();
+        let mut sub_locations = Vec::new();
+        let mut subs_ok = true;
+        match node.get("subscriptions") {
+            None => {
+                self.error(
+                    node.span,
+                    &subj,
+                    "missing field `subscriptions`".to_owned(),
+                    r#"add `"subscriptions": ["path/to/feature"]`, the paths this repository follows"#,
+                );
+                subs_ok = false;
+            }
+            Some(v) => match v.as_array() {
+                None => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        format!(
+                            "`subscriptions` must be an array of strings, found {}",
+                            v.type_name()
+                        ),
+                        r#"write `"subscriptions": ["path/to/feature"]`"#,
+                    );
+                    subs_ok = false;
+                }
+                Some([]) => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        "`subscriptions` is empty, so nothing is ever dispatched to this repository"
+                            .to_owned(),
+                        r#"add at least one path pattern, e.g. `"docs/**"`, or set `"enabled": false`"#,
+                    );
+                    subs_ok = false;
+                }
+                Some(items) => {
+                    let mut positive_seen = false;
+                    let mut texts: HashMap<&str, usize> = HashMap::new();
+                    for (p, item) in items.iter().enumerate() {
+                        let Some(text) = item.as_str() else {
+                            self.error(
+                                item.span,
+                                &subj,
+                                format!(
+                                    "subscription {p} must be a string, found {}",
+                                    item.type_name()
+                                ),
+                                r#"write the pattern in double quotes, e.g. `"docs/**"`"#,
+                            );
+                            subs_ok = false;
+                            continue;
+                        };
+                        if let Some(first) = texts.insert(text, p) {
+                            self.diagnostics.push(
+                                self.doc
+                                    .warning_at(
+                                        item.span,
+                                        format!("subscription `{text}` is listed twice (also at position {first})"),
+                                    )
+                                    .subject(&subj)
+                                    .hint("remove one; only the later one can decide a path"),
+                            );
+                        }
+                        match PathPattern::parse(text) {
+                            Ok(pattern) => {
+                                if pattern.is_negated() && !positive_seen {
+                                    self.error(
+                                        item.span,
+                                        &subj,
+                                        format!(
+                                            "negated pattern `{text}` has no positive pattern before it, so it \
+                                             excludes nothing"
+                                        ),
+                                        "patterns are checked in order and the last match wins: put the \
+                                         pattern it carves out of first, e.g. `docs/**` then `!docs/drafts/**`",
+                                    );
+                                    subs_ok = false;
+                                }
+                                positive_seen |= !pattern.is_negated();
+                                subs.push(pattern);
+                                sub_locations.push(Some(self.doc.location(item.span)));
+                            }
+                            Err(e) => {
+                                self.pattern_error(item, &subj, "subscription", &e);
+                                subs_ok = false;
+                            }
+                        }
+                    }
+                }
+            },
+        }
+
+        // event_type
+        let mut event_type = default_event_type();
+        if let Some(v) = node.get("event_type") {
+            match v.as_str() {
+                None => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        format!("`event_type` must be a string, found {}", v.type_name()),
+                        &format!(
+                            "write a name such as `\"{DEFAULT_EVENT_TYPE}\"`, or remove the field"
+                        ),
+                    );
+                    ok = false;
+                }
+                Some("") => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        "`event_type` is empty".to_owned(),
+                        &format!(
+                            "GitHub needs 1 to {MAX_EVENT_TYPE_CHARS} characters; remove the field to use \
+                             `{DEFAULT_EVENT_TYPE}`"
+                        ),
+                    );
+                    ok = false;
+                }
+                Some(s) if s.chars().count() > MAX_EVENT_TYPE_CHARS => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        format!(
+                            "`event_type` is {} characters long, more than GitHub's {MAX_EVENT_TYPE_CHARS}",
+                            s.chars().count()
+                        ),
+                        "shorten it; the receiving workflow filters on it with `on.repository_dispatch.types`",
+                    );
+                    ok = false;
+                }
+                Some(s) => event_type = s.to_owned(),
+            }
+        }
+
+        // branches
+        let mut branch_texts = default_branches();
+        let mut branch_patterns = vec![];
+        let mut branches_ok = true;
+        match node.get("branches") {
+            None => {}
+            Some(v) => match v.as_array() {
+                None => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        format!(
+                            "`branches` must be an array of strings, found {}",
+                            v.type_name()
+                        ),
+                        r#"write `"branches": ["main"]`"#,
+                    );
+                    branches_ok = false;
+                }
+                Some([]) => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        "`branches` is empty, so no push is ever dispatched to this repository"
+                            .to_owned(),
+                        r#"remove the field to use `["main"]`, or set `"enabled": false`"#,
+                    );
+                    branches_ok = false;
+                }
+                Some(items) => {
+                    branch_texts.clear();
+                    for (b, item) in items.iter().enumerate() {
+                        let Some(text) = item.as_str() else {
+                            self.error(
+                                item.span,
+                                &subj,
+                                format!("branch pattern {b} must be a string, found {}", item.type_name()),
+                                r#"write the branch in double quotes, e.g. `"main"` or `"release/*"`"#,
+                            );
+                            branches_ok = false;
+                            continue;
+                        };
+                        branch_texts.push(text.to_owned());
+                    }
+                }
+            },
+        }
+        if branches_ok {
+            let items = node.get("branches").and_then(JsonNode::as_array);
+            for (b, text) in branch_texts.iter().enumerate() {
+                match PathPattern::parse_branch(text) {
+                    Ok(p) => branch_patterns.push(p),
+                    Err(e) => {
+                        if let Some(item) = items.and_then(|i| i.get(b)) {
+                            self.pattern_error(item, &subj, "branch pattern", &e);
+                        }
+                        branches_ok = false;
+                    }
+                }
+            }
+        }
+
+        // enabled
+        let mut enabled = true;
+        if let Some(v) = node.get("enabled") {
+            match v.as_bool() {
+                Some(b) => enabled = b,
+                None => {
+                    self.error(
+                        v.span,
+                        &subj,
+                        format!(
+                            "`enabled` must be `true` or `false`, found {}",
+                            v.type_name()
+                        ),
+                        "write `\"enabled\": false` without quotes",
+                    );
+                    ok = false;
+                }
+            }
+        }
+
+        let repo = repo?;
+        if !(ok && subs_ok && branches_ok) {
+            return None;
+        }
+        let entry = Entry {
+            repo,
+            subscriptions: subs.iter().map(|p| p.text().to_owned()).collect(),
+            event_type,
+            branches: branch_texts,
+            enabled,
+        };
+        Some((
+            entry,
+            subs,
+            branch_patterns,
+            EntrySource {
+                subscriptions: sub_locations,
+            },
+        ))
+    }
+
+    fn pattern_error(&mut self, item: &JsonNode, subj: &str, what: &str, e: &PathPatternError) {
+        let d = self
+            .doc
+            .error_at(item.span, format!("invalid {what}: {e}"))
+            .subject(subj);
+        self.diagnostics.push(match e.hint() {
+            Some(h) => d.hint(h),
+            None => d,
+        });
+    }
+}
+
+fn field_list() -> String {
+    FIELDS
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The known field closest to a misspelt one, if any is close enough to be a typo.
+fn closest_field(key: &str) -> Option<&'static str> {
+    let key = key.to_ascii_lowercase().replace('-', "_");
+    FIELDS
+        .iter()
+        .map(|f| (edit_distance(&key, f), *f))
+        .filter(|(d, f)| *d <= 2.max(f.len() / 4))
+        .min()
+        .map(|(_, f)| f)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn original_format_loads_with_defaults() {
+        let (eco, warnings) = Ecosystem::parse(
+            "e.json",
+            r#"[{"repo": "acme/flask-app", "subscriptions": ["features/webpush/flask"]}]"#,
+        )
+        .unwrap();
+        assert!(warnings.is_empty());
+        let e = &eco.entries()[0];
+        assert_eq!(e.event_type, "feature-update");
+        assert_eq!(e.branches, vec!["main"]);
+        assert!(e.enabled);
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let text = "[\n {\"repo\": \"acme\", \"subscription\": []},\n {\"repo\": \"a/b\", \"subscriptions\": []}\n]";
+        let errs = Ecosystem::parse("e.json", text).unwrap_err();
+        let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(errs.len(), 4, "{msgs:#?}");
+        assert!(msgs[0].contains("unknown field `subscription`"));
+        assert!(msgs[0].contains("did you mean `subscriptions`?"));
+    }
+
+    #[test]
+    fn serde_agrees_on_a_valid_file() {
+        let text = r#"[{"repo": "a/b", "subscriptions": ["x"], "enabled": false}]"#;
+        let (eco, _) = Ecosystem::parse("e.json", text).unwrap();
+        let via_serde: Vec<Entry> = serde_json::from_str(text).unwrap();
+        assert_eq!(eco.entries(), via_serde.as_slice());
+    }
+}

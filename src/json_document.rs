@@ -1,0 +1,421 @@
+//! `JsonDocument`: a strict JSON file parsed once, keeping the line and column of every value and key.
+//!
+//! Configuration validators walk the [`JsonNode`] tree themselves, so they can report every problem at
+//! once, each at its own place, instead of stopping at serde's first error. The document knows nothing
+//! about what the JSON means; it only parses, locates and builds [`Diagnostic`]s.
+//!
+//! Syntax is checked by `serde_json` (its messages and positions are the ones people know from other
+//! tools), the tree with positions is built by `jsonc-parser` in strict mode (no comments, no trailing
+//! commas, no single quotes, no JSON5 extensions).
+
+use crate::diagnostic::{Diagnostic, Location};
+
+/// A byte range in the document's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start: usize,
+    /// Offset just past the last byte.
+    pub end: usize,
+}
+
+/// A JSON value with the place it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonNode {
+    /// Where the value is in the text.
+    pub span: Span,
+    /// The value itself.
+    pub value: JsonValue,
+}
+
+/// A JSON value whose children are [`JsonNode`]s. Objects keep their members in written order,
+/// duplicates included.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonValue {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as written.
+    Number(String),
+    /// A string, unescaped.
+    String(String),
+    /// An array.
+    Array(Vec<JsonNode>),
+    /// An object, members in written order.
+    Object(Vec<JsonMember>),
+}
+
+/// One `"key": value` member of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonMember {
+    /// The key, unescaped.
+    pub key: String,
+    /// Where the key is in the text.
+    pub key_span: Span,
+    /// The value.
+    pub value: JsonNode,
+}
+
+/// A parsed JSON file: its name, its tree and what is needed to turn byte offsets into lines and columns.
+#[derive(Debug, Clone)]
+pub struct JsonDocument {
+    file: String,
+    text: String,
+    line_starts: Vec<usize>,
+    root: JsonNode,
+}
+
+/// The hint given with every syntax error.
+const SYNTAX_HINT: &str = "the file must be strict JSON: no comments, no trailing commas, keys and strings in double quotes";
+
+impl JsonDocument {
+    /// Parses `text`, read from `file` (used only in diagnostics). A syntax error comes back as one
+    /// diagnostic with its line and column.
+    pub fn parse(
+        file: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Result<Self, Box<Diagnostic>> {
+        let file = file.into();
+        let text = text.into();
+        let line_starts = line_starts(&text);
+        let strict = jsonc_parser::ParseOptions {
+            allow_comments: false,
+            allow_loose_object_property_names: false,
+            allow_trailing_commas: false,
+            allow_missing_commas: false,
+            allow_single_quoted_strings: false,
+            allow_hexadecimal_numbers: false,
+            allow_unary_plus_numbers: false,
+            allow_bare_decimal_point_numbers: false,
+            allow_non_finite_numbers: false,
+            allow_extended_string_escapes: false,
+        };
+        let parsed =
+            jsonc_parser::parse_to_ast(&text, &jsonc_parser::CollectOptions::default(), &strict);
+        // serde_json is the authority on what JSON is; jsonc-parser's messages are more specific ("trailing
+        // commas are not allowed" rather than "expected value"), so they are preferred when both reject.
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+            let (message, location) = match &parsed {
+                Err(pe) => (
+                    lowercase_first(&pe.kind().to_string()),
+                    locate(&text, &line_starts, pe.range().start),
+                ),
+                Ok(_) => {
+                    let full = e.to_string();
+                    let message = match full.rfind(" at line ") {
+                        Some(i) => full[..i].to_owned(),
+                        None => full,
+                    };
+                    let location = Location {
+                        line: e.line().max(1),
+                        column: e.column().max(1),
+                    };
+                    (message, location)
+                }
+            };
+            return Err(Box::new(
+                Diagnostic::error(&file, format!("invalid JSON: {message}"))
+                    .at(location)
+                    .hint(SYNTAX_HINT),
+            ));
+        }
+        let root = match parsed {
+            Ok(result) => match result.value {
+                Some(value) => convert(value),
+                None => {
+                    return Err(Box::new(
+                        Diagnostic::error(&file, "invalid JSON: the file is empty")
+                            .hint(SYNTAX_HINT),
+                    ));
+                }
+            },
+            // serde_json accepted the text, so the strict parser can only disagree on exotic input; report
+            // it the same way rather than panic.
+            Err(e) => {
+                let at = locate(&text, &line_starts, e.range().start);
+                return Err(Box::new(
+                    Diagnostic::error(
+                        &file,
+                        format!("invalid JSON: {}", lowercase_first(&e.kind().to_string())),
+                    )
+                    .at(at)
+                    .hint(SYNTAX_HINT),
+                ));
+            }
+        };
+        Ok(JsonDocument {
+            file,
+            text,
+            line_starts,
+            root,
+        })
+    }
+
+    /// The file name given to [`JsonDocument::parse`].
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The top-level value.
+    pub fn root(&self) -> &JsonNode {
+        &self.root
+    }
+
+    /// The line and column of the start of `span`.
+    pub fn location(&self, span: Span) -> Location {
+        locate(&self.text, &self.line_starts, span.start)
+    }
+
+    /// An error located at `span`.
+    pub fn error_at(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(&self.file, message).at(self.location(span))
+    }
+
+    /// A warning located at `span`.
+    pub fn warning_at(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(&self.file, message).at(self.location(span))
+    }
+
+    /// One error per key that appears twice in the same object, anywhere in the document, at the second
+    /// occurrence. serde would silently keep the last one.
+    pub fn duplicate_keys(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        self.collect_duplicate_keys(&self.root, &mut out);
+        out
+    }
+
+    fn collect_duplicate_keys(&self, node: &JsonNode, out: &mut Vec<Diagnostic>) {
+        match &node.value {
+            JsonValue::Array(items) => {
+                for item in items {
+                    self.collect_duplicate_keys(item, out);
+                }
+            }
+            JsonValue::Object(members) => {
+                let mut seen = std::collections::HashMap::new();
+                for m in members {
+                    if let Some(first) = seen.insert(m.key.as_str(), m.key_span) {
+                        let first = self.location(first);
+                        out.push(
+                            self.error_at(m.key_span, format!("key `{}` appears twice", m.key))
+                                .hint(format!(
+                                    "it was first given at line {}, column {}; keep one",
+                                    first.line, first.column
+                                )),
+                        );
+                    }
+                    self.collect_duplicate_keys(&m.value, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl JsonNode {
+    /// The kind of value with its article, for messages: `an array`, `a string`, ...
+    pub fn type_name(&self) -> &'static str {
+        match &self.value {
+            JsonValue::Null => "null",
+            JsonValue::Bool(_) => "a boolean",
+            JsonValue::Number(_) => "a number",
+            JsonValue::String(_) => "a string",
+            JsonValue::Array(_) => "an array",
+            JsonValue::Object(_) => "an object",
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            JsonValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.value {
+            JsonValue::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is an array.
+    pub fn as_array(&self) -> Option<&[JsonNode]> {
+        match &self.value {
+            JsonValue::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The members, if this is an object.
+    pub fn as_object(&self) -> Option<&[JsonMember]> {
+        match &self.value {
+            JsonValue::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    /// The last member named `key`, if this is an object that has one (the last, as serde would).
+    pub fn get(&self, key: &str) -> Option<&JsonNode> {
+        self.as_object()?
+            .iter()
+            .rev()
+            .find(|m| m.key == key)
+            .map(|m| &m.value)
+    }
+
+    /// The value as a `serde_json::Value` without positions, e.g. to deserialize it with serde once it has
+    /// been checked.
+    pub fn to_value(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.value {
+            JsonValue::Null => Value::Null,
+            JsonValue::Bool(b) => Value::Bool(*b),
+            JsonValue::Number(n) => n
+                .parse::<serde_json::Number>()
+                .map_or(Value::Null, Value::Number),
+            JsonValue::String(s) => Value::String(s.clone()),
+            JsonValue::Array(items) => Value::Array(items.iter().map(JsonNode::to_value).collect()),
+            JsonValue::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|m| (m.key.clone(), m.value.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn span(range: jsonc_parser::common::Range) -> Span {
+    Span {
+        start: range.start,
+        end: range.end,
+    }
+}
+
+fn convert(value: jsonc_parser::ast::Value<'_>) -> JsonNode {
+    use jsonc_parser::ast::{ObjectPropName, Value};
+    match value {
+        Value::StringLit(s) => JsonNode {
+            span: span(s.range),
+            value: JsonValue::String(s.value.into_owned()),
+        },
+        Value::NumberLit(n) => JsonNode {
+            span: span(n.range),
+            value: JsonValue::Number(n.value.to_owned()),
+        },
+        Value::BooleanLit(b) => JsonNode {
+            span: span(b.range),
+            value: JsonValue::Bool(b.value),
+        },
+        Value::NullKeyword(n) => JsonNode {
+            span: span(n.range),
+            value: JsonValue::Null,
+        },
+        Value::Array(a) => JsonNode {
+            span: span(a.range),
+            value: JsonValue::Array(a.elements.into_iter().map(convert).collect()),
+        },
+        Value::Object(o) => JsonNode {
+            span: span(o.range),
+            value: JsonValue::Object(
+                o.properties
+                    .into_iter()
+                    .map(|p| {
+                        let (key, key_span) = match p.name {
+                            ObjectPropName::String(s) => (s.value.into_owned(), span(s.range)),
+                            ObjectPropName::Word(w) => (w.value.to_owned(), span(w.range)),
+                        };
+                        JsonMember {
+                            key,
+                            key_span,
+                            value: convert(p.value),
+                        }
+                    })
+                    .collect(),
+            ),
+        },
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+fn locate(text: &str, line_starts: &[usize], offset: usize) -> Location {
+    let offset = offset.min(text.len());
+    let line = line_starts.partition_point(|&s| s <= offset).max(1);
+    let start = line_starts[line - 1];
+    let column = text
+        .get(start..offset)
+        .map_or(offset - start, |s| s.chars().count())
+        + 1;
+    Location { line, column }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_positions_of_values_and_keys() {
+        let doc =
+            JsonDocument::parse("x.json", "[\n  {\"repo\": \"a/b\",\n   \"é\": 1}\n]").unwrap();
+        let entry = &doc.root().as_array().unwrap()[0];
+        assert_eq!(doc.location(entry.span), Location { line: 2, column: 3 });
+        let repo = entry.get("repo").unwrap();
+        assert_eq!(repo.as_str(), Some("a/b"));
+        assert_eq!(
+            doc.location(repo.span),
+            Location {
+                line: 2,
+                column: 12
+            }
+        );
+        let members = entry.as_object().unwrap();
+        assert_eq!(
+            doc.location(members[1].key_span),
+            Location { line: 3, column: 4 }
+        );
+        assert_eq!(
+            doc.location(members[1].value.span),
+            Location { line: 3, column: 9 }
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_line_and_column() {
+        let err = JsonDocument::parse("x.json", "[\n  \"a\",\n]").unwrap_err();
+        assert_eq!(err.location, Some(Location { line: 2, column: 6 }));
+        assert_eq!(err.message, "invalid JSON: trailing commas are not allowed");
+        let err = JsonDocument::parse("x.json", "[1] // c").unwrap_err();
+        assert!(err.message.starts_with("invalid JSON"), "{}", err.message);
+        let err = JsonDocument::parse("x.json", "").unwrap_err();
+        assert!(err.message.starts_with("invalid JSON"), "{}", err.message);
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_at_the_second() {
+        let doc = JsonDocument::parse("x.json", "{\"a\": 1,\n \"a\": 2}").unwrap();
+        let d = doc.duplicate_keys();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].location, Some(Location { line: 2, column: 2 }));
+        assert_eq!(
+            doc.root().get("a").unwrap().to_value(),
+            serde_json::json!(2)
+        );
+    }
+}
