@@ -5,6 +5,7 @@
 
 pub mod cmd;
 pub mod repo;
+pub mod workflow;
 
 pub use cmd::{Cmd, Output};
 pub use repo::Repo;
