@@ -6,14 +6,20 @@
 
 pub mod diagnostic;
 pub mod ecosystem;
+pub mod forge;
+pub mod forge_args;
 pub mod json_document;
+pub mod pacer;
 pub mod path_pattern;
 pub mod payload;
 pub mod repo_name;
+pub mod retry_policy;
 pub mod subscription_matcher;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use ecosystem::{Ecosystem, Entry};
+pub use forge::{Forge, ForgeError};
+pub use forge_args::ForgeArgs;
 pub use json_document::{JsonDocument, JsonMember, JsonNode, JsonValue, Span};
 pub use path_pattern::{PathPattern, PathPatternError};
 pub use payload::Payload;

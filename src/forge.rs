@@ -1,0 +1,224 @@
+//! `Forge`: everything the two binaries ask of a code host, on GitHub or on a local stand-in for it.
+//!
+//! An enum rather than a trait object: both implementations have async methods and there are exactly two.
+//! [`GitHubForge`] talks to GitHub (or GitHub Enterprise Server) through octocrab, with every request paced
+//! and retried by one [`crate::pacer::Pacer`]; [`LocalForge`] keeps everything in a directory, for trying
+//! ecosync and for tests. Build one from the command line with [`crate::forge_args::ForgeArgs`].
+
+mod forge_error;
+mod git_credentials;
+pub mod github;
+mod issue;
+pub mod local;
+mod pull_request;
+
+pub use forge_error::ForgeError;
+pub use git_credentials::GitCredentials;
+pub use github::GitHubForge;
+pub use issue::Issue;
+pub use local::LocalForge;
+pub use pull_request::{NewPullRequest, PullRequest};
+
+use crate::repo_name::RepoName;
+
+/// How a request that succeeded went: for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    /// How many tries it took.
+    pub attempts: u32,
+    /// The HTTP status of the answer (none for the local forge).
+    pub status: Option<u16>,
+}
+
+/// A code host.
+// One per process, built once: the size of the GitHub variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Forge {
+    /// GitHub or GitHub Enterprise Server.
+    GitHub(GitHubForge),
+    /// A directory of bare repositories and JSON records.
+    Local(LocalForge),
+}
+
+impl Forge {
+    /// Sends a `repository_dispatch` event to `repo`.
+    pub async fn dispatch(
+        &self,
+        repo: &RepoName,
+        event_type: &str,
+        client_payload: &serde_json::Value,
+    ) -> Result<(), ForgeError> {
+        self.dispatch_tracked(repo, event_type, client_payload)
+            .await
+            .map(|_| ())
+    }
+
+    /// Like [`Forge::dispatch`], and says how many tries it took and what the last answer was.
+    pub async fn dispatch_tracked(
+        &self,
+        repo: &RepoName,
+        event_type: &str,
+        client_payload: &serde_json::Value,
+    ) -> Result<Delivered, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.dispatch(repo, event_type, client_payload).await,
+            Forge::Local(f) => f.dispatch(repo, event_type, client_payload).await,
+        }
+    }
+
+    /// The default branch of `repo`.
+    pub async fn default_branch(&self, repo: &RepoName) -> Result<String, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.default_branch(repo).await,
+            Forge::Local(f) => f.default_branch(repo),
+        }
+    }
+
+    /// The open pull request of `repo` whose head is `repo.owner():head_branch` and whose base is `base`.
+    pub async fn find_open_pull_request(
+        &self,
+        repo: &RepoName,
+        head_branch: &str,
+        base: &str,
+    ) -> Result<Option<PullRequest>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.find_open_pull_request(repo, head_branch, base).await,
+            Forge::Local(f) => f.find_open_pull_request(repo, head_branch, base).await,
+        }
+    }
+
+    /// Opens a pull request, or returns the open one with the same head and base (looks before it creates).
+    pub async fn create_pull_request(
+        &self,
+        repo: &RepoName,
+        new: &NewPullRequest,
+    ) -> Result<PullRequest, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.create_pull_request(repo, new).await,
+            Forge::Local(f) => f.create_pull_request(repo, new).await,
+        }
+    }
+
+    /// Sets the title and body of a pull request.
+    pub async fn update_pull_request(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.update_pull_request(repo, number, title, body).await,
+            Forge::Local(f) => f.update_pull_request(repo, number, title, body).await,
+        }
+    }
+
+    /// Closes a pull request without merging it.
+    pub async fn close_pull_request(&self, repo: &RepoName, number: u64) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.close_pull_request(repo, number).await,
+            Forge::Local(f) => f.close_pull_request(repo, number).await,
+        }
+    }
+
+    /// Asks users and teams (slugs) to review a pull request.
+    pub async fn request_reviewers(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        users: &[String],
+        teams: &[String],
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.request_reviewers(repo, number, users, teams).await,
+            Forge::Local(f) => f.request_reviewers(repo, number, users, teams).await,
+        }
+    }
+
+    /// Adds labels to an issue or pull request.
+    pub async fn add_labels(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        labels: &[String],
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.add_labels(repo, number, labels).await,
+            Forge::Local(f) => f.add_labels(repo, number, labels).await,
+        }
+    }
+
+    /// Adds assignees to an issue or pull request.
+    pub async fn add_assignees(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        assignees: &[String],
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.add_assignees(repo, number, assignees).await,
+            Forge::Local(f) => f.add_assignees(repo, number, assignees).await,
+        }
+    }
+
+    /// The open issue (not pull request) whose title is exactly `title`, carrying `label` when one is given.
+    pub async fn find_open_issue(
+        &self,
+        repo: &RepoName,
+        title: &str,
+        label: Option<&str>,
+    ) -> Result<Option<Issue>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.find_open_issue(repo, title, label).await,
+            Forge::Local(f) => f.find_open_issue(repo, title, label).await,
+        }
+    }
+
+    /// Opens an issue, or returns the open one with the same title and first label (looks before it
+    /// creates).
+    pub async fn create_issue(
+        &self,
+        repo: &RepoName,
+        title: &str,
+        body: &str,
+        labels: &[String],
+    ) -> Result<Issue, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.create_issue(repo, title, body, labels).await,
+            Forge::Local(f) => f.create_issue(repo, title, body, labels).await,
+        }
+    }
+
+    /// Comments on an issue or pull request.
+    pub async fn comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.comment(repo, number, body).await,
+            Forge::Local(f) => f.comment(repo, number, body).await,
+        }
+    }
+
+    /// Where to fetch from and push to for `repo`. Never contains a token.
+    pub fn git_url(&self, repo: &RepoName) -> String {
+        match self {
+            Forge::GitHub(f) => f.git_url(repo),
+            Forge::Local(f) => f.git_url(repo),
+        }
+    }
+
+    /// Credentials for git over https (for a git2 credentials callback only); `None` for the local forge.
+    pub async fn git_credentials(
+        &self,
+        repo: &RepoName,
+    ) -> Result<Option<GitCredentials>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.git_credentials(repo).await.map(Some),
+            Forge::Local(_) => Ok(None),
+        }
+    }
+}

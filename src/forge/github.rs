@@ -1,0 +1,845 @@
+//! `GitHubForge`: GitHub and GitHub Enterprise Server through octocrab, every request paced and retried by
+//! one [`Pacer`].
+//!
+//! octocrab is built without its `retry` feature, so its own retry layer (which retries immediately, POSTs
+//! included, and could open two pull requests after one timeout) is switched off: retries are ours, in
+//! [`Pacer`] and [`crate::retry_policy`]. Requests go through octocrab's raw methods so that we see the
+//! status and headers of every answer (for the rate-limit rules) and read only the fields we use (so
+//! GitHub Enterprise Server answers missing newer fields still work). Creates look first, and look again
+//! before a retry, so a create that timed out after it happened is not made twice.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use http::Method;
+use octocrab::Octocrab;
+use octocrab::models::InstallationId;
+use octocrab::secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::{Delivered, ForgeError, GitCredentials, Issue, NewPullRequest, PullRequest};
+use crate::pacer::{Attempted, GaveUp, Pacer, RequestKind};
+use crate::repo_name::RepoName;
+use crate::retry_policy::Failure;
+
+/// The user name GitHub expects with a token for git over https.
+const GIT_USER: &str = "x-access-token";
+
+/// How the forge authenticates.
+pub enum GitHubAuth {
+    /// A personal access token or a workflow's token.
+    Token(String),
+    /// A GitHub App: an installation token per repository owner, looked up once and cached.
+    App {
+        /// The app's id.
+        app_id: u64,
+        /// Its private key (PEM).
+        key: octocrab::EncodingKey,
+    },
+}
+
+enum Client {
+    Token {
+        crab: Octocrab,
+        token: String,
+    },
+    App {
+        crab: Octocrab,
+        installations: Mutex<HashMap<String, Octocrab>>,
+    },
+}
+
+/// GitHub, reached at an API base URL.
+pub struct GitHubForge {
+    api_url: String,
+    web_url: String,
+    client: Client,
+    pacer: Arc<Pacer>,
+}
+
+impl std::fmt::Debug for GitHubForge {
+    // Never shows the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubForge")
+            .field("api_url", &self.api_url)
+            .field("pacer", &self.pacer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Timeouts of the HTTP client.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Connecting.
+    pub connect: std::time::Duration,
+    /// Waiting for (each part of) an answer.
+    pub read: std::time::Duration,
+}
+
+impl GitHubForge {
+    /// A forge for the API at `api_url` (`https://api.github.com`, or `https://HOST/api/v3` for GitHub
+    /// Enterprise Server). Must be called inside a Tokio runtime.
+    pub fn new(
+        api_url: &str,
+        auth: GitHubAuth,
+        pacer: Pacer,
+        timeouts: Timeouts,
+    ) -> Result<Self, ForgeError> {
+        let api_url = api_url.trim_end_matches('/').to_string();
+        let client_error = |message: String| ForgeError::Client {
+            api_url: api_url.clone(),
+            message,
+        };
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(client_error(
+                "the API URL must start with `https://` (or `http://` for a test server)".into(),
+            ));
+        }
+        let builder = Octocrab::builder()
+            .base_uri(api_url.as_str())
+            .map_err(|e| client_error(e.to_string()))?
+            .set_connect_timeout(Some(timeouts.connect))
+            .set_read_timeout(Some(timeouts.read))
+            .set_write_timeout(Some(timeouts.read));
+        let client = match auth {
+            GitHubAuth::Token(token) => Client::Token {
+                crab: builder
+                    .personal_token(token.clone())
+                    .build()
+                    .map_err(|e| client_error(e.to_string()))?,
+                token,
+            },
+            GitHubAuth::App { app_id, key } => Client::App {
+                crab: builder
+                    .app(app_id.into(), key)
+                    .build()
+                    .map_err(|e| client_error(e.to_string()))?,
+                installations: Mutex::new(HashMap::new()),
+            },
+        };
+        Ok(GitHubForge {
+            web_url: web_url(&api_url),
+            api_url,
+            client,
+            pacer: Arc::new(pacer),
+        })
+    }
+
+    /// The API base URL.
+    pub fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    /// The client for `repo`: the token's, or the app installation's for its owner.
+    async fn crab(&self, repo: &RepoName, operation: &'static str) -> Result<Octocrab, ForgeError> {
+        let (crab, installations) = match &self.client {
+            Client::Token { crab, .. } => return Ok(crab.clone()),
+            Client::App {
+                crab,
+                installations,
+            } => (crab, installations),
+        };
+        let mut cache = installations.lock().await;
+        if let Some(found) = cache.get(repo.owner()) {
+            return Ok(found.clone());
+        }
+        #[derive(Deserialize)]
+        struct Installation {
+            id: u64,
+        }
+        let route = format!("/repos/{repo}/installation");
+        let (found, _): (Installation, _) = self
+            .json(
+                crab,
+                repo,
+                "look up the GitHub App installation",
+                Method::GET,
+                route,
+                None,
+            )
+            .await?;
+        let installed =
+            crab.installation(InstallationId(found.id))
+                .map_err(|e| ForgeError::Request {
+                    operation,
+                    repo: repo.to_string(),
+                    status: None,
+                    attempts: 1,
+                    message: e.to_string(),
+                    hint: None,
+                })?;
+        cache.insert(repo.owner().to_string(), installed.clone());
+        Ok(installed)
+    }
+
+    /// Sends one request through the pacer and returns the answer's body.
+    async fn send(
+        &self,
+        crab: &Octocrab,
+        repo: &RepoName,
+        operation: &'static str,
+        method: Method,
+        route: String,
+        body: Option<Value>,
+    ) -> Result<(String, Delivered), ForgeError> {
+        let kind = if method == Method::GET {
+            RequestKind::Read
+        } else {
+            RequestKind::Mutating
+        };
+        let uri = format!("{}{route}", self.api_url);
+        let result = self
+            .pacer
+            .run(kind, |_| raw(crab, method.clone(), &uri, body.as_ref()))
+            .await;
+        finish(result, repo, operation, &route)
+    }
+
+    /// [`GitHubForge::send`], reading the answer as JSON.
+    async fn json<T: DeserializeOwned>(
+        &self,
+        crab: &Octocrab,
+        repo: &RepoName,
+        operation: &'static str,
+        method: Method,
+        route: String,
+        body: Option<Value>,
+    ) -> Result<(T, Delivered), ForgeError> {
+        let (text, delivered) = self
+            .send(crab, repo, operation, method, route, body)
+            .await?;
+        let value = serde_json::from_str(&text).map_err(|e| ForgeError::Request {
+            operation,
+            repo: repo.to_string(),
+            status: delivered.status,
+            attempts: delivered.attempts,
+            message: format!("unexpected answer from GitHub: {e}"),
+            hint: Some("check `--api-url`: it must be the REST API root".into()),
+        })?;
+        Ok((value, delivered))
+    }
+
+    pub(super) async fn dispatch(
+        &self,
+        repo: &RepoName,
+        event_type: &str,
+        client_payload: &Value,
+    ) -> Result<Delivered, ForgeError> {
+        let crab = self.crab(repo, "dispatch").await?;
+        let body = json!({ "event_type": event_type, "client_payload": client_payload });
+        let (_, delivered) = self
+            .send(
+                &crab,
+                repo,
+                "dispatch",
+                Method::POST,
+                format!("/repos/{repo}/dispatches"),
+                Some(body),
+            )
+            .await?;
+        Ok(delivered)
+    }
+
+    pub(super) async fn default_branch(&self, repo: &RepoName) -> Result<String, ForgeError> {
+        #[derive(Deserialize)]
+        struct Repo {
+            default_branch: String,
+        }
+        let crab = self.crab(repo, "get repository").await?;
+        let (found, _): (Repo, _) = self
+            .json(
+                &crab,
+                repo,
+                "get repository",
+                Method::GET,
+                format!("/repos/{repo}"),
+                None,
+            )
+            .await?;
+        Ok(found.default_branch)
+    }
+
+    pub(super) async fn find_open_pull_request(
+        &self,
+        repo: &RepoName,
+        head_branch: &str,
+        base: &str,
+    ) -> Result<Option<PullRequest>, ForgeError> {
+        let crab = self.crab(repo, "list pull requests").await?;
+        let (pulls, _): (Vec<GhPull>, _) = self
+            .json(
+                &crab,
+                repo,
+                "list pull requests",
+                Method::GET,
+                pulls_query(repo, head_branch, base),
+                None,
+            )
+            .await?;
+        Ok(pick_pull(pulls, head_branch, base))
+    }
+
+    pub(super) async fn create_pull_request(
+        &self,
+        repo: &RepoName,
+        new: &NewPullRequest,
+    ) -> Result<PullRequest, ForgeError> {
+        if let Some(open) = self
+            .find_open_pull_request(repo, &new.head, &new.base)
+            .await?
+        {
+            return Ok(open);
+        }
+        let crab = self.crab(repo, "create pull request").await?;
+        let body = json!({
+            "title": new.title, "body": new.body, "head": new.head, "base": new.base, "draft": new.draft,
+        });
+        let create_uri = format!("{}/repos/{repo}/pulls", self.api_url);
+        let look_uri = format!(
+            "{}{}",
+            self.api_url,
+            pulls_query(repo, &new.head, &new.base)
+        );
+        let result = self
+            .pacer
+            .run(RequestKind::Mutating, |attempt| {
+                let (crab, body, create_uri, look_uri) = (&crab, &body, &create_uri, &look_uri);
+                async move {
+                    if attempt > 1 {
+                        // The last try may have created it before its answer was lost.
+                        let text = raw(crab, Method::GET, look_uri, None).await?;
+                        let pulls: Vec<GhPull> = parse(&text)?;
+                        if pick_pull(pulls, &new.head, &new.base).is_some() {
+                            return Ok(text);
+                        }
+                    }
+                    raw(crab, Method::POST, create_uri, Some(body)).await
+                }
+            })
+            .await;
+        let (text, delivered) = finish(result, repo, "create pull request", "/pulls")?;
+        // The answer is either the created pull request or the list that already holds it.
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let pull = if value.is_array() {
+            serde_json::from_value::<Vec<GhPull>>(value)
+                .ok()
+                .and_then(|p| pick_pull(p, &new.head, &new.base))
+        } else {
+            serde_json::from_value::<GhPull>(value)
+                .ok()
+                .map(GhPull::into_pull)
+        };
+        pull.ok_or_else(|| unexpected(repo, "create pull request", delivered))
+    }
+
+    pub(super) async fn update_pull_request(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, ForgeError> {
+        let crab = self.crab(repo, "update pull request").await?;
+        let (pull, _): (GhPull, _) = self
+            .json(
+                &crab,
+                repo,
+                "update pull request",
+                Method::PATCH,
+                format!("/repos/{repo}/pulls/{number}"),
+                Some(json!({ "title": title, "body": body })),
+            )
+            .await?;
+        Ok(pull.into_pull())
+    }
+
+    pub(super) async fn close_pull_request(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<(), ForgeError> {
+        let crab = self.crab(repo, "close pull request").await?;
+        self.send(
+            &crab,
+            repo,
+            "close pull request",
+            Method::PATCH,
+            format!("/repos/{repo}/pulls/{number}"),
+            Some(json!({ "state": "closed" })),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub(super) async fn request_reviewers(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        users: &[String],
+        teams: &[String],
+    ) -> Result<(), ForgeError> {
+        if users.is_empty() && teams.is_empty() {
+            return Ok(());
+        }
+        let crab = self.crab(repo, "request reviewers").await?;
+        self.send(
+            &crab,
+            repo,
+            "request reviewers",
+            Method::POST,
+            format!("/repos/{repo}/pulls/{number}/requested_reviewers"),
+            Some(json!({ "reviewers": users, "team_reviewers": teams })),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub(super) async fn add_labels(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        labels: &[String],
+    ) -> Result<(), ForgeError> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        let crab = self.crab(repo, "add labels").await?;
+        self.send(
+            &crab,
+            repo,
+            "add labels",
+            Method::POST,
+            format!("/repos/{repo}/issues/{number}/labels"),
+            Some(json!({ "labels": labels })),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub(super) async fn add_assignees(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        assignees: &[String],
+    ) -> Result<(), ForgeError> {
+        if assignees.is_empty() {
+            return Ok(());
+        }
+        let crab = self.crab(repo, "add assignees").await?;
+        self.send(
+            &crab,
+            repo,
+            "add assignees",
+            Method::POST,
+            format!("/repos/{repo}/issues/{number}/assignees"),
+            Some(json!({ "assignees": assignees })),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub(super) async fn find_open_issue(
+        &self,
+        repo: &RepoName,
+        title: &str,
+        label: Option<&str>,
+    ) -> Result<Option<Issue>, ForgeError> {
+        let crab = self.crab(repo, "list issues").await?;
+        // Up to 10 pages of 100: a repository with more open issues carrying our label has other problems.
+        for page in 1..=10u32 {
+            let mut route = format!("/repos/{repo}/issues?state=open&per_page=100&page={page}");
+            if let Some(label) = label {
+                route.push_str("&labels=");
+                route.push_str(&encode_query(label));
+            }
+            let (issues, _): (Vec<GhIssue>, _) = self
+                .json(&crab, repo, "list issues", Method::GET, route, None)
+                .await?;
+            let full = issues.len() == 100;
+            if let Some(found) = issues
+                .into_iter()
+                .find(|i| i.pull_request.is_none() && i.title == title)
+            {
+                return Ok(Some(found.into_issue()));
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) async fn create_issue(
+        &self,
+        repo: &RepoName,
+        title: &str,
+        body: &str,
+        labels: &[String],
+    ) -> Result<Issue, ForgeError> {
+        let first_label = labels.first().map(String::as_str);
+        if let Some(open) = self.find_open_issue(repo, title, first_label).await? {
+            return Ok(open);
+        }
+        let crab = self.crab(repo, "create issue").await?;
+        let (issue, _): (GhIssue, _) = self
+            .json(
+                &crab,
+                repo,
+                "create issue",
+                Method::POST,
+                format!("/repos/{repo}/issues"),
+                Some(json!({ "title": title, "body": body, "labels": labels })),
+            )
+            .await?;
+        Ok(issue.into_issue())
+    }
+
+    pub(super) async fn comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        let crab = self.crab(repo, "comment").await?;
+        self.send(
+            &crab,
+            repo,
+            "comment",
+            Method::POST,
+            format!("/repos/{repo}/issues/{number}/comments"),
+            Some(json!({ "body": body })),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub(super) fn git_url(&self, repo: &RepoName) -> String {
+        format!("{}/{repo}.git", self.web_url)
+    }
+
+    pub(super) async fn git_credentials(
+        &self,
+        repo: &RepoName,
+    ) -> Result<GitCredentials, ForgeError> {
+        let password = match &self.client {
+            Client::Token { token, .. } => token.clone(),
+            Client::App { .. } => {
+                let crab = self.crab(repo, "get an installation token").await?;
+                crab.installation_token()
+                    .await
+                    .map_err(|e| ForgeError::Request {
+                        operation: "get an installation token",
+                        repo: repo.to_string(),
+                        status: github_status(&e),
+                        attempts: 1,
+                        message: github_message(&e),
+                        hint: Some(
+                            "check that the GitHub App is installed on the repository's owner"
+                                .into(),
+                        ),
+                    })?
+                    .expose_secret()
+                    .to_string()
+            }
+        };
+        Ok(GitCredentials {
+            username: GIT_USER.into(),
+            password,
+        })
+    }
+}
+
+/// The web root for an API root: `https://api.github.com` → `https://github.com`, GitHub Enterprise
+/// Server's `https://HOST/api/v3` → `https://HOST`, anything else (a test server) unchanged.
+fn web_url(api_url: &str) -> String {
+    if api_url == "https://api.github.com" {
+        "https://github.com".into()
+    } else if let Some(root) = api_url.strip_suffix("/api/v3") {
+        root.into()
+    } else {
+        api_url.into()
+    }
+}
+
+fn pulls_query(repo: &RepoName, head_branch: &str, base: &str) -> String {
+    // GitHub ignores a bare branch name in `head`: it must be `owner:branch`.
+    format!(
+        "/repos/{repo}/pulls?state=open&head={}&base={}&per_page=100",
+        encode_query(&format!("{}:{head_branch}", repo.owner())),
+        encode_query(base)
+    )
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
+fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct GhRef {
+    #[serde(rename = "ref")]
+    git_ref: String,
+}
+
+#[derive(Deserialize)]
+struct GhPull {
+    number: u64,
+    html_url: String,
+    title: String,
+    body: Option<String>,
+    head: GhRef,
+    base: GhRef,
+    #[serde(default)]
+    draft: Option<bool>,
+    state: String,
+}
+
+impl GhPull {
+    fn into_pull(self) -> PullRequest {
+        PullRequest {
+            number: self.number,
+            html_url: self.html_url,
+            title: self.title,
+            body: self.body.unwrap_or_default(),
+            head: self.head.git_ref,
+            base: self.base.git_ref,
+            draft: self.draft.unwrap_or(false),
+            state: self.state,
+        }
+    }
+}
+
+/// The open pull request with this head and base, checked here too in case a server ignored the filters.
+fn pick_pull(pulls: Vec<GhPull>, head: &str, base: &str) -> Option<PullRequest> {
+    pulls
+        .into_iter()
+        .find(|p| p.state == "open" && p.head.git_ref == head && p.base.git_ref == base)
+        .map(GhPull::into_pull)
+}
+
+#[derive(Deserialize)]
+struct GhIssue {
+    number: u64,
+    html_url: String,
+    title: String,
+    #[serde(default)]
+    pull_request: Option<Value>,
+}
+
+impl GhIssue {
+    fn into_issue(self) -> Issue {
+        Issue {
+            number: self.number,
+            html_url: self.html_url,
+            title: self.title,
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Failure> {
+    serde_json::from_str(text).map_err(|e| Failure::Other {
+        message: format!("unexpected answer from GitHub: {e}"),
+    })
+}
+
+/// One try of one request: the body of a success, or why it failed.
+async fn raw(
+    crab: &Octocrab,
+    method: Method,
+    uri: &str,
+    body: Option<&Value>,
+) -> Result<String, Failure> {
+    let response = match method {
+        Method::GET => crab._get(uri).await,
+        Method::PATCH => crab._patch(uri, body).await,
+        Method::PUT => crab._put(uri, body).await,
+        Method::DELETE => crab._delete(uri, body).await,
+        _ => crab._post(uri, body).await,
+    }
+    .map_err(to_failure)?;
+    let response = octocrab::map_github_error(response)
+        .await
+        .map_err(to_failure)?;
+    crab.body_to_string(response).await.map_err(to_failure)
+}
+
+fn header<T: std::str::FromStr>(headers: Option<&http::HeaderMap>, name: &str) -> Option<T> {
+    headers?.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn to_failure(error: octocrab::Error) -> Failure {
+    match error {
+        octocrab::Error::GitHub { source, .. } => {
+            let headers = source.headers.as_ref();
+            let mut message = source.message.clone();
+            if let Some(errors) = source.errors.as_ref().filter(|e| !e.is_empty()) {
+                let details: Vec<String> = errors.iter().map(Value::to_string).collect();
+                message.push_str(&format!(" ({})", details.join(", ")));
+            }
+            Failure::Http {
+                status: source.status_code.as_u16(),
+                message,
+                retry_after: header(headers, "retry-after"),
+                ratelimit_remaining: header(headers, "x-ratelimit-remaining"),
+                ratelimit_reset: header(headers, "x-ratelimit-reset").or(source.rate_limit_reset),
+            }
+        }
+        octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. } => Failure::Transport {
+            message: error_chain(&error),
+        },
+        other => Failure::Other {
+            message: error_chain(&other),
+        },
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut s = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = e.source();
+    }
+    s
+}
+
+fn github_status(error: &octocrab::Error) -> Option<u16> {
+    match error {
+        octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
+        _ => None,
+    }
+}
+
+fn github_message(error: &octocrab::Error) -> String {
+    match error {
+        octocrab::Error::GitHub { source, .. } => source.message.clone(),
+        other => error_chain(other),
+    }
+}
+
+fn unexpected(repo: &RepoName, operation: &'static str, delivered: Delivered) -> ForgeError {
+    ForgeError::Request {
+        operation,
+        repo: repo.to_string(),
+        status: delivered.status,
+        attempts: delivered.attempts,
+        message: "unexpected answer from GitHub".into(),
+        hint: Some("check `--api-url`: it must be the REST API root".into()),
+    }
+}
+
+/// Turns what the pacer returned into our result, with a hint for the failures a user can fix.
+fn finish(
+    result: Result<Attempted<String>, (Attempted<Failure>, GaveUp)>,
+    repo: &RepoName,
+    operation: &'static str,
+    route: &str,
+) -> Result<(String, Delivered), ForgeError> {
+    match result {
+        Ok(done) => Ok((
+            done.outcome,
+            Delivered {
+                attempts: done.attempts,
+                // The raw methods do not keep the success status; map it from the request kind.
+                status: Some(if operation == "dispatch" { 204 } else { 200 }),
+            },
+        )),
+        Err((failed, why)) => {
+            let status = failed.outcome.status();
+            let mut message = failed.outcome.message();
+            match why {
+                GaveUp::Final => {}
+                GaveUp::TooManyAttempts => message.push_str(" (giving up: out of tries)"),
+                GaveUp::OutOfTime { wait } => message.push_str(&format!(
+                    " (giving up: the next wait of {}s would pass the time limit)",
+                    wait.as_secs()
+                )),
+            }
+            Err(ForgeError::Request {
+                operation,
+                repo: repo.to_string(),
+                status,
+                attempts: failed.attempts,
+                hint: hint(operation, repo, &failed.outcome, route),
+                message,
+            })
+        }
+    }
+}
+
+fn hint(operation: &str, repo: &RepoName, failure: &Failure, _route: &str) -> Option<String> {
+    let status = failure.status()?;
+    Some(match (status, operation) {
+        (401, _) => "the token is invalid or expired; check the variable named by `--token-env` \
+                     (default `ECOSYNC_TOKEN`, then `GITHUB_TOKEN`)"
+            .into(),
+        (404, "dispatch") => format!(
+            "the token needs Contents: write on `{repo}` (a workflow's own GITHUB_TOKEN cannot dispatch to \
+             another repository), or the repository name is wrong"
+        ),
+        (404, _) => format!(
+            "check that `{repo}` exists and that the token can see it (Contents, Pull requests and Issues \
+             permissions)"
+        ),
+        (403, "create pull request") => format!(
+            "enable \"Allow GitHub Actions to create and approve pull requests\" in `{repo}` (Settings > \
+             Actions > General) or use a token with Pull requests: write"
+        ),
+        (403, _) if !failure.is_rate_limit() => format!(
+            "the token lacks a permission on `{repo}` (Contents, Pull requests or Issues: write)"
+        ),
+        (422, "dispatch") => {
+            "GitHub rejected the event: `event_type` must be 1 to 100 characters and \
+                              `client_payload` at most 10 top-level properties and under 64 KB"
+                .into()
+        }
+        (422, "create pull request") => {
+            "GitHub rejected the pull request: does the head branch exist and differ from the base?"
+                .into()
+        }
+        (422, _) => "GitHub rejected the request as invalid; see its message".into(),
+        (s, _) if s >= 500 || failure.is_rate_limit() => {
+            "GitHub kept failing; try again later, or raise `--max-attempts` / `--max-retry-time`"
+                .into()
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_urls_follow_the_api_url() {
+        assert_eq!(web_url("https://api.github.com"), "https://github.com");
+        assert_eq!(
+            web_url("https://ghe.example.com/api/v3"),
+            "https://ghe.example.com"
+        );
+    }
+
+    #[test]
+    fn head_filter_carries_the_owner() {
+        let repo = RepoName::parse("acme/widget").unwrap();
+        assert_eq!(
+            pulls_query(&repo, "ecosync/sync", "main"),
+            "/repos/acme/widget/pulls?state=open&head=acme%3Aecosync%2Fsync&base=main&per_page=100"
+        );
+    }
+}

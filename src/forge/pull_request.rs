@@ -1,0 +1,39 @@
+//! `PullRequest` and `NewPullRequest`: a pull request as the forge layer sees it.
+
+use serde::{Deserialize, Serialize};
+
+/// A pull request on a forge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// Its number in the repository.
+    pub number: u64,
+    /// Where a person can look at it.
+    pub html_url: String,
+    /// Its title.
+    pub title: String,
+    /// Its description (empty when it has none).
+    pub body: String,
+    /// The branch with the changes (without the `owner:` prefix).
+    pub head: String,
+    /// The branch it merges into.
+    pub base: String,
+    /// Whether it is a draft.
+    pub draft: bool,
+    /// `open` or `closed`.
+    pub state: String,
+}
+
+/// What is needed to open a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPullRequest {
+    /// Its title.
+    pub title: String,
+    /// Its description.
+    pub body: String,
+    /// The branch with the changes, in the same repository.
+    pub head: String,
+    /// The branch to merge into.
+    pub base: String,
+    /// Open it as a draft.
+    pub draft: bool,
+}

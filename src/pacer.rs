@@ -1,0 +1,273 @@
+//! `Pacer`: the one place every forge request goes through, for pacing and retries.
+//!
+//! GitHub asks integrations to make requests serially and to leave at least one second between mutating
+//! requests; both are settable (`concurrency`, `min_interval`). When GitHub throttles one request, every
+//! request of this process pauses until the wait is over, since the limit is per token. Each request is
+//! retried according to the [`RetryPolicy`], within its bound on tries and on total time.
+
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::retry_policy::{Failure, RetryPolicy};
+
+/// Whether a request changes something on the server (and so is spaced by the minimum interval).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// GET: not spaced.
+    Read,
+    /// POST, PATCH, PUT, DELETE: spaced by `min_interval`.
+    Mutating,
+}
+
+/// What became of a request that went through the pacer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempted<T> {
+    /// The result of the last try.
+    pub outcome: T,
+    /// How many tries were made.
+    pub attempts: u32,
+}
+
+/// Why the pacer stopped trying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GaveUp {
+    /// The failure is not one that is retried (401, 404, 422, ...).
+    Final,
+    /// The try limit was reached.
+    TooManyAttempts,
+    /// The next wait would have gone past the time limit.
+    OutOfTime {
+        /// The wait that was not started.
+        wait: Duration,
+    },
+}
+
+/// Spaces and retries requests. Shared by every request of a forge.
+#[derive(Debug)]
+pub struct Pacer {
+    policy: RetryPolicy,
+    min_interval: Duration,
+    in_flight: Semaphore,
+    next_mutating: Mutex<Instant>,
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl Pacer {
+    /// A pacer allowing `concurrency` requests at once (at least 1), with `min_interval` between the starts
+    /// of mutating requests.
+    pub fn new(policy: RetryPolicy, concurrency: usize, min_interval: Duration) -> Self {
+        Pacer {
+            policy,
+            min_interval,
+            in_flight: Semaphore::new(concurrency.max(1)),
+            next_mutating: Mutex::new(Instant::now()),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    /// The retry policy in force.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// Runs `attempt` (given the 1-based try number) until it succeeds, fails for good, or the bounds are
+    /// reached. Returns the success or the last failure, with the number of tries and why it stopped.
+    pub async fn run<T, F, Fut>(
+        &self,
+        kind: RequestKind,
+        mut attempt: F,
+    ) -> Result<Attempted<T>, (Attempted<Failure>, GaveUp)>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let started = Instant::now();
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            let result = {
+                // The semaphore is never closed, so acquiring cannot fail; if it ever were, run unthrottled
+                // rather than not at all.
+                let _permit = self.in_flight.acquire().await.ok();
+                self.wait_for_turn(kind).await;
+                attempt(tries).await
+            };
+            let failure = match result {
+                Ok(value) => {
+                    return Ok(Attempted {
+                        outcome: value,
+                        attempts: tries,
+                    });
+                }
+                Err(failure) => failure,
+            };
+            let give_up = |why| {
+                Err((
+                    Attempted {
+                        outcome: failure.clone(),
+                        attempts: tries,
+                    },
+                    why,
+                ))
+            };
+            let Some(wait) =
+                self.policy
+                    .wait_before_retry(&failure, tries, SystemTime::now(), fastrand::f64())
+            else {
+                return give_up(GaveUp::Final);
+            };
+            if tries >= self.policy.max_attempts {
+                return give_up(GaveUp::TooManyAttempts);
+            }
+            if started.elapsed() + wait > self.policy.max_total {
+                return give_up(GaveUp::OutOfTime { wait });
+            }
+            tracing::info!(attempt = tries, ?wait, failure = %failure.message(), "retrying");
+            if failure.is_rate_limit() {
+                // The limit is per token: hold every request back, not just this one.
+                let until = Instant::now() + wait;
+                let mut paused = self.paused_until.lock().await;
+                if paused.is_none_or(|p| p < until) {
+                    *paused = Some(until);
+                }
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Waits out a rate-limit pause and, for a mutating request, the minimum interval since the last one.
+    async fn wait_for_turn(&self, kind: RequestKind) {
+        let paused = *self.paused_until.lock().await;
+        if let Some(until) = paused {
+            tokio::time::sleep_until(until.into()).await;
+        }
+        if kind == RequestKind::Mutating {
+            let start = {
+                let mut next = self.next_mutating.lock().await;
+                let start = (*next).max(Instant::now());
+                *next = start + self.min_interval;
+                start
+            };
+            tokio::time::sleep_until(start.into()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast_policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(10),
+            min_rate_limit_wait: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_server_errors_until_the_try_limit() {
+        let pacer = Pacer::new(fast_policy(), 1, Duration::ZERO);
+        let err = pacer
+            .run(RequestKind::Read, |_| async {
+                Err::<(), _>(Failure::Http {
+                    status: 502,
+                    message: "bad gateway".into(),
+                    retry_after: None,
+                    ratelimit_remaining: None,
+                    ratelimit_reset: None,
+                })
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.0.attempts, 3);
+        assert_eq!(err.1, GaveUp::TooManyAttempts);
+    }
+
+    #[tokio::test]
+    async fn final_failures_are_tried_once() {
+        let pacer = Pacer::new(fast_policy(), 1, Duration::ZERO);
+        let err = pacer
+            .run(RequestKind::Mutating, |_| async {
+                Err::<(), _>(Failure::Http {
+                    status: 404,
+                    message: "Not Found".into(),
+                    retry_after: None,
+                    ratelimit_remaining: None,
+                    ratelimit_reset: None,
+                })
+            })
+            .await
+            .unwrap_err();
+        assert_eq!((err.0.attempts, err.1), (1, GaveUp::Final));
+    }
+
+    #[tokio::test]
+    async fn gives_up_rather_than_wait_past_the_time_limit() {
+        let policy = RetryPolicy {
+            max_total: Duration::from_secs(5),
+            ..fast_policy()
+        };
+        let pacer = Pacer::new(policy, 1, Duration::ZERO);
+        let err = pacer
+            .run(RequestKind::Read, |_| async {
+                Err::<(), _>(Failure::Http {
+                    status: 429,
+                    message: "slow down".into(),
+                    retry_after: Some(3600),
+                    ratelimit_remaining: None,
+                    ratelimit_reset: None,
+                })
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.1,
+            GaveUp::OutOfTime {
+                wait: Duration::from_secs(3600)
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn mutating_requests_are_spaced_by_the_interval() {
+        let pacer = Pacer::new(fast_policy(), 4, Duration::from_millis(100));
+        let start = Instant::now();
+        let times = std::sync::Mutex::new(Vec::new());
+        let one = || async {
+            pacer
+                .run(RequestKind::Mutating, |_| async {
+                    times.lock().unwrap().push(start.elapsed());
+                    Ok::<_, Failure>(())
+                })
+                .await
+        };
+        let _ = tokio::join!(one(), one(), one());
+        let mut times = times.into_inner().unwrap();
+        times.sort();
+        assert!(
+            times[1] - times[0] >= Duration::from_millis(95),
+            "{times:?}"
+        );
+        assert!(
+            times[2] - times[1] >= Duration::from_millis(95),
+            "{times:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn reads_are_not_spaced() {
+        let pacer = Pacer::new(fast_policy(), 1, Duration::from_secs(10));
+        let start = Instant::now();
+        for _ in 0..3 {
+            pacer
+                .run(RequestKind::Read, |_| async { Ok::<_, Failure>(()) })
+                .await
+                .unwrap();
+        }
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+}
