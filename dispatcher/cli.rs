@@ -1,9 +1,13 @@
 //! Argument parsing and the fixed pipeline: parse, run the subcommand, print the error once, map it to an
-//! exit code.
+//! exit code (0 success, 1 invalid configuration or any error, 2 usage).
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::plan::PlanCommand;
+use crate::validate::ValidateArgs;
 
 /// Works out which paths a push changed and notifies the downstream repositories that subscribe to them.
 #[derive(Debug, Parser)]
@@ -13,19 +17,52 @@ pub struct Cli {
     command: Command,
 }
 
-#[allow(unreachable_code)]
 #[derive(Debug, Subcommand)]
 enum Command {
-    // Subcommands are added here, one file each (validate.rs, plan.rs, dispatch.rs).
+    /// Check ecosystem.json and report every problem.
+    Validate(ValidateArgs),
+    /// Show what a push would dispatch; sends nothing, needs no token.
+    Plan(PlanCommand),
 }
 
 /// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
-// Allowed only until the first subcommand is added.
-#[allow(unreachable_code, unused_variables)]
 pub fn main() -> ExitCode {
     ecosync_log_init();
     let cli = Cli::parse();
-    match cli.command {}
+    let result = match &cli.command {
+        Command::Validate(args) => args.run(),
+        Command::Plan(args) => args.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            // An invalid configuration is already a list of "error: file:line:col: ..." lines.
+            if let Some(invalid) = err.downcast_ref::<ecosync::EcosystemInvalid>() {
+                eprintln!("{invalid}");
+            } else {
+                eprintln!("error: {err:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes to stdout, reporting failures (a closed pipe is treated as success by `main`).
+pub fn print_stdout(s: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Installs the tracing subscriber: level from `ECOSYNC_LOG` (default `warn`), to stderr.

@@ -2,6 +2,8 @@
 //! downstream repositories that subscribe to it.
 
 mod cli;
+mod plan;
+mod validate;
 
 fn main() -> std::process::ExitCode {
     cli::main()

@@ -58,6 +58,30 @@ fn default_enabled() -> bool {
     true
 }
 
+/// An `ecosystem.json` that cannot be used: every problem found, errors and warnings.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", render_invalid(.file, .diagnostics))]
+pub struct EcosystemInvalid {
+    /// The file, as named in the diagnostics.
+    pub file: String,
+    /// Every problem found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn render_invalid(file: &str, diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let mut out = String::new();
+    for d in diagnostics {
+        out.push_str(&d.to_string());
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "`{file}` is invalid: {errors} {}",
+        if errors == 1 { "error" } else { "errors" }
+    ));
+    out
+}
+
 /// Where an entry's parts were written, for warnings found after loading.
 #[derive(Debug, Clone, Default)]
 struct EntrySource {

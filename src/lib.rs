@@ -4,24 +4,34 @@
 //! parse arguments, build a validated configuration, call into this crate, and print what it returns.
 //! Nothing in here prints or exits.
 
+pub mod change_set;
 pub mod diagnostic;
 pub mod ecosystem;
 pub mod forge;
 pub mod forge_args;
+pub mod github_event;
 pub mod json_document;
 pub mod pacer;
 pub mod path_pattern;
 pub mod payload;
+pub mod plan;
+pub mod plan_request;
 pub mod repo_name;
 pub mod retry_policy;
+pub mod revision_range;
 pub mod subscription_matcher;
 
+pub use change_set::ChangeSet;
 pub use diagnostic::{Diagnostic, Location, Severity};
-pub use ecosystem::{Ecosystem, Entry};
 pub use forge::{Forge, ForgeError};
 pub use forge_args::ForgeArgs;
+pub use ecosystem::{Ecosystem, EcosystemInvalid, Entry};
+pub use github_event::GitHubEvent;
 pub use json_document::{JsonDocument, JsonMember, JsonNode, JsonValue, Span};
 pub use path_pattern::{PathPattern, PathPatternError};
 pub use payload::Payload;
+pub use plan::{Delivery, Plan, SkipReason, Skipped};
+pub use plan_request::{PlanError, PlanOutcome, PlanRequest};
 pub use repo_name::RepoName;
+pub use revision_range::RevisionRange;
 pub use subscription_matcher::SubscriptionMatcher;

@@ -1,0 +1,91 @@
+//! `dispatcher validate`: checks `ecosystem.json` and reports every problem with its place and a hint.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use ecosync::Ecosystem;
+use ecosync::change_set::{resolve_commit, tree_paths};
+use ecosync::diagnostic::Diagnostic;
+
+/// Check ecosystem.json: every problem is reported with file:line:column, the entry, and a hint. Exits 0
+/// when it is valid (warnings allowed), 1 otherwise.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The ecosystem file [default: ecosystem.json in --repo].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The source repository, whose HEAD tree the patterns are checked against (a pattern that matches no
+    /// file there is a warning).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+impl ValidateArgs {
+    /// Runs the command.
+    pub fn run(&self) -> anyhow::Result<ExitCode> {
+        let (path, name) = match &self.config {
+            Some(c) => (c.clone(), c.display().to_string()),
+            None if self.repo == std::path::Path::new(".") => {
+                (PathBuf::from("ecosystem.json"), "ecosystem.json".to_owned())
+            }
+            None => {
+                let p = self.repo.join("ecosystem.json");
+                let name = p.display().to_string();
+                (p, name)
+            }
+        };
+        let (ecosystem, mut diagnostics) = match Ecosystem::load(&path, &name) {
+            Ok(ok) => ok,
+            Err(diagnostics) => {
+                for d in &diagnostics {
+                    eprintln!("{d}");
+                }
+                let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                eprintln!(
+                    "`{name}` is invalid: {errors} {}",
+                    if errors == 1 { "error" } else { "errors" }
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        diagnostics.extend(self.tree_warnings(&ecosystem, &name)?);
+        for d in &diagnostics {
+            eprintln!("{d}");
+        }
+        let entries = ecosystem.entries().len();
+        crate::cli::print_stdout(&format!(
+            "`{name}` is valid: {entries} {}, {} {}\n",
+            if entries == 1 { "entry" } else { "entries" },
+            diagnostics.len(),
+            if diagnostics.len() == 1 { "warning" } else { "warnings" },
+        ))?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Warnings for patterns that match nothing in the repository's HEAD; a warning of its own when there
+    /// is no tree to check against.
+    fn tree_warnings(&self, ecosystem: &Ecosystem, name: &str) -> anyhow::Result<Vec<Diagnostic>> {
+        let paths = git2::Repository::open(&self.repo)
+            .map_err(|e| e.message().to_owned())
+            .and_then(|repo| {
+                resolve_commit(&repo, "HEAD")
+                    .and_then(|head| tree_paths(&repo, head))
+                    .map_err(|e| e.to_string())
+            });
+        match paths {
+            Ok(paths) => Ok(ecosystem.unmatched_pattern_warnings(&paths, "HEAD")?),
+            Err(e) => Ok(vec![
+                Diagnostic::warning(
+                    name,
+                    format!(
+                        "cannot check the patterns against `{}`: {e}",
+                        self.repo.display()
+                    ),
+                )
+                .hint("pass `--repo DIR` with the source repository's clone"),
+            ]),
+        }
+    }
+}

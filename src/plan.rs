@@ -1,0 +1,370 @@
+//! `Plan`: what a push would dispatch, to whom and why, and its renderings for people (text), for
+//! `$GITHUB_STEP_SUMMARY` (markdown) and for tools (JSON, a contract).
+//!
+//! Building a plan sends nothing. Each changed path is credited, per entry, to the last of the entry's
+//! patterns that matches it, and counts only if that pattern is positive. Entries appear in config order,
+//! only when at least one path counts; `features` lists the credited patterns in the entry's order.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::change_set::ChangeSet;
+use crate::ecosystem::Ecosystem;
+use crate::repo_name::RepoName;
+use crate::subscription_matcher::MatcherError;
+
+/// How many paths per repository the text and markdown renderings list before summarising.
+const LISTED_PATHS: usize = 10;
+
+/// What a push would dispatch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The base commit (full SHA; git's empty tree when every file counts).
+    pub base: String,
+    /// The head commit (full SHA).
+    pub head: String,
+    /// The branch checked against each entry's `branches` (a full ref when it is not a branch).
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    /// How base and head were chosen, for people.
+    pub range: String,
+    /// Every changed path, sorted.
+    pub changed_paths: Vec<String>,
+    /// One per entry with at least one matching path, in config order.
+    pub deliveries: Vec<Delivery>,
+    /// Entries not considered, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// How many considered entries matched no changed path.
+    pub unmatched: usize,
+}
+
+/// One `repository_dispatch` to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The downstream repository.
+    pub repo: RepoName,
+    /// The event type to send.
+    pub event_type: String,
+    /// The subscription patterns, as written, credited with at least one path, in the entry's order.
+    pub features: Vec<String>,
+    /// The changed paths this entry matched, sorted.
+    pub paths: Vec<String>,
+}
+
+/// An entry that was not considered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The entry's index in `ecosystem.json` (from 0).
+    pub entry: usize,
+    /// The entry's repository.
+    pub repo: RepoName,
+    /// Why it was skipped.
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
+
+/// Why an entry was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// `"enabled": false`.
+    Disabled,
+    /// The ref is not one of the entry's branches.
+    BranchNotMatched {
+        /// The ref that was checked.
+        #[serde(rename = "ref")]
+        git_ref: String,
+        /// The entry's branch patterns.
+        branches: Vec<String>,
+    },
+    /// No ref is known (detached HEAD and no `--ref`), so no branch can match.
+    NoRef {
+        /// The entry's branch patterns.
+        branches: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Disabled => f.write_str("disabled"),
+            SkipReason::BranchNotMatched { git_ref, branches } => write!(
+                f,
+                "branch `{git_ref}` does not match its branches {}",
+                quoted_list(branches)
+            ),
+            SkipReason::NoRef { branches } => write!(
+                f,
+                "no branch is known (detached HEAD), so none of its branches {} can match; pass `--ref`",
+                quoted_list(branches)
+            ),
+        }
+    }
+}
+
+fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|b| format!("`{b}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Plan {
+    /// Matches `changes` against every entry of `ecosystem` for a push to `git_ref`.
+    #[tracing::instrument(skip_all, fields(paths = changes.paths.len(), entries = ecosystem.entries().len()))]
+    pub fn build(
+        ecosystem: &Ecosystem,
+        changes: &ChangeSet,
+        git_ref: Option<&str>,
+        range: &str,
+    ) -> Result<Plan, MatcherError> {
+        let entries = ecosystem.entries();
+        let mut considered = vec![false; entries.len()];
+        let mut skipped = Vec::new();
+        let branch_ok: Vec<bool> = match git_ref {
+            Some(r) => {
+                let matcher = ecosystem.branch_matcher()?;
+                let mut ok = vec![false; entries.len()];
+                let (mut scratch, mut decisions) = (Vec::new(), Vec::new());
+                matcher.last_matches(r, &mut scratch, &mut decisions);
+                for d in decisions {
+                    ok[d.entry] = d.included;
+                }
+                ok
+            }
+            None => vec![false; entries.len()],
+        };
+        for (i, entry) in entries.iter().enumerate() {
+            let reason = if !entry.enabled {
+                Some(SkipReason::Disabled)
+            } else if !branch_ok[i] {
+                Some(match git_ref {
+                    Some(r) => SkipReason::BranchNotMatched {
+                        git_ref: r.to_owned(),
+                        branches: entry.branches.clone(),
+                    },
+                    None => SkipReason::NoRef {
+                        branches: entry.branches.clone(),
+                    },
+                })
+            } else {
+                None
+            };
+            match reason {
+                Some(reason) => skipped.push(Skipped {
+                    entry: i,
+                    repo: entry.repo.clone(),
+                    reason,
+                }),
+                None => considered[i] = true,
+            }
+        }
+
+        let per_entry = ecosystem.subscription_matcher()?.match_paths(&changes.paths);
+        let mut deliveries = Vec::new();
+        let mut unmatched = 0;
+        for (i, credited) in per_entry.into_iter().enumerate() {
+            if !considered[i] {
+                continue;
+            }
+            if credited.is_empty() {
+                unmatched += 1;
+                continue;
+            }
+            let entry = &entries[i];
+            let mut used = vec![false; entry.subscriptions.len()];
+            for &(_, p) in &credited {
+                used[p] = true;
+            }
+            deliveries.push(Delivery {
+                repo: entry.repo.clone(),
+                event_type: entry.event_type.clone(),
+                features: entry
+                    .subscriptions
+                    .iter()
+                    .zip(&used)
+                    .filter(|(_, u)| **u)
+                    .map(|(s, _)| s.clone())
+                    .collect(),
+                paths: credited
+                    .iter()
+                    .map(|&(path, _)| changes.paths[path].clone())
+                    .collect(),
+            });
+        }
+        Ok(Plan {
+            base: changes.base_sha(),
+            head: changes.head.to_string(),
+            git_ref: git_ref.map(str::to_owned),
+            range: range.to_owned(),
+            changed_paths: changes.paths.clone(),
+            deliveries,
+            skipped,
+            unmatched,
+        })
+    }
+
+    /// The JSON contract, pretty-printed, with a final newline.
+    pub fn to_json(&self) -> String {
+        // A Plan holds only strings, numbers and lists, which always serialize.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// For people: one line per repository with its counts, then the skipped entries and why.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let on = self
+            .git_ref
+            .as_deref()
+            .map_or_else(|| "no branch".to_owned(), |r| format!("branch `{r}`"));
+        let _ = writeln!(
+            out,
+            "compared {}..{} on {on}: {}",
+            short(&self.base),
+            short(&self.head),
+            self.range
+        );
+        let _ = writeln!(
+            out,
+            "{} changed {}; {} {} would receive a dispatch",
+            self.changed_paths.len(),
+            plural(self.changed_paths.len(), "path", "paths"),
+            self.deliveries.len(),
+            plural(self.deliveries.len(), "repository", "repositories"),
+        );
+        let width = self
+            .deliveries
+            .iter()
+            .map(|d| d.repo.as_str().len())
+            .max()
+            .unwrap_or(0);
+        for d in &self.deliveries {
+            let _ = writeln!(
+                out,
+                "  {:width$}  {}  {} {} via {}",
+                d.repo.as_str(),
+                d.event_type,
+                d.paths.len(),
+                plural(d.paths.len(), "path", "paths"),
+                quoted_list(&d.features),
+            );
+            for p in d.paths.iter().take(LISTED_PATHS) {
+                let _ = writeln!(out, "      {p}");
+            }
+            if d.paths.len() > LISTED_PATHS {
+                let _ = writeln!(out, "      ... and {} more", d.paths.len() - LISTED_PATHS);
+            }
+        }
+        if self.unmatched > 0 {
+            let _ = writeln!(
+                out,
+                "{} other {}: no changed path matched",
+                self.unmatched,
+                plural(self.unmatched, "repository", "repositories")
+            );
+        }
+        for s in &self.skipped {
+            let _ = writeln!(out, "skipped entry {} (`{}`): {}", s.entry, s.repo, s.reason);
+        }
+        out.push_str("nothing was sent: this is a plan\n");
+        out
+    }
+
+    /// For `$GITHUB_STEP_SUMMARY`: a table of deliveries, the skipped entries and the changed paths.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::from("### ecosync plan\n\n");
+        let on = self
+            .git_ref
+            .as_deref()
+            .map_or_else(|| "no branch".to_owned(), |r| format!("branch {}", code(r)));
+        let _ = writeln!(
+            out,
+            "Compared {}..{} on {on} ({}): **{}** changed {}, **{}** {} to notify.\n",
+            code(short(&self.base)),
+            code(short(&self.head)),
+            md_escape(&self.range),
+            self.changed_paths.len(),
+            plural(self.changed_paths.len(), "path", "paths"),
+            self.deliveries.len(),
+            plural(self.deliveries.len(), "repository", "repositories"),
+        );
+        if !self.deliveries.is_empty() {
+            out.push_str("| Repository | Event type | Features | Paths |\n|---|---|---|---|\n");
+            for d in &self.deliveries {
+                let features: Vec<String> = d.features.iter().map(|f| code(f)).collect();
+                let mut paths: Vec<String> =
+                    d.paths.iter().take(LISTED_PATHS).map(|p| code(p)).collect();
+                if d.paths.len() > LISTED_PATHS {
+                    paths.push(format!("and {} more", d.paths.len() - LISTED_PATHS));
+                }
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    code(d.repo.as_str()),
+                    code(&d.event_type),
+                    features.join(", "),
+                    paths.join("<br>"),
+                );
+            }
+            out.push('\n');
+        }
+        if self.unmatched > 0 {
+            let _ = writeln!(
+                out,
+                "{} other {} matched no changed path.\n",
+                self.unmatched,
+                plural(self.unmatched, "repository", "repositories")
+            );
+        }
+        if !self.skipped.is_empty() {
+            out.push_str("Skipped:\n\n");
+            for s in &self.skipped {
+                let _ = writeln!(
+                    out,
+                    "- {} (entry {}): {}",
+                    code(s.repo.as_str()),
+                    s.entry,
+                    md_escape(&s.reason.to_string())
+                );
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "<details><summary>Changed paths ({})</summary>\n",
+            self.changed_paths.len()
+        );
+        for p in &self.changed_paths {
+            let _ = writeln!(out, "- {}", code(p));
+        }
+        out.push_str("\n</details>\n");
+        out
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+/// A markdown code span that survives backticks and table pipes in `s`.
+fn code(s: &str) -> String {
+    let s = s.replace('|', "\\|");
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+/// Escapes `|`, `<` and `>` in prose that goes into markdown (the range description names revisions).
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+}

@@ -1,0 +1,154 @@
+//! `PlanRequest`: everything `dispatcher plan` (and `dispatch`) needs, turned into a [`Plan`].
+//!
+//! It opens the clone, loads `ecosystem.json`, chooses the two commits ([`RevisionRange`]) from explicit
+//! revisions, the GitHub event or HEAD, works out the branch checked against each entry, computes the
+//! [`ChangeSet`] and matches it.
+
+use std::path::PathBuf;
+
+use git2::Repository;
+
+use crate::change_set::{ChangeSet, ChangeSetError};
+use crate::diagnostic::Diagnostic;
+use crate::ecosystem::{Ecosystem, EcosystemInvalid};
+use crate::github_event::{GitHubEvent, short_branch};
+use crate::plan::Plan;
+use crate::revision_range::{RangeChoice, RevisionRange};
+use crate::subscription_matcher::MatcherError;
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// `ecosystem.json` is invalid.
+    #[error(transparent)]
+    Config(#[from] EcosystemInvalid),
+    /// The directory is not a git repository.
+    #[error("`{dir}` is not a git repository; pass `--repo DIR` with the source repository's clone")]
+    Repository {
+        /// The directory.
+        dir: PathBuf,
+        /// What git2 said.
+        #[source]
+        source: git2::Error,
+    },
+    /// The commits could not be resolved or compared.
+    #[error(transparent)]
+    Changes(#[from] ChangeSetError),
+    /// The patterns could not be compiled.
+    #[error(transparent)]
+    Matcher(#[from] MatcherError),
+}
+
+/// What to plan: a validated request, built by the binaries from their arguments.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// The source repository's clone.
+    pub repo_dir: PathBuf,
+    /// The `ecosystem.json` to read.
+    pub config_path: PathBuf,
+    /// How to name it in messages.
+    pub config_name: String,
+    /// `--base`, when given.
+    pub base: Option<String>,
+    /// `--head`, when given.
+    pub head: Option<String>,
+    /// `--ref`, when given.
+    pub git_ref: Option<String>,
+    /// The GitHub event, when running in Actions.
+    pub event: Option<GitHubEvent>,
+}
+
+/// The result of planning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanOutcome {
+    /// The commits were compared and matched.
+    Planned(Plan),
+    /// The pushed ref was deleted: there is nothing to compare and nothing to dispatch.
+    BranchDeleted {
+        /// The deleted ref, when known.
+        git_ref: Option<String>,
+        /// The commit it pointed at.
+        before: String,
+    },
+}
+
+impl PlanRequest {
+    /// Makes the plan. Returns it with the configuration's warnings.
+    #[tracing::instrument(skip_all, fields(repo = %self.repo_dir.display()))]
+    pub fn run(&self) -> Result<(PlanOutcome, Vec<Diagnostic>), PlanError> {
+        let (ecosystem, warnings) = Ecosystem::load(&self.config_path, &self.config_name)
+            .map_err(|diagnostics| EcosystemInvalid {
+                file: self.config_name.clone(),
+                diagnostics,
+            })?;
+        let repo = Repository::open(&self.repo_dir).map_err(|source| PlanError::Repository {
+            dir: self.repo_dir.clone(),
+            source,
+        })?;
+        let git_ref = self.git_ref(&repo);
+        let range = match self.choose_range(&repo, git_ref.as_deref())? {
+            RangeChoice::Range(r) => r,
+            RangeChoice::Deleted { before } => {
+                return Ok((PlanOutcome::BranchDeleted { git_ref, before }, warnings));
+            }
+        };
+        let changes = ChangeSet::between(&repo, range.base, range.head)?;
+        let plan = Plan::build(&ecosystem, &changes, git_ref.as_deref(), &range.description)?;
+        Ok((PlanOutcome::Planned(plan), warnings))
+    }
+
+    /// `--ref`, else the event's, else the current branch.
+    fn git_ref(&self, repo: &Repository) -> Option<String> {
+        if let Some(r) = &self.git_ref {
+            return Some(short_branch(r).to_owned());
+        }
+        match &self.event {
+            Some(GitHubEvent::Push { git_ref, .. }) => return Some(short_branch(git_ref).to_owned()),
+            Some(GitHubEvent::PullRequest { base_ref, .. }) => {
+                return Some(short_branch(base_ref).to_owned());
+            }
+            Some(GitHubEvent::WorkflowDispatch { git_ref: Some(r) }) => {
+                return Some(short_branch(r).to_owned());
+            }
+            _ => {}
+        }
+        let head = repo.head().ok()?;
+        if head.is_branch() {
+            head.shorthand().ok().map(str::to_owned)
+        } else {
+            None
+        }
+    }
+
+    fn choose_range(
+        &self,
+        repo: &Repository,
+        git_ref: Option<&str>,
+    ) -> Result<RangeChoice, ChangeSetError> {
+        let default_branch = match &self.event {
+            Some(GitHubEvent::Push { default_branch, .. }) => default_branch.as_deref(),
+            _ => None,
+        };
+        match (&self.base, &self.head) {
+            (Some(base), head) => {
+                let head = head.as_deref().unwrap_or("HEAD");
+                return RevisionRange::push(repo, base, head, git_ref, default_branch);
+            }
+            (None, Some(head)) => {
+                return RevisionRange::against_first_parent(repo, head).map(RangeChoice::Range);
+            }
+            (None, None) => {}
+        }
+        match &self.event {
+            Some(GitHubEvent::Push { before, after, .. }) => {
+                RevisionRange::push(repo, before, after, git_ref, default_branch)
+            }
+            Some(GitHubEvent::PullRequest {
+                base_sha, head_sha, ..
+            }) => RevisionRange::pull_request(repo, base_sha, head_sha).map(RangeChoice::Range),
+            Some(GitHubEvent::WorkflowDispatch { .. }) | None => {
+                RevisionRange::against_first_parent(repo, "HEAD").map(RangeChoice::Range)
+            }
+        }
+    }
+}
