@@ -34,7 +34,12 @@ pub struct PlanArgs {
     pub git_ref: Option<String>,
 
     /// The GitHub Actions event payload, read when --base and --head are not given.
-    #[arg(long, value_name = "FILE", env = "GITHUB_EVENT_PATH", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "GITHUB_EVENT_PATH",
+        hide_env_values = true
+    )]
     pub event: Option<PathBuf>,
 
     /// The event's name (push, pull_request, workflow_dispatch) [default: guessed from the payload].

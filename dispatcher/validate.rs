@@ -59,7 +59,11 @@ impl ValidateArgs {
             "`{name}` is valid: {entries} {}, {} {}\n",
             if entries == 1 { "entry" } else { "entries" },
             diagnostics.len(),
-            if diagnostics.len() == 1 { "warning" } else { "warnings" },
+            if diagnostics.len() == 1 {
+                "warning"
+            } else {
+                "warnings"
+            },
         ))?;
         Ok(ExitCode::SUCCESS)
     }

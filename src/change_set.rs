@@ -81,7 +81,8 @@ impl ChangeSet {
 
     /// The base as a full SHA (the empty tree's id when there is no base commit).
     pub fn base_sha(&self) -> String {
-        self.base.map_or_else(|| EMPTY_TREE.to_owned(), |b| b.to_string())
+        self.base
+            .map_or_else(|| EMPTY_TREE.to_owned(), |b| b.to_string())
     }
 }
 

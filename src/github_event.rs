@@ -182,9 +182,13 @@ mod tests {
         let push = r#"{"ref":"refs/heads/main","before":"a","after":"b","repository":{"default_branch":"main"}}"#;
         assert!(matches!(
             GitHubEvent::parse(p, push, None).unwrap(),
-            GitHubEvent::Push { default_branch: Some(_), .. }
+            GitHubEvent::Push {
+                default_branch: Some(_),
+                ..
+            }
         ));
-        let pr = r#"{"pull_request":{"base":{"ref":"main","sha":"a"},"head":{"ref":"x","sha":"b"}}}"#;
+        let pr =
+            r#"{"pull_request":{"base":{"ref":"main","sha":"a"},"head":{"ref":"x","sha":"b"}}}"#;
         assert!(matches!(
             GitHubEvent::parse(p, pr, None).unwrap(),
             GitHubEvent::PullRequest { .. }

@@ -23,9 +23,9 @@ pub mod subscription_matcher;
 
 pub use change_set::ChangeSet;
 pub use diagnostic::{Diagnostic, Location, Severity};
+pub use ecosystem::{Ecosystem, EcosystemInvalid, Entry};
 pub use forge::{Forge, ForgeError};
 pub use forge_args::ForgeArgs;
-pub use ecosystem::{Ecosystem, EcosystemInvalid, Entry};
 pub use github_event::GitHubEvent;
 pub use json_document::{JsonDocument, JsonMember, JsonNode, JsonValue, Span};
 pub use path_pattern::{PathPattern, PathPatternError};

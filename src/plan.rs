@@ -162,7 +162,9 @@ impl Plan {
             }
         }
 
-        let per_entry = ecosystem.subscription_matcher()?.match_paths(&changes.paths);
+        let per_entry = ecosystem
+            .subscription_matcher()?
+            .match_paths(&changes.paths);
         let mut deliveries = Vec::new();
         let mut unmatched = 0;
         for (i, credited) in per_entry.into_iter().enumerate() {
@@ -252,12 +254,6 @@ impl Plan {
                 plural(d.paths.len(), "path", "paths"),
                 quoted_list(&d.features),
             );
-            for p in d.paths.iter().take(LISTED_PATHS) {
-                let _ = writeln!(out, "      {p}");
-            }
-            if d.paths.len() > LISTED_PATHS {
-                let _ = writeln!(out, "      ... and {} more", d.paths.len() - LISTED_PATHS);
-            }
         }
         if self.unmatched > 0 {
             let _ = writeln!(
@@ -268,7 +264,11 @@ impl Plan {
             );
         }
         for s in &self.skipped {
-            let _ = writeln!(out, "skipped entry {} (`{}`): {}", s.entry, s.repo, s.reason);
+            let _ = writeln!(
+                out,
+                "skipped entry {} (`{}`): {}",
+                s.entry, s.repo, s.reason
+            );
         }
         out.push_str("nothing was sent: this is a plan\n");
         out
@@ -366,5 +366,7 @@ fn code(s: &str) -> String {
 
 /// Escapes `|`, `<` and `>` in prose that goes into markdown (the range description names revisions).
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -23,7 +23,9 @@ pub enum PlanError {
     #[error(transparent)]
     Config(#[from] EcosystemInvalid),
     /// The directory is not a git repository.
-    #[error("`{dir}` is not a git repository; pass `--repo DIR` with the source repository's clone")]
+    #[error(
+        "`{dir}` is not a git repository; pass `--repo DIR` with the source repository's clone"
+    )]
     Repository {
         /// The directory.
         dir: PathBuf,
@@ -76,10 +78,12 @@ impl PlanRequest {
     /// Makes the plan. Returns it with the configuration's warnings.
     #[tracing::instrument(skip_all, fields(repo = %self.repo_dir.display()))]
     pub fn run(&self) -> Result<(PlanOutcome, Vec<Diagnostic>), PlanError> {
-        let (ecosystem, warnings) = Ecosystem::load(&self.config_path, &self.config_name)
-            .map_err(|diagnostics| EcosystemInvalid {
-                file: self.config_name.clone(),
-                diagnostics,
+        let (ecosystem, warnings) =
+            Ecosystem::load(&self.config_path, &self.config_name).map_err(|diagnostics| {
+                EcosystemInvalid {
+                    file: self.config_name.clone(),
+                    diagnostics,
+                }
             })?;
         let repo = Repository::open(&self.repo_dir).map_err(|source| PlanError::Repository {
             dir: self.repo_dir.clone(),
@@ -103,7 +107,9 @@ impl PlanRequest {
             return Some(short_branch(r).to_owned());
         }
         match &self.event {
-            Some(GitHubEvent::Push { git_ref, .. }) => return Some(short_branch(git_ref).to_owned()),
+            Some(GitHubEvent::Push { git_ref, .. }) => {
+                return Some(short_branch(git_ref).to_owned());
+            }
             Some(GitHubEvent::PullRequest { base_ref, .. }) => {
                 return Some(short_branch(base_ref).to_owned());
             }
