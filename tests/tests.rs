@@ -4,5 +4,7 @@
 
 mod support;
 
+mod change_set;
+mod plan;
 mod smoke;
 mod workflows;
