@@ -5,8 +5,11 @@
 //! Nothing in here prints or exits.
 
 pub mod change_set;
+pub mod delivery_report;
 pub mod diagnostic;
 pub mod ecosystem;
+pub mod failure_notice;
+pub mod fan_out;
 pub mod forge;
 pub mod forge_args;
 pub mod github_event;

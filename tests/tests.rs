@@ -6,5 +6,6 @@ mod support;
 
 mod change_set;
 mod plan;
+mod forge_github;
 mod smoke;
 mod workflows;

@@ -1,0 +1,166 @@
+//! `DeliveryReport`: what became of each planned dispatch, for the JSON report, the job summary and the
+//! exit status.
+
+use serde::{Deserialize, Serialize};
+
+use crate::repo_name::RepoName;
+
+/// The fate of one repository's dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// GitHub (or the local forge) accepted the dispatch.
+    Delivered,
+    /// It could not be delivered (after retries where allowed).
+    Failed,
+    /// Nothing was sent: the plan skipped the entry, or this was a dry run.
+    Skipped,
+}
+
+/// One repository's line of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoResult {
+    /// The downstream repository.
+    pub repo: RepoName,
+    /// What happened.
+    pub status: DeliveryStatus,
+    /// The event type sent (empty for skipped entries).
+    pub event_type: String,
+    /// The features credited in the payload.
+    pub features: Vec<String>,
+    /// How many requests were tried (0 when nothing was sent).
+    pub attempts: u32,
+    /// The HTTP status of the last answer, when there was one.
+    pub last_http_status: Option<u16>,
+    /// Why it failed or was skipped.
+    pub error: Option<String>,
+    /// What to check, for failures a user can fix.
+    pub hint: Option<String>,
+    /// Time spent on it, retries and waits included.
+    pub duration_ms: u64,
+}
+
+/// The outcome of one `dispatcher dispatch` run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryReport {
+    /// The repository the change came from.
+    pub source_repo: Option<RepoName>,
+    /// The identifier carried in every payload of this run.
+    pub dispatch_id: Option<String>,
+    /// The commit that was pushed.
+    pub commit_sha: String,
+    /// Whether this was a dry run (nothing sent).
+    pub dry_run: bool,
+    /// One line per repository, in plan order (deliveries first, then skipped entries).
+    pub repos: Vec<RepoResult>,
+}
+
+impl DeliveryReport {
+    /// How many repositories had this status.
+    pub fn count(&self, status: DeliveryStatus) -> usize {
+        self.repos.iter().filter(|r| r.status == status).count()
+    }
+
+    /// The failed lines.
+    pub fn failed(&self) -> impl Iterator<Item = &RepoResult> {
+        self.repos
+            .iter()
+            .filter(|r| r.status == DeliveryStatus::Failed)
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        // A struct of strings, numbers and enums always serializes.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A markdown table for a job summary.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::from("### ecosync dispatch\n\n");
+        s.push_str(&format!(
+            "{} delivered, {} failed, {} skipped{}\n\n",
+            self.count(DeliveryStatus::Delivered),
+            self.count(DeliveryStatus::Failed),
+            self.count(DeliveryStatus::Skipped),
+            if self.dry_run { " (dry run)" } else { "" }
+        ));
+        s.push_str("| Repository | Status | Attempts | HTTP | Time | Details |\n");
+        s.push_str("|---|---|---:|---:|---:|---|\n");
+        for r in &self.repos {
+            let status = match r.status {
+                DeliveryStatus::Delivered => "delivered",
+                DeliveryStatus::Failed => "**failed**",
+                DeliveryStatus::Skipped => "skipped",
+            };
+            let mut details = r.error.clone().unwrap_or_default();
+            if let Some(hint) = &r.hint {
+                details.push_str(" (hint: ");
+                details.push_str(hint);
+                details.push(')');
+            }
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} ms | {} |\n",
+                r.repo,
+                status,
+                r.attempts,
+                r.last_http_status
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                r.duration_ms,
+                markdown_cell(&details)
+            ));
+        }
+        s
+    }
+}
+
+/// Makes text safe inside a markdown table cell.
+fn markdown_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(repo: &str, status: DeliveryStatus, error: Option<&str>) -> RepoResult {
+        RepoResult {
+            repo: RepoName::parse(repo).unwrap(),
+            status,
+            event_type: "ecosync".into(),
+            features: vec!["src/**".into()],
+            attempts: 1,
+            last_http_status: Some(204),
+            error: error.map(String::from),
+            hint: None,
+            duration_ms: 3,
+        }
+    }
+
+    #[test]
+    fn counts_and_table() {
+        let report = DeliveryReport {
+            source_repo: None,
+            dispatch_id: None,
+            commit_sha: "abc".into(),
+            dry_run: false,
+            repos: vec![
+                line("acme/a", DeliveryStatus::Delivered, None),
+                line(
+                    "acme/b",
+                    DeliveryStatus::Failed,
+                    Some("HTTP 404 | Not Found"),
+                ),
+            ],
+        };
+        assert_eq!(report.count(DeliveryStatus::Delivered), 1);
+        assert_eq!(report.failed().count(), 1);
+        let md = report.to_markdown();
+        assert!(
+            md.contains("| `acme/b` | **failed** | 1 | 204 | 3 ms | HTTP 404 \\| Not Found |"),
+            "{md}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json["repos"][1]["status"], "failed");
+    }
+}
