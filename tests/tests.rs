@@ -5,7 +5,7 @@
 mod support;
 
 mod change_set;
-mod plan;
 mod forge_github;
+mod plan;
 mod smoke;
 mod workflows;
