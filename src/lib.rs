@@ -6,6 +6,7 @@
 
 pub mod change_set;
 pub mod delivery_report;
+pub mod demo_sample;
 pub mod diagnostic;
 pub mod ecosystem;
 pub mod failure_notice;
