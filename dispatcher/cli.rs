@@ -40,7 +40,13 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             // An invalid configuration is already a list of "error: file:line:col: ..." lines.
-            if let Some(invalid) = err.downcast_ref::<ecosync::EcosystemInvalid>() {
+            let invalid =
+                err.downcast_ref::<ecosync::EcosystemInvalid>()
+                    .or_else(|| match err.downcast_ref::<ecosync::PlanError>() {
+                        Some(ecosync::PlanError::Config(invalid)) => Some(invalid),
+                        _ => None,
+                    });
+            if let Some(invalid) = invalid {
                 eprintln!("{invalid}");
             } else {
                 eprintln!("error: {err:#}");

@@ -51,6 +51,7 @@ impl ValidateArgs {
             }
         };
         diagnostics.extend(self.tree_warnings(&ecosystem, &name)?);
+        diagnostics.sort_by_key(|d| d.location);
         for d in &diagnostics {
             eprintln!("{d}");
         }

@@ -124,7 +124,9 @@ impl Ecosystem {
             diagnostics: doc.duplicate_keys(),
         };
         let ecosystem = checker.ecosystem();
-        let diagnostics = checker.diagnostics;
+        let mut diagnostics = checker.diagnostics;
+        // In file order, whatever order the checks ran in (the sort is stable).
+        diagnostics.sort_by_key(|d| d.location);
         match ecosystem {
             Some(e) if !crate::diagnostic::has_errors(&diagnostics) => Ok((e, diagnostics)),
             _ => Err(diagnostics),
@@ -525,22 +527,23 @@ impl Checker<'_> {
                             branches_ok = false;
                             continue;
                         };
+                        match PathPattern::parse_branch(text) {
+                            Ok(p) => branch_patterns.push(p),
+                            Err(e) => {
+                                self.pattern_error(item, &subj, "branch pattern", &e);
+                                branches_ok = false;
+                            }
+                        }
                         branch_texts.push(text.to_owned());
                     }
                 }
             },
         }
-        if branches_ok {
-            let items = node.get("branches").and_then(JsonNode::as_array);
-            for (b, text) in branch_texts.iter().enumerate() {
+        if node.get("branches").is_none() {
+            for text in &branch_texts {
                 match PathPattern::parse_branch(text) {
                     Ok(p) => branch_patterns.push(p),
-                    Err(e) => {
-                        if let Some(item) = items.and_then(|i| i.get(b)) {
-                            self.pattern_error(item, &subj, "branch pattern", &e);
-                        }
-                        branches_ok = false;
-                    }
+                    Err(_) => branches_ok = false,
                 }
             }
         }

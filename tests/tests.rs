@@ -8,4 +8,5 @@ mod change_set;
 mod forge_github;
 mod plan;
 mod smoke;
+mod validate;
 mod workflows;
