@@ -658,8 +658,13 @@ mod tests {
         let errs = Ecosystem::parse("e.json", text).unwrap_err();
         let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
         assert_eq!(errs.len(), 4, "{msgs:#?}");
-        assert!(msgs[0].contains("unknown field `subscription`"));
-        assert!(msgs[0].contains("did you mean `subscriptions`?"));
+        assert!(msgs[0].contains("e.json:2:2: entry 0 (`acme`): missing field `subscriptions`"));
+        assert!(
+            msgs[1].contains("e.json:2:11: entry 0 (`acme`): repository `acme` is not of the form")
+        );
+        assert!(msgs[2].contains("e.json:2:19: entry 0 (`acme`): unknown field `subscription`"));
+        assert!(msgs[2].contains("did you mean `subscriptions`?"));
+        assert!(msgs[3].contains("e.json:3:35: entry 1 (`a/b`): `subscriptions` is empty"));
     }
 
     #[test]
