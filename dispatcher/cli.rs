@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::dispatch::DispatchCommand;
 use crate::plan::PlanCommand;
 use crate::validate::ValidateArgs;
 
@@ -23,6 +24,8 @@ enum Command {
     Validate(ValidateArgs),
     /// Show what a push would dispatch; sends nothing, needs no token.
     Plan(PlanCommand),
+    /// Send one repository_dispatch to each repository the push concerns.
+    Dispatch(Box<DispatchCommand>),
 }
 
 /// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
@@ -32,6 +35,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Validate(args) => args.run(),
         Command::Plan(args) => args.run(),
+        Command::Dispatch(args) => args.run(),
     };
     match result {
         Ok(code) => code,

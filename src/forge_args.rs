@@ -52,12 +52,13 @@ pub struct ForgeArgs {
     pub app_key_env: Option<String>,
 
     /// How many requests may be in flight at once. GitHub asks for 1 (serial).
-    #[arg(long, default_value_t = 1, value_name = "N",
+    #[arg(long, env = "ECOSYNC_CONCURRENCY", default_value_t = 1, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=100))]
     pub concurrency: u32,
 
     /// The least time between the starts of two mutating requests (GitHub asks for 1s).
-    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, env = "ECOSYNC_MIN_INTERVAL", default_value = "1s", value_name = "DURATION",
+          value_parser = parse_duration)]
     pub min_interval: Duration,
 
     /// The most tries of one request, the first included.

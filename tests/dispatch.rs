@@ -1,0 +1,503 @@
+//! `dispatcher dispatch` through the real binary: against the fake GitHub (payloads, pacing, the retry
+//! rules measured on the server's clock, failures that do not stop the others, exit codes, the report, the
+//! Actions outputs, the failure issue, no token anywhere) and against the local forge.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::plan::Config;
+use crate::support::fake_github::{FakeGitHub, Fault, FaultKind, Recorded};
+use crate::support::{Cmd, Output, Repo};
+
+/// A token that must never show up in any output.
+const TOKEN: &str = "ghp_ecosyncTESTtoken0123456789abcdefABCDEF";
+
+/// A source repository whose last commit changes `src/lib.rs`, and a config subscribing `repos` to it.
+fn source(repos: &[&str]) -> (Repo, Config) {
+    let repo = Repo::new();
+    repo.write("README.md", "hello");
+    repo.commit("first");
+    repo.write("src/lib.rs", "fn main() {}");
+    repo.write("docs/guide.md", "guide");
+    repo.commit("second");
+    let entries: Vec<Value> = repos
+        .iter()
+        .map(|r| json!({"repo": r, "subscriptions": ["src/**", "docs/**"], "event_type": "upstream-update"}))
+        .collect();
+    (repo, Config::new(&Value::Array(entries)))
+}
+
+/// `dispatcher dispatch` on `repo` against `fake`, with fast test waits and no interval.
+fn dispatch(repo: &Repo, config: &Config, fake: &FakeGitHub) -> Cmd {
+    Cmd::dispatcher()
+        .dir(repo.path())
+        .args([
+            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+        ])
+        .arg("--config")
+        .arg(config.path())
+        .args(["--source-repo", "acme/source", "--api-url", &fake.url()])
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .env("ECOSYNC_TOKEN", TOKEN)
+        .env("ECOSYNC_RETRY_BASE_DELAY", "200ms")
+        .env("ECOSYNC_MIN_RATE_LIMIT_WAIT", "1500ms")
+        .timeout(Duration::from_secs(60))
+}
+
+fn dispatches_to<'a>(requests: &'a [Recorded], repo: &str) -> Vec<&'a Recorded> {
+    let path = format!("/repos/{repo}/dispatches");
+    requests.iter().filter(|r| r.path == path).collect()
+}
+
+fn gap(a: &Recorded, b: &Recorded) -> Duration {
+    b.at.saturating_sub(a.at)
+}
+
+fn report(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn line<'a>(report: &'a Value, repo: &str) -> &'a Value {
+    report["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repo"] == repo)
+        .unwrap_or_else(|| panic!("no line for {repo} in {report:#}"))
+}
+
+fn assert_no_token(out: &Output) {
+    assert!(
+        !out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN),
+        "token leaked\n{out}"
+    );
+}
+
+#[test]
+fn sends_one_dispatch_per_repository_with_the_planned_payload() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a").add_repo("acme/b");
+    let (repo, config) = source(&["acme/a", "acme/b"]);
+    let out = dispatch(&repo, &config, &fake).run().success();
+    assert_no_token(&out);
+    out.expect_stderr("[2/2]")
+        .expect_stderr("2 delivered, 0 failed");
+    for name in ["acme/a", "acme/b"] {
+        let sent = fake.dispatches(name);
+        assert_eq!(sent.len(), 1, "{name}: exactly one dispatch");
+        assert_eq!(sent[0]["event_type"], "upstream-update");
+        let p = &sent[0]["client_payload"];
+        assert_eq!(p["ecosync"], 1);
+        assert_eq!(p["source_repo"], "acme/source");
+        assert_eq!(p["ref"], "main");
+        assert_eq!(p["base_sha"], repo.rev("HEAD~1").to_string());
+        assert_eq!(p["commit_sha"], repo.rev("HEAD").to_string());
+        assert_eq!(p["updated_feature"], "src/**");
+        assert_eq!(p["updated_features"], json!(["src/**", "docs/**"]));
+        assert_eq!(p["changed_paths"], json!(["docs/guide.md", "src/lib.rs"]));
+        assert_eq!(p["changed_paths_truncated"], false);
+        assert!(
+            p["dispatch_id"].as_str().unwrap().starts_with("ecosync-"),
+            "{p}"
+        );
+        assert!(p.as_object().unwrap().len() <= 10);
+    }
+    // Nothing but the two dispatches was sent, each with the token and no Accept header Prism rejects.
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert!(requests.iter().all(|r| r.authorized && r.method == "POST"));
+}
+
+#[test]
+fn mutating_requests_are_a_second_apart_by_default() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a")
+        .add_repo("acme/b")
+        .add_repo("acme/c");
+    let (repo, config) = source(&["acme/a", "acme/b", "acme/c"]);
+    // The default interval (1s) and concurrency (1).
+    dispatch(&repo, &config, &fake)
+        .env_remove("ECOSYNC_MIN_INTERVAL")
+        .run()
+        .success();
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    for pair in requests.windows(2) {
+        assert!(
+            gap(&pair[0], &pair[1]) >= Duration::from_millis(980),
+            "{requests:#?}"
+        );
+    }
+}
+
+#[test]
+fn one_failing_repository_does_not_stop_the_others_and_exit_status_is_1() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a").add_repo("acme/c"); // acme/b does not exist: 404
+    let (repo, config) = source(&["acme/a", "acme/b", "acme/c"]);
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("report.json");
+    let out = dispatch(&repo, &config, &fake)
+        .arg("--report")
+        .arg(&report_path)
+        .run()
+        .expect_code(1);
+    assert_no_token(&out);
+    out.expect_stderr("acme/b")
+        .expect_stderr("Contents: write")
+        .expect_stderr("2 delivered, 1 failed");
+    assert_eq!(fake.dispatches("acme/a").len(), 1);
+    assert_eq!(fake.dispatches("acme/c").len(), 1);
+    // 404 is not retried.
+    assert_eq!(dispatches_to(&fake.requests(), "acme/b").len(), 1);
+    let report = report(&report_path);
+    assert!(!report.to_string().contains(TOKEN));
+    let b = line(&report, "acme/b");
+    assert_eq!(b["status"], "failed");
+    assert_eq!(b["attempts"], 1);
+    assert_eq!(b["last_http_status"], 404);
+    assert!(b["error"].as_str().unwrap().contains("HTTP 404"), "{b}");
+    assert!(
+        b["hint"].as_str().unwrap().contains("Contents: write"),
+        "{b}"
+    );
+    let a = line(&report, "acme/a");
+    assert_eq!(a["status"], "delivered");
+    assert_eq!(a["attempts"], 1);
+    assert_eq!(a["last_http_status"], 204);
+    assert!(a["duration_ms"].is_u64());
+
+    // --warn-only: the same failure, exit 0.
+    dispatch(&repo, &config, &fake)
+        .arg("--warn-only")
+        .run()
+        .success()
+        .expect_stderr("--warn-only");
+}
+
+#[test]
+fn unauthorized_and_invalid_requests_are_not_retried_and_say_what_to_check() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a").add_repo("acme/b");
+    fake.fail(Fault::new(FaultKind::Status(401)).repo("acme/a").always());
+    fake.fail(Fault::new(FaultKind::Status(422)).repo("acme/b").always());
+    let (repo, config) = source(&["acme/a", "acme/b"]);
+    let out = dispatch(&repo, &config, &fake).run().expect_code(1);
+    assert_no_token(&out);
+    out.expect_stderr("HTTP 401")
+        .expect_stderr("token is invalid or expired")
+        .expect_stderr("HTTP 422")
+        .expect_stderr("event_type");
+    let requests = fake.requests();
+    assert_eq!(dispatches_to(&requests, "acme/a").len(), 1);
+    assert_eq!(dispatches_to(&requests, "acme/b").len(), 1);
+}
+
+#[test]
+fn server_errors_and_dropped_connections_are_retried_with_backoff() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a").add_repo("acme/b");
+    fake.fail(Fault::new(FaultKind::Status(502)).repo("acme/a").times(2));
+    fake.fail(Fault::new(FaultKind::Drop).repo("acme/b"));
+    let (repo, config) = source(&["acme/a", "acme/b"]);
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("report.json");
+    dispatch(&repo, &config, &fake)
+        .arg("--report")
+        .arg(&report_path)
+        .run()
+        .success();
+    let requests = fake.requests();
+    let a = dispatches_to(&requests, "acme/a");
+    assert_eq!(a.len(), 3, "two failures then a success");
+    // Base delay 200ms: the first backoff is 100..200ms, the second 200..400ms.
+    assert!(gap(a[0], a[1]) >= Duration::from_millis(100), "{a:#?}");
+    assert!(gap(a[1], a[2]) >= Duration::from_millis(200), "{a:#?}");
+    assert_eq!(dispatches_to(&requests, "acme/b").len(), 2);
+    assert_eq!(fake.dispatches("acme/a").len(), 1, "delivered once");
+    assert_eq!(fake.dispatches("acme/b").len(), 1, "delivered once");
+    let report = report(&report_path);
+    assert_eq!(line(&report, "acme/a")["attempts"], 3);
+    assert_eq!(line(&report, "acme/b")["attempts"], 2);
+}
+
+#[test]
+fn a_slow_answer_times_out_and_is_retried() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    fake.fail(Fault::new(FaultKind::Slow(Duration::from_secs(3))).repo("acme/a"));
+    let (repo, config) = source(&["acme/a"]);
+    dispatch(&repo, &config, &fake)
+        .args(["--request-timeout", "500ms"])
+        .run()
+        .success();
+    assert_eq!(dispatches_to(&fake.requests(), "acme/a").len(), 2);
+}
+
+#[test]
+fn retries_give_up_after_the_try_limit() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    fake.fail(Fault::new(FaultKind::Status(503)).repo("acme/a").always());
+    let (repo, config) = source(&["acme/a"]);
+    dispatch(&repo, &config, &fake)
+        .args(["--max-attempts", "3"])
+        .run()
+        .expect_code(1)
+        .expect_stderr("after 3 attempts");
+    assert_eq!(dispatches_to(&fake.requests(), "acme/a").len(), 3);
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    fake.fail(Fault::new(FaultKind::RetryAfter { secs: 1 }).repo("acme/a"));
+    let (repo, config) = source(&["acme/a"]);
+    dispatch(&repo, &config, &fake).run().success();
+    let requests = fake.requests();
+    let a = dispatches_to(&requests, "acme/a");
+    assert_eq!(a.len(), 2);
+    assert!(gap(a[0], a[1]) >= Duration::from_millis(990), "{a:#?}");
+    assert!(
+        gap(a[0], a[1]) < Duration::from_millis(1500),
+        "no extra wait: {a:#?}"
+    );
+}
+
+#[test]
+fn an_exhausted_primary_limit_waits_until_the_reset_time() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    fake.fail(Fault::new(FaultKind::PrimaryLimit { reset_in_secs: 2 }).repo("acme/a"));
+    let (repo, config) = source(&["acme/a"]);
+    dispatch(&repo, &config, &fake).run().success();
+    let requests = fake.requests();
+    let a = dispatches_to(&requests, "acme/a");
+    assert_eq!(a.len(), 2);
+    // The reset is a whole second 2s after "now" on the server: between 1s and 2s later.
+    assert!(gap(a[0], a[1]) >= Duration::from_millis(990), "{a:#?}");
+    assert!(gap(a[0], a[1]) < Duration::from_millis(2500), "{a:#?}");
+}
+
+#[test]
+fn a_secondary_limit_without_headers_waits_the_configured_minimum() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a").add_repo("acme/b");
+    fake.fail(Fault::new(FaultKind::SecondaryLimit).repo("acme/a"));
+    let (repo, config) = source(&["acme/a", "acme/b"]);
+    // The minimum is lowered to 1.5s for the test (GitHub: at least a minute, the default).
+    dispatch(&repo, &config, &fake)
+        .args(["--concurrency", "2"])
+        .run()
+        .success();
+    let requests = fake.requests();
+    let a = dispatches_to(&requests, "acme/a");
+    assert_eq!(a.len(), 2);
+    assert!(gap(a[0], a[1]) >= Duration::from_millis(1490), "{a:#?}");
+    assert!(gap(a[0], a[1]) < Duration::from_millis(2500), "{a:#?}");
+}
+
+#[test]
+fn under_actions_writes_summary_outputs_and_annotations_without_the_token() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    let (repo, config) = source(&["acme/a", "acme/missing"]);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let output = dir.path().join("output.txt");
+    let report_path = dir.path().join("report.json");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let out = dispatch(&repo, &config, &fake)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_SERVER_URL", "https://github.example")
+        .env("GITHUB_RUN_ID", "4242")
+        .env("GITHUB_TOKEN", TOKEN)
+        .arg("--report")
+        .arg(&report_path)
+        .run()
+        .expect_code(1);
+    assert_no_token(&out);
+    out.expect_stdout("::error title=ecosync dispatch::dispatch to acme/missing failed");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.starts_with("earlier step\n"),
+        "appended, not replaced"
+    );
+    assert!(summary.contains("| `acme/a` | delivered |"), "{summary}");
+    assert!(
+        summary.contains("| `acme/missing` | **failed** |"),
+        "{summary}"
+    );
+    let outputs = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        outputs.contains("delivered=1\n") && outputs.contains("failed=1\n"),
+        "{outputs}"
+    );
+    let report_text = std::fs::read_to_string(&report_path).unwrap();
+    for text in [&summary, &outputs, &report_text] {
+        assert!(!text.contains(TOKEN));
+    }
+    // The run URL is the dispatch id, so the subscriber can point back at this run.
+    assert_eq!(
+        fake.dispatches("acme/a")[0]["client_payload"]["dispatch_id"],
+        "https://github.example/acme/source/actions/runs/4242"
+    );
+
+    // --warn-only turns the annotations into warnings.
+    dispatch(&repo, &config, &fake)
+        .env("GITHUB_ACTIONS", "true")
+        .arg("--warn-only")
+        .run()
+        .success()
+        .expect_stdout("::warning title=ecosync dispatch::");
+}
+
+#[test]
+fn notify_issue_opens_one_issue_then_comments_on_it() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/source").add_repo("acme/a");
+    let (repo, config) = source(&["acme/a", "acme/gone"]);
+    dispatch(&repo, &config, &fake)
+        .arg("--notify-issue")
+        .run()
+        .expect_code(1)
+        .expect_stderr("opened issue #1");
+    let issues = fake.issues("acme/source");
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["labels"][0]["name"], "ecosync");
+    assert!(
+        issues[0]["body"].as_str().unwrap().contains("`acme/gone`"),
+        "{:#}",
+        issues[0]
+    );
+    assert!(!issues[0]["body"].as_str().unwrap().contains("`acme/a`"));
+
+    dispatch(&repo, &config, &fake)
+        .arg("--notify-issue")
+        .run()
+        .expect_code(1)
+        .expect_stderr("commented on issue #1");
+    let issues = fake.issues("acme/source");
+    assert_eq!(issues.len(), 1, "no second issue");
+    assert!(
+        issues[0]["comment_bodies"][0]
+            .as_str()
+            .unwrap()
+            .contains("`acme/gone`")
+    );
+    assert_eq!(
+        fake.requests_to("POST", "/repos/acme/source/issues").len(),
+        1
+    );
+    assert!(fake.requests().iter().all(|r| !r.body.contains(TOKEN)));
+}
+
+#[test]
+fn nothing_failed_means_no_issue() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/source").add_repo("acme/a");
+    let (repo, config) = source(&["acme/a"]);
+    dispatch(&repo, &config, &fake)
+        .arg("--notify-issue")
+        .run()
+        .success();
+    assert!(fake.requests().iter().all(|r| !r.path.contains("/issues")));
+}
+
+#[test]
+fn dry_run_prints_the_payloads_and_sends_nothing() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    let (repo, config) = source(&["acme/a", "acme/b"]);
+    let out = dispatch(&repo, &config, &fake)
+        .env_remove("ECOSYNC_TOKEN")
+        .arg("--dry-run")
+        .run()
+        .success();
+    let lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["repo"], "acme/a");
+    assert_eq!(lines[1]["repo"], "acme/b");
+    assert_eq!(lines[0]["event_type"], "upstream-update");
+    assert_eq!(
+        lines[0]["client_payload"]["commit_sha"],
+        repo.rev("HEAD").to_string()
+    );
+    assert!(fake.requests().is_empty(), "a dry run sends nothing");
+}
+
+#[test]
+fn a_missing_token_fails_before_anything_is_sent() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    let (repo, config) = source(&["acme/a"]);
+    dispatch(&repo, &config, &fake)
+        .env_remove("ECOSYNC_TOKEN")
+        .run()
+        .expect_code(1)
+        .expect_stderr("no GitHub token")
+        .expect_stderr("ECOSYNC_TOKEN");
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn the_local_forge_receives_exactly_the_planned_events() {
+    let (repo, config) = source(&["acme/a", "acme/b"]);
+    let forge = tempfile::tempdir().unwrap();
+    for name in ["acme/a", "acme/b"] {
+        git2::Repository::init_bare(forge.path().join(format!("{name}.git"))).unwrap();
+    }
+    let plan = crate::plan::plan_json(
+        &repo,
+        &config,
+        &["--base", "HEAD~1", "--head", "HEAD", "--ref", "main"],
+    );
+    Cmd::dispatcher()
+        .dir(repo.path())
+        .args([
+            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+        ])
+        .arg("--config")
+        .arg(config.path())
+        .args(["--source-repo", "acme/source"])
+        .arg("--forge")
+        .arg(format!("local:{}", forge.path().display()))
+        .run()
+        .success();
+    for delivery in plan["deliveries"].as_array().unwrap() {
+        let name = delivery["repo"].as_str().unwrap();
+        let dir = forge.path().join(format!("{name}.forge/dispatches"));
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{name}: {files:?}");
+        let event: Value =
+            serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+        assert_eq!(event["action"], delivery["event_type"]);
+        assert_eq!(event["repository"]["full_name"], name);
+        assert!(event["sender"]["login"].is_string());
+        let p = &event["client_payload"];
+        assert_eq!(p["updated_features"], delivery["features"]);
+        assert_eq!(p["changed_paths"], delivery["paths"]);
+        assert_eq!(p["base_sha"], plan["base"]);
+        assert_eq!(p["commit_sha"], plan["head"]);
+        assert_eq!(p["source_repo"], "acme/source");
+    }
+    // Nothing but the dispatch files and the bare repositories.
+    let mut owners: Vec<_> = std::fs::read_dir(forge.path().join("acme"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    owners.sort();
+    assert_eq!(owners, ["a.forge", "a.git", "b.forge", "b.git"]);
+}
