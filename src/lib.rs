@@ -5,6 +5,8 @@
 //! Nothing in here prints or exits.
 
 pub mod change_set;
+pub mod change_summary;
+pub mod cousin_config;
 pub mod delivery_report;
 pub mod demo_sample;
 pub mod diagnostic;
@@ -15,15 +17,26 @@ pub mod forge;
 pub mod forge_args;
 pub mod github_event;
 pub mod json_document;
+pub mod json_pointer_span;
+pub mod mapped_tree;
 pub mod pacer;
 pub mod path_pattern;
 pub mod payload;
 pub mod plan;
 pub mod plan_request;
 pub mod repo_name;
+pub mod repo_path;
 pub mod retry_policy;
 pub mod revision_range;
+pub mod strategy;
 pub mod subscription_matcher;
+pub mod sync_change;
+pub mod sync_event;
+pub mod sync_message;
+pub mod sync_repo;
+pub mod sync_run;
+pub mod sync_trailer;
+pub mod tree_merge;
 
 pub use change_set::ChangeSet;
 pub use diagnostic::{Diagnostic, Location, Severity};

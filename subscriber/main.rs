@@ -1,7 +1,10 @@
 //! The `subscriber` binary: runs in a downstream repository, verifies an upstream commit, applies it and
 //! opens or updates one pull request (or, on failure, an issue that says what to do).
 
+mod apply;
+mod check;
 mod cli;
+mod config_file;
 
 fn main() -> std::process::ExitCode {
     cli::main()

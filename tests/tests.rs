@@ -9,5 +9,8 @@ mod dispatch;
 mod forge_github;
 mod plan;
 mod smoke;
+mod subscriber_apply;
+mod subscriber_check;
+mod subscriber_fixture;
 mod validate;
 mod workflows;

@@ -1,0 +1,206 @@
+//! `ChangeSummary`: the files a sync changes, with their line counts and a unified diff (rendered with
+//! `similar`), for the dry run's output and the pull request body.
+
+use std::fmt::Write as _;
+
+use git2::{Delta, Oid, Repository};
+use similar::{ChangeTag, TextDiff};
+
+/// One changed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// `added`, `deleted`, `modified`, `renamed`, `mode changed`, `type changed`.
+    pub status: &'static str,
+    /// The old path (differs from `path` for a rename).
+    pub old_path: String,
+    /// The new path.
+    pub path: String,
+    /// Lines added (0 for binary files).
+    pub insertions: usize,
+    /// Lines removed (0 for binary files).
+    pub deletions: usize,
+    /// True when either side is binary.
+    pub binary: bool,
+    /// The old and new modes as octal strings when they differ.
+    pub mode_change: Option<(String, String)>,
+    /// The unified diff of a text file.
+    pub diff: String,
+}
+
+/// Every changed file between two trees.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeSummary {
+    /// The files, in path order.
+    pub files: Vec<FileChange>,
+}
+
+impl ChangeSummary {
+    /// Compares two trees (renames detected).
+    pub fn between(repo: &Repository, old: Oid, new: Oid) -> Result<ChangeSummary, git2::Error> {
+        if old == new {
+            return Ok(ChangeSummary::default());
+        }
+        let old_tree = repo.find_tree(old)?;
+        let new_tree = repo.find_tree(new)?;
+        let mut diff = repo.diff_tree_to_tree(Some(&old_tree), Some(&new_tree), None)?;
+        let mut find = git2::DiffFindOptions::new();
+        find.renames(true);
+        diff.find_similar(Some(&mut find))?;
+        let mut files = Vec::new();
+        for delta in diff.deltas() {
+            let (old_f, new_f) = (delta.old_file(), delta.new_file());
+            let path_of = |f: &git2::DiffFile<'_>| {
+                f.path()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            };
+            let status = match delta.status() {
+                Delta::Added => "added",
+                Delta::Deleted => "deleted",
+                Delta::Renamed => "renamed",
+                Delta::Typechange => "type changed",
+                _ if old_f.id() == new_f.id() => "mode changed",
+                _ => "modified",
+            };
+            let read = |f: &git2::DiffFile<'_>| -> Result<Vec<u8>, git2::Error> {
+                if f.id().is_zero() || !f.exists() {
+                    return Ok(Vec::new());
+                }
+                Ok(repo.find_blob(f.id())?.content().to_vec())
+            };
+            let (a, b) = (read(&old_f)?, read(&new_f)?);
+            let is_link = |m: git2::FileMode| m == git2::FileMode::Link;
+            let binary = a.contains(&0) || b.contains(&0);
+            let (old_path, path) = (path_of(&old_f), path_of(&new_f));
+            let mode = |m: git2::FileMode| format!("{:o}", u32::from(m));
+            let mode_change = (delta.status() != Delta::Added
+                && delta.status() != Delta::Deleted
+                && old_f.mode() != new_f.mode())
+            .then(|| (mode(old_f.mode()), mode(new_f.mode())));
+            let (mut insertions, mut deletions, mut text) = (0, 0, String::new());
+            if !binary {
+                let (sa, sb) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+                let td = TextDiff::from_lines(sa.as_ref(), sb.as_ref());
+                for op in td.ops() {
+                    for change in td.iter_changes(op) {
+                        match change.tag() {
+                            ChangeTag::Insert => insertions += 1,
+                            ChangeTag::Delete => deletions += 1,
+                            ChangeTag::Equal => {}
+                        }
+                    }
+                }
+                let a_name = if delta.status() == Delta::Added {
+                    "/dev/null".to_owned()
+                } else {
+                    format!("a/{old_path}")
+                };
+                let b_name = if delta.status() == Delta::Deleted {
+                    "/dev/null".to_owned()
+                } else {
+                    format!("b/{path}")
+                };
+                text = td
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&a_name, &b_name)
+                    .to_string();
+                if is_link(old_f.mode()) || is_link(new_f.mode()) {
+                    text = format!("(symbolic link)\n{text}");
+                }
+            }
+            files.push(FileChange {
+                status,
+                old_path,
+                path,
+                insertions,
+                deletions,
+                binary,
+                mode_change,
+                diff: text,
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(ChangeSummary { files })
+    }
+
+    /// True when nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Total lines added.
+    pub fn insertions(&self) -> usize {
+        self.files.iter().map(|f| f.insertions).sum()
+    }
+
+    /// Total lines removed.
+    pub fn deletions(&self) -> usize {
+        self.files.iter().map(|f| f.deletions).sum()
+    }
+
+    /// `git diff --stat`-like lines and a total.
+    pub fn stat(&self) -> String {
+        let mut out = String::new();
+        let width = self.files.iter().map(|f| label(f).len()).max().unwrap_or(0);
+        for f in &self.files {
+            let detail = if f.binary {
+                "binary".to_owned()
+            } else {
+                format!(
+                    "{} {}{}",
+                    f.insertions + f.deletions,
+                    "+".repeat(f.insertions.min(40)),
+                    "-".repeat(f.deletions.min(40))
+                )
+            };
+            let mode = f
+                .mode_change
+                .as_ref()
+                .map(|(a, b)| format!(" (mode {a} -> {b})"))
+                .unwrap_or_default();
+            let _ = writeln!(out, " {:<width$} | {detail} [{}]{mode}", label(f), f.status);
+        }
+        let _ = writeln!(
+            out,
+            " {} file{} changed, {} insertion{}(+), {} deletion{}(-)",
+            self.files.len(),
+            plural(self.files.len()),
+            self.insertions(),
+            plural(self.insertions()),
+            self.deletions(),
+            plural(self.deletions())
+        );
+        out
+    }
+
+    /// The stat followed by every text file's unified diff.
+    pub fn unified(&self) -> String {
+        let mut out = self.stat();
+        for f in &self.files {
+            out.push('\n');
+            let _ = writeln!(out, "diff a/{} b/{} ({})", f.old_path, f.path, f.status);
+            if let Some((a, b)) = &f.mode_change {
+                let _ = writeln!(out, "old mode {a}\nnew mode {b}");
+            }
+            if f.binary {
+                let _ = writeln!(out, "Binary files differ");
+            } else {
+                out.push_str(&f.diff);
+            }
+        }
+        out
+    }
+}
+
+fn label(f: &FileChange) -> String {
+    if f.old_path != f.path && !f.old_path.is_empty() {
+        format!("{} => {}", f.old_path, f.path)
+    } else {
+        f.path.clone()
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

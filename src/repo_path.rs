@@ -1,0 +1,147 @@
+//! `RepoPath`: a checked, normalized path inside a git tree (`""` is the root).
+//!
+//! Every path that comes from configuration or from an upstream tree goes through here before it is used to
+//! read or build a tree, so a path can never climb out of its directory (`..`), be absolute, or reach into
+//! a `.git` directory (in any letter case, since case-insensitive file systems treat `.GIT` as `.git`).
+
+use std::fmt;
+
+/// Why a string is not a usable path inside a repository.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepoPathError {
+    /// The path starts with `/`.
+    #[error(
+        "path `{0}` is absolute; write it relative to the repository root, without a leading `/`"
+    )]
+    Absolute(String),
+    /// The path has a `..` or `.` component or an empty one (`a//b`).
+    #[error(
+        "path `{0}` has an empty, `.` or `..` component; write a plain relative path such as `features/x`"
+    )]
+    Component(String),
+    /// A component is `.git` in some letter case.
+    #[error("path `{0}` touches a `.git` directory, which ecosync never reads or writes")]
+    Git(String),
+    /// The path holds a backslash or a control character.
+    #[error("path `{0}` contains a backslash or a control character")]
+    Character(String),
+}
+
+/// A normalized relative path with `/` separators and no trailing `/`; the empty path is the root.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct RepoPath(String);
+
+impl RepoPath {
+    /// The repository root.
+    pub fn root() -> Self {
+        RepoPath(String::new())
+    }
+
+    /// Checks and normalizes `s`: a trailing `/` is dropped, everything else must already be clean.
+    pub fn parse(s: &str) -> Result<Self, RepoPathError> {
+        let trimmed = s.strip_suffix('/').unwrap_or(s);
+        if trimmed.is_empty() {
+            return Ok(Self::root());
+        }
+        if trimmed.starts_with('/') {
+            return Err(RepoPathError::Absolute(s.to_owned()));
+        }
+        if trimmed.chars().any(|c| c == '\\' || c.is_control()) {
+            return Err(RepoPathError::Character(s.to_owned()));
+        }
+        for component in trimmed.split('/') {
+            if component.is_empty() || component == "." || component == ".." {
+                return Err(RepoPathError::Component(s.to_owned()));
+            }
+            if is_git_dir_name(component) {
+                return Err(RepoPathError::Git(s.to_owned()));
+            }
+        }
+        Ok(RepoPath(trimmed.to_owned()))
+    }
+
+    /// True for the repository root.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The path as written in a tree, without a trailing `/`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `self/rel` (or `rel` when `self` is the root).
+    pub fn join(&self, rel: &str) -> String {
+        if self.is_root() {
+            rel.to_owned()
+        } else if rel.is_empty() {
+            self.0.clone()
+        } else {
+            format!("{}/{rel}", self.0)
+        }
+    }
+
+    /// True when `path` is this directory or lies inside it.
+    pub fn contains(&self, path: &str) -> bool {
+        self.is_root()
+            || path == self.0
+            || (path.starts_with(&self.0) && path.as_bytes().get(self.0.len()) == Some(&b'/'))
+    }
+
+    /// True when one of the two paths contains the other.
+    pub fn overlaps(&self, other: &RepoPath) -> bool {
+        self.contains(&other.0) || other.contains(&self.0)
+    }
+}
+
+/// True when a path component would be taken for a `.git` directory.
+pub fn is_git_dir_name(component: &str) -> bool {
+    component.eq_ignore_ascii_case(".git")
+}
+
+/// True when some component of `path` is a `.git` directory name.
+pub fn touches_git_dir(path: &str) -> bool {
+    path.split('/').any(is_git_dir_name)
+}
+
+impl fmt::Display for RepoPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_root() {
+            f.write_str("<root>")
+        } else {
+            f.write_str(&self.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_and_accepts_plain_paths() {
+        assert_eq!(RepoPath::parse("a/b/").unwrap().as_str(), "a/b");
+        assert!(RepoPath::parse("").unwrap().is_root());
+        assert!(RepoPath::parse("/").unwrap().is_root());
+    }
+
+    #[test]
+    fn rejects_escapes_and_git() {
+        for bad in [
+            "/a", "a/../b", "..", "a//b", "./a", ".git", "a/.GIT/x", "a\\b",
+        ] {
+            assert!(RepoPath::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn containment() {
+        let p = RepoPath::parse("app").unwrap();
+        assert!(p.contains("app"));
+        assert!(p.contains("app/x"));
+        assert!(!p.contains("apple"));
+        assert!(RepoPath::root().contains("anything"));
+        assert!(p.overlaps(&RepoPath::parse("app/sub").unwrap()));
+        assert!(!p.overlaps(&RepoPath::parse("apps").unwrap()));
+    }
+}

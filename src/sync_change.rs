@@ -1,0 +1,209 @@
+//! `SyncChange`: what applying one upstream commit with a strategy does to the cousin's tree, computed in
+//! git's object database (nothing is checked out or written through the file system).
+
+use git2::{Commit, Oid, Repository, Tree};
+
+use crate::cousin_config::Subscription;
+use crate::mapped_tree::{self, MappedTreeError};
+use crate::repo_path::touches_git_dir;
+use crate::strategy::Strategy;
+use crate::tree_merge::{self, MergedTree};
+
+/// Why a change could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncChangeError {
+    /// A mapped directory could not be read or written.
+    #[error(transparent)]
+    Mapped(#[from] MappedTreeError),
+    /// The result would write a path outside the mapped directories or into `.git`.
+    #[error("the change would write `{path}`, {why}; nothing was applied")]
+    UnsafePath {
+        /// The offending path.
+        path: String,
+        /// Why it is refused.
+        why: &'static str,
+    },
+    /// libgit2 failed.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// How the new cousin state relates to the old one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeShape {
+    /// A new commit on top of the cousin with this tree (and, for a merge, upstream as second parent).
+    Commit {
+        /// The new tree.
+        tree: Oid,
+        /// The second parent of a merge commit.
+        merge_parent: Option<Oid>,
+    },
+    /// The cousin fast-forwards to this upstream commit (strategy `merge` only).
+    FastForward(Oid),
+}
+
+/// The computed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncChange {
+    /// What the new state is.
+    pub shape: ChangeShape,
+    /// Conflicting paths in the cousin (the tree then carries conflict markers).
+    pub conflicts: Vec<String>,
+    /// True when no earlier sync was found and the mapped directories were brought to the upstream state.
+    pub first_sync: bool,
+}
+
+impl SyncChange {
+    /// The tree the cousin would have.
+    pub fn tree(&self, repo: &Repository) -> Result<Oid, git2::Error> {
+        match &self.shape {
+            ChangeShape::Commit { tree, .. } => Ok(*tree),
+            ChangeShape::FastForward(c) => Ok(repo.find_commit(*c)?.tree_id()),
+        }
+    }
+}
+
+/// What to apply: the cousin's head, the upstream commit, and the upstream commit the cousin was last synced
+/// to (for `diff-apply`).
+pub struct ChangeInput<'r, 'a> {
+    /// The cousin's repository (holding the upstream objects too).
+    pub repo: &'r Repository,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// The subscriptions (ignored by `merge`).
+    pub subscriptions: &'a [Subscription],
+    /// The cousin's base commit.
+    pub cousin: &'a Commit<'r>,
+    /// The upstream commit to apply.
+    pub upstream: &'a Commit<'r>,
+    /// The last upstream commit synced, if any.
+    pub last_synced: Option<Oid>,
+}
+
+/// Computes the change.
+pub fn compute(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeError> {
+    let repo = input.repo;
+    let cousin_tree = input.cousin.tree()?;
+    if input.strategy == Strategy::Merge {
+        return merge(input);
+    }
+    let upstream_tree = input.upstream.tree()?;
+    let (base_tree, first_sync): (Option<Tree<'_>>, bool) = match input.strategy {
+        Strategy::DiffApply => match input.last_synced {
+            Some(id) => (Some(repo.find_commit(id)?.tree()?), false),
+            None => (None, true),
+        },
+        Strategy::CherryPick => match input.upstream.parent(0) {
+            Ok(p) => (Some(p.tree()?), false),
+            // A root commit's own change is everything in it.
+            Err(_) => (Some(repo.find_tree(mapped_tree::empty_tree(repo)?)?), false),
+        },
+        Strategy::Squash | Strategy::Merge => (None, false),
+    };
+    let mut tree = cousin_tree.id();
+    let mut conflicts = Vec::new();
+    for sub in input.subscriptions {
+        let at_root = sub.to.is_root();
+        let current = repo.find_tree(tree)?;
+        let ours = mapped_tree::subtree(repo, &current, &sub.to, at_root, "the cousin")?;
+        let theirs = mapped_tree::subtree(repo, &upstream_tree, &sub.path, at_root, "upstream")?;
+        let merged = match &base_tree {
+            None => MergedTree {
+                tree: theirs,
+                conflicts: Vec::new(),
+            },
+            Some(base) => {
+                let ancestor = mapped_tree::subtree(repo, base, &sub.path, at_root, "upstream")?;
+                tree_merge::merge_trees(repo, ancestor, ours, theirs)?
+            }
+        };
+        conflicts.extend(merged.conflicts.iter().map(|c| sub.to.join(c)));
+        if merged.tree != ours {
+            tree = mapped_tree::splice(repo, &current, &sub.to, merged.tree)?;
+        }
+    }
+    check_paths(repo, cousin_tree.id(), tree, Some(input.subscriptions))?;
+    conflicts.sort();
+    Ok(SyncChange {
+        shape: ChangeShape::Commit {
+            tree,
+            merge_parent: None,
+        },
+        conflicts,
+        first_sync,
+    })
+}
+
+fn merge(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeError> {
+    let repo = input.repo;
+    let (ours, theirs) = (input.cousin.id(), input.upstream.id());
+    if repo.graph_descendant_of(theirs, ours)? {
+        check_paths(repo, input.cousin.tree_id(), input.upstream.tree_id(), None)?;
+        return Ok(SyncChange {
+            shape: ChangeShape::FastForward(theirs),
+            conflicts: Vec::new(),
+            first_sync: false,
+        });
+    }
+    let mut opts = git2::MergeOptions::new();
+    opts.find_renames(true);
+    let index = repo.merge_commits(input.cousin, input.upstream, Some(&opts))?;
+    let merged = tree_merge::resolve_index(repo, index)?;
+    check_paths(repo, input.cousin.tree_id(), merged.tree, None)?;
+    Ok(SyncChange {
+        shape: ChangeShape::Commit {
+            tree: merged.tree,
+            merge_parent: Some(theirs),
+        },
+        conflicts: merged.conflicts,
+        first_sync: false,
+    })
+}
+
+/// Refuses a result that touches `.git` anywhere, or (for mapped strategies) any path outside the mapped
+/// directories.
+fn check_paths(
+    repo: &Repository,
+    old: Oid,
+    new: Oid,
+    subscriptions: Option<&[Subscription]>,
+) -> Result<(), SyncChangeError> {
+    if old == new {
+        return Ok(());
+    }
+    let old = repo.find_tree(old)?;
+    let new = repo.find_tree(new)?;
+    let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
+    for delta in diff.deltas() {
+        for file in [delta.old_file(), delta.new_file()] {
+            let Some(path) = file.path().and_then(|p| p.to_str()) else {
+                return Err(SyncChangeError::UnsafePath {
+                    path: String::from_utf8_lossy(file.path_bytes().unwrap_or_default())
+                        .into_owned(),
+                    why: "which is not valid UTF-8",
+                });
+            };
+            if touches_git_dir(path) {
+                return Err(SyncChangeError::UnsafePath {
+                    path: path.to_owned(),
+                    why: "which is inside a `.git` directory",
+                });
+            }
+            if let Some(subs) = subscriptions {
+                let inside = subs.iter().any(|s| {
+                    s.to.contains(path)
+                        && !(s.to.is_root()
+                            && (path == mapped_tree::RESERVED_AT_ROOT
+                                || path.starts_with(".github/")))
+                });
+                if !inside {
+                    return Err(SyncChangeError::UnsafePath {
+                        path: path.to_owned(),
+                        why: "which is outside every mapped directory",
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! `SyncMessage`: the words of a sync: the commit message, the pull request title and body, each saying what
+//! was synced (upstream commits with links, features, files, strategy) and carrying the sync trailer.
+
+use std::fmt::Write as _;
+
+use git2::Oid;
+
+use crate::change_summary::ChangeSummary;
+use crate::cousin_config::fill_template;
+use crate::repo_name::RepoName;
+use crate::strategy::Strategy;
+use crate::sync_trailer::SyncTrailer;
+
+/// The most upstream commits listed in a pull request body.
+const MAX_LISTED_COMMITS: usize = 50;
+
+/// Everything the messages say.
+#[derive(Debug, Clone)]
+pub struct SyncMessage {
+    /// The upstream repository.
+    pub upstream: RepoName,
+    /// The upstream branch.
+    pub upstream_branch: String,
+    /// The upstream commit synced.
+    pub upstream_sha: Oid,
+    /// Its full message.
+    pub upstream_message: String,
+    /// The upstream commits this sync brings (newest first, id and subject).
+    pub upstream_commits: Vec<(Oid, String)>,
+    /// The last upstream commit synced before, if any.
+    pub last_synced: Option<Oid>,
+    /// The features the event credited (empty for a manual run).
+    pub features: Vec<String>,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// True when this is the first sync.
+    pub first_sync: bool,
+    /// Conflicting files (committed with markers).
+    pub conflicts: Vec<String>,
+    /// The change.
+    pub summary: ChangeSummary,
+    /// The dispatch identifier.
+    pub dispatch_id: Option<String>,
+    /// The web address of the forge, for links (`https://github.com`).
+    pub server_url: String,
+}
+
+impl SyncMessage {
+    /// The trailer.
+    pub fn trailer(&self) -> SyncTrailer {
+        SyncTrailer::new(self.upstream.clone(), self.upstream_sha)
+    }
+
+    fn short(&self) -> String {
+        self.upstream_sha.to_string()[..12].to_owned()
+    }
+
+    fn subject(&self) -> &str {
+        self.upstream_message.lines().next().unwrap_or("").trim()
+    }
+
+    /// The commit message. A cherry-pick keeps upstream's message; every message ends with the trailer.
+    pub fn commit_message(&self) -> String {
+        let mut m = String::new();
+        match self.strategy {
+            Strategy::CherryPick => {
+                m.push_str(self.upstream_message.trim_end());
+                let _ = write!(
+                    m,
+                    "\n\n(cherry picked from {}@{})",
+                    self.upstream, self.upstream_sha
+                );
+            }
+            Strategy::Merge => {
+                let _ = write!(
+                    m,
+                    "Merge {}@{} ({})\n\n{}",
+                    self.upstream,
+                    self.short(),
+                    self.upstream_branch,
+                    self.subject()
+                );
+            }
+            Strategy::DiffApply | Strategy::Squash => {
+                let _ = write!(
+                    m,
+                    "Sync {} to {}\n\nUpstream: {}@{} ({})\n{}\nStrategy: {}",
+                    self.upstream,
+                    self.short(),
+                    self.upstream,
+                    self.upstream_sha,
+                    self.upstream_branch,
+                    self.subject(),
+                    self.strategy
+                );
+                if !self.features.is_empty() {
+                    let _ = write!(m, "\nFeatures: {}", self.features.join(", "));
+                }
+                if self.first_sync {
+                    m.push_str("\nFirst sync: the mapped directories now match upstream.");
+                }
+            }
+        }
+        if !self.conflicts.is_empty() {
+            let _ = write!(
+                m,
+                "\n\nConflicts (committed with markers):\n{}",
+                self.conflicts
+                    .iter()
+                    .map(|c| format!("  {c}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+        let _ = write!(m, "\n\n{}\n", self.trailer());
+        m
+    }
+
+    /// The pull request title from the configured template.
+    pub fn title(&self, template: &str) -> String {
+        let dashed = format!("{}-{}", self.upstream.owner(), self.upstream.name());
+        let mut t = fill_template(
+            template,
+            &dashed,
+            self.upstream.as_str(),
+            &self.upstream_branch,
+            &self.upstream_sha.to_string(),
+        );
+        if !self.conflicts.is_empty() {
+            t = format!("[conflicts] {t}");
+        }
+        t
+    }
+
+    fn commit_link(&self, sha: Oid) -> String {
+        let s = sha.to_string();
+        format!(
+            "[`{}`]({}/{}/commit/{s})",
+            &s[..12],
+            self.server_url.trim_end_matches('/'),
+            self.upstream
+        )
+    }
+
+    /// The pull request body: what was synced, from where, how, and the trailer (so a squash merge that
+    /// uses the body as message keeps it).
+    pub fn body(&self) -> String {
+        let mut b = String::new();
+        let _ = writeln!(
+            b,
+            "This pull request syncs **{}** (`{}`) at {} into this repository with strategy `{}`.\n",
+            self.upstream,
+            self.upstream_branch,
+            self.commit_link(self.upstream_sha),
+            self.strategy
+        );
+        if self.first_sync {
+            b.push_str(
+                "**First sync:** no earlier sync was found, so the mapped directories are brought to the \
+                 upstream state (edits made here since are replaced; review the diff).\n\n",
+            );
+        }
+        if !self.conflicts.is_empty() {
+            b.push_str(
+                "**Conflicts:** these files conflict with changes made in this repository; they are committed \
+                 with conflict markers. Resolve them on this branch before merging:\n\n",
+            );
+            for c in &self.conflicts {
+                let _ = writeln!(b, "- `{c}`");
+            }
+            b.push('\n');
+        }
+        if !self.upstream_commits.is_empty() {
+            b.push_str("### Upstream commits\n\n");
+            for (id, subject) in self.upstream_commits.iter().take(MAX_LISTED_COMMITS) {
+                let _ = writeln!(b, "- {} {}", self.commit_link(*id), subject);
+            }
+            if self.upstream_commits.len() > MAX_LISTED_COMMITS {
+                let _ = writeln!(
+                    b,
+                    "- ... and {} more",
+                    self.upstream_commits.len() - MAX_LISTED_COMMITS
+                );
+            }
+            b.push('\n');
+        }
+        if !self.features.is_empty() {
+            let _ = writeln!(
+                b,
+                "**Features:** {}\n",
+                self.features
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let _ = writeln!(b, "### Files changed\n\n```\n{}```\n", self.summary.stat());
+        if let Some(last) = self.last_synced {
+            let _ = writeln!(b, "Previously synced: {}", self.commit_link(last));
+        }
+        if let Some(id) = &self.dispatch_id {
+            let _ = writeln!(b, "Dispatch: {id}");
+        }
+        let _ = write!(b, "\n{}\n", self.trailer());
+        b
+    }
+}

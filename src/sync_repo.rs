@@ -1,0 +1,215 @@
+//! `SyncRepo`: the cousin's local repository as the subscriber uses it: an object store that fetches into a
+//! private ref namespace, builds trees and commits, and pushes; or, for a dry run, the same with every write
+//! kept in memory or in a throw-away scratch repository, so the cousin's repository is left untouched.
+
+use std::path::Path;
+
+use git2::{Cred, FetchOptions, Oid, PushOptions, RemoteCallbacks, Repository};
+
+/// Credentials for fetching and pushing over https, handed to git2 only through its credentials callback.
+#[derive(Clone, Default)]
+pub struct GitAuth {
+    /// Username and secret, or `None` to let the transport go without.
+    pub userpass: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for GitAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.debug_struct("GitAuth")
+            .field("userpass", &self.userpass.as_ref().map(|(u, _)| (u, "***")))
+            .finish()
+    }
+}
+
+impl GitAuth {
+    fn callbacks(&self) -> RemoteCallbacks<'_> {
+        let mut cb = RemoteCallbacks::new();
+        let mut tried = false;
+        cb.credentials(move |_url, _user, _allowed| match &self.userpass {
+            // libgit2 calls again after a rejected credential; fail instead of looping.
+            Some((u, p)) if !tried => {
+                tried = true;
+                Cred::userpass_plaintext(u, p)
+            }
+            _ => Err(git2::Error::from_str("no (more) credentials to offer")),
+        });
+        cb
+    }
+}
+
+/// Why a git transport operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncRepoError {
+    /// The repository could not be opened.
+    #[error("cannot open git repository `{path}`: {source}")]
+    Open {
+        /// The path.
+        path: String,
+        /// libgit2's error.
+        source: git2::Error,
+    },
+    /// The repository is a shallow clone, so the history cannot be searched for the last sync.
+    #[error("`{0}` is a shallow clone, so its history cannot be searched for earlier syncs")]
+    Shallow(String),
+    /// Fetching failed.
+    #[error("cannot fetch `{what}` from `{url}`: {source}")]
+    Fetch {
+        /// The ref.
+        what: String,
+        /// Where from.
+        url: String,
+        /// libgit2's error.
+        source: git2::Error,
+    },
+    /// The push was refused or failed.
+    #[error("cannot push `{branch}` to `{url}`: {message}")]
+    Push {
+        /// The branch.
+        branch: String,
+        /// Where to.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A scratch directory for the dry run could not be made.
+    #[error("cannot make a scratch repository for the dry run: {0}")]
+    Scratch(std::io::Error),
+    /// libgit2 failed.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// The cousin's repository, ready for a (possibly dry) run.
+pub struct SyncRepo {
+    /// The repository where objects are read and (unless dry) written.
+    pub repo: Repository,
+    /// For a dry run: where fetched objects go instead of the cousin's repository.
+    scratch: Option<(tempfile::TempDir, Repository)>,
+}
+
+impl SyncRepo {
+    /// Opens the repository at `path` (or above it). A dry run adds an in-memory object backend, so every
+    /// object it builds stays in memory, and fetches into a scratch repository.
+    pub fn open(path: &Path, dry_run: bool) -> Result<SyncRepo, SyncRepoError> {
+        let repo = Repository::discover(path).map_err(|source| SyncRepoError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if repo.is_shallow() {
+            return Err(SyncRepoError::Shallow(path.display().to_string()));
+        }
+        let scratch = if dry_run {
+            let dir = tempfile::Builder::new()
+                .prefix("ecosync-dry-run-")
+                .tempdir()
+                .map_err(SyncRepoError::Scratch)?;
+            let scratch = Repository::init_bare(dir.path())?;
+            let odb = repo.odb()?;
+            odb.add_disk_alternate(&dir.path().join("objects").display().to_string())?;
+            // Highest priority: new objects land here, in memory, and nowhere else.
+            odb.add_new_mempack_backend(1000)?;
+            Some((dir, scratch))
+        } else {
+            None
+        };
+        Ok(SyncRepo { repo, scratch })
+    }
+
+    /// True for a dry run.
+    pub fn is_dry_run(&self) -> bool {
+        self.scratch.is_some()
+    }
+
+    /// Fetches `refs/heads/{branch}` from `url` into `local_ref` and returns its commit, or `None` when the
+    /// remote has no such branch.
+    pub fn fetch_branch(
+        &self,
+        url: &str,
+        branch: &str,
+        local_ref: &str,
+        auth: &GitAuth,
+    ) -> Result<Option<Oid>, SyncRepoError> {
+        let target = self.scratch.as_ref().map(|(_, r)| r).unwrap_or(&self.repo);
+        let err = |source| SyncRepoError::Fetch {
+            what: format!("refs/heads/{branch}"),
+            url: url.to_owned(),
+            source,
+        };
+        let mut remote = target.remote_anonymous(url).map_err(err)?;
+        let remote_ref = format!("refs/heads/{branch}");
+        // Look first: fetching a branch that does not exist is not an error for us, just "absent".
+        remote
+            .connect_auth(git2::Direction::Fetch, Some(auth.callbacks()), None)
+            .map_err(err)?;
+        let found = remote
+            .list()
+            .map_err(err)?
+            .iter()
+            .find(|h| h.name() == remote_ref)
+            .map(|h| h.oid());
+        remote.disconnect().map_err(err)?;
+        let Some(oid) = found else {
+            return Ok(None);
+        };
+        let mut fo = FetchOptions::new();
+        fo.remote_callbacks(auth.callbacks());
+        fo.update_fetchhead(false);
+        fo.download_tags(git2::AutotagOption::None);
+        remote
+            .fetch(&[format!("+{remote_ref}:{local_ref}")], Some(&mut fo), None)
+            .map_err(err)?;
+        if self.scratch.is_some() {
+            self.repo.odb()?.refresh()?;
+        }
+        Ok(Some(oid))
+    }
+
+    /// Pushes `commit` to `refs/heads/{branch}` at `url`; `force` allows a non-fast-forward update.
+    pub fn push(
+        &self,
+        url: &str,
+        commit: Oid,
+        branch: &str,
+        force: bool,
+        auth: &GitAuth,
+    ) -> Result<(), SyncRepoError> {
+        let fail = |message: String| SyncRepoError::Push {
+            branch: branch.to_owned(),
+            url: url.to_owned(),
+            message,
+        };
+        if self.is_dry_run() {
+            return Err(fail("a dry run never pushes".to_owned()));
+        }
+        let local = format!("refs/ecosync/push/{branch}");
+        self.repo
+            .reference(&local, commit, true, "ecosync: commit to push")?;
+        let rejected = std::cell::RefCell::new(None::<String>);
+        let mut remote = self.repo.remote_anonymous(url)?;
+        let mut cb = auth.callbacks();
+        cb.push_update_reference(|_refname, status| {
+            if let Some(s) = status {
+                *rejected.borrow_mut() = Some(s.to_owned());
+            }
+            Ok(())
+        });
+        let mut po = PushOptions::new();
+        po.remote_callbacks(cb);
+        let spec = format!(
+            "{}{local}:refs/heads/{branch}",
+            if force { "+" } else { "" }
+        );
+        let result = remote.push(&[spec], Some(&mut po));
+        drop(po);
+        // The private ref only served as the push source.
+        if let Ok(mut r) = self.repo.find_reference(&local) {
+            let _ = r.delete();
+        }
+        result.map_err(|e| fail(e.message().to_owned()))?;
+        if let Some(status) = rejected.into_inner() {
+            return Err(fail(format!("the remote refused the update: {status}")));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,431 @@
+//! The subscriber's step pipeline up to (not including) publishing: check the event against the
+//! configuration, fetch upstream from the configured URL only, verify the commit (exists, reachable from the
+//! upstream branch, recent enough), find the last synced commit, compute the change with the strategy and
+//! build the commit, all in git's object database.
+//!
+//! Each step that stops the run says why, and whether the input was rejected (a bad or unwanted event) or
+//! the run failed ([`SyncRunError::is_rejection`]).
+
+use std::time::{Duration, SystemTime};
+
+use git2::{Oid, Signature};
+
+use crate::change_summary::ChangeSummary;
+use crate::cousin_config::CousinConfig;
+use crate::repo_name::RepoName;
+use crate::strategy::Strategy;
+use crate::sync_change::{self, ChangeInput, ChangeShape, SyncChange, SyncChangeError};
+use crate::sync_event::SyncEvent;
+use crate::sync_message::SyncMessage;
+use crate::sync_repo::{GitAuth, SyncRepo, SyncRepoError};
+use crate::sync_trailer::{self, LastSync};
+
+/// Why the pipeline stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncRunError {
+    /// The event names another source repository.
+    #[error(
+        "the event comes from `{got}`, but this repository syncs from `{configured}`; the event is rejected"
+    )]
+    WrongSource {
+        /// The payload's `source_repo`.
+        got: RepoName,
+        /// The configured upstream.
+        configured: RepoName,
+    },
+    /// The commit is not in the fetched upstream.
+    #[error("commit `{sha}` does not exist in `{url}` (fetched `{branch}`)")]
+    UnknownCommit {
+        /// The commit.
+        sha: Oid,
+        /// Where upstream was fetched from.
+        url: String,
+        /// The upstream branch.
+        branch: String,
+    },
+    /// The commit exists but is not on the upstream branch.
+    #[error(
+        "commit `{sha}` is not reachable from upstream branch `{branch}` (tip `{tip}`); only commits on the \
+         configured branch are synced"
+    )]
+    Unreachable {
+        /// The commit.
+        sha: Oid,
+        /// The upstream branch.
+        branch: String,
+        /// Its tip.
+        tip: Oid,
+    },
+    /// The commit is older than `max_age`.
+    #[error(
+        "commit `{sha}` was committed {age} ago, more than `max_age` ({max_age}); the event is rejected"
+    )]
+    TooOld {
+        /// The commit.
+        sha: Oid,
+        /// Its age, rounded.
+        age: String,
+        /// The configured maximum.
+        max_age: String,
+    },
+    /// The upstream branch does not exist.
+    #[error("upstream `{url}` has no branch `{branch}`")]
+    NoUpstreamBranch {
+        /// Where upstream was fetched from.
+        url: String,
+        /// The branch.
+        branch: String,
+    },
+    /// The cousin's base branch could not be found.
+    #[error("this repository has no branch `{0}` to sync into")]
+    NoBase(String),
+    /// The last synced commit named by a trailer is gone from upstream.
+    #[error(
+        "the last synced upstream commit `{sha}` (named in commit `{by}` here) is not in upstream any more; \
+         was upstream's history rewritten?"
+    )]
+    LostSync {
+        /// The upstream commit.
+        sha: Oid,
+        /// The cousin commit carrying the trailer.
+        by: Oid,
+    },
+    /// Fetching or pushing.
+    #[error(transparent)]
+    Repo(#[from] SyncRepoError),
+    /// Computing the change.
+    #[error(transparent)]
+    Change(#[from] SyncChangeError),
+    /// libgit2 failed.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+impl SyncRunError {
+    /// True when the input was rejected (exit status 3) rather than the run failing (1).
+    pub fn is_rejection(&self) -> bool {
+        matches!(
+            self,
+            SyncRunError::WrongSource { .. }
+                | SyncRunError::UnknownCommit { .. }
+                | SyncRunError::Unreachable { .. }
+                | SyncRunError::TooOld { .. }
+        )
+    }
+
+    /// A hint for the user, where one helps.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            SyncRunError::WrongSource { .. } => {
+                "only the configured `upstream.repo` may send changes; fix the dispatcher's ecosystem or this \
+                 repository's `upstream.repo`"
+            }
+            SyncRunError::UnknownCommit { .. } | SyncRunError::Unreachable { .. } => {
+                "dispatch only commits pushed to the upstream branch, or run `subscriber apply --latest`"
+            }
+            SyncRunError::TooOld { .. } => {
+                "raise `max_age` in the configuration, or run `subscriber apply --latest` to sync the tip"
+            }
+            SyncRunError::LostSync { .. } => {
+                "sync once with `\"strategy\": \"squash\"` to start again from the upstream state"
+            }
+            SyncRunError::Repo(SyncRepoError::Shallow(_)) => {
+                "check out the full history (actions/checkout with `fetch-depth: 0`)"
+            }
+            SyncRunError::NoUpstreamBranch { .. } => "check `upstream.branch` and `upstream.url`",
+            _ => return None,
+        })
+    }
+}
+
+/// The validated inputs of one run.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// The configuration.
+    pub config: CousinConfig,
+    /// Where upstream is fetched from (the configured URL, else the forge's URL for it).
+    pub upstream_url: String,
+    /// Credentials for upstream.
+    pub upstream_auth: GitAuth,
+    /// The cousin's base branch.
+    pub base_branch: String,
+    /// Where the cousin's branches are fetched from and pushed to; `None` uses the local repository's
+    /// branches (and then nothing can be pushed).
+    pub cousin_url: Option<String>,
+    /// Credentials for the cousin.
+    pub cousin_auth: GitAuth,
+    /// What to sync.
+    pub event: SyncEvent,
+    /// The current time.
+    pub now: SystemTime,
+    /// The committer of sync commits (name, email).
+    pub committer: (String, String),
+    /// The web address of the forge, for links.
+    pub server_url: String,
+}
+
+/// The outcome of the pipeline before publishing.
+#[derive(Debug)]
+pub enum Prepared {
+    /// No subscription concerns the event.
+    NotSubscribed(String),
+    /// The commit (or a newer one) is already synced.
+    AlreadySynced {
+        /// The upstream commit asked for.
+        upstream: Oid,
+        /// The cousin commit that shows it.
+        by: Oid,
+    },
+    /// The commit changes nothing in the subscribed directories.
+    NoChange {
+        /// The upstream commit.
+        upstream: Oid,
+    },
+    /// There is a change to publish.
+    Change(Box<SyncPlan>),
+}
+
+/// A computed sync, ready to be pushed.
+#[derive(Debug)]
+pub struct SyncPlan {
+    /// The upstream commit.
+    pub upstream: Oid,
+    /// The cousin's base commit.
+    pub base: Oid,
+    /// The change.
+    pub change: SyncChange,
+    /// The commit to put on the pull request branch (a new commit, or the upstream commit for a
+    /// fast-forward).
+    pub commit: Oid,
+    /// The tree of `commit`.
+    pub tree: Oid,
+    /// What it changes relative to the base.
+    pub summary: ChangeSummary,
+    /// The messages.
+    pub message: SyncMessage,
+}
+
+/// The private ref upstream's branch is fetched into.
+pub fn upstream_ref(branch: &str) -> String {
+    format!("refs/ecosync/upstream/{branch}")
+}
+
+/// The private ref a cousin branch is fetched into.
+pub fn cousin_ref(branch: &str) -> String {
+    format!("refs/ecosync/cousin/{branch}")
+}
+
+/// Runs the pipeline up to the commit.
+pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunError> {
+    let config = &s.config;
+    // Step 1: the event.
+    if let Some(src) = &s.event.source_repo
+        && src != &config.upstream_repo
+    {
+        return Err(SyncRunError::WrongSource {
+            got: src.clone(),
+            configured: config.upstream_repo.clone(),
+        });
+    }
+    if let Err(why) = s.event.concerned(&config.subscriptions) {
+        return Ok(Prepared::NotSubscribed(why));
+    }
+    // Step 2: fetch and verify.
+    let git = &repo.repo;
+    let tip = repo
+        .fetch_branch(
+            &s.upstream_url,
+            &config.upstream_branch,
+            &upstream_ref(&config.upstream_branch),
+            &s.upstream_auth,
+        )?
+        .ok_or_else(|| SyncRunError::NoUpstreamBranch {
+            url: s.upstream_url.clone(),
+            branch: config.upstream_branch.clone(),
+        })?;
+    let target = s.event.commit.unwrap_or(tip);
+    let upstream = git
+        .find_commit(target)
+        .map_err(|_| SyncRunError::UnknownCommit {
+            sha: target,
+            url: s.upstream_url.clone(),
+            branch: config.upstream_branch.clone(),
+        })?;
+    if target != tip && !git.graph_descendant_of(tip, target)? {
+        return Err(SyncRunError::Unreachable {
+            sha: target,
+            branch: config.upstream_branch.clone(),
+            tip,
+        });
+    }
+    // `--latest` syncs the tip however old it is; events and `--sha` must be recent.
+    if s.event.commit.is_some() {
+        let committed = SystemTime::UNIX_EPOCH
+            + Duration::from_secs(upstream.committer().when().seconds().max(0) as u64);
+        if let Ok(age) = s.now.duration_since(committed)
+            && age > config.max_age
+        {
+            return Err(SyncRunError::TooOld {
+                sha: target,
+                age: humantime::format_duration(Duration::from_secs(age.as_secs() / 3600 * 3600))
+                    .to_string(),
+                max_age: config.max_age_text.clone(),
+            });
+        }
+    }
+    // The cousin's base.
+    let base_id = match &s.cousin_url {
+        Some(url) => repo.fetch_branch(
+            url,
+            &s.base_branch,
+            &cousin_ref(&s.base_branch),
+            &s.cousin_auth,
+        )?,
+        None => git
+            .refname_to_id(&format!("refs/heads/{}", s.base_branch))
+            .or_else(|_| git.refname_to_id(&format!("refs/remotes/origin/{}", s.base_branch)))
+            .ok(),
+    }
+    .ok_or_else(|| SyncRunError::NoBase(s.base_branch.clone()))?;
+    let base = git.find_commit(base_id)?;
+    // Step 3: the last sync.
+    let last: Option<LastSync> = if config.strategy == Strategy::Merge {
+        None
+    } else {
+        sync_trailer::find_last_sync(git, base_id, &config.upstream_repo)?
+    };
+    if config.strategy == Strategy::Merge {
+        if base_id == target || git.graph_descendant_of(base_id, target)? {
+            return Ok(Prepared::AlreadySynced {
+                upstream: target,
+                by: base_id,
+            });
+        }
+    } else if let Some(l) = &last {
+        let known = git.find_commit(l.upstream_sha).is_ok();
+        if l.upstream_sha == target || (known && git.graph_descendant_of(l.upstream_sha, target)?) {
+            return Ok(Prepared::AlreadySynced {
+                upstream: target,
+                by: l.cousin_commit,
+            });
+        }
+        if !known && config.strategy == Strategy::DiffApply {
+            return Err(SyncRunError::LostSync {
+                sha: l.upstream_sha,
+                by: l.cousin_commit,
+            });
+        }
+    }
+    // Step 4: apply.
+    let last_synced = last.as_ref().map(|l| l.upstream_sha);
+    let change = sync_change::compute(&ChangeInput {
+        repo: git,
+        strategy: config.strategy,
+        subscriptions: &config.subscriptions,
+        cousin: &base,
+        upstream: &upstream,
+        last_synced,
+    })?;
+    let tree = change.tree(git)?;
+    if tree == base.tree_id()
+        && !matches!(
+            change.shape,
+            ChangeShape::Commit {
+                merge_parent: Some(_),
+                ..
+            }
+        )
+    {
+        return Ok(Prepared::NoChange { upstream: target });
+    }
+    let summary = ChangeSummary::between(git, base.tree_id(), tree)?;
+    let message = SyncMessage {
+        upstream: config.upstream_repo.clone(),
+        upstream_branch: config.upstream_branch.clone(),
+        upstream_sha: target,
+        upstream_message: String::from_utf8_lossy(upstream.message_bytes()).into_owned(),
+        upstream_commits: upstream_commits(git, target, last_synced, config.strategy)?,
+        last_synced,
+        features: s.event.features.clone(),
+        strategy: config.strategy,
+        first_sync: change.first_sync,
+        conflicts: change.conflicts.clone(),
+        summary: summary.clone(),
+        dispatch_id: s.event.dispatch_id.clone(),
+        server_url: s.server_url.clone(),
+    };
+    let commit = match &change.shape {
+        ChangeShape::FastForward(id) => *id,
+        ChangeShape::Commit { tree, merge_parent } => {
+            let seconds = s
+                .now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            let committer =
+                Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
+            let author = if config.strategy == Strategy::CherryPick {
+                upstream.author().to_owned()
+            } else {
+                committer.clone()
+            };
+            let tree = git.find_tree(*tree)?;
+            let mut parents = vec![base.clone()];
+            if let Some(p) = merge_parent {
+                parents.push(git.find_commit(*p)?);
+            }
+            let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            git.commit(
+                None,
+                &author,
+                &committer,
+                &message.commit_message(),
+                &tree,
+                &parent_refs,
+            )?
+        }
+    };
+    Ok(Prepared::Change(Box::new(SyncPlan {
+        upstream: target,
+        base: base_id,
+        change,
+        commit,
+        tree,
+        summary,
+        message,
+    })))
+}
+
+/// The upstream commits a sync brings, newest first: since the last sync for `diff-apply` and `merge`
+/// (bounded), just the one for `cherry-pick` and `squash` without an earlier sync.
+fn upstream_commits(
+    git: &git2::Repository,
+    target: Oid,
+    last: Option<Oid>,
+    strategy: Strategy,
+) -> Result<Vec<(Oid, String)>, git2::Error> {
+    let subject = |id: Oid| -> Result<String, git2::Error> {
+        Ok(
+            String::from_utf8_lossy(git.find_commit(id)?.summary_bytes().unwrap_or_default())
+                .into_owned(),
+        )
+    };
+    let single =
+        || -> Result<Vec<(Oid, String)>, git2::Error> { Ok(vec![(target, subject(target)?)]) };
+    if strategy == Strategy::CherryPick {
+        return single();
+    }
+    let Some(last) = last.filter(|l| git.find_commit(*l).is_ok()) else {
+        return single();
+    };
+    let mut walk = git.revwalk()?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
+    walk.push(target)?;
+    walk.hide(last)?;
+    let mut out = Vec::new();
+    for id in walk.take(200) {
+        let id = id?;
+        out.push((id, subject(id)?));
+    }
+    Ok(out)
+}

@@ -1,0 +1,60 @@
+//! `subscriber check`: validates the cousin's configuration file and reports every problem with its line
+//! and column and a hint.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use ecosync::RepoName;
+use ecosync::cousin_config::ConfigOverrides;
+
+use crate::cli::{Exit, Failure};
+use crate::config_file;
+
+/// Checks `.github/ecosync.json` (or `--config FILE`) and prints every problem found.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The configuration file (default: `.github/ecosync.json` in `--repo`).
+    #[arg(long, env = "ECOSYNC_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The cousin repository's directory.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The upstream repository, for a configuration that is a plain list of subscriptions.
+    #[arg(long, env = "ECOSYNC_UPSTREAM")]
+    pub upstream: Option<RepoName>,
+}
+
+/// Runs the check.
+pub fn run(args: &CheckArgs) -> Result<Exit, Failure> {
+    let path = config_file::config_path(args.config.as_deref(), &args.repo);
+    let overrides = ConfigOverrides {
+        upstream_repo: args.upstream.clone(),
+    };
+    match config_file::load(&path, &overrides) {
+        Ok(config) => {
+            println!(
+                "{}: ok: syncs {} from {} (`{}`) with strategy `{}`",
+                path.display(),
+                config.describe_subscriptions().join(", "),
+                config.upstream_repo,
+                config.upstream_branch,
+                config.strategy
+            );
+            Ok(Exit::Ok)
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            Err(Failure::new(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "{}: {} problem{} found",
+                    path.display(),
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                ),
+            ))
+        }
+    }
+}
