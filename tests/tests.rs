@@ -5,6 +5,7 @@
 mod support;
 
 mod change_set;
+mod contract;
 mod dispatch;
 mod forge_github;
 mod plan;

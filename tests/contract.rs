@@ -1,0 +1,182 @@
+//! Contract tests: every kind of request the forge layer sends, checked by Prism against GitHub's own
+//! OpenAPI description (`@octokit/openapi`). Prism answers a request that breaks the spec with 422 and an
+//! `sl-violations` header, which makes the forge call (and the test) fail; its log is scanned for
+//! violations too. Issue bodies are not validated by Prism (a schema quirk): the fake GitHub checks those.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use clap::Parser;
+use ecosync::forge::NewPullRequest;
+use ecosync::{Forge, ForgeArgs, RepoName};
+
+use crate::plan::Config;
+use crate::support::prism::{Session, prism};
+use crate::support::{Cmd, Repo};
+
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    forge: ForgeArgs,
+}
+
+/// A forge for `prism`; must be called inside a Tokio runtime.
+fn forge(prism: &Session) -> Forge {
+    Args::parse_from([
+        "t",
+        "--api-url",
+        &prism.url(),
+        "--token-env",
+        "PATH",
+        "--min-interval",
+        "0",
+        "--max-attempts",
+        "1",
+    ])
+    .forge
+    .build()
+    .expect("forge builds")
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// Fails if Prism logged a request violation.
+fn assert_no_violation(prism: &Session) {
+    let bad = prism.request_violations();
+    assert!(
+        bad.is_empty(),
+        "Prism reported request violations:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// A raw request to Prism: (status line, headers).
+fn raw(prism: &Session, method: &str, path: &str, body: &str) -> (String, String) {
+    let addr = prism.url().trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let head = text.split("\r\n\r\n").next().unwrap_or("").to_string();
+    let status = head.lines().next().unwrap_or("").to_string();
+    (status, head.to_ascii_lowercase())
+}
+
+#[test]
+fn prism_flags_a_request_that_breaks_the_spec() {
+    let Some(prism) = prism() else { return };
+    // `event_type` is required: the detector the other tests rely on must see this.
+    let (status, headers) = raw(
+        &prism,
+        "POST",
+        "/repos/acme/widget/dispatches",
+        r#"{"client_payload":{}}"#,
+    );
+    assert!(status.contains(" 422"), "{status}\n{headers}");
+    assert!(headers.contains("sl-violations"), "{headers}");
+    assert!(
+        !prism.request_violations().is_empty(),
+        "the log check sees it too"
+    );
+}
+
+#[test]
+fn dispatch_through_the_binary_matches_the_spec() {
+    let Some(prism) = prism() else { return };
+    let repo = Repo::new();
+    repo.write("README.md", "a");
+    repo.commit("first");
+    repo.write("src/lib.rs", "b");
+    repo.commit("second");
+    let config = Config::new(&serde_json::json!([
+        {"repo": "acme/widget", "subscriptions": ["src/**"]},
+        {"repo": "acme/gadget", "subscriptions": ["**"], "event_type": "sync"},
+    ]));
+    Cmd::dispatcher()
+        .dir(repo.path())
+        .args([
+            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+        ])
+        .arg("--config")
+        .arg(config.path())
+        .args(["--source-repo", "acme/source", "--api-url", &prism.url()])
+        .args(["--min-interval", "0", "--max-attempts", "1"])
+        .env("ECOSYNC_TOKEN", "contract-test-token")
+        .timeout(Duration::from_secs(60))
+        .run()
+        .success()
+        .expect_stderr("2 delivered, 0 failed");
+    assert_no_violation(&prism);
+}
+
+#[test]
+fn every_pull_request_and_issue_request_matches_the_spec() {
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/widget").unwrap();
+    block_on(async {
+        let f = forge(&prism);
+        let branch = f.default_branch(&r).await.expect("get repository");
+        assert!(!branch.is_empty());
+        // Prism answers with the spec's example pull requests, which are for other branches.
+        f.find_open_pull_request(&r, "ecosync/sync", "main")
+            .await
+            .expect("list pull requests");
+        let new = NewPullRequest {
+            title: "Sync from upstream".into(),
+            body: "Upstream commit abc".into(),
+            head: "ecosync/sync".into(),
+            base: "main".into(),
+            draft: true,
+        };
+        let pr = f
+            .create_pull_request(&r, &new)
+            .await
+            .expect("create pull request");
+        f.update_pull_request(&r, pr.number, "Sync 2", "body 2")
+            .await
+            .expect("update pull request");
+        f.request_reviewers(
+            &r,
+            pr.number,
+            &["octocat".into()],
+            &["justice-league".into()],
+        )
+        .await
+        .expect("request reviewers");
+        f.add_labels(&r, pr.number, &["ecosync".into(), "sync".into()])
+            .await
+            .expect("add labels");
+        f.add_assignees(&r, pr.number, &["octocat".into()])
+            .await
+            .expect("add assignees");
+        f.comment(&r, pr.number, "a comment")
+            .await
+            .expect("comment");
+        f.close_pull_request(&r, pr.number)
+            .await
+            .expect("close pull request");
+        f.find_open_issue(&r, "ecosync: sync failed", Some("ecosync"))
+            .await
+            .expect("list issues");
+        f.find_open_issue(&r, "no label", None)
+            .await
+            .expect("list issues");
+        f.create_issue(&r, "a title nobody used", "body", &["ecosync".into()])
+            .await
+            .expect("create issue");
+    });
+    assert_no_violation(&prism);
+}
