@@ -19,6 +19,7 @@ pub mod github_event;
 pub mod json_document;
 pub mod json_pointer_span;
 pub mod mapped_tree;
+pub mod json_schemas;
 pub mod pacer;
 pub mod path_pattern;
 pub mod payload;

@@ -9,6 +9,7 @@ mod contract;
 mod dispatch;
 mod forge_github;
 mod plan;
+mod schemas;
 mod smoke;
 mod subscriber_apply;
 mod subscriber_check;
