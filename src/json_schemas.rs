@@ -14,7 +14,10 @@ impl JsonSchemas {
     pub fn all() -> Vec<(&'static str, String)> {
         vec![
             ("ecosystem.schema.json", render(Ecosystem::json_schema())),
-            ("ecosync.schema.json", render(schemars::schema_for!(CousinConfigFile))),
+            (
+                "ecosync.schema.json",
+                render(schemars::schema_for!(CousinConfigFile)),
+            ),
         ]
     }
 }
