@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::demo::DemoArgs;
 use crate::dispatch::DispatchCommand;
 use crate::plan::PlanCommand;
 use crate::validate::ValidateArgs;
@@ -26,6 +27,8 @@ enum Command {
     Plan(PlanCommand),
     /// Send one repository_dispatch to each repository the push concerns.
     Dispatch(Box<DispatchCommand>),
+    /// Run the whole chain on a sample, locally: no token, no network.
+    Demo(DemoArgs),
 }
 
 /// Parses the arguments, runs the subcommand and turns its outcome into an exit code.
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => args.run(),
         Command::Plan(args) => args.run(),
         Command::Dispatch(args) => args.run(),
+        Command::Demo(args) => args.run(),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! downstream repositories that subscribe to it.
 
 mod cli;
+mod demo;
 mod dispatch;
 mod plan;
 mod validate;

@@ -1,0 +1,194 @@
+//! `dispatcher demo`: the whole chain on the local forge, with no token and no network. It builds a sample
+//! monorepo and three downstream repositories of different shapes, pushes a change, and runs the very
+//! commands the shipped workflows run: `dispatcher dispatch` in the source, then `subscriber apply` in each
+//! downstream repository that received an event. Then it prints the pull requests that were opened.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use ecosync::demo_sample::DemoSample;
+use ecosync::forge::local::LocalForge;
+
+/// Run the whole chain on a sample, locally: build a monorepo and three downstream repositories on a local
+/// forge, push a change, dispatch it, apply it in each downstream repository, and print the pull requests.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to build the sample (must not exist yet). Default: a new temporary directory, kept afterwards
+    /// so you can look around.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+impl DemoArgs {
+    pub fn run(&self) -> anyhow::Result<ExitCode> {
+        let me = std::env::current_exe().context("cannot find the dispatcher executable")?;
+        let subscriber = me.with_file_name(format!("subscriber{}", std::env::consts::EXE_SUFFIX));
+        if !subscriber.is_file() {
+            bail!(
+                "the demo runs `subscriber` from the same directory as `dispatcher`, and `{}` does not exist\n\
+                 hint: build both binaries first: `cargo build --locked --bins`",
+                subscriber.display()
+            );
+        }
+        let root = match &self.dir {
+            Some(d) if d.exists() => bail!(
+                "`{}` already exists\nhint: give a new directory, or leave out `--dir` for a temporary one",
+                d.display()
+            ),
+            Some(d) => d.clone(),
+            None => tempfile::Builder::new()
+                .prefix("ecosync-demo-")
+                .tempdir()
+                .context("cannot create a temporary directory")?
+                .keep(),
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let sample = DemoSample::create(&root, now)
+            .with_context(|| format!("cannot build the sample in `{}`", root.display()))?;
+        let forge_dir = sample.forge_dir();
+        let forge_spec = format!("local:{}", forge_dir.display());
+        let source = DemoSample::source();
+        println!("Built a sample on a local forge in {}", root.display());
+        println!("  source:     {source} (ecosystem.json lists 4 downstream repositories)");
+        for c in DemoSample::cousins() {
+            println!("  downstream: {c}");
+        }
+        let update = sample
+            .push_update()
+            .context("cannot push the sample update")?;
+        println!(
+            "\nPushed {} to {source} main: \"webpush: retry failed subscriptions, bump flask\"",
+            short(&update.to_string())
+        );
+
+        let source_dir = sample.work_dir(source.as_str());
+        let mut dispatch = Command::new(&me);
+        dispatch.args([
+            "dispatch",
+            "--min-interval",
+            "0",
+            "--forge",
+            &forge_spec,
+            "--source-repo",
+            source.as_str(),
+        ]);
+        dispatch.arg("--repo").arg(&source_dir);
+        dispatch.args([
+            "--base",
+            &sample.first.to_string(),
+            "--head",
+            &update.to_string(),
+            "--ref",
+            "refs/heads/main",
+        ]);
+        let mut failed = !run_step(&mut dispatch, &source_dir)?;
+
+        let forge = LocalForge::new(&forge_dir);
+        for cousin in DemoSample::cousins() {
+            let events = forge.records_path(&cousin).join("dispatches");
+            let Some(event) = newest_file(&events) else {
+                println!(
+                    "\n{cousin}: no dispatch received (the push did not touch its subscriptions)"
+                );
+                continue;
+            };
+            let work = sample.work_dir(cousin.as_str());
+            let mut apply = Command::new(&subscriber);
+            apply
+                .args(["apply", "--forge", &forge_spec])
+                .arg("--event")
+                .arg(&event)
+                .arg("--repo")
+                .arg(&work);
+            // What Actions would tell the subscriber about the repository it runs in.
+            apply.env("GITHUB_REPOSITORY", cousin.as_str());
+            failed |= !run_step(&mut apply, &work)?;
+        }
+
+        println!("\nPull requests and issues on the local forge:");
+        for cousin in DemoSample::cousins() {
+            for pr in forge
+                .pulls(&cousin)
+                .with_context(|| format!("cannot read the pull requests of {cousin}"))?
+            {
+                println!(
+                    "  {cousin}#{} [{}] {}  ({} -> {})",
+                    pr.number, pr.state, pr.title, pr.head, pr.base
+                );
+            }
+            for issue in forge
+                .issues(&cousin)
+                .with_context(|| format!("cannot read the issues of {cousin}"))?
+            {
+                println!(
+                    "  {cousin}#{} issue [{}] {}",
+                    issue.number, issue.state, issue.title
+                );
+            }
+        }
+        println!(
+            "\nEverything is in {}: the bare repositories and their records under forge/, the clones under work/.",
+            root.display()
+        );
+        Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+}
+
+/// Prints the command as a shell line, runs it with the demo's output and returns whether it succeeded.
+fn run_step(cmd: &mut Command, dir: &Path) -> anyhow::Result<bool> {
+    for var in [
+        "GITHUB_EVENT_PATH",
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_OUTPUT",
+        "GITHUB_EVENT_NAME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir);
+    let program = Path::new(cmd.get_program())
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    println!("\n$ {program} {}", args.join(" "));
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run `{program}`"))?;
+    if !status.success() {
+        println!(
+            "({program} exited with {})",
+            status
+                .code()
+                .map_or("a signal".to_owned(), |c| c.to_string())
+        );
+    }
+    Ok(status.success())
+}
+
+/// The last file, by name, in `dir` (the local forge numbers its records).
+fn newest_file(dir: &Path) -> Option<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    files.pop()
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
