@@ -93,6 +93,8 @@ pub fn resolve_index(repo: &Repository, mut index: Index) -> Result<MergedTree, 
         };
         resolved.extend(entry);
     }
+    to_remove.sort();
+    to_remove.dedup();
     for path in to_remove {
         index.conflict_remove(std::path::Path::new(&*String::from_utf8_lossy(&path)))?;
     }

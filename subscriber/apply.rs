@@ -6,11 +6,16 @@ use std::time::SystemTime;
 
 use anyhow::Context as _;
 use clap::Args;
-use ecosync::RepoName;
-use ecosync::cousin_config::{ConfigOverrides, CousinConfig};
+use ecosync::cousin_config::{
+    ConfigOverrides, CousinConfig, NotifyTarget, OnConflict, fill_template,
+};
+use ecosync::failure_report::{self, FailureReport, ReportOutcome};
+use ecosync::forge::Forge;
 use ecosync::sync_event::{SyncEvent, parse_full_sha};
+use ecosync::sync_publish::{self, BranchAction, PublishTarget, PullRequestAction};
 use ecosync::sync_repo::{GitAuth, SyncRepo};
-use ecosync::sync_run::{self, Prepared, SyncPlan, SyncSettings};
+use ecosync::sync_run::{self, Prepared, SyncPlan, SyncRunError, SyncSettings};
+use ecosync::{ForgeArgs, RepoName};
 
 use crate::cli::{Exit, Failure};
 use crate::config_file;
@@ -60,13 +65,27 @@ pub struct ApplyArgs {
     /// The forge's web address, for links in pull requests and issues.
     #[arg(long, env = "GITHUB_SERVER_URL", default_value = "https://github.com")]
     pub server_url: String,
+    /// This repository on the forge, `owner/name` (default: inferred from the `origin` remote).
+    #[arg(long, env = "GITHUB_REPOSITORY")]
+    pub repo_name: Option<RepoName>,
+    /// The Actions run ID, for the run's URL in failure reports.
+    #[arg(long, env = "GITHUB_RUN_ID", hide = true)]
+    pub run_id: Option<String>,
+    #[command(flatten)]
+    pub forge: ForgeArgs,
 }
 
 /// What the command line resolved to, checked before anything happens.
 struct ApplyConfig {
-    settings: SyncSettings,
+    config: CousinConfig,
+    event: SyncEvent,
+    forge: Forge,
+    cousin: RepoName,
     repo_dir: PathBuf,
     dry_run: bool,
+    committer: (String, String),
+    server_url: String,
+    run_url: Option<String>,
 }
 
 fn build(args: ApplyArgs) -> Result<ApplyConfig, Failure> {
@@ -87,6 +106,19 @@ fn build(args: ApplyArgs) -> Result<ApplyConfig, Failure> {
         )
         .hint(Some("run `subscriber check` for the full report"))
     })?;
+    let forge = args
+        .forge
+        .build()
+        .context("invalid forge settings")
+        .map_err(|e| Failure::new(Exit::Usage, e))?;
+    let cousin = match args.repo_name.clone() {
+        Some(r) => r,
+        None => infer_repo_name(&args.repo).map_err(|e| {
+            Failure::new(Exit::Usage, e).hint(Some(
+                "pass `--repo-name owner/name` (under Actions GITHUB_REPOSITORY is used)",
+            ))
+        })?,
+    };
     let event = if let Some(sha) = &args.sha {
         SyncEvent::manual(Some(
             parse_full_sha(sha).map_err(|e| Failure::new(Exit::Usage, e))?,
@@ -108,54 +140,144 @@ fn build(args: ApplyArgs) -> Result<ApplyConfig, Failure> {
             "run under a `repository_dispatch` workflow (which sets GITHUB_EVENT_PATH), or pass `--latest`",
         )));
     };
-    let upstream_url = config.upstream_url.clone().ok_or_else(|| {
-        Failure::new(
-            Exit::Usage,
-            anyhow::anyhow!("`upstream.url` is not set and no forge is configured"),
+    let run_url = args.run_id.as_ref().map(|id| {
+        format!(
+            "{}/{cousin}/actions/runs/{id}",
+            args.server_url.trim_end_matches('/')
         )
-    })?;
-    let base_branch = match &config.pull_request.base {
-        Some(b) => b.clone(),
-        None => local_head_branch(&args.repo).map_err(|e| Failure::new(Exit::Failed, e))?,
-    };
+    });
     Ok(ApplyConfig {
-        settings: SyncSettings {
-            config,
-            upstream_url,
-            upstream_auth: GitAuth::default(),
-            base_branch,
-            cousin_url: None,
-            cousin_auth: GitAuth::default(),
-            event,
-            now: SystemTime::now(),
-            committer: (args.committer_name, args.committer_email),
-            server_url: args.server_url,
-        },
+        config,
+        event,
+        forge,
+        cousin,
         repo_dir: args.repo,
         dry_run: args.dry_run,
+        committer: (args.committer_name, args.committer_email),
+        server_url: args.server_url,
+        run_url,
     })
 }
 
-fn local_head_branch(repo: &std::path::Path) -> anyhow::Result<String> {
+/// `owner/name` from the `origin` remote's URL (`https://host/owner/name.git`, `git@host:owner/name.git`,
+/// or a local forge path `DIR/owner/name.git`).
+fn infer_repo_name(repo: &std::path::Path) -> anyhow::Result<RepoName> {
     let git = git2::Repository::discover(repo)
         .with_context(|| format!("cannot open git repository `{}`", repo.display()))?;
-    let head = git.head().context("cannot read HEAD")?;
-    match head.shorthand() {
-        Ok(name) if head.is_branch() => Ok(name.to_owned()),
-        _ => anyhow::bail!("HEAD is not on a branch; set `pull_request.base`"),
-    }
+    let origin = git
+        .find_remote("origin")
+        .context("cannot tell which repository this is: no `origin` remote")?;
+    let url = origin.url().unwrap_or_default().trim_end_matches('/');
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    let mut parts = url.rsplit(['/', ':']);
+    let (name, owner) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    RepoName::parse(&format!("{owner}/{name}"))
+        .with_context(|| format!("cannot tell `owner/name` from the `origin` remote `{url}`"))
 }
 
 /// Runs `apply`.
 pub fn run(args: ApplyArgs) -> Result<Exit, Failure> {
     let cfg = build(args)?;
-    let s = &cfg.settings;
-    if let Some(id) = &s.event.dispatch_id {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .map_err(|e| Failure::new(Exit::Failed, e))?;
+    runtime.block_on(run_async(&cfg))
+}
+
+/// What the failure report needs from a run that got past the event checks.
+struct Progress {
+    upstream_url: String,
+    base: String,
+    upstream_sha: Option<String>,
+    last_synced: Option<String>,
+    conflicts: Vec<String>,
+}
+
+async fn run_async(cfg: &ApplyConfig) -> Result<Exit, Failure> {
+    let config = &cfg.config;
+    if let Some(id) = &cfg.event.dispatch_id {
         println!("dispatch: {id}");
     }
-    let repo =
-        SyncRepo::open(&cfg.repo_dir, cfg.dry_run).map_err(|e| Failure::new(Exit::Failed, e))?;
-    let prepared = sync_run::prepare(&repo, s).map_err(|e| {
+    let (upstream_url, upstream_auth) = match &config.upstream_url {
+        // A configured URL may point anywhere: the forge's token is never offered to it.
+        Some(url) => (url.clone(), GitAuth::default()),
+        None => (
+            cfg.forge.git_url(&config.upstream_repo),
+            auth(&cfg.forge, &config.upstream_repo)
+                .await
+                .unwrap_or_default(),
+        ),
+    };
+    let mut progress = Progress {
+        upstream_url: upstream_url.clone(),
+        base: config.pull_request.base.clone().unwrap_or_default(),
+        upstream_sha: cfg.event.commit.map(|c| c.to_string()),
+        last_synced: None,
+        conflicts: Vec::new(),
+    };
+    let result = sync(cfg, upstream_url, upstream_auth, &mut progress).await;
+    match result {
+        Ok(exit) => Ok(exit),
+        Err(f) if f.exit == Exit::Failed && !cfg.dry_run => {
+            report_failure(cfg, &progress, &f).await;
+            Err(f)
+        }
+        Err(f) => Err(f),
+    }
+}
+
+async fn auth(forge: &Forge, repo: &RepoName) -> anyhow::Result<GitAuth> {
+    let creds = forge
+        .git_credentials(repo)
+        .await
+        .with_context(|| format!("cannot get git credentials for `{repo}`"))?;
+    Ok(GitAuth {
+        userpass: creds.map(|c| (c.username, c.password)),
+    })
+}
+
+fn failed(e: impl Into<anyhow::Error>) -> Failure {
+    Failure::new(Exit::Failed, e)
+}
+
+async fn sync(
+    cfg: &ApplyConfig,
+    upstream_url: String,
+    upstream_auth: GitAuth,
+    progress: &mut Progress,
+) -> Result<Exit, Failure> {
+    let config = &cfg.config;
+    let cousin_url = cfg.forge.git_url(&cfg.cousin);
+    let cousin_auth = auth(&cfg.forge, &cfg.cousin).await.map_err(failed)?;
+    let base = match &config.pull_request.base {
+        Some(b) => b.clone(),
+        None => cfg
+            .forge
+            .default_branch(&cfg.cousin)
+            .await
+            .with_context(|| format!("cannot find the default branch of `{}`", cfg.cousin))
+            .map_err(failed)?,
+    };
+    progress.base = base.clone();
+    let settings = SyncSettings {
+        config: config.clone(),
+        upstream_url,
+        upstream_auth,
+        base_branch: base.clone(),
+        cousin_url: Some(cousin_url.clone()),
+        cousin_auth: cousin_auth.clone(),
+        event: cfg.event.clone(),
+        now: SystemTime::now(),
+        committer: cfg.committer.clone(),
+        server_url: cfg.server_url.clone(),
+    };
+    let repo = SyncRepo::open(&cfg.repo_dir, cfg.dry_run).map_err(|e| {
+        let hint = SyncRunError::from(e).hint();
+        failed(anyhow::anyhow!("cannot use `{}`", cfg.repo_dir.display())).hint(hint)
+    })?;
+    let prepared = sync_run::prepare(&repo, &settings).map_err(|e| {
         let exit = if e.is_rejection() {
             Exit::Rejected
         } else {
@@ -164,37 +286,174 @@ pub fn run(args: ApplyArgs) -> Result<Exit, Failure> {
         let hint = e.hint();
         Failure::new(exit, e).hint(hint)
     })?;
-    match prepared {
+    let plan = match prepared {
         Prepared::NotSubscribed(why) => {
             println!("not subscribed: {why}; nothing to do");
-            Ok(Exit::Ok)
+            return Ok(Exit::Ok);
         }
         Prepared::AlreadySynced { upstream, by } => {
             println!(
-                "already synced: {}@{upstream} is included in `{}` (commit {by}); nothing to do",
-                s.config.upstream_repo, s.base_branch
+                "already synced: {}@{upstream} is included in `{base}` (commit {by}); nothing to do",
+                config.upstream_repo
             );
-            Ok(Exit::Ok)
+            return Ok(Exit::Ok);
         }
         Prepared::NoChange { upstream } => {
             println!(
                 "no change: {}@{upstream} changes nothing in {}; nothing to do",
-                s.config.upstream_repo,
-                s.config.describe_subscriptions().join(", ")
+                config.upstream_repo,
+                config.describe_subscriptions().join(", ")
             );
-            Ok(Exit::Ok)
+            return Ok(Exit::Ok);
         }
-        Prepared::Change(plan) => {
-            print_plan(s, &plan);
-            if cfg.dry_run {
-                println!("dry run: nothing was written");
-                return Ok(Exit::Ok);
-            }
-            Err(Failure::new(
-                Exit::Failed,
-                anyhow::anyhow!("publishing needs a forge (`--forge`)"),
-            ))
+        Prepared::Change(plan) => plan,
+    };
+    progress.upstream_sha = Some(plan.upstream.to_string());
+    progress.last_synced = plan.message.last_synced.map(|l| l.to_string());
+    progress.conflicts = plan.change.conflicts.clone();
+    print_plan(&settings, &plan);
+    let conflicted = !plan.change.conflicts.is_empty();
+    if conflicted && config.on_conflict == OnConflict::Issue {
+        if cfg.dry_run {
+            println!(
+                "would report the conflict in {} and push nothing",
+                describe_place(cfg)
+            );
+            println!("dry run: nothing was written");
+            return Ok(Exit::Failed);
         }
+        return Err(failed(anyhow::anyhow!(
+            "the upstream change conflicts with this repository's own edits in {}",
+            plan.change
+                .conflicts
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let branch = fill_template(
+        &config.pull_request.branch,
+        &format!(
+            "{}-{}",
+            config.upstream_repo.owner(),
+            config.upstream_repo.name()
+        ),
+        config.upstream_repo.as_str(),
+        &config.upstream_branch,
+        &plan.upstream.to_string(),
+    );
+    let committer = git2::Signature::now(&cfg.committer.0, &cfg.committer.1)
+        .map_err(failed)?
+        .to_owned();
+    let target = PublishTarget {
+        cousin: &cfg.cousin,
+        cousin_url: &cousin_url,
+        cousin_auth: &cousin_auth,
+        branch: &branch,
+        base: &base,
+        upstream: &config.upstream_repo,
+        upstream_branch: &config.upstream_branch,
+        settings: &config.pull_request,
+        force_draft: conflicted,
+        committer,
+    };
+    let published = sync_publish::publish(&cfg.forge, &repo, &plan, &target)
+        .await
+        .with_context(|| format!("cannot publish the sync to `{}`", cfg.cousin))
+        .map_err(failed)?;
+    let verb = if cfg.dry_run { "would push" } else { "pushed" };
+    match &published.branch_action {
+        BranchAction::Created(h) => println!("{verb}: {h} to new branch `{branch}`"),
+        BranchAction::Replaced { old, new } => {
+            println!("{verb}: {new} to `{branch}`, replacing ecosync's earlier {old}")
+        }
+        BranchAction::AddedOnTop { old, new } => println!(
+            "{verb}: {new} to `{branch}` on top of {old}: the branch has commits not made by ecosync, so \
+             it was not force-pushed"
+        ),
+        BranchAction::Reused(h) => println!("branch `{branch}` already carries this sync at {h}"),
+    }
+    match &published.pull_request {
+        PullRequestAction::Created(pr) => {
+            println!("pull request: opened #{} {}", pr.number, pr.html_url)
+        }
+        PullRequestAction::Updated(pr) => {
+            println!("pull request: updated #{} {}", pr.number, pr.html_url)
+        }
+        PullRequestAction::WouldCreate(title) => {
+            println!("would open pull request: {title:?} from `{branch}` into `{base}`")
+        }
+        PullRequestAction::WouldUpdate(pr) => {
+            println!("would update pull request #{} {}", pr.number, pr.html_url)
+        }
+    }
+    if conflicted {
+        println!(
+            "warning: conflicts committed with markers to a draft pull request: {}",
+            plan.change.conflicts.join(", ")
+        );
+    }
+    if cfg.dry_run {
+        println!("dry run: nothing was written");
+    }
+    Ok(Exit::Ok)
+}
+
+fn notify_place(cfg: &ApplyConfig) -> Option<RepoName> {
+    match &cfg.config.notify {
+        NotifyTarget::Upstream => Some(cfg.config.upstream_repo.clone()),
+        NotifyTarget::Own => Some(cfg.cousin.clone()),
+        NotifyTarget::Repo(r) => Some(r.clone()),
+        NotifyTarget::Nowhere => None,
+    }
+}
+
+fn describe_place(cfg: &ApplyConfig) -> String {
+    match notify_place(cfg) {
+        Some(r) => format!("an issue in `{r}`"),
+        None => "the log only (`notify` is `none`)".to_owned(),
+    }
+}
+
+/// Reports a failure as one issue per cousin; a failure to report is printed, never hides the first one.
+async fn report_failure(cfg: &ApplyConfig, progress: &Progress, f: &Failure) {
+    let Some(place) = notify_place(cfg) else {
+        return;
+    };
+    let report = FailureReport {
+        cousin: cfg.cousin.clone(),
+        upstream: cfg.config.upstream_repo.clone(),
+        upstream_url: progress.upstream_url.clone(),
+        upstream_branch: cfg.config.upstream_branch.clone(),
+        upstream_sha: progress.upstream_sha.clone(),
+        last_synced: progress.last_synced.clone(),
+        base: progress.base.clone(),
+        strategy: cfg.config.strategy,
+        mappings: cfg
+            .config
+            .subscriptions
+            .iter()
+            .map(|s| (s.path.clone(), s.to.clone()))
+            .collect(),
+        error: format!("{:#}", f.error),
+        conflicts: progress.conflicts.clone(),
+        run_url: cfg.run_url.clone(),
+        dispatch_id: cfg.event.dispatch_id.clone(),
+        server_url: cfg.server_url.clone(),
+    };
+    match failure_report::report(&cfg.forge, &place, &cfg.config.notify_labels, &report).await {
+        Ok(ReportOutcome::Opened(i)) => {
+            println!(
+                "reported: opened issue #{} in `{place}` {}",
+                i.number, i.html_url
+            )
+        }
+        Ok(ReportOutcome::Commented(i)) => println!(
+            "reported: commented on open issue #{} in `{place}` {}",
+            i.number, i.html_url
+        ),
+        Err(e) => eprintln!("error: cannot report the failure in `{place}`: {e:#}"),
     }
 }
 

@@ -12,13 +12,17 @@ fn mapped() -> serde_json::Value {
 #[test]
 fn dry_run_first_sync_writes_nothing() {
     let p = Pair::new(config(mapped(), "diff-apply"));
-    let before = snapshot(p.cousin.path());
+    p.push_cousin();
+    let before = (snapshot(p.cousin.path()), snapshot(p.forge.path()));
     let out = p.apply(&["--latest", "--dry-run"]).success();
     for needle in [
         "first sync",
         "app/a.txt",
         "+a1",
         "2 files changed, 9 insertions(+), 0 deletions(-)",
+        "would push: ",
+        "to new branch `ecosync/acme-mono`",
+        "would open pull request: \"Sync acme/mono to ",
         "dry run: nothing was written",
     ] {
         assert!(out.stdout.contains(needle), "missing {needle:?}\n{out}");
@@ -26,8 +30,8 @@ fn dry_run_first_sync_writes_nothing() {
     assert!(!out.stdout.contains("other/o.txt"), "{out}");
     assert_eq!(
         before,
-        snapshot(p.cousin.path()),
-        "the dry run wrote to the cousin"
+        (snapshot(p.cousin.path()), snapshot(p.forge.path())),
+        "the dry run wrote something"
     );
 }
 

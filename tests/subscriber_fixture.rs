@@ -17,10 +17,11 @@ pub fn recent() -> i64 {
         as i64
 }
 
-/// An upstream and a cousin.
+/// An upstream and a cousin, and a local forge holding `acme/mono` and `acme/cousin` as bare repositories.
 pub struct Pair {
     pub upstream: Repo,
     pub cousin: Repo,
+    pub forge: tempfile::TempDir,
 }
 
 impl Pair {
@@ -45,19 +46,186 @@ impl Pair {
         );
         cousin.write("README.md", "cousin\n");
         cousin.commit("cousin: initial");
-        Pair { upstream, cousin }
+        let forge = tempfile::Builder::new()
+            .prefix("ecosync-forge-")
+            .tempdir()
+            .unwrap();
+        for name in ["mono", "cousin"] {
+            let mut opts = git2::RepositoryInitOptions::new();
+            opts.bare(true).initial_head("main");
+            git2::Repository::init_opts(forge.path().join(format!("acme/{name}.git")), &opts)
+                .unwrap();
+        }
+        cousin
+            .git
+            .remote(
+                "origin",
+                forge.path().join("acme/cousin.git").to_str().unwrap(),
+            )
+            .unwrap();
+        let p = Pair {
+            upstream,
+            cousin,
+            forge,
+        };
+        p.push_cousin();
+        p.push_upstream();
+        p
     }
 
-    /// `subscriber apply --repo COUSIN ARGS...`.
+    /// Pushes the cousin's local `main` to its forge repository (as a merged pull request or a push would).
+    pub fn push_cousin(&self) {
+        let bare = git2::Repository::open_bare(self.forge_repo("cousin")).unwrap();
+        if bare.refname_to_id("refs/heads/main").ok() == Some(self.cousin.head()) {
+            return;
+        }
+        push(
+            &self.cousin.git,
+            &self.forge_repo("cousin"),
+            "+refs/heads/main:refs/heads/main",
+        );
+    }
+
+    /// Pushes upstream's `main` to the forge's `acme/mono`.
+    pub fn push_upstream(&self) {
+        push(
+            &self.upstream.git,
+            &self.forge_repo("mono"),
+            "+refs/heads/main:refs/heads/main",
+        );
+    }
+
+    /// The forge's bare repository `acme/NAME`.
+    pub fn forge_repo(&self, name: &str) -> PathBuf {
+        self.forge.path().join(format!("acme/{name}.git"))
+    }
+
+    /// The local forge.
+    pub fn local_forge(&self) -> ecosync::forge::LocalForge {
+        ecosync::forge::LocalForge::new(self.forge.path())
+    }
+
+    /// Pull request records of the cousin.
+    pub fn pulls(&self) -> Vec<ecosync::forge::local::PullRecord> {
+        self.local_forge()
+            .pulls(&ecosync::RepoName::parse("acme/cousin").unwrap())
+            .unwrap()
+    }
+
+    /// Issue records of `acme/NAME`.
+    pub fn issues(&self, name: &str) -> Vec<ecosync::forge::local::IssueRecord> {
+        self.local_forge()
+            .issues(&ecosync::RepoName::parse(&format!("acme/{name}")).unwrap())
+            .unwrap()
+    }
+
+    /// The head of `branch` in the forge's `acme/cousin`, if it exists.
+    pub fn remote_branch(&self, branch: &str) -> Option<Oid> {
+        let bare = git2::Repository::open_bare(self.forge_repo("cousin")).unwrap();
+        bare.refname_to_id(&format!("refs/heads/{branch}")).ok()
+    }
+
+    /// The files of the forge cousin's `branch`.
+    pub fn remote_files(&self, branch: &str) -> BTreeMap<String, (u32, Vec<u8>)> {
+        let bare = git2::Repository::open_bare(self.forge_repo("cousin")).unwrap();
+        let head = self
+            .remote_branch(branch)
+            .unwrap_or_else(|| panic!("no branch {branch}"));
+        tree_files(&bare, head)
+    }
+
+    /// The cousin's commit at the head of the forge's `branch`.
+    pub fn remote_commit_message(&self, branch: &str) -> String {
+        let bare = git2::Repository::open_bare(self.forge_repo("cousin")).unwrap();
+        let head = self.remote_branch(branch).unwrap();
+        bare.find_commit(head)
+            .unwrap()
+            .message()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Merges the forge's `branch` into the cousin's `main` like GitHub's merge button (`how`: `merge`,
+    /// `squash` with the pull request body as message, or `rebase`), then pushes `main`.
+    pub fn merge_pr(&self, branch: &str, how: &str) {
+        let git = &self.cousin.git;
+        let mut remote = git
+            .remote_anonymous(self.forge_repo("cousin").to_str().unwrap())
+            .unwrap();
+        remote
+            .fetch(
+                &[format!("+refs/heads/{branch}:refs/remotes/forge/pr")],
+                None,
+                None,
+            )
+            .unwrap();
+        let pr = git
+            .find_reference("refs/remotes/forge/pr")
+            .unwrap()
+            .peel_to_commit()
+            .unwrap();
+        let main = git.head().unwrap().peel_to_commit().unwrap();
+        let sig = git2::Signature::now("Merger", "merger@example.com").unwrap();
+        let new = match how {
+            "merge" => git
+                .commit(
+                    None,
+                    &sig,
+                    &sig,
+                    "Merge pull request",
+                    &pr.tree().unwrap(),
+                    &[&main, &pr],
+                )
+                .unwrap(),
+            "squash" => {
+                let body = self.pulls().last().unwrap().body.clone();
+                let msg = format!("{} (#1)\n\n{body}", self.pulls().last().unwrap().title);
+                git.commit(None, &sig, &sig, &msg, &pr.tree().unwrap(), &[&main])
+                    .unwrap()
+            }
+            "rebase" => {
+                // A fresh commit with the same message and tree on top of main (what a rebase merge makes).
+                git.commit(
+                    None,
+                    &sig,
+                    &sig,
+                    pr.message().unwrap(),
+                    &pr.tree().unwrap(),
+                    &[&main],
+                )
+                .unwrap()
+            }
+            other => panic!("unknown merge {other}"),
+        };
+        git.reference("refs/heads/main", new, true, "merge pr")
+            .unwrap();
+        let mut cb = git2::build::CheckoutBuilder::new();
+        cb.force();
+        git.checkout_head(Some(&mut cb)).unwrap();
+        self.push_cousin();
+    }
+
+    /// `subscriber apply --repo COUSIN --forge local:DIR --repo-name acme/cousin ARGS...`, after pushing the
+    /// cousin's `main` to the forge.
     pub fn apply(&self, args: &[&str]) -> Output {
+        self.push_cousin();
         Cmd::subscriber()
             .arg("apply")
             .arg("--repo")
             .arg(self.cousin.path())
+            .arg("--forge")
+            .arg(format!("local:{}", self.forge.path().display()))
+            .args(["--repo-name", "acme/cousin"])
             .args(args)
             .timeout(Duration::from_secs(60))
             .run()
     }
+}
+
+/// Pushes with git2 from `git` to the repository at `to`.
+pub fn push(git: &git2::Repository, to: &Path, refspec: &str) {
+    let mut remote = git.remote_anonymous(to.to_str().unwrap()).unwrap();
+    remote.push(&[refspec], None).unwrap();
 }
 
 /// The standard configuration: upstream `acme/mono`, the given subscriptions and strategy.

@@ -14,5 +14,6 @@ mod smoke;
 mod subscriber_apply;
 mod subscriber_check;
 mod subscriber_fixture;
+mod subscriber_publish;
 mod validate;
 mod workflows;

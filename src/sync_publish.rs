@@ -1,0 +1,304 @@
+//! Publishing a computed sync: push the pull request branch to the cousin and find or create its one pull
+//! request, idempotently.
+//!
+//! - The branch is fetched first. When its head already carries this sync (same trailer, same tree) nothing
+//!   is pushed: re-running an event, or completing a run that crashed after its push, reuses it.
+//! - When every commit on the branch was made by ecosync (each carries a sync trailer for this upstream, or
+//!   is an upstream commit), the branch is replaced (force push): a newer update refreshes the rolling PR.
+//! - When someone added their own commits, the branch is never force-pushed: the sync is added as a new
+//!   commit on top (a three-way merge of the change onto their work), or, if that conflicts, nothing is
+//!   pushed and the pull request gets a comment saying so.
+//! - The pull request is looked for before one is created; an open one is updated in place.
+
+use git2::Oid;
+
+use crate::cousin_config::PullRequestConfig;
+use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
+use crate::repo_name::RepoName;
+use crate::sync_repo::{GitAuth, SyncRepo, SyncRepoError};
+use crate::sync_run::{SyncPlan, cousin_ref, upstream_ref};
+use crate::sync_trailer::SyncTrailer;
+use crate::tree_merge;
+
+/// Why publishing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Fetching or pushing.
+    #[error(transparent)]
+    Repo(#[from] SyncRepoError),
+    /// The forge refused or failed.
+    #[error(transparent)]
+    Forge(#[from] ForgeError),
+    /// The branch has someone's commits and the sync cannot be added on top of them.
+    #[error(
+        "branch `{branch}` has commits not made by ecosync and the sync conflicts with them in {}; the \
+         branch was left as it is",
+        files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+    )]
+    HumanCommitsConflict {
+        /// The branch.
+        branch: String,
+        /// The conflicting files.
+        files: Vec<String>,
+    },
+    /// libgit2 failed.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// What was done (or, in a dry run, would be done) to the branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BranchAction {
+    /// Created with the sync commit.
+    Created(Oid),
+    /// Replaced (it only held ecosync commits).
+    Replaced {
+        /// The old head.
+        old: Oid,
+        /// The new head.
+        new: Oid,
+    },
+    /// Someone's commits were kept and the sync was added on top.
+    AddedOnTop {
+        /// The old head.
+        old: Oid,
+        /// The new head.
+        new: Oid,
+    },
+    /// The branch already carries this sync.
+    Reused(Oid),
+}
+
+impl BranchAction {
+    /// The branch head after the action.
+    pub fn head(&self) -> Oid {
+        match self {
+            BranchAction::Created(h) | BranchAction::Reused(h) => *h,
+            BranchAction::Replaced { new, .. } | BranchAction::AddedOnTop { new, .. } => *new,
+        }
+    }
+}
+
+/// What happened to the pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullRequestAction {
+    /// Opened.
+    Created(PullRequest),
+    /// The open one was updated.
+    Updated(PullRequest),
+    /// A dry run would open one with this title.
+    WouldCreate(String),
+    /// A dry run would update this one.
+    WouldUpdate(PullRequest),
+}
+
+/// The result of publishing.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The branch.
+    pub branch: String,
+    /// What was done to it.
+    pub branch_action: BranchAction,
+    /// What was done to the pull request.
+    pub pull_request: PullRequestAction,
+}
+
+/// Where and how to publish.
+pub struct PublishTarget<'a> {
+    /// The cousin repository on the forge.
+    pub cousin: &'a RepoName,
+    /// Its git URL.
+    pub cousin_url: &'a str,
+    /// Credentials for it.
+    pub cousin_auth: &'a GitAuth,
+    /// The pull request branch.
+    pub branch: &'a str,
+    /// The base branch.
+    pub base: &'a str,
+    /// The upstream repository (to recognise ecosync commits).
+    pub upstream: &'a RepoName,
+    /// The upstream branch (fetched into its private ref).
+    pub upstream_branch: &'a str,
+    /// Pull request settings.
+    pub settings: &'a PullRequestConfig,
+    /// Open the pull request as a draft whatever the settings say (conflict markers inside).
+    pub force_draft: bool,
+    /// The committer, for a commit added on top of someone's work.
+    pub committer: git2::Signature<'static>,
+}
+
+/// Pushes the plan's commit to the branch and finds or creates the pull request.
+pub async fn publish(
+    forge: &Forge,
+    repo: &SyncRepo,
+    plan: &SyncPlan,
+    t: &PublishTarget<'_>,
+) -> Result<Published, PublishError> {
+    let remote_head =
+        repo.fetch_branch(t.cousin_url, t.branch, &cousin_ref(t.branch), t.cousin_auth)?;
+    let action = match decide(repo, plan, t, remote_head) {
+        Ok(a) => a,
+        Err(e @ PublishError::HumanCommitsConflict { .. }) => {
+            // Say so where the people who added those commits will see it.
+            if !repo.is_dry_run()
+                && let Some(pr) = forge
+                    .find_open_pull_request(t.cousin, t.branch, t.base)
+                    .await?
+            {
+                let note = format!(
+                    "ecosync could not add {} to this branch: {e}. Resolve by merging `{}` into this branch \
+                     by hand, or close this pull request and delete the branch to let ecosync start afresh.",
+                    plan.message.trailer(),
+                    plan.base
+                );
+                forge.comment(t.cousin, pr.number, &note).await?;
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    if !repo.is_dry_run() {
+        match &action {
+            BranchAction::Created(new) | BranchAction::AddedOnTop { new, .. } => {
+                repo.push(t.cousin_url, *new, t.branch, false, t.cousin_auth)?
+            }
+            BranchAction::Replaced { new, .. } => {
+                repo.push(t.cousin_url, *new, t.branch, true, t.cousin_auth)?
+            }
+            BranchAction::Reused(_) => {}
+        }
+    }
+    let title = plan.message.title(&t.settings.title);
+    let body = plan.message.body();
+    let existing = forge
+        .find_open_pull_request(t.cousin, t.branch, t.base)
+        .await?;
+    let pull_request = match (existing, repo.is_dry_run()) {
+        (Some(pr), true) => PullRequestAction::WouldUpdate(pr),
+        (None, true) => PullRequestAction::WouldCreate(title),
+        (Some(pr), false) => {
+            let pr = if pr.title != title || pr.body != body {
+                forge
+                    .update_pull_request(t.cousin, pr.number, &title, &body)
+                    .await?
+            } else {
+                pr
+            };
+            PullRequestAction::Updated(pr)
+        }
+        (None, false) => {
+            let pr = forge
+                .create_pull_request(
+                    t.cousin,
+                    &NewPullRequest {
+                        title,
+                        body,
+                        head: t.branch.to_owned(),
+                        base: t.base.to_owned(),
+                        draft: t.settings.draft || t.force_draft,
+                    },
+                )
+                .await?;
+            decorate(forge, t, pr.number).await?;
+            PullRequestAction::Created(pr)
+        }
+    };
+    Ok(Published {
+        branch: t.branch.to_owned(),
+        branch_action: action,
+        pull_request,
+    })
+}
+
+/// Labels, reviewers and assignees of a new pull request.
+async fn decorate(forge: &Forge, t: &PublishTarget<'_>, number: u64) -> Result<(), ForgeError> {
+    let s = t.settings;
+    if !s.labels.is_empty() {
+        forge.add_labels(t.cousin, number, &s.labels).await?;
+    }
+    if !s.reviewers.is_empty() || !s.team_reviewers.is_empty() {
+        forge
+            .request_reviewers(t.cousin, number, &s.reviewers, &s.team_reviewers)
+            .await?;
+    }
+    if !s.assignees.is_empty() {
+        forge.add_assignees(t.cousin, number, &s.assignees).await?;
+    }
+    Ok(())
+}
+
+fn decide(
+    repo: &SyncRepo,
+    plan: &SyncPlan,
+    t: &PublishTarget<'_>,
+    remote_head: Option<Oid>,
+) -> Result<BranchAction, PublishError> {
+    let git = &repo.repo;
+    let Some(old) = remote_head else {
+        return Ok(BranchAction::Created(plan.commit));
+    };
+    let head = git.find_commit(old)?;
+    let carries = |c: &git2::Commit<'_>| {
+        let msg = String::from_utf8_lossy(c.message_bytes()).into_owned();
+        SyncTrailer::find_all(&msg, t.upstream).any(|tr| tr.oid() == Some(plan.upstream))
+    };
+    if old == plan.commit || (head.tree_id() == plan.tree && carries(&head)) {
+        return Ok(BranchAction::Reused(old));
+    }
+    // Which commits on the branch are not on the base: are they all ecosync's?
+    let upstream_tip = git.refname_to_id(&upstream_ref(t.upstream_branch)).ok();
+    let mut walk = git.revwalk()?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL)?;
+    walk.push(old)?;
+    walk.hide(plan.base)?;
+    let mut human = false;
+    // The newest ecosync commit on the branch: what their work was made on top of.
+    let mut last_ours: Option<Oid> = None;
+    for id in walk {
+        let id = id?;
+        let c = git.find_commit(id)?;
+        let msg = String::from_utf8_lossy(c.message_bytes()).into_owned();
+        let is_sync = SyncTrailer::find_all(&msg, t.upstream).next().is_some();
+        let is_upstream = match upstream_tip {
+            Some(tip) => tip == id || git.graph_descendant_of(tip, id)?,
+            None => false,
+        };
+        if !is_sync && !is_upstream {
+            human = true;
+        } else if last_ours.is_none() {
+            last_ours = Some(c.tree_id());
+        }
+    }
+    if !human {
+        return Ok(BranchAction::Replaced {
+            old,
+            new: plan.commit,
+        });
+    }
+    // Add the sync on top of their work: the change from ecosync's last commit there (else the base) to the
+    // plan, merged into the branch head.
+    let ancestor = match last_ours {
+        Some(t) => t,
+        None => git.find_commit(plan.base)?.tree_id(),
+    };
+    let merged = tree_merge::merge_trees(git, ancestor, head.tree_id(), plan.tree)?;
+    if !merged.conflicts.is_empty() {
+        return Err(PublishError::HumanCommitsConflict {
+            branch: t.branch.to_owned(),
+            files: merged.conflicts,
+        });
+    }
+    if merged.tree == head.tree_id() {
+        return Ok(BranchAction::Reused(old));
+    }
+    let tree = git.find_tree(merged.tree)?;
+    let new = git.commit(
+        None,
+        &t.committer,
+        &t.committer,
+        &plan.message.commit_message(),
+        &tree,
+        &[&head],
+    )?;
+    Ok(BranchAction::AddedOnTop { old, new })
+}

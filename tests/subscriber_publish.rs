@@ -1,0 +1,155 @@
+//! `subscriber apply` publishing through the local forge: one branch and one pull request per upstream,
+//! idempotent re-runs, completion after a crash, merged sync PRs followed by the next sync, and someone's
+//! commits on the sync branch.
+
+use serde_json::json;
+
+use crate::subscriber_fixture::{Pair, config, event_file, payload};
+
+const BRANCH: &str = "ecosync/acme-mono";
+
+fn mapped() -> serde_json::Value {
+    json!([{"path": "features/x", "to": "app"}])
+}
+
+#[test]
+fn first_sync_pushes_one_branch_and_opens_one_pull_request() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    let up = p.upstream.head();
+    let out = p.apply(&["--latest"]).success();
+    assert!(out.stdout.contains("pull request: opened #1"), "{out}");
+    let files = p.remote_files(BRANCH);
+    assert_eq!(files["app/a.txt"].1, b"a1\na2\na3\na4\na5\na6\na7\na8\n");
+    assert!(files.contains_key(".github/ecosync.json"));
+    assert!(!files.keys().any(|k| k.starts_with("other/")));
+    let msg = p.remote_commit_message(BRANCH);
+    assert!(
+        msg.contains(&format!("Ecosync-Upstream: acme/mono@{up}")),
+        "{msg}"
+    );
+    let pulls = p.pulls();
+    assert_eq!(pulls.len(), 1);
+    let pr = &pulls[0];
+    assert_eq!((pr.head.as_str(), pr.base.as_str()), (BRANCH, "main"));
+    assert_eq!(pr.labels, ["automated", "upstream-sync"]);
+    assert!(pr.title.starts_with("Sync acme/mono to "), "{}", pr.title);
+    assert!(pr.body.contains("First sync"), "{}", pr.body);
+    assert!(
+        pr.body
+            .contains(&format!("Ecosync-Upstream: acme/mono@{up}"))
+    );
+    assert!(pr.body.contains("app/a.txt"));
+}
+
+#[test]
+fn same_event_twice_makes_one_commit_one_branch_one_pr() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    let (_d, ev) = event_file(payload("acme/mono", p.upstream.head(), &["features/x"]));
+    let ev = ev.to_str().unwrap();
+    p.apply(&["--event", ev]).success();
+    let head = p.remote_branch(BRANCH).unwrap();
+    let out = p.apply(&["--event", ev]).success();
+    assert!(out.stdout.contains("already carries this sync"), "{out}");
+    assert!(out.stdout.contains("pull request: updated #1"), "{out}");
+    assert_eq!(p.remote_branch(BRANCH), Some(head));
+    assert_eq!(p.pulls().len(), 1);
+    assert!(p.pulls()[0].body.contains("Dispatch: run-42"));
+}
+
+#[test]
+fn a_crash_after_the_push_is_completed_by_the_next_run() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    p.apply(&["--latest"]).success();
+    let head = p.remote_branch(BRANCH).unwrap();
+    // As if the run had died after its push: the branch is there, the pull request is not.
+    let pulls_dir = p.forge.path().join("acme/cousin.forge/pulls");
+    std::fs::remove_dir_all(&pulls_dir).unwrap();
+    assert!(p.pulls().is_empty());
+    let out = p.apply(&["--latest"]).success();
+    assert!(out.stdout.contains("already carries this sync"), "{out}");
+    assert_eq!(p.remote_branch(BRANCH), Some(head));
+    assert_eq!(p.pulls().len(), 1);
+}
+
+#[test]
+fn a_newer_update_refreshes_the_rolling_branch() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    p.apply(&["--latest"]).success();
+    let first = p.remote_branch(BRANCH).unwrap();
+    p.upstream.write("features/x/b.txt", "b2\n");
+    let up2 = p.upstream.commit("upstream: b2");
+    let out = p.apply(&["--latest"]).success();
+    assert!(out.stdout.contains("replacing ecosync's earlier"), "{out}");
+    assert!(out.stdout.contains("pull request: updated #1"), "{out}");
+    assert_ne!(p.remote_branch(BRANCH), Some(first));
+    assert_eq!(p.remote_files(BRANCH)["app/b.txt"].1, b"b2\n");
+    assert_eq!(p.pulls().len(), 1);
+    assert!(p.pulls()[0].body.contains(&up2.to_string()));
+}
+
+#[test]
+fn merged_sync_prs_then_next_sync() {
+    for how in ["merge", "squash", "rebase"] {
+        let p = Pair::new(config(mapped(), "diff-apply"));
+        let u1 = p.upstream.head();
+        p.apply(&["--latest"]).success();
+        p.merge_pr(BRANCH, how);
+        // The same commit again: already synced, whichever way the PR was merged.
+        p.apply(&["--sha", &u1.to_string()])
+            .success()
+            .expect_stdout("already synced");
+        // The cousin edits its copy, upstream moves on: diff-apply starts from u1 and keeps the edit.
+        p.cousin
+            .write("app/a.txt", "mine\na2\na3\na4\na5\na6\na7\na8\n");
+        p.cousin.commit("cousin: own edit");
+        p.upstream
+            .write("features/x/a.txt", "a1\na2\na3\na4\na5\na6\na7\nnew\n");
+        p.upstream.commit("upstream: last line");
+        let out = p.apply(&["--latest"]).success();
+        assert!(
+            out.stdout.contains(&format!("last synced: {u1}")),
+            "{how}\n{out}"
+        );
+        assert_eq!(
+            p.remote_files(BRANCH)["app/a.txt"].1,
+            b"mine\na2\na3\na4\na5\na6\na7\nnew\n",
+            "{how}"
+        );
+    }
+}
+
+#[test]
+fn someones_commits_on_the_branch_are_never_force_pushed() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    p.apply(&["--latest"]).success();
+    // A reviewer adds a fix to the sync branch.
+    let bare = git2::Repository::open_bare(p.forge_repo("cousin")).unwrap();
+    let head = bare.find_commit(p.remote_branch(BRANCH).unwrap()).unwrap();
+    let mut tb = git2::build::TreeUpdateBuilder::new();
+    let blob = bare.blob(b"reviewer fix\n").unwrap();
+    tb.upsert("app/FIX.md", blob, git2::FileMode::Blob);
+    let tree = bare
+        .find_tree(tb.create_updated(&bare, &head.tree().unwrap()).unwrap())
+        .unwrap();
+    let sig = git2::Signature::now("Reviewer", "r@example.com").unwrap();
+    let fix = bare
+        .commit(
+            Some(&format!("refs/heads/{BRANCH}")),
+            &sig,
+            &sig,
+            "reviewer fix",
+            &tree,
+            &[&head],
+        )
+        .unwrap();
+    p.upstream.write("features/x/b.txt", "b2\n");
+    p.upstream.commit("upstream: b2");
+    let out = p.apply(&["--latest"]).success();
+    assert!(out.stdout.contains("it was not force-pushed"), "{out}");
+    let new_head = p.remote_branch(BRANCH).unwrap();
+    let new_commit = bare.find_commit(new_head).unwrap();
+    assert_eq!(new_commit.parent_id(0).unwrap(), fix);
+    let files = p.remote_files(BRANCH);
+    assert_eq!(files["app/FIX.md"].1, b"reviewer fix\n");
+    assert_eq!(files["app/b.txt"].1, b"b2\n");
+}
