@@ -234,36 +234,25 @@ impl DemoSample {
     /// Pushes a second source commit that changes both webpush features (and a test file the react cousin
     /// excludes); returns it.
     pub fn push_update(&self) -> Result<Oid, DemoSampleError> {
-        let source = Repository::open(self.work_dir(SOURCE)).map_err(|e| self.git(e))?;
-        self.write_all(
+        self.push(
             SOURCE,
             &[
                 ("features/webpush/flask/app.py", FLASK_APP_V2),
-                (
-                    "features/webpush/flask/requirements.txt",
-                    "flask==3.1.0\npywebpush==2.0.1\n",
-                ),
-                (
-                    "features/webpush/react/src/subscribe.js",
-                    REACT_SUBSCRIBE_V2,
-                ),
-                (
-                    "features/webpush/react/src/subscribe.test.js",
-                    "test('subscribes', () => {});\n",
-                ),
+                ("features/webpush/flask/requirements.txt", "flask==3.1.0\npywebpush==2.0.1\n"),
+                ("features/webpush/react/src/subscribe.js", REACT_SUBSCRIBE_V2),
+                ("features/webpush/react/src/subscribe.test.js", "test('subscribes', () => {});\n"),
             ],
-        )?;
-        let head = source
-            .head()
-            .and_then(|h| h.peel_to_commit())
-            .map_err(|e| self.git(e))?
-            .id();
-        let id = self.commit(
-            &source,
             "webpush: retry failed subscriptions, bump flask",
-            &[head],
-        )?;
-        self.publish(SOURCE)?;
+        )
+    }
+
+    /// Commits `files` (path, content) on `main` of the clone of `repo` (`owner/name`) and pushes it to the
+    /// forge, as a developer would; returns the new commit.
+    pub fn push(&self, repo: &str, files: &[(&str, &str)], message: &str) -> Result<Oid, DemoSampleError> {
+        let git = Repository::open(self.work_dir(repo)).map_err(|e| self.git(e))?;
+        self.write_all(repo, files)?;
+        let id = self.commit(&git, message, &[])?;
+        self.publish(repo)?;
         Ok(id)
     }
 

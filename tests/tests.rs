@@ -4,6 +4,7 @@
 
 mod support;
 
+mod chain;
 mod change_set;
 mod contract;
 mod dispatch;
