@@ -238,9 +238,18 @@ impl DemoSample {
             SOURCE,
             &[
                 ("features/webpush/flask/app.py", FLASK_APP_V2),
-                ("features/webpush/flask/requirements.txt", "flask==3.1.0\npywebpush==2.0.1\n"),
-                ("features/webpush/react/src/subscribe.js", REACT_SUBSCRIBE_V2),
-                ("features/webpush/react/src/subscribe.test.js", "test('subscribes', () => {});\n"),
+                (
+                    "features/webpush/flask/requirements.txt",
+                    "flask==3.1.0\npywebpush==2.0.1\n",
+                ),
+                (
+                    "features/webpush/react/src/subscribe.js",
+                    REACT_SUBSCRIBE_V2,
+                ),
+                (
+                    "features/webpush/react/src/subscribe.test.js",
+                    "test('subscribes', () => {});\n",
+                ),
             ],
             "webpush: retry failed subscriptions, bump flask",
         )
@@ -248,7 +257,12 @@ impl DemoSample {
 
     /// Commits `files` (path, content) on `main` of the clone of `repo` (`owner/name`) and pushes it to the
     /// forge, as a developer would; returns the new commit.
-    pub fn push(&self, repo: &str, files: &[(&str, &str)], message: &str) -> Result<Oid, DemoSampleError> {
+    pub fn push(
+        &self,
+        repo: &str,
+        files: &[(&str, &str)],
+        message: &str,
+    ) -> Result<Oid, DemoSampleError> {
         let git = Repository::open(self.work_dir(repo)).map_err(|e| self.git(e))?;
         self.write_all(repo, files)?;
         let id = self.commit(&git, message, &[])?;

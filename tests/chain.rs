@@ -14,7 +14,10 @@ use git2::{Oid, Repository};
 use crate::support::{Cmd, Output};
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn forge_arg(sample: &DemoSample) -> String {
@@ -24,8 +27,23 @@ fn forge_arg(sample: &DemoSample) -> String {
 fn dispatch(sample: &DemoSample, base: Oid, head: Oid) -> Output {
     let source = DemoSample::source();
     Cmd::dispatcher()
-        .args(["dispatch", "--min-interval", "0", "--source-repo", source.as_str(), "--ref", "refs/heads/main"])
-        .args(["--forge", &forge_arg(sample), "--base", &base.to_string(), "--head", &head.to_string()])
+        .args([
+            "dispatch",
+            "--min-interval",
+            "0",
+            "--source-repo",
+            source.as_str(),
+            "--ref",
+            "refs/heads/main",
+        ])
+        .args([
+            "--forge",
+            &forge_arg(sample),
+            "--base",
+            &base.to_string(),
+            "--head",
+            &head.to_string(),
+        ])
         .arg("--repo")
         .arg(sample.work_dir(source.as_str()))
         .run()
@@ -33,10 +51,17 @@ fn dispatch(sample: &DemoSample, base: Oid, head: Oid) -> Output {
 
 /// Hands the newest dispatch `cousin` received to `subscriber apply`, as the listener workflow would.
 fn apply_newest_event(sample: &DemoSample, cousin: &RepoName) -> Output {
-    let dir = LocalForge::new(sample.forge_dir()).records_path(cousin).join("dispatches");
-    let mut events: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let dir = LocalForge::new(sample.forge_dir())
+        .records_path(cousin)
+        .join("dispatches");
+    let mut events: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     events.sort();
-    let event = events.pop().unwrap_or_else(|| panic!("{cousin} received no dispatch"));
+    let event = events
+        .pop()
+        .unwrap_or_else(|| panic!("{cousin} received no dispatch"));
     Cmd::subscriber()
         .args(["apply", "--forge", &forge_arg(sample)])
         .arg("--event")
@@ -50,7 +75,11 @@ fn apply_newest_event(sample: &DemoSample, cousin: &RepoName) -> Output {
 /// A file's content on a branch of a repository on the forge.
 fn file_on_branch(forge: &Path, repo: &RepoName, branch: &str, path: &str) -> Option<String> {
     let git = Repository::open_bare(forge.join(format!("{repo}.git"))).unwrap();
-    let commit = git.find_reference(&format!("refs/heads/{branch}")).ok()?.peel_to_commit().ok()?;
+    let commit = git
+        .find_reference(&format!("refs/heads/{branch}"))
+        .ok()?
+        .peel_to_commit()
+        .ok()?;
     let entry = commit.tree().unwrap().get_path(Path::new(path)).ok()?;
     let blob = git.find_blob(entry.id()).ok()?;
     Some(String::from_utf8_lossy(blob.content()).into_owned())
@@ -58,7 +87,11 @@ fn file_on_branch(forge: &Path, repo: &RepoName, branch: &str, path: &str) -> Op
 
 fn branch_head_message(forge: &Path, repo: &RepoName, branch: &str) -> String {
     let git = Repository::open_bare(forge.join(format!("{repo}.git"))).unwrap();
-    let commit = git.find_reference(&format!("refs/heads/{branch}")).unwrap().peel_to_commit().unwrap();
+    let commit = git
+        .find_reference(&format!("refs/heads/{branch}"))
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
     commit.message().unwrap_or("").to_owned()
 }
 
@@ -73,18 +106,30 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     let forge_dir = sample.forge_dir();
     let forge = LocalForge::new(&forge_dir);
     let source = DemoSample::source();
-    let (flask, react, fork) = (cousin("acme/flask-webpush"), cousin("acme/react-webpush"), cousin("acme/webdev-fork"));
+    let (flask, react, fork) = (
+        cousin("acme/flask-webpush"),
+        cousin("acme/react-webpush"),
+        cousin("acme/webdev-fork"),
+    );
 
     // First push: all three cousins are concerned, each gets exactly one dispatch and opens one PR.
     let v2 = sample.push_update().unwrap();
-    dispatch(&sample, sample.first, v2).success().expect_stderr("3 delivered, 0 failed");
+    dispatch(&sample, sample.first, v2)
+        .success()
+        .expect_stderr("3 delivered, 0 failed");
     for c in [&flask, &react, &fork] {
         assert_eq!(forge.dispatches(c).unwrap().len(), 1, "{c}");
         apply_newest_event(&sample, c).success();
         let pulls = forge.pulls(c).unwrap();
         assert_eq!(pulls.len(), 1, "{c}: {pulls:?}");
         assert_eq!(pulls[0].state, "open");
-        assert!(pulls[0].body.contains(&format!("Ecosync-Upstream: {source}@{v2}")), "{c}: {}", pulls[0].body);
+        assert!(
+            pulls[0]
+                .body
+                .contains(&format!("Ecosync-Upstream: {source}@{v2}")),
+            "{c}: {}",
+            pulls[0].body
+        );
     }
     let flask_pr = forge.pulls(&flask).unwrap().remove(0);
     let react_pr = forge.pulls(&react).unwrap().remove(0);
@@ -93,14 +138,34 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     let app = file_on_branch(&forge_dir, &flask, &flask_pr.head, "app/app.py").unwrap();
     assert!(app.contains("MAX_RETRIES = 3"), "{app}");
     assert!(file_on_branch(&forge_dir, &flask, &flask_pr.head, "deploy/Procfile").is_some());
-    assert!(file_on_branch(&forge_dir, &flask, &flask_pr.head, "features/webpush/flask/app.py").is_none());
-    assert!(branch_head_message(&forge_dir, &flask, &flask_pr.head).contains(&format!("Ecosync-Upstream: {source}@{v2}")));
+    assert!(
+        file_on_branch(
+            &forge_dir,
+            &flask,
+            &flask_pr.head,
+            "features/webpush/flask/app.py"
+        )
+        .is_none()
+    );
+    assert!(
+        branch_head_message(&forge_dir, &flask, &flask_pr.head)
+            .contains(&format!("Ecosync-Upstream: {source}@{v2}"))
+    );
     // The root mapping put upstream's directory at the root.
     let js = file_on_branch(&forge_dir, &react, &react_pr.head, "src/subscribe.js").unwrap();
     assert!(js.contains("retries = 3"), "{js}");
     // The fork merged upstream and kept its own commit.
     assert!(file_on_branch(&forge_dir, &fork, &fork_pr.head, "FORK.md").is_some());
-    assert!(file_on_branch(&forge_dir, &fork, &fork_pr.head, "features/webpush/flask/app.py").unwrap().contains("MAX_RETRIES"));
+    assert!(
+        file_on_branch(
+            &forge_dir,
+            &fork,
+            &fork_pr.head,
+            "features/webpush/flask/app.py"
+        )
+        .unwrap()
+        .contains("MAX_RETRIES")
+    );
 
     // The flask cousin edits the very line upstream changes next.
     sample
@@ -130,23 +195,73 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     let flask_branch_before = file_on_branch(&forge_dir, &flask, &flask_pr.head, "app/app.py");
     let out = apply_newest_event(&sample, &flask);
     assert_ne!(out.code, Some(0), "a conflict is a failure\n{out}");
-    assert_eq!(file_on_branch(&forge_dir, &flask, &flask_pr.head, "app/app.py"), flask_branch_before, "nothing half-done pushed");
+    assert_eq!(
+        file_on_branch(&forge_dir, &flask, &flask_pr.head, "app/app.py"),
+        flask_branch_before,
+        "nothing half-done pushed"
+    );
     // The react cousin is refreshed: the same PR, not a second one, now at v3.
     apply_newest_event(&sample, &react).success();
     let pulls = forge.pulls(&react).unwrap();
     assert_eq!(pulls.len(), 1, "refreshed, not duplicated: {pulls:?}");
     assert_eq!(pulls[0].number, react_pr.number);
-    assert!(pulls[0].body.contains(&format!("Ecosync-Upstream: {source}@{v3}")), "{}", pulls[0].body);
-    assert_eq!(file_on_branch(&forge_dir, &react, &react_pr.head, "src/subscribe.js").unwrap(), "export const RETRIES = 5;\n");
+    assert!(
+        pulls[0]
+            .body
+            .contains(&format!("Ecosync-Upstream: {source}@{v3}")),
+        "{}",
+        pulls[0].body
+    );
+    assert_eq!(
+        file_on_branch(&forge_dir, &react, &react_pr.head, "src/subscribe.js").unwrap(),
+        "export const RETRIES = 5;\n"
+    );
 
     // Exactly one issue for the conflict, naming the file; the same event again comments on it instead.
-    let issues: Vec<_> = [&flask, &react, &fork, &source].iter().flat_map(|r| forge.issues(r).unwrap()).collect();
+    let issues: Vec<_> = [&flask, &react, &fork, &source]
+        .iter()
+        .flat_map(|r| forge.issues(r).unwrap())
+        .collect();
     assert_eq!(issues.len(), 1, "{issues:?}");
     assert!(issues[0].body.contains("app/app.py"), "{}", issues[0].body);
-    assert!(issues[0].body.contains(&v3.to_string()), "{}", issues[0].body);
+    assert!(
+        issues[0].body.contains(&v3.to_string()),
+        "{}",
+        issues[0].body
+    );
     let again = apply_newest_event(&sample, &flask);
     assert_ne!(again.code, Some(0));
     let issues = forge.issues(&flask).unwrap();
     assert_eq!(issues.len(), 1, "{issues:?}");
     assert_eq!(issues[0].comments.len(), 1, "{issues:?}");
+}
+
+/// The README's first command: `dispatcher demo` runs the whole chain and prints one pull request per
+/// downstream repository.
+#[test]
+fn demo_runs_the_whole_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = Cmd::dispatcher()
+        .arg("demo")
+        .arg("--dir")
+        .arg(&dir)
+        .run()
+        .success();
+    for c in [
+        "acme/flask-webpush#1 [open]",
+        "acme/react-webpush#1 [open]",
+        "acme/webdev-fork#1 [open]",
+    ] {
+        assert!(out.stdout.contains(c), "missing {c}\n{out}");
+    }
+    assert!(!out.stdout.contains("issue ["), "no issue expected\n{out}");
+    // Running it again into the same directory is refused rather than mixing two samples.
+    Cmd::dispatcher()
+        .arg("demo")
+        .arg("--dir")
+        .arg(&dir)
+        .run()
+        .expect_code(1)
+        .expect_stderr("already exists");
 }

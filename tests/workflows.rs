@@ -73,8 +73,14 @@ fn runner_env(
 ) -> BTreeMap<String, String> {
     let event_path = tmp.join(format!("{event_name}-event.json"));
     std::fs::write(&event_path, serde_json::to_vec_pretty(event).unwrap()).unwrap();
-    let summary = tmp.join(format!("{event_name}-{}-summary.md", repository.replace('/', "-")));
-    let output = tmp.join(format!("{event_name}-{}-output.txt", repository.replace('/', "-")));
+    let summary = tmp.join(format!(
+        "{event_name}-{}-summary.md",
+        repository.replace('/', "-")
+    ));
+    let output = tmp.join(format!(
+        "{event_name}-{}-output.txt",
+        repository.replace('/', "-")
+    ));
     std::fs::write(&summary, "").unwrap();
     std::fs::write(&output, "").unwrap();
     let mut env = BTreeMap::new();
@@ -102,7 +108,10 @@ fn runner_env(
 #[test]
 fn every_workflow_command_runs_against_a_local_fixture() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let sample = DemoSample::create(&tmp.path().join("sample"), now).unwrap();
     let update = sample.push_update().unwrap();
     let first = sample.first.to_string();
@@ -126,16 +135,42 @@ fn every_workflow_command_runs_against_a_local_fixture() {
         "pull_request": {"number": 7, "base": {"ref": "main", "sha": first}, "head": {"ref": "webpush-retries", "sha": update}},
         "repository": {"full_name": source.as_str(), "default_branch": "main"}
     });
-    let env = runner_env(tmp.path(), "pull_request", &pr_event, source.as_str(), &forge);
-    for step in steps.iter().filter(|s| s.workflow == "dispatch_updates.yml" && s.job == "plan") {
-        step.run(&source_dir, &ctx.clone().set("github.event_name", "pull_request"), &env).success();
+    let env = runner_env(
+        tmp.path(),
+        "pull_request",
+        &pr_event,
+        source.as_str(),
+        &forge,
+    );
+    for step in steps
+        .iter()
+        .filter(|s| s.workflow == "dispatch_updates.yml" && s.job == "plan")
+    {
+        step.run(
+            &source_dir,
+            &ctx.clone().set("github.event_name", "pull_request"),
+            &env,
+        )
+        .success();
         ran.insert(format!("{}/{}/{}", step.workflow, step.job, step.name));
     }
     let summary = std::fs::read_to_string(&env["GITHUB_STEP_SUMMARY"]).unwrap();
-    assert!(summary.contains("acme/flask-webpush") && summary.contains("acme/react-webpush"), "{summary}");
-    assert!(!summary.contains("acme/django-auth |"), "the auth cousin is not concerned: {summary}");
+    assert!(
+        summary.contains("acme/flask-webpush") && summary.contains("acme/react-webpush"),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("acme/django-auth |"),
+        "the auth cousin is not concerned: {summary}"
+    );
     for cousin in DemoSample::cousins() {
-        assert!(LocalForge::new(&forge).dispatches(&cousin).unwrap().is_empty(), "a plan must send nothing");
+        assert!(
+            LocalForge::new(&forge)
+                .dispatches(&cousin)
+                .unwrap()
+                .is_empty(),
+            "a plan must send nothing"
+        );
     }
 
     // Source repository, push event: the dispatch job's steps.
@@ -145,9 +180,21 @@ fn every_workflow_command_runs_against_a_local_fixture() {
         "repository": {"full_name": source.as_str(), "default_branch": "main"}
     });
     let env = runner_env(tmp.path(), "push", &push_event, source.as_str(), &forge);
-    for step in steps.iter().filter(|s| s.workflow == "dispatch_updates.yml" && s.job == "dispatch") {
-        let out = step.run(&source_dir, &ctx.clone().set("github.event_name", "push"), &env).success();
-        assert!(!out.stdout.contains("ghs_not_a_real") && !out.stderr.contains("ghs_not_a_real"), "{out}");
+    for step in steps
+        .iter()
+        .filter(|s| s.workflow == "dispatch_updates.yml" && s.job == "dispatch")
+    {
+        let out = step
+            .run(
+                &source_dir,
+                &ctx.clone().set("github.event_name", "push"),
+                &env,
+            )
+            .success();
+        assert!(
+            !out.stdout.contains("ghs_not_a_real") && !out.stderr.contains("ghs_not_a_real"),
+            "{out}"
+        );
         ran.insert(format!("{}/{}/{}", step.workflow, step.job, step.name));
     }
     let outputs = std::fs::read_to_string(&env["GITHUB_OUTPUT"]).unwrap();
@@ -158,19 +205,45 @@ fn every_workflow_command_runs_against_a_local_fixture() {
     for cousin in DemoSample::cousins() {
         let events = LocalForge::new(&forge).dispatches(&cousin).unwrap();
         assert_eq!(events.len(), 1, "{cousin}: exactly one dispatch");
-        let env = runner_env(tmp.path(), "repository_dispatch", &events[0], cousin.as_str(), &forge);
+        let env = runner_env(
+            tmp.path(),
+            "repository_dispatch",
+            &events[0],
+            cousin.as_str(),
+            &forge,
+        );
         let work = sample.work_dir(cousin.as_str());
         for step in steps.iter().filter(|s| s.workflow == "sync-upstream.yml") {
-            step.run(&work, &ctx.clone().set("github.event_name", "repository_dispatch"), &env).success();
+            step.run(
+                &work,
+                &ctx.clone().set("github.event_name", "repository_dispatch"),
+                &env,
+            )
+            .success();
             ran.insert(format!("{}/{}/{}", step.workflow, step.job, step.name));
         }
         let pulls = LocalForge::new(&forge).pulls(&cousin).unwrap();
-        assert_eq!(pulls.len(), 1, "{cousin}: exactly one pull request: {pulls:?}");
-        assert!(pulls[0].body.contains(&format!("Ecosync-Upstream: {source}@{update}")), "{cousin}: {}", pulls[0].body);
+        assert_eq!(
+            pulls.len(),
+            1,
+            "{cousin}: exactly one pull request: {pulls:?}"
+        );
+        assert!(
+            pulls[0]
+                .body
+                .contains(&format!("Ecosync-Upstream: {source}@{update}")),
+            "{cousin}: {}",
+            pulls[0].body
+        );
     }
 
-    let all: std::collections::BTreeSet<String> =
-        steps.iter().map(|s| format!("{}/{}/{}", s.workflow, s.job, s.name)).collect();
+    let all: std::collections::BTreeSet<String> = steps
+        .iter()
+        .map(|s| format!("{}/{}/{}", s.workflow, s.job, s.name))
+        .collect();
     let not_run: Vec<&String> = all.difference(&ran).collect();
-    assert!(not_run.is_empty(), "workflow steps no scenario ran (add one): {not_run:?}");
+    assert!(
+        not_run.is_empty(),
+        "workflow steps no scenario ran (add one): {not_run:?}"
+    );
 }
