@@ -68,6 +68,10 @@ pub struct ApplyArgs {
     /// This repository on the forge, `owner/name` (default: inferred from the `origin` remote).
     #[arg(long, env = "GITHUB_REPOSITORY")]
     pub repo_name: Option<RepoName>,
+    /// Where this repository's branches are fetched from and pushed to (default: the forge's git URL for
+    /// `--repo-name`). The forge's credentials are offered to it.
+    #[arg(long, env = "ECOSYNC_COUSIN_URL")]
+    pub cousin_url: Option<String>,
     /// The Actions run ID, for the run's URL in failure reports.
     #[arg(long, env = "GITHUB_RUN_ID", hide = true)]
     pub run_id: Option<String>,
@@ -81,6 +85,7 @@ struct ApplyConfig {
     event: SyncEvent,
     forge: Forge,
     cousin: RepoName,
+    cousin_url: Option<String>,
     repo_dir: PathBuf,
     dry_run: bool,
     committer: (String, String),
@@ -151,6 +156,7 @@ fn build(args: ApplyArgs) -> Result<ApplyConfig, Failure> {
         event,
         forge,
         cousin,
+        cousin_url: args.cousin_url,
         repo_dir: args.repo,
         dry_run: args.dry_run,
         committer: (args.committer_name, args.committer_email),
@@ -177,12 +183,16 @@ fn infer_repo_name(repo: &std::path::Path) -> anyhow::Result<RepoName> {
 
 /// Runs `apply`.
 pub fn run(args: ApplyArgs) -> Result<Exit, Failure> {
-    let cfg = build(args)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
         .map_err(|e| Failure::new(Exit::Failed, e))?;
+    // The GitHub client needs a runtime to be built in.
+    let cfg = {
+        let _entered = runtime.enter();
+        build(args)?
+    };
     runtime.block_on(run_async(&cfg))
 }
 
@@ -249,7 +259,10 @@ async fn sync(
     progress: &mut Progress,
 ) -> Result<Exit, Failure> {
     let config = &cfg.config;
-    let cousin_url = cfg.forge.git_url(&cfg.cousin);
+    let cousin_url = cfg
+        .cousin_url
+        .clone()
+        .unwrap_or_else(|| cfg.forge.git_url(&cfg.cousin));
     let cousin_auth = auth(&cfg.forge, &cfg.cousin).await.map_err(failed)?;
     let base = match &config.pull_request.base {
         Some(b) => b.clone(),
