@@ -56,3 +56,48 @@ fn shipped_ecosystem_json_matches_its_schema() {
         "the schema must reject unknown fields"
     );
 }
+
+/// The shipped cousin configuration references its schema, validates against it, and `subscriber check`
+/// accepts it.
+#[test]
+fn shipped_cousin_config_matches_its_schema_and_checks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("schemas/ecosync.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let example_path = root.join("examples/ecosync.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&example_path).unwrap()).unwrap();
+    assert_eq!(doc["$schema"], "../schemas/ecosync.schema.json");
+    assert!(
+        root.join("examples")
+            .join(doc["$schema"].as_str().unwrap())
+            .is_file(),
+        "the $schema path must resolve"
+    );
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "examples/ecosync.json does not match its schema: {errors:#?}"
+    );
+    let mut typo = doc.clone();
+    typo["stratgey"] = serde_json::json!("squash");
+    assert!(
+        !validator.is_valid(&typo),
+        "the schema must reject unknown fields"
+    );
+    crate::support::Cmd::subscriber()
+        .arg("check")
+        .arg("--config")
+        .arg(&example_path)
+        .arg("--repo")
+        .arg(root)
+        .run()
+        .success()
+        .expect_output("ok");
+}
