@@ -265,3 +265,187 @@ fn demo_runs_the_whole_chain() {
         .expect_code(1)
         .expect_stderr("already exists");
 }
+
+/// The cousin's configuration with `upstream.url` pointing at the source's bare repository, written to a
+/// file for `--config`: GitHub itself cannot be reached, so git goes to the bare repositories while every
+/// API call goes to the fake GitHub.
+fn config_with_local_upstream(
+    sample: &DemoSample,
+    cousin: &RepoName,
+    dir: &Path,
+) -> std::path::PathBuf {
+    let work = sample.work_dir(cousin.as_str());
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join(".github/ecosync.json")).unwrap())
+            .unwrap();
+    let source_url = sample
+        .forge_dir()
+        .join(format!("{}.git", DemoSample::source()));
+    cfg["upstream"]["url"] = serde_json::json!(source_url.display().to_string());
+    let path = dir.join(format!("{}.json", cousin.name()));
+    std::fs::write(&path, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn chain_against_the_fake_github_refreshes_prs() {
+    use crate::support::fake_github::FakeGitHub;
+    const TOKEN: &str = "ghp_chainTestSecretToken0123456789";
+
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
+    let source = DemoSample::source();
+    let cousins = DemoSample::cousins();
+    let fake = FakeGitHub::start();
+    fake.add_repo(source.as_str());
+    for c in &cousins {
+        fake.add_repo(c.as_str());
+    }
+    let dispatch = |base: Oid, head: Oid| {
+        Cmd::dispatcher()
+            .args([
+                "dispatch",
+                "--forge",
+                "github",
+                "--min-interval",
+                "0",
+                "--ref",
+                "refs/heads/main",
+            ])
+            .args([
+                "--source-repo",
+                source.as_str(),
+                "--base",
+                &base.to_string(),
+                "--head",
+                &head.to_string(),
+            ])
+            .arg("--repo")
+            .arg(sample.work_dir(source.as_str()))
+            .env("GITHUB_API_URL", fake.url())
+            .env("ECOSYNC_TOKEN", TOKEN)
+            .run()
+    };
+    // Hands the newest recorded dispatch to the subscriber as the event file Actions would write.
+    let apply = |c: &RepoName| {
+        let sent = fake
+            .dispatches(c.as_str())
+            .pop()
+            .unwrap_or_else(|| panic!("{c}: no dispatch"));
+        let event = serde_json::json!({
+            "action": sent["event_type"], "branch": "main", "client_payload": sent["client_payload"],
+            "repository": {"full_name": c.as_str(), "default_branch": "main"}, "sender": {"login": "ecosync-bot"}
+        });
+        let event_path = tmp.path().join(format!("{}-event.json", c.name()));
+        std::fs::write(&event_path, serde_json::to_vec(&event).unwrap()).unwrap();
+        let cousin_url = sample.forge_dir().join(format!("{c}.git"));
+        Cmd::subscriber()
+            .args(["apply", "--forge", "github"])
+            .arg("--event")
+            .arg(&event_path)
+            .arg("--config")
+            .arg(config_with_local_upstream(&sample, c, tmp.path()))
+            .arg("--repo")
+            .arg(sample.work_dir(c.as_str()))
+            .arg("--cousin-url")
+            .arg(&cousin_url)
+            .env("GITHUB_API_URL", fake.url())
+            .env("GITHUB_REPOSITORY", c.as_str())
+            .env("ECOSYNC_TOKEN", TOKEN)
+            .env("ECOSYNC_MIN_INTERVAL", "0s")
+            .run()
+    };
+    let no_token = |out: &Output| {
+        assert!(
+            !out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN),
+            "token leaked\n{out}"
+        );
+    };
+
+    let v2 = sample.push_update().unwrap();
+    let out = dispatch(sample.first, v2).success();
+    no_token(&out);
+    for c in &cousins {
+        assert_eq!(
+            fake.dispatches(c.as_str()).len(),
+            1,
+            "{c}: one dispatch per push"
+        );
+        let out = apply(c).success();
+        no_token(&out);
+        let pulls = fake.pulls(c.as_str());
+        assert_eq!(pulls.len(), 1, "{c}: {pulls:#?}");
+        let body = pulls[0]["body"].as_str().unwrap_or("");
+        assert!(
+            body.contains(&format!("Ecosync-Upstream: {source}@{v2}")),
+            "{c}: {body}"
+        );
+        let head = pulls[0]["head"]["ref"].as_str().unwrap().to_owned();
+        let msg = branch_head_message(&sample.forge_dir(), c, &head);
+        assert!(
+            msg.contains(&format!("Ecosync-Upstream: {source}@{v2}")),
+            "{c}: {msg}"
+        );
+    }
+    let flask = cousin("acme/flask-webpush");
+    let head = fake.pulls(flask.as_str())[0]["head"]["ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        file_on_branch(&sample.forge_dir(), &flask, &head, "app/app.py")
+            .unwrap()
+            .contains("MAX_RETRIES = 3")
+    );
+
+    // A second push refreshes the open pull requests instead of opening new ones.
+    let v3 = sample
+        .push(
+            source.as_str(),
+            &[(
+                "features/webpush/flask/app.py",
+                "from flask import Flask\n\napp = Flask(__name__)\nMAX_RETRIES = 7\n",
+            )],
+            "flask: seven retries",
+        )
+        .unwrap();
+    dispatch(v2, v3).success();
+    assert_eq!(fake.dispatches(flask.as_str()).len(), 2);
+    assert_eq!(
+        fake.dispatches("acme/react-webpush").len(),
+        1,
+        "react is not concerned by the second push"
+    );
+    apply(&flask).success();
+    let pulls = fake.pulls(flask.as_str());
+    assert_eq!(pulls.len(), 1, "refreshed, not duplicated: {pulls:#?}");
+    assert!(
+        pulls[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Ecosync-Upstream: {source}@{v3}"))
+    );
+    assert!(
+        file_on_branch(&sample.forge_dir(), &flask, &head, "app/app.py")
+            .unwrap()
+            .contains("MAX_RETRIES = 7")
+    );
+    assert!(
+        !fake
+            .requests_to("PATCH", "/repos/acme/flask-webpush/pulls/1")
+            .is_empty(),
+        "the PR was updated in place"
+    );
+    assert_eq!(
+        fake.requests_to("POST", "/repos/acme/flask-webpush/pulls")
+            .len(),
+        1,
+        "one PR created, ever"
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| !format!("{r:?}").contains(TOKEN)),
+        "the fake records no token"
+    );
+}
