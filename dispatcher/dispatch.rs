@@ -263,7 +263,7 @@ impl DispatchCommand {
                         ),
                         _ => format!("failed: {}", r.error.as_deref().unwrap_or("unknown error")),
                     };
-                    eprintln!("[{done}/{total}] {}: {what}", r.repo);
+                    eprintln!("repository {done} of {total}: {}: {what}", r.repo);
                 })
                 .await;
             repos.extend(refused);

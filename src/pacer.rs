@@ -139,18 +139,23 @@ impl Pacer {
 
     /// Waits out a rate-limit pause and, for a mutating request, the minimum interval since the last one.
     async fn wait_for_turn(&self, kind: RequestKind) {
+        // Sleeping until an instant already passed still waits for the next timer tick (about 1 ms):
+        // only sleep when there is something to wait for.
         let paused = *self.paused_until.lock().await;
-        if let Some(until) = paused {
+        if let Some(until) = paused.filter(|u| *u > Instant::now()) {
             tokio::time::sleep_until(until.into()).await;
         }
-        if kind == RequestKind::Mutating {
+        if kind == RequestKind::Mutating && !self.min_interval.is_zero() {
+            let now = Instant::now();
             let start = {
                 let mut next = self.next_mutating.lock().await;
-                let start = (*next).max(Instant::now());
+                let start = (*next).max(now);
                 *next = start + self.min_interval;
                 start
             };
-            tokio::time::sleep_until(start.into()).await;
+            if start > now {
+                tokio::time::sleep_until(start.into()).await;
+            }
         }
     }
 }

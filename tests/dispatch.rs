@@ -31,6 +31,11 @@ fn source(repos: &[&str]) -> (Repo, Config) {
 
 /// `dispatcher dispatch` on `repo` against `fake`, with fast test waits and no interval.
 fn dispatch(repo: &Repo, config: &Config, fake: &FakeGitHub) -> Cmd {
+    dispatch_at(repo, config, &fake.url())
+}
+
+/// `dispatcher dispatch` on `repo` against the API root `api_url`.
+fn dispatch_at(repo: &Repo, config: &Config, api_url: &str) -> Cmd {
     Cmd::dispatcher()
         .dir(repo.path())
         .args([
@@ -38,7 +43,7 @@ fn dispatch(repo: &Repo, config: &Config, fake: &FakeGitHub) -> Cmd {
         ])
         .arg("--config")
         .arg(config.path())
-        .args(["--source-repo", "acme/source", "--api-url", &fake.url()])
+        .args(["--source-repo", "acme/source", "--api-url", api_url])
         .env("ECOSYNC_MIN_INTERVAL", "0")
         .env("ECOSYNC_TOKEN", TOKEN)
         .env("ECOSYNC_RETRY_BASE_DELAY", "200ms")
@@ -82,7 +87,7 @@ fn sends_one_dispatch_per_repository_with_the_planned_payload() {
     let (repo, config) = source(&["acme/a", "acme/b"]);
     let out = dispatch(&repo, &config, &fake).run().success();
     assert_no_token(&out);
-    out.expect_stderr("[2/2]")
+    out.expect_stderr("repository 2 of 2: ")
         .expect_stderr("2 delivered, 0 failed");
     for name in ["acme/a", "acme/b"] {
         let sent = fake.dispatches(name);
@@ -500,4 +505,86 @@ fn the_local_forge_receives_exactly_the_planned_events() {
         .collect();
     owners.sort();
     assert_eq!(owners, ["a.forge", "a.git", "b.forge", "b.git"]);
+}
+
+#[test]
+fn github_app_auth_looks_up_each_installation_once_and_uses_its_token() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a")
+        .add_repo("acme/b")
+        .add_repo("other/c");
+    let (repo, config) = source(&["acme/a", "acme/b", "other/c"]);
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("app.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .output()
+        .expect("openssl (test tooling) makes an RSA key");
+    assert!(made.status.success(), "{made:?}");
+    let out = dispatch(&repo, &config, &fake)
+        .env_remove("ECOSYNC_TOKEN")
+        .args(["--app-id", "12345", "--app-key-file"])
+        .arg(&key)
+        .run();
+    let out = out.success();
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let secret_line = pem.lines().nth(1).unwrap();
+    assert!(!out.stderr.contains(secret_line) && !out.stdout.contains(secret_line));
+    let requests = fake.requests();
+    let lookups: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/installation"))
+        .map(|r| r.path.as_str())
+        .collect();
+    // One installation per owner, looked up with the app's JWT and cached.
+    assert_eq!(
+        lookups,
+        ["/repos/acme/a/installation", "/repos/other/c/installation"]
+    );
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.path.ends_with("/installation") || r.path.starts_with("/app/"))
+            .all(|r| r.auth_kind == Some("jwt"))
+    );
+    let sent: Vec<&Recorded> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/dispatches"))
+        .collect();
+    assert_eq!(sent.len(), 3);
+    assert!(
+        sent.iter().all(|r| r.auth_kind == Some("installation")),
+        "{sent:#?}"
+    );
+}
+
+#[test]
+fn a_bad_app_key_is_reported_before_anything_is_sent() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    let (repo, config) = source(&["acme/a"]);
+    let out = dispatch(&repo, &config, &fake)
+        .env("APP_KEY", "not a key")
+        .args(["--app-id", "1", "--app-key-env", "APP_KEY"])
+        .run()
+        .expect_code(1);
+    out.expect_stderr("variable `APP_KEY`")
+        .expect_stderr("RSA private key");
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn an_enterprise_server_api_root_keeps_its_path_and_gets_the_token() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    let (repo, config) = source(&["acme/a"]);
+    dispatch_at(&repo, &config, &format!("{}/api/v3", fake.url()))
+        .run()
+        .success();
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/api/v3/repos/acme/a/dispatches");
+    assert!(requests[0].authorized);
 }

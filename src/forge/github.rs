@@ -190,10 +190,11 @@ impl GitHubForge {
         } else {
             RequestKind::Mutating
         };
-        let uri = format!("{}{route}", self.api_url);
+        // Relative: octocrab joins it to the API root (keeping GHES's `/api/v3`), and only attaches
+        // credentials to requests without a host of their own or for api.github.com.
         let result = self
             .pacer
-            .run(kind, |_| raw(crab, method.clone(), &uri, body.as_ref()))
+            .run(kind, |_| raw(crab, method.clone(), &route, body.as_ref()))
             .await;
         finish(result, repo, operation, &route)
     }

@@ -13,7 +13,6 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -33,6 +32,9 @@ pub struct Recorded {
     pub headers: BTreeMap<String, String>,
     /// Whether an `Authorization` header was sent (its value is not kept).
     pub authorized: bool,
+    /// What the `Authorization` header carried: `jwt` (a GitHub App's own JWT), `installation` (a token
+    /// this fake issued to an app installation), `token` (anything else), none when absent.
+    pub auth_kind: Option<&'static str>,
     pub body: String,
     /// When it arrived, since the fake started.
     pub at: Duration,
@@ -396,6 +398,9 @@ impl Drop for FakeGitHub {
 
 type Answer = Response<Full<Bytes>>;
 
+/// The start of the installation tokens this fake hands to GitHub Apps.
+pub const INSTALLATION_TOKEN_PREFIX: &str = "ghs_fakeinstallation";
+
 fn respond(status: u16, body: Option<Value>) -> Answer {
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
@@ -501,9 +506,19 @@ async fn handle(
     let query = req.uri().query().unwrap_or("").to_string();
     let mut headers = BTreeMap::new();
     let mut authorized = false;
+    let mut auth_kind = None;
     for (name, value) in req.headers() {
         if name == hyper::header::AUTHORIZATION {
             authorized = true;
+            let secret = value.to_str().unwrap_or("");
+            let secret = secret.split_whitespace().last().unwrap_or("");
+            auth_kind = Some(if secret.starts_with(INSTALLATION_TOKEN_PREFIX) {
+                "installation"
+            } else if secret.starts_with("eyJ") && secret.matches('.').count() == 2 {
+                "jwt"
+            } else {
+                "token"
+            });
             continue;
         }
         headers.insert(
@@ -527,6 +542,7 @@ async fn handle(
             query: query.clone(),
             headers,
             authorized,
+            auth_kind,
             body: body.clone(),
             at: started.elapsed(),
         });
@@ -564,7 +580,9 @@ async fn handle(
     let base = format!("http://{host}");
     let answer = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-        route(&mut st, &base, &method, &path, &query, &body)
+        // GitHub Enterprise Server serves the API under `/api/v3`.
+        let api_path = path.strip_prefix("/api/v3").unwrap_or(&path);
+        route(&mut st, &base, &method, api_path, &query, &body)
     };
     if matches!(fault, Some(FaultKind::LoseAnswer)) {
         return Err(std::io::Error::other("fault: answer lost"));
@@ -678,6 +696,23 @@ fn strings(v: &Value, key: &str) -> Result<Vec<String>, String> {
 
 fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body: &str) -> Answer {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if method == "POST"
+        && matches!(
+            segs.as_slice(),
+            ["app", "installations", _, "access_tokens"]
+        )
+    {
+        let expires = SystemTime::now() + Duration::from_secs(3600);
+        return respond(
+            201,
+            Some(json!({
+                "token": format!("{INSTALLATION_TOKEN_PREFIX}{}", segs[2]),
+                "expires_at": humantime::format_rfc3339_seconds(expires).to_string(),
+                "permissions": { "contents": "write", "pull_requests": "write", "issues": "write" },
+                "repository_selection": "all",
+            })),
+        );
+    }
     if segs.len() < 3 || segs[0] != "repos" {
         return error(404, "Not Found");
     }
