@@ -264,6 +264,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_rate_limit_holds_back_every_request_until_it_is_over() {
+        let pacer = Pacer::new(fast_policy(), 2, Duration::ZERO);
+        let start = Instant::now();
+        let limited = pacer.run(RequestKind::Read, |attempt| async move {
+            if attempt == 1 {
+                Err(Failure::Http {
+                    status: 429,
+                    message: "slow down".into(),
+                    retry_after: Some(1),
+                    ratelimit_remaining: None,
+                    ratelimit_reset: None,
+                })
+            } else {
+                Ok(())
+            }
+        });
+        let other = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            pacer
+                .run(RequestKind::Read, |_| async {
+                    Ok::<_, Failure>(start.elapsed())
+                })
+                .await
+        };
+        let (limited, other) = tokio::join!(limited, other);
+        assert_eq!(limited.unwrap().attempts, 2);
+        let other_started = other.unwrap().outcome;
+        assert!(
+            other_started >= Duration::from_millis(990),
+            "{other_started:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn reads_are_not_spaced() {
         let pacer = Pacer::new(fast_policy(), 1, Duration::from_secs(10));
         let start = Instant::now();
