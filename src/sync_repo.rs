@@ -105,6 +105,13 @@ impl SyncRepo {
                 .tempdir()
                 .map_err(SyncRepoError::Scratch)?;
             let scratch = Repository::init_bare(dir.path())?;
+            // The scratch repository sees the cousin's objects, so fetching a branch the cousin already
+            // has downloads nothing.
+            std::fs::write(
+                dir.path().join("objects/info/alternates"),
+                format!("{}\n", repo.path().join("objects").display()),
+            )
+            .map_err(SyncRepoError::Scratch)?;
             let odb = repo.odb()?;
             odb.add_disk_alternate(&dir.path().join("objects").display().to_string())?;
             // Highest priority: new objects land here, in memory, and nowhere else.

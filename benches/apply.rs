@@ -1,0 +1,289 @@
+//! Benchmark: a cousin of 50,000 files receives a 23-file upstream change.
+//!
+//! Prints, for the same change:
+//! - `subscriber apply --dry-run` (the real binary, local forge): everything but the push and the API
+//!   writes (it still fetches upstream and the cousin's branches, verifies, finds the last sync, applies,
+//!   builds the commit and prints the diff);
+//! - the library pipeline `sync_run::prepare` (fetch, verify, last sync, apply, commit), no process start;
+//! - `git cherry-pick` of the equivalent commit with the git CLI in a checked-out clone of the cousin
+//!   (upstream already fetched, so only the cherry-pick itself is timed);
+//!
+//! and the ratios. Run with `cargo bench --bench apply`; `ECOSYNC_BENCH_FILES` and `ECOSYNC_BENCH_RUNS`
+//! change the size and the number of timed runs (median reported).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use ecosync::cousin_config::{ConfigOverrides, CousinConfig};
+use ecosync::sync_event::SyncEvent;
+use ecosync::sync_repo::{GitAuth, SyncRepo};
+use ecosync::sync_run::{self, Prepared, SyncSettings};
+use git2::{Oid, Repository, Signature, Time};
+
+const CHANGED: usize = 23;
+
+fn sig(t: i64) -> Signature<'static> {
+    Signature::new("Bench", "bench@example.com", &Time::new(t, 0)).unwrap()
+}
+
+/// Builds a tree from (path, content) pairs through an in-memory index.
+fn tree_of(repo: &Repository, files: &[(String, Vec<u8>)]) -> Oid {
+    let mut idx = git2::Index::new().unwrap();
+    for (path, content) in files {
+        let id = repo.blob(content).unwrap();
+        idx.add(&git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+            file_size: content.len() as u32,
+            id,
+            flags: 0,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        })
+        .unwrap();
+    }
+    idx.write_tree_to(repo).unwrap()
+}
+
+fn commit(repo: &Repository, tree: Oid, parents: &[Oid], msg: &str, t: i64) -> Oid {
+    let tree = repo.find_tree(tree).unwrap();
+    let parents: Vec<git2::Commit<'_>> = parents
+        .iter()
+        .map(|p| repo.find_commit(*p).unwrap())
+        .collect();
+    let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig(t), &sig(t), msg, &tree, &refs)
+        .unwrap()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args([
+            "-c",
+            "user.name=Bench",
+            "-c",
+            "user.email=bench@example.com",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let total: usize = std::env::var("ECOSYNC_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let runs: usize = std::env::var("ECOSYNC_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let work = tempfile::Builder::new()
+        .prefix("ecosync-bench-")
+        .tempdir()
+        .unwrap();
+    let (up_dir, cousin_dir, forge_dir) = (
+        work.path().join("upstream"),
+        work.path().join("cousin"),
+        work.path().join("forge"),
+    );
+    eprintln!("building an upstream and a cousin of {total} files ...");
+    let t0 = Instant::now();
+    // Upstream: features/x with 200 files; the change edits 23 of them.
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let up = Repository::init_opts(&up_dir, &opts).unwrap();
+    let feature: Vec<(String, Vec<u8>)> = (0..200)
+        .map(|i| {
+            (
+                format!("features/x/mod{:03}/file.txt", i),
+                format!("line 1 of {i}\nline 2\nline 3\nline 4\nline 5\n").into_bytes(),
+            )
+        })
+        .collect();
+    let c1 = commit(
+        &up,
+        tree_of(&up, &feature),
+        &[],
+        "upstream: initial",
+        now - 7200,
+    );
+    let mut changed = feature.clone();
+    for (path, content) in changed.iter_mut().take(CHANGED) {
+        content.extend_from_slice(format!("appended to {path}\n").as_bytes());
+    }
+    let c2 = commit(
+        &up,
+        tree_of(&up, &changed),
+        &[c1],
+        "upstream: 23-file change",
+        now - 3600,
+    );
+    // The cousin: the synced feature plus its own files, 50,000 in all.
+    let cousin = Repository::init_opts(&cousin_dir, &opts).unwrap();
+    let mut files = feature.clone();
+    files.push((
+        ".github/ecosync.json".into(),
+        format!(
+            r#"{{"upstream": {{"repo": "acme/mono", "url": "{}"}}, "subscriptions": ["features/x"]}}"#,
+            up_dir.display()
+        )
+        .into_bytes(),
+    ));
+    let own = total.saturating_sub(files.len());
+    for i in 0..own {
+        files.push((
+            format!("src/dir{:03}/file{:05}.rs", i / 250, i),
+            format!("// own file {i}\nfn f{i}() {{}}\n").into_bytes(),
+        ));
+    }
+    let base = commit(
+        &cousin,
+        tree_of(&cousin, &files),
+        &[],
+        &format!("cousin\n\nEcosync-Upstream: acme/mono@{c1}\n"),
+        now - 3000,
+    );
+    {
+        let mut cb = git2::build::CheckoutBuilder::new();
+        cb.force();
+        cousin.checkout_head(Some(&mut cb)).unwrap();
+    }
+    // The local forge: acme/cousin.git with main.
+    std::fs::create_dir_all(forge_dir.join("acme")).unwrap();
+    let bare_path = forge_dir.join("acme/cousin.git");
+    let mut bopts = git2::RepositoryInitOptions::new();
+    bopts.bare(true).initial_head("main");
+    Repository::init_opts(&bare_path, &bopts).unwrap();
+    cousin
+        .remote_anonymous(bare_path.to_str().unwrap())
+        .unwrap()
+        .push(&["refs/heads/main:refs/heads/main"], None)
+        .unwrap();
+    // The git CLI's clone, checked out, with upstream fetched.
+    let cli_dir = work.path().join("cli");
+    git(
+        work.path(),
+        &[
+            "clone",
+            "-q",
+            cousin_dir.to_str().unwrap(),
+            cli_dir.to_str().unwrap(),
+        ],
+    );
+    git(&cli_dir, &["fetch", "-q", up_dir.to_str().unwrap(), "main"]);
+    eprintln!(
+        "set-up took {:.1?}; timing {runs} runs of each",
+        t0.elapsed()
+    );
+
+    // 1. The real binary, dry run.
+    let bin = env!("CARGO_BIN_EXE_subscriber");
+    let mut binary = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = Command::new(bin)
+            .args([
+                "apply",
+                "--dry-run",
+                "--sha",
+                &c2.to_string(),
+                "--repo-name",
+                "acme/cousin",
+            ])
+            .arg("--repo")
+            .arg(&cousin_dir)
+            .arg("--forge")
+            .arg(format!("local:{}", forge_dir.display()))
+            .env_remove("GITHUB_EVENT_PATH")
+            .output()
+            .unwrap();
+        binary.push(t.elapsed());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(&format!("{CHANGED} files changed")),
+            "{stdout}"
+        );
+    }
+    // 2. The library pipeline (writes the commit into the cousin's object store: a real run minus push).
+    let config_text = std::fs::read_to_string(cousin_dir.join(".github/ecosync.json")).unwrap();
+    let config = CousinConfig::from_json_str(&config_text, &ConfigOverrides::default()).unwrap();
+    let mut library = Vec::new();
+    for _ in 0..runs {
+        let settings = SyncSettings {
+            config: config.clone(),
+            upstream_url: up_dir.display().to_string(),
+            upstream_auth: GitAuth::default(),
+            base_branch: "main".into(),
+            cousin_url: None,
+            cousin_auth: GitAuth::default(),
+            event: SyncEvent::manual(Some(c2)),
+            now: SystemTime::now(),
+            committer: ("Bench".into(), "bench@example.com".into()),
+            server_url: "https://github.com".into(),
+        };
+        let t = Instant::now();
+        let repo = SyncRepo::open(&cousin_dir, false).unwrap();
+        let prepared = sync_run::prepare(&repo, &settings).unwrap();
+        library.push(t.elapsed());
+        match prepared {
+            Prepared::Change(plan) => assert_eq!(plan.summary.files.len(), CHANGED),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // 3. git cherry-pick.
+    let mut cli = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        git(&cli_dir, &["cherry-pick", &c2.to_string()]);
+        cli.push(t.elapsed());
+        git(&cli_dir, &["reset", "-q", "--hard", &base.to_string()]);
+    }
+    let (b, l, c) = (median(binary), median(library), median(cli));
+    println!("cousin of {total} files, upstream change of {CHANGED} files, median of {runs} runs");
+    println!(
+        "  subscriber apply --dry-run (binary):  {:>8.1} ms",
+        b.as_secs_f64() * 1e3
+    );
+    println!(
+        "  sync_run::prepare (library):          {:>8.1} ms",
+        l.as_secs_f64() * 1e3
+    );
+    println!(
+        "  git cherry-pick (git CLI):            {:>8.1} ms",
+        c.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio binary / git: {:.2}   library / git: {:.2}   (below 1.00: faster than git)",
+        b.as_secs_f64() / c.as_secs_f64(),
+        l.as_secs_f64() / c.as_secs_f64()
+    );
+}
