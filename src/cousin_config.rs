@@ -12,6 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::diagnostic::{Diagnostic, Location};
+use crate::json_document::JsonDocument;
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
 use crate::strategy::Strategy;
@@ -362,6 +364,42 @@ impl CousinConfig {
             ]
         })?;
         Self::from_value(&value, overrides)
+    }
+
+    /// Parses and checks the text of the file `file`, returning every problem as a [`Diagnostic`] with
+    /// its line and column (syntax errors, duplicate keys, then each problem of the content).
+    pub fn load(
+        file: &str,
+        text: &str,
+        overrides: &ConfigOverrides,
+    ) -> Result<CousinConfig, Vec<Diagnostic>> {
+        let doc = JsonDocument::parse(file, text).map_err(|d| vec![*d])?;
+        let mut diagnostics: Vec<Diagnostic> = doc.duplicate_keys();
+        let result = Self::from_value(&doc.root().to_value(), overrides);
+        if let Err(problems) = &result {
+            for p in problems {
+                let location =
+                    crate::json_pointer_span::value_offset(text, &p.pointer).map(|offset| {
+                        let before = &text[..offset];
+                        Location {
+                            line: before.matches('\n').count() + 1,
+                            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                        }
+                    });
+                let mut d = Diagnostic::error(file, p.message.clone()).at_opt(location);
+                if !p.pointer.is_empty() {
+                    d = d.subject(format!("`{}`", p.pointer));
+                }
+                if let Some(h) = &p.hint {
+                    d = d.hint(h.clone());
+                }
+                diagnostics.push(d);
+            }
+        }
+        match result {
+            Ok(c) if !crate::diagnostic::has_errors(&diagnostics) => Ok(c),
+            _ => Err(diagnostics),
+        }
     }
 
     /// The upstream directory each subscription reads and where it goes, for messages.

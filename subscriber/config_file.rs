@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ecosync::cousin_config::{ConfigOverrides, ConfigProblem, CousinConfig, DEFAULT_CONFIG_PATH};
+use ecosync::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
 
 /// Where the configuration is: `--config`, else `.github/ecosync.json` in the repository.
 pub fn config_path(config: Option<&Path>, repo: &Path) -> PathBuf {
@@ -20,33 +20,6 @@ pub fn load(path: &Path, overrides: &ConfigOverrides) -> Result<CousinConfig, Ve
              or pass `--config FILE`"
         )]
     })?;
-    CousinConfig::from_json_str(&text, overrides)
-        .map_err(|problems| problems.iter().map(|p| render(&shown, &text, p)).collect())
-}
-
-/// `error: FILE:LINE:COL: MESSAGE` plus a hint line.
-fn render(file: &str, text: &str, p: &ConfigProblem) -> String {
-    let place = match locate(text, &p.pointer) {
-        Some((line, col)) => format!("{file}:{line}:{col}"),
-        None => file.to_owned(),
-    };
-    let subject = if p.pointer.is_empty() {
-        String::new()
-    } else {
-        format!("`{}`: ", p.pointer)
-    };
-    let mut s = format!("error: {place}: {subject}{}", p.message);
-    if let Some(h) = &p.hint {
-        s.push_str(&format!("\n  hint: {h}"));
-    }
-    s
-}
-
-/// The line and column of the value at a JSON pointer.
-fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
-    let offset = ecosync::json_pointer_span::value_offset(text, pointer)?;
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Some((line, col))
+    CousinConfig::load(&shown, &text, overrides)
+        .map_err(|diagnostics| diagnostics.iter().map(ToString::to_string).collect())
 }

@@ -66,3 +66,15 @@ fn plain_array_needs_upstream() {
         .run()
         .success();
 }
+
+#[test]
+fn duplicate_keys_are_reported() {
+    let r = Repo::new();
+    r.write(
+        ".github/ecosync.json",
+        "{\"upstream\": {\"repo\": \"acme/mono\"},\n \"subscriptions\": [\"a\"],\n \"strategy\": \"squash\",\n \"strategy\": \"merge\"}",
+    );
+    let out = check(&r).expect_code(2);
+    assert!(out.stderr.contains("ecosync.json:4:"), "{out}");
+    assert!(out.stderr.to_lowercase().contains("strategy"), "{out}");
+}
