@@ -668,6 +668,16 @@ mod tests {
     }
 
     #[test]
+    fn json_schema_describes_the_entries() {
+        let schema = serde_json::to_value(Ecosystem::json_schema()).unwrap();
+        assert_eq!(schema["type"], "array");
+        let text = schema.to_string();
+        assert!(text.contains(r#""additionalProperties":false"#), "{text}");
+        assert!(text.contains(r#""default":"feature-update""#), "{text}");
+        assert!(text.contains("last match wins"), "{text}");
+    }
+
+    #[test]
     fn serde_agrees_on_a_valid_file() {
         let text = r#"[{"repo": "a/b", "subscriptions": ["x"], "enabled": false}]"#;
         let (eco, _) = Ecosystem::parse("e.json", text).unwrap();

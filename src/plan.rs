@@ -127,7 +127,8 @@ impl Plan {
             Some(r) => {
                 let matcher = ecosystem.branch_matcher()?;
                 let mut ok = vec![false; entries.len()];
-                let (mut scratch, mut decisions) = (Vec::new(), Vec::new());
+                let mut scratch = crate::subscription_matcher::Scratch::default();
+                let mut decisions = Vec::new();
                 matcher.last_matches(r, &mut scratch, &mut decisions);
                 for d in decisions {
                     ok[d.entry] = d.included;
