@@ -124,6 +124,8 @@ impl Plan {
         let mut considered = vec![false; entries.len()];
         let mut skipped = Vec::new();
         let branch_ok: Vec<bool> = match git_ref {
+            // A tag or other non-branch ref (branch names are kept short): no entry's branches match it.
+            Some(r) if r.starts_with("refs/") => vec![false; entries.len()],
             Some(r) => {
                 let matcher = ecosystem.branch_matcher()?;
                 let mut ok = vec![false; entries.len()];
@@ -245,10 +247,22 @@ impl Plan {
             .map(|d| d.repo.as_str().len())
             .max()
             .unwrap_or(0);
+        let type_width = self
+            .deliveries
+            .iter()
+            .map(|d| d.event_type.chars().count())
+            .max()
+            .unwrap_or(0);
+        let count_width = self
+            .deliveries
+            .iter()
+            .map(|d| d.paths.len().to_string().len())
+            .max()
+            .unwrap_or(0);
         for d in &self.deliveries {
             let _ = writeln!(
                 out,
-                "  {:width$}  {}  {} {} via {}",
+                "  {:width$}  {:type_width$}  {:>count_width$} {} via {}",
                 d.repo.as_str(),
                 d.event_type,
                 d.paths.len(),

@@ -303,3 +303,35 @@ fn an_unsupported_event_is_a_clear_error() {
         "{out}"
     );
 }
+
+#[test]
+fn workflow_dispatch_compares_head_with_its_first_parent_and_tags_match_no_branch() {
+    let (repo, ..) = branched_repo();
+    let event = event_file(&json!({"ref": "refs/heads/main", "inputs": {}}));
+    let out = plan_cmd(&repo, &everything(), &[])
+        .env("GITHUB_EVENT_PATH", event.path())
+        .env("GITHUB_EVENT_NAME", "workflow_dispatch")
+        .run()
+        .success();
+    assert!(
+        out.stdout.starts_with(&format!(
+            "compared {}..{} on branch `main`: `HEAD` against its first parent\n",
+            &repo.rev("HEAD~1").to_string()[..12],
+            &repo.head().to_string()[..12]
+        )),
+        "{out}"
+    );
+    assert!(out.stdout.contains("acme/all"), "{out}");
+
+    let head = repo.head().to_string();
+    let parent = repo.rev("HEAD~1").to_string();
+    let event = event_file(&json!({"ref": "refs/tags/v1.0", "before": parent, "after": head}));
+    let plan = plan_cmd(&repo, &everything(), &["--format", "json"])
+        .env("GITHUB_EVENT_PATH", event.path())
+        .run()
+        .success()
+        .json();
+    assert_eq!(plan["ref"], "refs/tags/v1.0");
+    assert_eq!(plan["deliveries"], json!([]));
+    assert_eq!(plan["skipped"][0]["reason"], "branch_not_matched");
+}
