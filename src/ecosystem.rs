@@ -204,6 +204,14 @@ fn subject(index: usize, repo: Option<&str>) -> String {
     }
 }
 
+/// One valid entry with its compiled patterns and where they were written.
+struct CheckedEntry {
+    entry: Entry,
+    subscriptions: Vec<PathPattern>,
+    branches: Vec<PathPattern>,
+    source: EntrySource,
+}
+
 /// Walks the document, collecting diagnostics.
 struct Checker<'a> {
     doc: &'a JsonDocument,
@@ -238,11 +246,11 @@ impl Checker<'_> {
         let mut complete = true;
         for (index, node) in items.iter().enumerate() {
             match self.entry(index, node, &mut seen) {
-                Some((entry, subs, branches, source)) => {
-                    ecosystem.entries.push(entry);
-                    ecosystem.subscriptions.push(subs);
-                    ecosystem.branches.push(branches);
-                    ecosystem.sources.push(source);
+                Some(checked) => {
+                    ecosystem.entries.push(checked.entry);
+                    ecosystem.subscriptions.push(checked.subscriptions);
+                    ecosystem.branches.push(checked.branches);
+                    ecosystem.sources.push(checked.source);
                 }
                 None => complete = false,
             }
@@ -262,13 +270,12 @@ impl Checker<'_> {
             .push(if hint.is_empty() { d } else { d.hint(hint) });
     }
 
-    #[allow(clippy::type_complexity)]
     fn entry(
         &mut self,
         index: usize,
         node: &JsonNode,
         seen: &mut HashMap<String, usize>,
-    ) -> Option<(Entry, Vec<PathPattern>, Vec<PathPattern>, EntrySource)> {
+    ) -> Option<CheckedEntry> {
         let Some(members) = node.as_object() else {
             self.error(
                 node.span,
@@ -579,14 +586,14 @@ impl Checker<'_> {
             branches: branch_texts,
             enabled,
         };
-        Some((
+        Some(CheckedEntry {
             entry,
-            subs,
-            branch_patterns,
-            EntrySource {
+            subscriptions: subs,
+            branches: branch_patterns,
+            source: EntrySource {
                 subscriptions: sub_locations,
             },
-        ))
+        })
     }
 
     fn pattern_error(&mut self, item: &JsonNode, subj: &str, what: &str, e: &PathPatternError) {
