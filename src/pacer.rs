@@ -44,6 +44,9 @@ pub enum GaveUp {
     },
 }
 
+/// What [`Pacer::run`] returns: the success, or the last failure with why the pacer stopped.
+pub type PacedResult<T> = Result<Attempted<T>, (Attempted<Failure>, GaveUp)>;
+
 /// Spaces and retries requests. Shared by every request of a forge.
 #[derive(Debug)]
 pub struct Pacer {
@@ -74,11 +77,7 @@ impl Pacer {
 
     /// Runs `attempt` (given the 1-based try number) until it succeeds, fails for good, or the bounds are
     /// reached. Returns the success or the last failure, with the number of tries and why it stopped.
-    pub async fn run<T, F, Fut>(
-        &self,
-        kind: RequestKind,
-        mut attempt: F,
-    ) -> Result<Attempted<T>, (Attempted<Failure>, GaveUp)>
+    pub async fn run<T, F, Fut>(&self, kind: RequestKind, mut attempt: F) -> PacedResult<T>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, Failure>>,

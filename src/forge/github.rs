@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::{Delivered, ForgeError, GitCredentials, Issue, NewPullRequest, PullRequest};
-use crate::pacer::{Attempted, GaveUp, Pacer, RequestKind};
+use crate::pacer::{GaveUp, PacedResult, Pacer, RequestKind};
 use crate::repo_name::RepoName;
 use crate::retry_policy::Failure;
 
@@ -196,7 +196,7 @@ impl GitHubForge {
             .pacer
             .run(kind, |_| raw(crab, method.clone(), &route, body.as_ref()))
             .await;
-        finish(result, repo, operation, &route)
+        finish(result, repo, operation)
     }
 
     /// [`GitHubForge::send`], reading the answer as JSON.
@@ -311,17 +311,17 @@ impl GitHubForge {
                 async move {
                     if attempt > 1 {
                         // The last try may have created it before its answer was lost.
-                        let text = raw(crab, Method::GET, look_uri, None).await?;
+                        let (status, text) = raw(crab, Method::GET, look_uri, None).await?;
                         let pulls: Vec<GhPull> = parse(&text)?;
                         if pick_pull(pulls, &new.head, &new.base).is_some() {
-                            return Ok(text);
+                            return Ok((status, text));
                         }
                     }
                     raw(crab, Method::POST, create_uri, Some(body)).await
                 }
             })
             .await;
-        let (text, delivered) = finish(result, repo, "create pull request", "/pulls")?;
+        let (text, delivered) = finish(result, repo, "create pull request")?;
         // The answer is either the created pull request or the list that already holds it.
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let pull = if value.is_array() {
@@ -654,13 +654,13 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Failure> {
     })
 }
 
-/// One try of one request: the body of a success, or why it failed.
+/// One try of one request: the status and body of a success, or why it failed.
 async fn raw(
     crab: &Octocrab,
     method: Method,
     uri: &str,
     body: Option<&Value>,
-) -> Result<String, Failure> {
+) -> Result<(u16, String), Failure> {
     let response = match method {
         Method::GET => crab._get(uri).await,
         Method::PATCH => crab._patch(uri, body).await,
@@ -672,7 +672,9 @@ async fn raw(
     let response = octocrab::map_github_error(response)
         .await
         .map_err(to_failure)?;
-    crab.body_to_string(response).await.map_err(to_failure)
+    let status = response.status().as_u16();
+    let text = crab.body_to_string(response).await.map_err(to_failure)?;
+    Ok((status, text))
 }
 
 fn header<T: std::str::FromStr>(headers: Option<&http::HeaderMap>, name: &str) -> Option<T> {
@@ -746,23 +748,25 @@ fn unexpected(repo: &RepoName, operation: &'static str, delivered: Delivered) ->
 
 /// Turns what the pacer returned into our result, with a hint for the failures a user can fix.
 fn finish(
-    result: Result<Attempted<String>, (Attempted<Failure>, GaveUp)>,
+    result: PacedResult<(u16, String)>,
     repo: &RepoName,
     operation: &'static str,
-    route: &str,
 ) -> Result<(String, Delivered), ForgeError> {
     match result {
         Ok(done) => Ok((
-            done.outcome,
+            done.outcome.1,
             Delivered {
                 attempts: done.attempts,
-                // The raw methods do not keep the success status; map it from the request kind.
-                status: Some(if operation == "dispatch" { 204 } else { 200 }),
+                status: Some(done.outcome.0),
             },
         )),
         Err((failed, why)) => {
             let status = failed.outcome.status();
-            let mut message = failed.outcome.message();
+            // The status is shown by the error's display already.
+            let mut message = match &failed.outcome {
+                Failure::Http { message, .. } => message.clone(),
+                other => other.message(),
+            };
             match why {
                 GaveUp::Final => {}
                 GaveUp::TooManyAttempts => message.push_str(" (giving up: out of tries)"),
@@ -776,14 +780,14 @@ fn finish(
                 repo: repo.to_string(),
                 status,
                 attempts: failed.attempts,
-                hint: hint(operation, repo, &failed.outcome, route),
+                hint: hint(operation, repo, &failed.outcome),
                 message,
             })
         }
     }
 }
 
-fn hint(operation: &str, repo: &RepoName, failure: &Failure, _route: &str) -> Option<String> {
+fn hint(operation: &str, repo: &RepoName, failure: &Failure) -> Option<String> {
     let status = failure.status()?;
     Some(match (status, operation) {
         (401, _) => "the token is invalid or expired; check the variable named by `--token-env` \
