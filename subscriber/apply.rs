@@ -203,6 +203,10 @@ struct Progress {
     upstream_sha: Option<String>,
     last_synced: Option<String>,
     conflicts: Vec<String>,
+    /// The outcome in one word, for `$GITHUB_OUTPUT`.
+    result: &'static str,
+    /// The pull request's address, when there is one.
+    pull_request: Option<String>,
 }
 
 async fn run_async(cfg: &ApplyConfig) -> Result<Exit, Failure> {
@@ -226,8 +230,19 @@ async fn run_async(cfg: &ApplyConfig) -> Result<Exit, Failure> {
         upstream_sha: cfg.event.commit.map(|c| c.to_string()),
         last_synced: None,
         conflicts: Vec::new(),
+        result: "failed",
+        pull_request: None,
     };
     let result = sync(cfg, upstream_url, upstream_auth, &mut progress).await;
+    if let Err(f) = &result {
+        progress.result = match f.exit {
+            Exit::Rejected => "rejected",
+            _ => "failed",
+        };
+    }
+    if !cfg.dry_run {
+        write_actions_outputs(cfg, &progress);
+    }
     match result {
         Ok(exit) => Ok(exit),
         Err(f) if f.exit == Exit::Failed && !cfg.dry_run => {
@@ -236,6 +251,47 @@ async fn run_async(cfg: &ApplyConfig) -> Result<Exit, Failure> {
         }
         Err(f) => Err(f),
     }
+}
+
+/// Under Actions: `result` and `pull_request` in `$GITHUB_OUTPUT`, one line in `$GITHUB_STEP_SUMMARY`.
+fn write_actions_outputs(cfg: &ApplyConfig, progress: &Progress) {
+    use std::io::Write as _;
+    let append = |var: &str, text: &str| {
+        let Some(path) = std::env::var_os(var) else {
+            return;
+        };
+        let written = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("warning: cannot write `${var}`: {e}");
+        }
+    };
+    let pr = progress.pull_request.clone().unwrap_or_default();
+    append(
+        "GITHUB_OUTPUT",
+        &format!("result={}\npull_request={pr}\n", progress.result),
+    );
+    let commit = progress
+        .upstream_sha
+        .as_deref()
+        .unwrap_or("the latest commit");
+    append(
+        "GITHUB_STEP_SUMMARY",
+        &format!(
+            "ecosync: sync of `{}` at `{commit}` into `{}`: **{}**{}\n",
+            cfg.config.upstream_repo,
+            cfg.cousin,
+            progress.result,
+            if pr.is_empty() {
+                String::new()
+            } else {
+                format!(" ({pr})")
+            }
+        ),
+    );
 }
 
 async fn auth(forge: &Forge, repo: &RepoName) -> anyhow::Result<GitAuth> {
@@ -302,6 +358,7 @@ async fn sync(
     let plan = match prepared {
         Prepared::NotSubscribed(why) => {
             println!("not subscribed: {why}; nothing to do");
+            progress.result = "not-subscribed";
             return Ok(Exit::Ok);
         }
         Prepared::AlreadySynced { upstream, by } => {
@@ -309,6 +366,7 @@ async fn sync(
                 "already synced: {}@{upstream} is included in `{base}` (commit {by}); nothing to do",
                 config.upstream_repo
             );
+            progress.result = "already-synced";
             return Ok(Exit::Ok);
         }
         Prepared::NoChange { upstream } => {
@@ -317,6 +375,7 @@ async fn sync(
                 config.upstream_repo,
                 config.describe_subscriptions().join(", ")
             );
+            progress.result = "no-change";
             return Ok(Exit::Ok);
         }
         Prepared::Change(plan) => plan,
@@ -387,6 +446,17 @@ async fn sync(
         ),
         BranchAction::Reused(h) => println!("branch `{branch}` already carries this sync at {h}"),
     }
+    progress.result = if conflicted {
+        "applied-with-conflicts"
+    } else {
+        "applied"
+    };
+    progress.pull_request = match &published.pull_request {
+        PullRequestAction::Created(pr)
+        | PullRequestAction::Updated(pr)
+        | PullRequestAction::WouldUpdate(pr) => Some(pr.html_url.clone()),
+        PullRequestAction::WouldCreate(_) => None,
+    };
     match &published.pull_request {
         PullRequestAction::Created(pr) => {
             println!("pull request: opened #{} {}", pr.number, pr.html_url)

@@ -97,3 +97,80 @@ fn failed_pull_request_create_is_completed_by_the_next_run() {
     apply(&p, &fake).success();
     assert_eq!(fake.pulls("acme/cousin").len(), 1);
 }
+
+#[test]
+fn apply_sets_actions_outputs_and_summary() {
+    let p = pair();
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/cousin").add_repo("acme/mono");
+    let dir = tempfile::tempdir().unwrap();
+    let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
+    p.push_cousin();
+    Cmd::subscriber()
+        .arg("apply")
+        .arg("--repo")
+        .arg(p.cousin.path())
+        .args(["--api-url", &fake.url(), "--latest"])
+        .arg("--cousin-url")
+        .arg(p.forge_repo("cousin"))
+        .env("GITHUB_REPOSITORY", "acme/cousin")
+        .env("ECOSYNC_TOKEN", "test-token-not-secret")
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .run()
+        .success();
+    let out = std::fs::read_to_string(&output).unwrap();
+    assert!(out.contains("result=applied\n"), "{out}");
+    assert!(out.contains("pull_request=http"), "{out}");
+    let sum = std::fs::read_to_string(&summary).unwrap();
+    assert!(sum.contains("into `acme/cousin`: **applied**"), "{sum}");
+}
+
+/// The subscriber's GitHub requests (look up, create and decorate a pull request; look up and open an
+/// issue) checked by Prism against GitHub's OpenAPI description.
+#[test]
+fn subscriber_requests_match_the_spec() {
+    let Some(prism) = crate::support::prism::prism() else {
+        return;
+    };
+    let run = |p: &Pair| {
+        p.push_cousin();
+        Cmd::subscriber()
+            .arg("apply")
+            .arg("--repo")
+            .arg(p.cousin.path())
+            .args(["--api-url", &prism.url(), "--latest"])
+            .args(["--min-interval", "0", "--max-attempts", "1"])
+            .arg("--cousin-url")
+            .arg(p.forge_repo("cousin"))
+            .env("GITHUB_REPOSITORY", "acme/cousin")
+            .env("ECOSYNC_TOKEN", "contract-test-token")
+            .timeout(Duration::from_secs(60))
+            .run()
+    };
+    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    // Prism's example repository has `master` as its default branch.
+    cfg["pull_request"] = json!({"base": "main", "reviewers": ["alice"], "team_reviewers": ["core"], "assignees": ["bob"]});
+    let p = Pair::new(cfg);
+    let out = run(&p).success();
+    assert!(out.stdout.contains("pull request: "), "{out}");
+    // A conflict: the failure issue.
+    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    cfg["pull_request"] = json!({"base": "main"});
+    let q = Pair::new(cfg);
+    let u1 = q.upstream.head();
+    q.cousin.write("app/a.txt", "mine\n");
+    q.cousin
+        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
+    q.upstream.write("features/x/a.txt", "theirs\n");
+    q.upstream.commit("upstream: conflicting");
+    let out = run(&q).expect_code(1);
+    assert!(out.stdout.contains("reported: "), "{out}");
+    let bad = prism.request_violations();
+    assert!(
+        bad.is_empty(),
+        "Prism reported violations:\n{}",
+        bad.join("\n")
+    );
+}
