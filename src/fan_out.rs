@@ -82,7 +82,7 @@ impl<'a> FanOut<'a> {
                 result.last_http_status = delivered.status;
             }
             Err(e) => {
-                tracing::warn!(repo = %o.repo, error = %e, "dispatch failed");
+                tracing::debug!(repo = %o.repo, error = %e, "dispatch failed");
                 result.status = DeliveryStatus::Failed;
                 result.attempts = e.attempts();
                 result.last_http_status = e.status();

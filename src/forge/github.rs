@@ -199,6 +199,21 @@ impl GitHubForge {
         finish(result, repo, operation)
     }
 
+    /// One paced request whose answer is not needed.
+    async fn mutate(
+        &self,
+        repo: &RepoName,
+        operation: &'static str,
+        method: Method,
+        route: String,
+        body: Value,
+    ) -> Result<(), ForgeError> {
+        let crab = self.crab(repo, operation).await?;
+        self.send(&crab, repo, operation, method, route, Some(body))
+            .await
+            .map(|_| ())
+    }
+
     /// [`GitHubForge::send`], reading the answer as JSON.
     async fn json<T: DeserializeOwned>(
         &self,
@@ -362,17 +377,14 @@ impl GitHubForge {
         repo: &RepoName,
         number: u64,
     ) -> Result<(), ForgeError> {
-        let crab = self.crab(repo, "close pull request").await?;
-        self.send(
-            &crab,
+        self.mutate(
             repo,
             "close pull request",
             Method::PATCH,
             format!("/repos/{repo}/pulls/{number}"),
-            Some(json!({ "state": "closed" })),
+            json!({ "state": "closed" }),
         )
         .await
-        .map(|_| ())
     }
 
     pub(super) async fn request_reviewers(
@@ -385,17 +397,14 @@ impl GitHubForge {
         if users.is_empty() && teams.is_empty() {
             return Ok(());
         }
-        let crab = self.crab(repo, "request reviewers").await?;
-        self.send(
-            &crab,
+        self.mutate(
             repo,
             "request reviewers",
             Method::POST,
             format!("/repos/{repo}/pulls/{number}/requested_reviewers"),
-            Some(json!({ "reviewers": users, "team_reviewers": teams })),
+            json!({ "reviewers": users, "team_reviewers": teams }),
         )
         .await
-        .map(|_| ())
     }
 
     pub(super) async fn add_labels(
@@ -407,17 +416,14 @@ impl GitHubForge {
         if labels.is_empty() {
             return Ok(());
         }
-        let crab = self.crab(repo, "add labels").await?;
-        self.send(
-            &crab,
+        self.mutate(
             repo,
             "add labels",
             Method::POST,
             format!("/repos/{repo}/issues/{number}/labels"),
-            Some(json!({ "labels": labels })),
+            json!({ "labels": labels }),
         )
         .await
-        .map(|_| ())
     }
 
     pub(super) async fn add_assignees(
@@ -429,17 +435,14 @@ impl GitHubForge {
         if assignees.is_empty() {
             return Ok(());
         }
-        let crab = self.crab(repo, "add assignees").await?;
-        self.send(
-            &crab,
+        self.mutate(
             repo,
             "add assignees",
             Method::POST,
             format!("/repos/{repo}/issues/{number}/assignees"),
-            Some(json!({ "assignees": assignees })),
+            json!({ "assignees": assignees }),
         )
         .await
-        .map(|_| ())
     }
 
     pub(super) async fn find_open_issue(
@@ -504,17 +507,14 @@ impl GitHubForge {
         number: u64,
         body: &str,
     ) -> Result<(), ForgeError> {
-        let crab = self.crab(repo, "comment").await?;
-        self.send(
-            &crab,
+        self.mutate(
             repo,
             "comment",
             Method::POST,
             format!("/repos/{repo}/issues/{number}/comments"),
-            Some(json!({ "body": body })),
+            json!({ "body": body }),
         )
         .await
-        .map(|_| ())
     }
 
     pub(super) fn git_url(&self, repo: &RepoName) -> String {
