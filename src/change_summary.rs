@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use git2::{Delta, Oid, Repository};
 use similar::{ChangeTag, TextDiff};
 
+use crate::repo_path::RepoPath;
+
 /// One changed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChange {
@@ -37,8 +39,47 @@ pub struct ChangeSummary {
 impl ChangeSummary {
     /// Compares two trees (renames detected).
     pub fn between(repo: &Repository, old: Oid, new: Oid) -> Result<ChangeSummary, git2::Error> {
+        let mut summary = ChangeSummary::default();
+        summary.add_diff(repo, old, new, &RepoPath::root())?;
+        Ok(summary)
+    }
+
+    /// Compares two trees only inside `dirs`, the caller knowing nothing else differs. libgit2's diff reads
+    /// every subtree, even identical ones, so on a large repository this is much cheaper than
+    /// [`ChangeSummary::between`].
+    pub fn between_dirs(
+        repo: &Repository,
+        old: Oid,
+        new: Oid,
+        dirs: &[RepoPath],
+    ) -> Result<ChangeSummary, git2::Error> {
+        if dirs.iter().any(RepoPath::is_root) {
+            return Self::between(repo, old, new);
+        }
+        let (old_tree, new_tree) = (repo.find_tree(old)?, repo.find_tree(new)?);
+        let mut summary = ChangeSummary::default();
+        for dir in dirs {
+            let sub = |t: &git2::Tree<'_>| -> Result<Oid, git2::Error> {
+                match t.get_path(std::path::Path::new(dir.as_str())) {
+                    Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => Ok(e.id()),
+                    _ => crate::mapped_tree::empty_tree(repo),
+                }
+            };
+            summary.add_diff(repo, sub(&old_tree)?, sub(&new_tree)?, dir)?;
+        }
+        summary.files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(summary)
+    }
+
+    fn add_diff(
+        &mut self,
+        repo: &Repository,
+        old: Oid,
+        new: Oid,
+        prefix: &RepoPath,
+    ) -> Result<(), git2::Error> {
         if old == new {
-            return Ok(ChangeSummary::default());
+            return Ok(());
         }
         let old_tree = repo.find_tree(old)?;
         let new_tree = repo.find_tree(new)?;
@@ -46,13 +87,14 @@ impl ChangeSummary {
         let mut find = git2::DiffFindOptions::new();
         find.renames(true);
         diff.find_similar(Some(&mut find))?;
-        let mut files = Vec::new();
         for delta in diff.deltas() {
             let (old_f, new_f) = (delta.old_file(), delta.new_file());
             let path_of = |f: &git2::DiffFile<'_>| {
-                f.path()
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .unwrap_or_default()
+                prefix.join(
+                    &f.path()
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                )
             };
             let status = match delta.status() {
                 Delta::Added => "added",
@@ -109,7 +151,7 @@ impl ChangeSummary {
                     text = format!("(symbolic link)\n{text}");
                 }
             }
-            files.push(FileChange {
+            self.files.push(FileChange {
                 status,
                 old_path,
                 path,
@@ -120,8 +162,8 @@ impl ChangeSummary {
                 diff: text,
             });
         }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(ChangeSummary { files })
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(())
     }
 
     /// True when nothing changes.

@@ -122,7 +122,7 @@ pub fn compute(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeErro
             tree = mapped_tree::splice(repo, &current, &sub.to, merged.tree)?;
         }
     }
-    check_paths(repo, cousin_tree.id(), tree, Some(input.subscriptions))?;
+    check_mapped(repo, &cousin_tree, tree, input.subscriptions)?;
     conflicts.sort();
     Ok(SyncChange {
         shape: ChangeShape::Commit {
@@ -138,7 +138,7 @@ fn merge(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeError> {
     let repo = input.repo;
     let (ours, theirs) = (input.cousin.id(), input.upstream.id());
     if repo.graph_descendant_of(theirs, ours)? {
-        check_paths(repo, input.cousin.tree_id(), input.upstream.tree_id(), None)?;
+        check_paths(repo, input.cousin.tree_id(), input.upstream.tree_id())?;
         return Ok(SyncChange {
             shape: ChangeShape::FastForward(theirs),
             conflicts: Vec::new(),
@@ -149,7 +149,7 @@ fn merge(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeError> {
     opts.find_renames(true);
     let index = repo.merge_commits(input.cousin, input.upstream, Some(&opts))?;
     let merged = tree_merge::resolve_index(repo, index)?;
-    check_paths(repo, input.cousin.tree_id(), merged.tree, None)?;
+    check_paths(repo, input.cousin.tree_id(), merged.tree)?;
     Ok(SyncChange {
         shape: ChangeShape::Commit {
             tree: merged.tree,
@@ -160,14 +160,51 @@ fn merge(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeError> {
     })
 }
 
-/// Refuses a result that touches `.git` anywhere, or (for mapped strategies) any path outside the mapped
-/// directories.
-fn check_paths(
+/// Refuses a mapped result that differs from the cousin outside the mapped directories, or touches `.git`
+/// inside them. Compares subtrees by id, so the cost follows the mapped directories, not the repository.
+fn check_mapped(
     repo: &Repository,
-    old: Oid,
+    cousin: &Tree<'_>,
     new: Oid,
-    subscriptions: Option<&[Subscription]>,
+    subscriptions: &[Subscription],
 ) -> Result<(), SyncChangeError> {
+    if cousin.id() == new {
+        return Ok(());
+    }
+    let new_tree = repo.find_tree(new)?;
+    let mut rebuilt = cousin.id();
+    for sub in subscriptions {
+        let at_root = sub.to.is_root();
+        let theirs = mapped_tree::subtree(repo, &new_tree, &sub.to, at_root, "the result")?;
+        let ours = mapped_tree::subtree(repo, cousin, &sub.to, at_root, "the cousin")?;
+        let current = repo.find_tree(rebuilt)?;
+        rebuilt = mapped_tree::splice(repo, &current, &sub.to, theirs)?;
+        let (a, b) = (repo.find_tree(ours)?, repo.find_tree(theirs)?);
+        let diff = repo.diff_tree_to_tree(Some(&a), Some(&b), None)?;
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                let rel =
+                    String::from_utf8_lossy(file.path_bytes().unwrap_or_default()).into_owned();
+                if touches_git_dir(&rel) {
+                    return Err(SyncChangeError::UnsafePath {
+                        path: sub.to.join(&rel),
+                        why: "which is inside a `.git` directory",
+                    });
+                }
+            }
+        }
+    }
+    if rebuilt != new {
+        return Err(SyncChangeError::UnsafePath {
+            path: "(outside the mapped directories)".to_owned(),
+            why: "which is outside every mapped directory",
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a (merge) result that touches `.git` anywhere.
+fn check_paths(repo: &Repository, old: Oid, new: Oid) -> Result<(), SyncChangeError> {
     if old == new {
         return Ok(());
     }
@@ -176,34 +213,67 @@ fn check_paths(
     let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
     for delta in diff.deltas() {
         for file in [delta.old_file(), delta.new_file()] {
-            let Some(path) = file.path().and_then(|p| p.to_str()) else {
+            let path = String::from_utf8_lossy(file.path_bytes().unwrap_or_default()).into_owned();
+            if touches_git_dir(&path) {
                 return Err(SyncChangeError::UnsafePath {
-                    path: String::from_utf8_lossy(file.path_bytes().unwrap_or_default())
-                        .into_owned(),
-                    why: "which is not valid UTF-8",
-                });
-            };
-            if touches_git_dir(path) {
-                return Err(SyncChangeError::UnsafePath {
-                    path: path.to_owned(),
+                    path,
                     why: "which is inside a `.git` directory",
                 });
-            }
-            if let Some(subs) = subscriptions {
-                let inside = subs.iter().any(|s| {
-                    s.to.contains(path)
-                        && !(s.to.is_root()
-                            && (path == mapped_tree::RESERVED_AT_ROOT
-                                || path.starts_with(".github/")))
-                });
-                if !inside {
-                    return Err(SyncChangeError::UnsafePath {
-                        path: path.to_owned(),
-                        why: "which is outside every mapped directory",
-                    });
-                }
             }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo_path::RepoPath;
+
+    /// An upstream tree with a `.GIT` directory is refused.
+    #[test]
+    fn refuses_a_git_directory_from_upstream() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let sig = git2::Signature::now("T", "t@example.com").unwrap();
+        let blob = repo.blob(b"[core]\n").unwrap();
+        let mut inner = repo.treebuilder(None).unwrap();
+        inner.insert("config", blob, 0o100644).unwrap();
+        let inner = inner.write().unwrap();
+        // libgit2's tree builder refuses such a name, so the tree is written raw, as a hostile server could.
+        let raw_tree = |name: &str, id: Oid| {
+            let mut bytes = format!("40000 {name}\0").into_bytes();
+            bytes.extend_from_slice(id.as_bytes());
+            repo.odb()
+                .unwrap()
+                .write(git2::ObjectType::Tree, &bytes)
+                .unwrap()
+        };
+        let evil = raw_tree("f", raw_tree(".GIT", inner));
+        let empty = mapped_tree::empty_tree(&repo).unwrap();
+        let cousin = repo
+            .commit(None, &sig, &sig, "c", &repo.find_tree(empty).unwrap(), &[])
+            .unwrap();
+        let up = repo
+            .commit(None, &sig, &sig, "u", &repo.find_tree(evil).unwrap(), &[])
+            .unwrap();
+        let (cousin, up) = (
+            repo.find_commit(cousin).unwrap(),
+            repo.find_commit(up).unwrap(),
+        );
+        let subs = [Subscription {
+            path: RepoPath::parse("f").unwrap(),
+            to: RepoPath::parse("app").unwrap(),
+        }];
+        let err = compute(&ChangeInput {
+            repo: &repo,
+            strategy: Strategy::Squash,
+            subscriptions: &subs,
+            cousin: &cousin,
+            upstream: &up,
+            last_synced: None,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("app/.GIT/config"), "{err}");
+    }
 }

@@ -338,7 +338,12 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     {
         return Ok(Prepared::NoChange { upstream: target });
     }
-    let summary = ChangeSummary::between(git, base.tree_id(), tree)?;
+    let summary = if config.strategy == Strategy::Merge {
+        ChangeSummary::between(git, base.tree_id(), tree)?
+    } else {
+        let dirs: Vec<_> = config.subscriptions.iter().map(|s| s.to.clone()).collect();
+        ChangeSummary::between_dirs(git, base.tree_id(), tree, &dirs)?
+    };
     let message = SyncMessage {
         upstream: config.upstream_repo.clone(),
         upstream_branch: config.upstream_branch.clone(),
