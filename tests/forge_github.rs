@@ -5,7 +5,7 @@ use clap::Parser;
 use ecosync::forge::NewPullRequest;
 use ecosync::{Forge, ForgeArgs, RepoName};
 
-use crate::support::fake_github::{FakeGitHub, Fault, FaultKind};
+use crate::support::fake_github::{FakeGitHub, Fault, FaultKind, INSTALLATION_TOKEN_PREFIX};
 
 #[derive(Parser)]
 struct Args {
@@ -198,5 +198,52 @@ fn a_create_whose_answer_was_lost_is_looked_up_before_it_is_retried() {
     assert_eq!(
         fake.requests_to("POST", "/repos/acme/widget/pulls").len(),
         1
+    );
+}
+
+#[test]
+fn an_app_gets_git_credentials_from_its_installation_token() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/widget");
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("app.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .output()
+        .expect("openssl (test tooling) makes an RSA key");
+    assert!(made.status.success(), "{made:?}");
+    let key = key.display().to_string();
+    let creds = rt().block_on(async {
+        let f = Args::parse_from([
+            "t",
+            "--api-url",
+            &fake.url(),
+            "--app-id",
+            "7",
+            "--app-key-file",
+            &key,
+        ])
+        .forge
+        .build()
+        .expect("forge builds");
+        f.git_credentials(&repo("acme/widget"))
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    assert_eq!(creds.username, "x-access-token");
+    assert!(
+        creds.password.starts_with(INSTALLATION_TOKEN_PREFIX),
+        "{creds:?}"
+    );
+    let paths: Vec<String> = fake.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/repos/acme/widget/installation",
+            "/app/installations/1/access_tokens"
+        ]
     );
 }
