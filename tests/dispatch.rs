@@ -515,14 +515,7 @@ fn github_app_auth_looks_up_each_installation_once_and_uses_its_token() {
         .add_repo("other/c");
     let (repo, config) = source(&["acme/a", "acme/b", "other/c"]);
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("app.pem");
-    let made = std::process::Command::new("openssl")
-        .args(["genrsa", "-traditional", "-out"])
-        .arg(&key)
-        .arg("2048")
-        .output()
-        .expect("openssl (test tooling) makes an RSA key");
-    assert!(made.status.success(), "{made:?}");
+    let key = crate::support::test_app_key(dir.path());
     let out = dispatch(&repo, &config, &fake)
         .env_remove("ECOSYNC_TOKEN")
         .args(["--app-id", "12345", "--app-key-file"])

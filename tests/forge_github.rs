@@ -206,14 +206,7 @@ fn an_app_gets_git_credentials_from_its_installation_token() {
     let fake = FakeGitHub::start();
     fake.add_repo("acme/widget");
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("app.pem");
-    let made = std::process::Command::new("openssl")
-        .args(["genrsa", "-traditional", "-out"])
-        .arg(&key)
-        .arg("2048")
-        .output()
-        .expect("openssl (test tooling) makes an RSA key");
-    assert!(made.status.success(), "{made:?}");
+    let key = crate::support::test_app_key(dir.path());
     let key = key.display().to_string();
     let creds = rt().block_on(async {
         let f = Args::parse_from([

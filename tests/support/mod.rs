@@ -11,3 +11,11 @@ pub mod workflow;
 
 pub use cmd::{Cmd, Output};
 pub use repo::Repo;
+
+/// Writes the throwaway RSA key the GitHub App tests sign their JWTs with (made for these tests, used only
+/// against the fake GitHub on loopback) into `dir`, and returns its path.
+pub fn test_app_key(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("app.pem");
+    std::fs::write(&path, include_str!("test_app_key.pem")).expect("write the test key");
+    path
+}
