@@ -581,3 +581,44 @@ fn an_enterprise_server_api_root_keeps_its_path_and_gets_the_token() {
     assert_eq!(requests[0].path, "/api/v3/repos/acme/a/dispatches");
     assert!(requests[0].authorized);
 }
+
+#[test]
+fn the_local_forge_keeps_one_failure_issue_in_the_source_repository() {
+    let (repo, config) = source(&["acme/a", "acme/missing"]);
+    let forge = tempfile::tempdir().unwrap();
+    for name in ["acme/a", "acme/source"] {
+        git2::Repository::init_bare(forge.path().join(format!("{name}.git"))).unwrap();
+    }
+    let run = || {
+        Cmd::dispatcher()
+            .dir(repo.path())
+            .args([
+                "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+            ])
+            .arg("--config")
+            .arg(config.path())
+            .args(["--source-repo", "acme/source", "--notify-issue"])
+            .arg("--forge")
+            .arg(format!("local:{}", forge.path().display()))
+            .run()
+            .expect_code(1)
+    };
+    run()
+        .expect_stderr("git init --bare")
+        .expect_stderr("opened issue #1");
+    run().expect_stderr("commented on issue #1");
+    let issues = forge.path().join("acme/source.forge/issues");
+    let files: Vec<_> = std::fs::read_dir(&issues).unwrap().collect();
+    assert_eq!(files.len(), 1, "one issue");
+    let issue: Value =
+        serde_json::from_str(&std::fs::read_to_string(issues.join("1.json")).unwrap()).unwrap();
+    assert_eq!(issue["state"], "open");
+    assert_eq!(issue["labels"], json!(["ecosync"]));
+    assert!(issue["body"].as_str().unwrap().contains("`acme/missing`"));
+    assert_eq!(issue["comments"].as_array().unwrap().len(), 1);
+    // The delivered repository got both runs' events.
+    let events = std::fs::read_dir(forge.path().join("acme/a.forge/dispatches"))
+        .unwrap()
+        .count();
+    assert_eq!(events, 2);
+}
