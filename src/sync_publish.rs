@@ -125,6 +125,9 @@ pub struct PublishTarget<'a> {
     pub force_draft: bool,
     /// The committer, for a commit added on top of someone's work.
     pub committer: git2::Signature<'static>,
+    /// Stack the sync on top of earlier, unmerged syncs instead of replacing them (`cherry-pick`, where each
+    /// upstream commit is its own change).
+    pub stack: bool,
 }
 
 /// Pushes the plan's commit to the branch and finds or creates the pull request.
@@ -269,11 +272,35 @@ fn decide(
             last_ours = Some(c.tree_id());
         }
     }
-    if !human {
+    if !human && !t.stack {
         return Ok(BranchAction::Replaced {
             old,
             new: plan.commit,
         });
+    }
+    if !human {
+        // Stacking: the plan's own change (base -> plan) on top of the earlier syncs on the branch.
+        let base_tree = git.find_commit(plan.base)?.tree_id();
+        let merged = tree_merge::merge_trees(git, base_tree, head.tree_id(), plan.tree)?;
+        if !merged.conflicts.is_empty() {
+            return Err(PublishError::HumanCommitsConflict {
+                branch: t.branch.to_owned(),
+                files: merged.conflicts,
+            });
+        }
+        if merged.tree == head.tree_id() {
+            return Ok(BranchAction::Reused(old));
+        }
+        let planned = git.find_commit(plan.commit)?;
+        let new = git.commit(
+            None,
+            &planned.author(),
+            &t.committer,
+            &plan.message.commit_message(),
+            &git.find_tree(merged.tree)?,
+            &[&head],
+        )?;
+        return Ok(BranchAction::AddedOnTop { old, new });
     }
     // Add the sync on top of their work: the change from ecosync's last commit there (else the base) to the
     // plan, merged into the branch head.
@@ -301,4 +328,90 @@ fn decide(
         &[&head],
     )?;
     Ok(BranchAction::AddedOnTop { old, new })
+}
+
+/// What to look at when a run has nothing to apply.
+pub struct CloseTarget<'a> {
+    /// The cousin repository on the forge.
+    pub cousin: &'a RepoName,
+    /// Its git URL.
+    pub cousin_url: &'a str,
+    /// Credentials for it.
+    pub cousin_auth: &'a GitAuth,
+    /// The pull request branch.
+    pub branch: &'a str,
+    /// The base branch.
+    pub base: &'a str,
+    /// The base branch's commit.
+    pub base_commit: Oid,
+    /// The upstream repository.
+    pub upstream: &'a RepoName,
+    /// The upstream commit the run was about.
+    pub upstream_sha: Oid,
+    /// Whether a newer no-op upstream commit supersedes the branch's sync (not for `cherry-pick`, where
+    /// each commit is its own change).
+    pub supersedes: bool,
+}
+
+/// Closes the open sync pull request when it has nothing left to bring: its branch is already in the base
+/// (or makes the same tree), or it carries an upstream commit that the run's (no-op) commit supersedes.
+/// Returns the pull request closed (or, in a dry run, that would be closed).
+pub async fn close_if_superseded(
+    forge: &Forge,
+    repo: &SyncRepo,
+    t: &CloseTarget<'_>,
+) -> Result<Option<PullRequest>, PublishError> {
+    let Some(head) =
+        repo.fetch_branch(t.cousin_url, t.branch, &cousin_ref(t.branch), t.cousin_auth)?
+    else {
+        return Ok(None);
+    };
+    let Some(pr) = forge
+        .find_open_pull_request(t.cousin, t.branch, t.base)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let git = &repo.repo;
+    let head_commit = git.find_commit(head)?;
+    let base_commit = git.find_commit(t.base_commit)?;
+    let empty = head == t.base_commit
+        || git.graph_descendant_of(t.base_commit, head)?
+        || head_commit.tree_id() == base_commit.tree_id();
+    let message = String::from_utf8_lossy(head_commit.message_bytes()).into_owned();
+    let mut superseded = false;
+    if t.supersedes
+        && let Some(carried) = SyncTrailer::find_all(&message, t.upstream)
+            .last()
+            .and_then(|tr| tr.oid())
+    {
+        superseded = carried == t.upstream_sha
+            || (git.find_commit(carried).is_ok()
+                && git.graph_descendant_of(t.upstream_sha, carried)?);
+    }
+    if !empty && !superseded {
+        return Ok(None);
+    }
+    if !repo.is_dry_run() {
+        let why = if empty {
+            format!(
+                "`{}` already contains everything this pull request brings",
+                t.base
+            )
+        } else {
+            format!(
+                "upstream commit `{}` supersedes it and changes nothing here",
+                t.upstream_sha
+            )
+        };
+        forge
+            .comment(
+                t.cousin,
+                pr.number,
+                &format!("ecosync closes this pull request: {why}."),
+            )
+            .await?;
+        forge.close_pull_request(t.cousin, pr.number).await?;
+    }
+    Ok(Some(pr))
 }

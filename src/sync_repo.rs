@@ -123,6 +123,12 @@ impl SyncRepo {
         Ok(SyncRepo { repo, scratch })
     }
 
+    /// The commit a fetched ref points at (in the scratch repository for a dry run).
+    pub fn fetched(&self, local_ref: &str) -> Option<Oid> {
+        let target = self.scratch.as_ref().map(|(_, r)| r).unwrap_or(&self.repo);
+        target.refname_to_id(local_ref).ok()
+    }
+
     /// True for a dry run.
     pub fn is_dry_run(&self) -> bool {
         self.scratch.is_some()

@@ -12,7 +12,7 @@ use ecosync::cousin_config::{
 use ecosync::failure_report::{self, FailureReport, ReportOutcome};
 use ecosync::forge::Forge;
 use ecosync::sync_event::{SyncEvent, parse_full_sha};
-use ecosync::sync_publish::{self, BranchAction, PublishTarget, PullRequestAction};
+use ecosync::sync_publish::{self, BranchAction, CloseTarget, PublishTarget, PullRequestAction};
 use ecosync::sync_repo::{GitAuth, SyncRepo};
 use ecosync::sync_run::{self, Prepared, SyncPlan, SyncRunError, SyncSettings};
 use ecosync::{ForgeArgs, RepoName};
@@ -367,6 +367,7 @@ async fn sync(
                 config.upstream_repo
             );
             progress.result = "already-synced";
+            close_superseded(cfg, &repo, &settings, upstream).await?;
             return Ok(Exit::Ok);
         }
         Prepared::NoChange { upstream } => {
@@ -376,6 +377,7 @@ async fn sync(
                 config.describe_subscriptions().join(", ")
             );
             progress.result = "no-change";
+            close_superseded(cfg, &repo, &settings, upstream).await?;
             return Ok(Exit::Ok);
         }
         Prepared::Change(plan) => plan,
@@ -429,6 +431,7 @@ async fn sync(
         settings: &config.pull_request,
         force_draft: conflicted,
         committer,
+        stack: config.strategy == ecosync::strategy::Strategy::CherryPick,
     };
     let published = sync_publish::publish(&cfg.forge, &repo, &plan, &target)
         .await
@@ -439,6 +442,9 @@ async fn sync(
         BranchAction::Created(h) => println!("{verb}: {h} to new branch `{branch}`"),
         BranchAction::Replaced { old, new } => {
             println!("{verb}: {new} to `{branch}`, replacing ecosync's earlier {old}")
+        }
+        BranchAction::AddedOnTop { old, new } if target.stack => {
+            println!("{verb}: {new} to `{branch}`, stacked on the earlier unmerged syncs at {old}")
         }
         BranchAction::AddedOnTop { old, new } => println!(
             "{verb}: {new} to `{branch}` on top of {old}: the branch has commits not made by ecosync, so \
@@ -481,6 +487,66 @@ async fn sync(
         println!("dry run: nothing was written");
     }
     Ok(Exit::Ok)
+}
+
+/// Closes the open sync pull request when this no-op run shows it has nothing left to bring.
+async fn close_superseded(
+    cfg: &ApplyConfig,
+    repo: &SyncRepo,
+    settings: &SyncSettings,
+    upstream: git2::Oid,
+) -> Result<(), Failure> {
+    let config = &cfg.config;
+    let Some(cousin_url) = &settings.cousin_url else {
+        return Ok(());
+    };
+    let Some(base_commit) = repo.fetched(&sync_run::cousin_ref(&settings.base_branch)) else {
+        return Ok(());
+    };
+    let branch = pr_branch(config, upstream);
+    let target = CloseTarget {
+        cousin: &cfg.cousin,
+        cousin_url,
+        cousin_auth: &settings.cousin_auth,
+        branch: &branch,
+        base: &settings.base_branch,
+        base_commit,
+        upstream: &config.upstream_repo,
+        upstream_sha: upstream,
+        supersedes: config.strategy != ecosync::strategy::Strategy::CherryPick,
+    };
+    let closed = sync_publish::close_if_superseded(&cfg.forge, repo, &target)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot check the open sync pull request of `{}`",
+                cfg.cousin
+            )
+        })
+        .map_err(failed)?;
+    if let Some(pr) = closed {
+        let verb = if cfg.dry_run { "would close" } else { "closed" };
+        println!(
+            "{verb} pull request #{} {}: it has nothing left to bring",
+            pr.number, pr.html_url
+        );
+    }
+    Ok(())
+}
+
+/// The pull request branch for `upstream`'s commit.
+fn pr_branch(config: &CousinConfig, upstream: git2::Oid) -> String {
+    fill_template(
+        &config.pull_request.branch,
+        &format!(
+            "{}-{}",
+            config.upstream_repo.owner(),
+            config.upstream_repo.name()
+        ),
+        config.upstream_repo.as_str(),
+        &config.upstream_branch,
+        &upstream.to_string(),
+    )
 }
 
 fn notify_place(cfg: &ApplyConfig) -> Option<RepoName> {

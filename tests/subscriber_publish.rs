@@ -153,3 +153,44 @@ fn someones_commits_on_the_branch_are_never_force_pushed() {
     assert_eq!(files["app/FIX.md"].1, b"reviewer fix\n");
     assert_eq!(files["app/b.txt"].1, b"b2\n");
 }
+
+#[test]
+fn a_sync_pr_with_nothing_left_to_bring_is_closed() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    let u1 = p.upstream.head();
+    p.apply(&["--latest"]).success();
+    // Merged by hand (the local forge does not close pull requests on merge, as GitHub would).
+    p.merge_pr(BRANCH, "merge");
+    assert_eq!(p.pulls()[0].state, "open");
+    let out = p.apply(&["--sha", &u1.to_string(), "--dry-run"]).success();
+    assert!(out.stdout.contains("would close pull request #1"), "{out}");
+    assert_eq!(p.pulls()[0].state, "open", "the dry run changed nothing");
+    let out = p.apply(&["--sha", &u1.to_string()]).success();
+    assert!(out.stdout.contains("already synced"), "{out}");
+    assert!(out.stdout.contains("closed pull request #1"), "{out}");
+    let pr = &p.pulls()[0];
+    assert_eq!(pr.state, "closed");
+    assert!(pr.comments[0].contains("nothing") || pr.comments[0].contains("already contains"));
+}
+
+#[test]
+fn an_open_sync_pr_superseded_by_a_revert_is_closed() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    let u1 = p.upstream.head();
+    p.cousin
+        .write("app/a.txt", "a1\na2\na3\na4\na5\na6\na7\na8\n");
+    p.cousin.write("app/b.txt", "b1\n");
+    p.cousin
+        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
+    p.upstream.write("features/x/b.txt", "changed\n");
+    p.upstream.commit("upstream: change b");
+    p.apply(&["--latest"]).success();
+    assert_eq!(p.pulls()[0].state, "open");
+    // Upstream reverts: the newest commit changes nothing here, and the open PR's change is gone upstream.
+    p.upstream.write("features/x/b.txt", "b1\n");
+    p.upstream.commit("upstream: revert");
+    let out = p.apply(&["--latest"]).success();
+    assert!(out.stdout.contains("no change"), "{out}");
+    assert!(out.stdout.contains("closed pull request #1"), "{out}");
+    assert_eq!(p.pulls()[0].state, "closed");
+}

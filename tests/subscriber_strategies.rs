@@ -241,3 +241,32 @@ fn merge_of_a_fork_matches_git_cli() {
         .success()
         .expect_stdout("already synced");
 }
+
+#[test]
+fn cherry_picks_stack_on_the_rolling_branch_until_merged() {
+    let p = Pair::new(config(json!(["features/x"]), "cherry-pick"));
+    let u1 = p.upstream.head();
+    p.cousin
+        .write("features/x/a.txt", "a1\na2\na3\na4\na5\na6\na7\na8\n")
+        .write("features/x/b.txt", "b1\n");
+    p.cousin
+        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
+    p.upstream.write("features/x/b.txt", "b2\n");
+    let u2 = p.upstream.commit("upstream: b2");
+    p.upstream.write("features/x/c.txt", "c\n");
+    let u3 = p.upstream.commit("upstream: c");
+    p.apply(&["--sha", &u2.to_string()]).success();
+    let out = p.apply(&["--sha", &u3.to_string()]).success();
+    assert!(
+        out.stdout.contains("stacked on the earlier unmerged syncs"),
+        "{out}"
+    );
+    let files = p.remote_files(BRANCH);
+    assert_eq!(files["features/x/b.txt"].1, b"b2\n", "u2 kept");
+    assert_eq!(files["features/x/c.txt"].1, b"c\n", "u3 added");
+    // The same event again changes nothing.
+    let head = p.remote_branch(BRANCH);
+    p.apply(&["--sha", &u3.to_string()]).success();
+    assert_eq!(p.remote_branch(BRANCH), head);
+    assert_eq!(p.pulls().len(), 1);
+}
