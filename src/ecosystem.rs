@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Diagnostic, Location};
-use crate::json_document::{JsonDocument, JsonNode};
+use crate::json_document::{JsonDocument, JsonMember, JsonNode};
 use crate::path_pattern::{PathPattern, PathPatternError};
 use crate::repo_name::RepoName;
 use crate::subscription_matcher::{MatcherError, SubscriptionMatcher};
@@ -44,6 +44,24 @@ pub struct Entry {
     /// Set to `false` to keep the entry without dispatching to it.
     #[serde(default = "default_enabled")]
     pub enabled: bool,
+}
+
+/// The whole file, in either of its two forms (used to generate the JSON Schema; loading walks the
+/// document itself to report every problem with its place).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "ecosync ecosystem.json")]
+pub enum EcosystemFile {
+    /// The original form: an array of entries.
+    List(Vec<Entry>),
+    /// An object that names its schema, for editors.
+    Document {
+        /// The JSON Schema this file follows (for editors; ignored by ecosync).
+        #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// The downstream repositories.
+        repositories: Vec<Entry>,
+    },
 }
 
 fn default_event_type() -> String {
@@ -133,9 +151,10 @@ impl Ecosystem {
         }
     }
 
-    /// The JSON Schema of the file (an array of [`Entry`]).
+    /// The JSON Schema of the file: an array of [`Entry`], or the same array under `repositories` next to a
+    /// `$schema` key.
     pub fn json_schema() -> schemars::Schema {
-        schemars::schema_for!(Vec<Entry>)
+        schemars::schema_for!(EcosystemFile)
     }
 
     /// The file name used in diagnostics.
@@ -218,22 +237,30 @@ struct Checker<'a> {
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     fn ecosystem(&mut self) -> Option<Ecosystem> {
         let root = self.doc.root();
-        let Some(items) = root.as_array() else {
-            self.diagnostics.push(
-                self.doc
-                    .error_at(
-                        root.span,
-                        format!(
-                            "the top level must be an array of entries, found {}",
-                            root.type_name()
-                        ),
-                    )
-                    .hint(r#"write `[{"repo": "owner/name", "subscriptions": ["docs/**"]}]`"#),
-            );
-            return None;
+        // An object is the document form only if it says so; any other object is most likely one entry
+        // that lost its brackets, and is reported as such.
+        let document = root.get("repositories").is_some() || root.get("$schema").is_some();
+        let items = match (root.as_array(), root.as_object()) {
+            (Some(items), _) => items,
+            (None, Some(members)) if document => self.document_form(root, members)?,
+            _ => {
+                self.diagnostics.push(
+                    self.doc
+                        .error_at(
+                            root.span,
+                            format!(
+                                "the top level must be an array of entries (or an object with `repositories`), \
+                                 found {}",
+                                root.type_name()
+                            ),
+                        )
+                        .hint(r#"write `[{"repo": "owner/name", "subscriptions": ["docs/**"]}]`"#),
+                );
+                return None;
+            }
         };
         let mut ecosystem = Ecosystem {
             file: self.doc.file().to_owned(),
@@ -256,6 +283,54 @@ impl Checker<'_> {
             }
         }
         complete.then_some(ecosystem)
+    }
+
+    /// The object form, `{"$schema": "...", "repositories": [...]}`, which lets editors find the schema; the
+    /// original array form stays the simplest. Returns the entries, or `None` after reporting why not.
+    fn document_form(
+        &mut self,
+        root: &'a JsonNode,
+        members: &'a [JsonMember],
+    ) -> Option<&'a [JsonNode]> {
+        let mut ok = true;
+        for m in members {
+            match m.key.as_str() {
+                "repositories" => {}
+                "$schema" if m.value.as_str().is_some() => {}
+                "$schema" => {
+                    let d = self.doc.error_at(m.value.span, "`$schema` must be a string").hint(
+                        r#"write `"$schema": "https://…/ecosystem.schema.json"` or a path relative to the file"#,
+                    );
+                    self.diagnostics.push(d);
+                    ok = false;
+                }
+                other => {
+                    let d = self
+                        .doc
+                        .error_at(m.key_span, format!("unknown top-level field `{other}`"))
+                        .hint("the top-level object has only `$schema` and `repositories`");
+                    self.diagnostics.push(d);
+                    ok = false;
+                }
+            }
+        }
+        let Some(repos) = root.get("repositories") else {
+            let d = self
+                .doc
+                .error_at(root.span, "missing field `repositories`")
+                .hint(r#"write `{"repositories": [{"repo": "owner/name", "subscriptions": ["docs/**"]}]}`"#);
+            self.diagnostics.push(d);
+            return None;
+        };
+        let Some(items) = repos.as_array() else {
+            let d = self
+                .doc
+                .error_at(repos.span, format!("`repositories` must be an array of entries, found {}", repos.type_name()))
+                .hint(r#"write `"repositories": [{"repo": "owner/name", "subscriptions": ["docs/**"]}]`"#);
+            self.diagnostics.push(d);
+            return None;
+        };
+        ok.then_some(items)
     }
 
     fn error(
@@ -677,11 +752,67 @@ mod tests {
     #[test]
     fn json_schema_describes_the_entries() {
         let schema = serde_json::to_value(Ecosystem::json_schema()).unwrap();
-        assert_eq!(schema["type"], "array");
+        assert_eq!(schema["anyOf"][0]["type"], "array");
+        assert_eq!(schema["anyOf"][1]["type"], "object");
         let text = schema.to_string();
         assert!(text.contains(r#""additionalProperties":false"#), "{text}");
         assert!(text.contains(r#""default":"feature-update""#), "{text}");
         assert!(text.contains("last match wins"), "{text}");
+    }
+
+    #[test]
+    fn object_form_names_its_schema() {
+        let text = r#"{"$schema": "./schemas/ecosystem.schema.json", "repositories": [{"repo": "a/b", "subscriptions": ["x"]}]}"#;
+        let (eco, warnings) = Ecosystem::parse("e.json", text).unwrap();
+        assert_eq!(eco.entries().len(), 1);
+        assert!(warnings.is_empty());
+        let via_serde: EcosystemFile = serde_json::from_str(text).unwrap();
+        assert!(
+            matches!(via_serde, EcosystemFile::Document { repositories, .. } if repositories == eco.entries())
+        );
+    }
+
+    #[test]
+    fn object_form_problems_are_reported() {
+        let msgs = |text: &str| -> Vec<String> {
+            Ecosystem::parse("e.json", text)
+                .unwrap_err()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let m = msgs(r#"{"$schema": 1, "repos": []}"#);
+        assert!(
+            m.iter()
+                .any(|m| m.contains("e.json:1:13: `$schema` must be a string")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.contains("e.json:1:16: unknown top-level field `repos`")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|m| m.contains("missing field `repositories`")),
+            "{m:?}"
+        );
+        let m = msgs(r#"{"repo": "a/b", "subscriptions": ["x"]}"#);
+        assert!(
+            m.iter()
+                .any(|m| m.contains("the top level must be an array of entries")),
+            "{m:?}"
+        );
+        let m = msgs(r#"{"repositories": {}}"#);
+        assert!(
+            m.iter()
+                .any(|m| m.contains("`repositories` must be an array of entries, found an object")),
+            "{m:?}"
+        );
+        let m = msgs(r#"{"repositories": [{"repo": "a"}]}"#);
+        assert!(
+            m.iter().any(|m| m.contains("entry 0 (`a`)")),
+            "entries are checked as in the array form: {m:?}"
+        );
     }
 
     #[test]

@@ -136,8 +136,9 @@ fn the_top_level_must_be_an_array() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: {file}:1:1: the top level must be an array of entries, found an object\n  hint: write \
-             `[{{\"repo\": \"owner/name\", \"subscriptions\": [\"docs/**\"]}}]`\n`{file}` is invalid: 1 error\n"
+            "error: {file}:1:1: the top level must be an array of entries (or an object with `repositories`), \
+             found an object\n  hint: write `[{{\"repo\": \"owner/name\", \"subscriptions\": [\"docs/**\"]}}]`\n`{file}` \
+             is invalid: 1 error\n"
         )
     );
 }
