@@ -194,3 +194,71 @@ fn an_open_sync_pr_superseded_by_a_revert_is_closed() {
     assert!(out.stdout.contains("closed pull request #1"), "{out}");
     assert_eq!(p.pulls()[0].state, "closed");
 }
+
+#[test]
+fn a_conflict_with_someones_commits_leaves_the_branch_and_says_so() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    p.apply(&["--latest"]).success();
+    let bare = git2::Repository::open_bare(p.forge_repo("cousin")).unwrap();
+    let head = bare.find_commit(p.remote_branch(BRANCH).unwrap()).unwrap();
+    let mut tb = git2::build::TreeUpdateBuilder::new();
+    let blob = bare.blob(b"reviewer\n").unwrap();
+    tb.upsert("app/b.txt", blob, git2::FileMode::Blob);
+    let tree = bare
+        .find_tree(tb.create_updated(&bare, &head.tree().unwrap()).unwrap())
+        .unwrap();
+    let sig = git2::Signature::now("Reviewer", "r@example.com").unwrap();
+    let fix = bare
+        .commit(
+            Some(&format!("refs/heads/{BRANCH}")),
+            &sig,
+            &sig,
+            "reviewer",
+            &tree,
+            &[&head],
+        )
+        .unwrap();
+    p.upstream.write("features/x/b.txt", "upstream\n");
+    p.upstream.commit("upstream: b");
+    let out = p.apply(&["--latest"]).expect_code(1);
+    assert!(
+        out.stderr.contains("has commits not made by ecosync"),
+        "{out}"
+    );
+    assert_eq!(
+        p.remote_branch(BRANCH),
+        Some(fix),
+        "the branch was left as it is"
+    );
+    let pr = &p.pulls()[0];
+    assert!(
+        pr.comments.iter().any(|c| c.contains("could not add")),
+        "{pr:?}"
+    );
+    assert_eq!(p.issues("mono").len(), 1, "and the failure is reported");
+}
+
+#[test]
+fn a_shallow_clone_is_refused_with_a_hint() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    let shallow = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("git")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["clone", "-q", "--depth", "1"])
+        .arg(format!("file://{}", p.forge_repo("cousin").display()))
+        .arg(shallow.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    crate::support::Cmd::subscriber()
+        .arg("apply")
+        .arg("--repo")
+        .arg(shallow.path())
+        .arg("--forge")
+        .arg(format!("local:{}", p.forge.path().display()))
+        .args(["--repo-name", "acme/cousin", "--latest"])
+        .run()
+        .expect_code(1)
+        .expect_stderr("fetch-depth: 0");
+}
