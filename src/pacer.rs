@@ -252,14 +252,11 @@ mod tests {
         let _ = tokio::join!(one(), one(), one());
         let mut times = times.into_inner().unwrap();
         times.sort();
-        assert!(
-            times[1] - times[0] >= Duration::from_millis(95),
-            "{times:?}"
-        );
-        assert!(
-            times[2] - times[1] >= Duration::from_millis(95),
-            "{times:?}"
-        );
+        // Slots are reserved 100 ms apart from the first one, which is at or after `start`; a request never
+        // runs before its slot. Gaps between observed times can shrink when the first request is scheduled
+        // late on a loaded machine, so assert against the slots, which load can only delay.
+        assert!(times[1] >= Duration::from_millis(100), "{times:?}");
+        assert!(times[2] >= Duration::from_millis(200), "{times:?}");
     }
 
     #[tokio::test]
