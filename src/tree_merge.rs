@@ -133,3 +133,52 @@ fn is_text_blob(repo: &Repository, e: &IndexEntry) -> bool {
     let regular = e.mode == 0o100644 || e.mode == 0o100755;
     regular && repo.find_blob(e.id).is_ok_and(|b| !b.is_binary())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(repo: &Repository, files: &[(&str, &[u8])]) -> Oid {
+        let mut b = repo.treebuilder(None).unwrap();
+        for (name, content) in files {
+            b.insert(name, repo.blob(content).unwrap(), 0o100644)
+                .unwrap();
+        }
+        b.write().unwrap()
+    }
+
+    #[test]
+    fn clean_merge_and_marked_up_conflicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let base = tree(&repo, &[("t.txt", b"1\n2\n3\n"), ("bin", b"\0a")]);
+        let ours = tree(&repo, &[("t.txt", b"mine\n2\n3\n"), ("bin", b"\0ours")]);
+        let theirs = tree(&repo, &[("t.txt", b"theirs\n2\n3\n"), ("bin", b"\0theirs")]);
+        let m = merge_trees(&repo, base, ours, theirs).unwrap();
+        assert_eq!(m.conflicts, ["bin", "t.txt"]);
+        let t = repo.find_tree(m.tree).unwrap();
+        let text = repo.find_blob(t.get_name("t.txt").unwrap().id()).unwrap();
+        let text = String::from_utf8_lossy(text.content()).into_owned();
+        assert!(
+            text.contains("<<<<<<< this repository\nmine\n=======\ntheirs\n>>>>>>> upstream"),
+            "{text}"
+        );
+        let bin = repo.find_blob(t.get_name("bin").unwrap().id()).unwrap();
+        assert_eq!(
+            bin.content(),
+            b"\0ours",
+            "a binary conflict keeps this repository's side"
+        );
+        // Different lines merge cleanly.
+        let theirs2 = tree(&repo, &[("t.txt", b"1\n2\nthree\n"), ("bin", b"\0a")]);
+        let ours2 = tree(&repo, &[("t.txt", b"one\n2\n3\n"), ("bin", b"\0a")]);
+        let m = merge_trees(&repo, base, ours2, theirs2).unwrap();
+        assert!(m.conflicts.is_empty());
+        let t = repo.find_tree(m.tree).unwrap();
+        let text = repo.find_blob(t.get_name("t.txt").unwrap().id()).unwrap();
+        assert_eq!(text.content(), b"one\n2\nthree\n");
+        // The shortcuts.
+        assert_eq!(merge_trees(&repo, base, ours, base).unwrap().tree, ours);
+        assert_eq!(merge_trees(&repo, base, base, theirs).unwrap().tree, theirs);
+    }
+}
