@@ -105,6 +105,7 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
     let forge_dir = sample.forge_dir();
     let forge = LocalForge::new(&forge_dir);
+    let file = |c: &RepoName, branch: &str, path: &str| file_on_branch(&forge_dir, c, branch, path);
     let source = DemoSample::source();
     let (flask, react, fork) = (
         cousin("acme/flask-webpush"),
@@ -135,36 +136,23 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     let react_pr = forge.pulls(&react).unwrap().remove(0);
     let fork_pr = forge.pulls(&fork).unwrap().remove(0);
     // The subdirectory mapping put upstream's file under app/ and kept the cousin's own files.
-    let app = file_on_branch(&forge_dir, &flask, &flask_pr.head, "app/app.py").unwrap();
+    let app = file(&flask, &flask_pr.head, "app/app.py").unwrap();
     assert!(app.contains("MAX_RETRIES = 3"), "{app}");
-    assert!(file_on_branch(&forge_dir, &flask, &flask_pr.head, "deploy/Procfile").is_some());
-    assert!(
-        file_on_branch(
-            &forge_dir,
-            &flask,
-            &flask_pr.head,
-            "features/webpush/flask/app.py"
-        )
-        .is_none()
-    );
+    assert!(file(&flask, &flask_pr.head, "deploy/Procfile").is_some());
+    assert!(file(&flask, &flask_pr.head, "features/webpush/flask/app.py").is_none());
     assert!(
         branch_head_message(&forge_dir, &flask, &flask_pr.head)
             .contains(&format!("Ecosync-Upstream: {source}@{v2}"))
     );
     // The root mapping put upstream's directory at the root.
-    let js = file_on_branch(&forge_dir, &react, &react_pr.head, "src/subscribe.js").unwrap();
+    let js = file(&react, &react_pr.head, "src/subscribe.js").unwrap();
     assert!(js.contains("retries = 3"), "{js}");
     // The fork merged upstream and kept its own commit.
-    assert!(file_on_branch(&forge_dir, &fork, &fork_pr.head, "FORK.md").is_some());
+    assert!(file(&fork, &fork_pr.head, "FORK.md").is_some());
     assert!(
-        file_on_branch(
-            &forge_dir,
-            &fork,
-            &fork_pr.head,
-            "features/webpush/flask/app.py"
-        )
-        .unwrap()
-        .contains("MAX_RETRIES")
+        file(&fork, &fork_pr.head, "features/webpush/flask/app.py")
+            .unwrap()
+            .contains("MAX_RETRIES")
     );
 
     // The flask cousin edits the very line upstream changes next.
@@ -192,11 +180,11 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     assert_eq!(forge.dispatches(&react).unwrap().len(), 2);
 
     // The conflicting cousin fails with an issue; nothing is pushed over its PR branch.
-    let flask_branch_before = file_on_branch(&forge_dir, &flask, &flask_pr.head, "app/app.py");
+    let flask_branch_before = file(&flask, &flask_pr.head, "app/app.py");
     let out = apply_newest_event(&sample, &flask);
     assert_ne!(out.code, Some(0), "a conflict is a failure\n{out}");
     assert_eq!(
-        file_on_branch(&forge_dir, &flask, &flask_pr.head, "app/app.py"),
+        file(&flask, &flask_pr.head, "app/app.py"),
         flask_branch_before,
         "nothing half-done pushed"
     );
@@ -213,7 +201,7 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
         pulls[0].body
     );
     assert_eq!(
-        file_on_branch(&forge_dir, &react, &react_pr.head, "src/subscribe.js").unwrap(),
+        file(&react, &react_pr.head, "src/subscribe.js").unwrap(),
         "export const RETRIES = 5;\n"
     );
 

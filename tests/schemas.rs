@@ -28,63 +28,62 @@ fn schemas_are_up_to_date() {
     );
 }
 
-/// The shipped examples validate against the schemas (checked with the `jsonschema` crate).
-#[test]
-fn shipped_ecosystem_json_matches_its_schema() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("schemas/ecosystem.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("ecosystem.json")).unwrap())
-            .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_json(rel: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Checks that `doc_path` names `schema_path` in `$schema` (relative to itself, as editors resolve it) and is
+/// valid against it; returns the validator for further checks.
+fn check_shipped(doc_path: &str, schema_path: &str) -> (jsonschema::Validator, serde_json::Value) {
+    let doc = read_json(doc_path);
+    let named = doc["$schema"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{doc_path} names no `$schema`"));
+    let dir = root().join(doc_path).parent().unwrap().to_path_buf();
+    assert_eq!(
+        std::fs::canonicalize(dir.join(named)).ok(),
+        std::fs::canonicalize(root().join(schema_path)).ok(),
+        "{doc_path}: `$schema` must resolve to {schema_path}"
+    );
+    let validator = jsonschema::validator_for(&read_json(schema_path)).expect("a valid schema");
     let errors: Vec<String> = validator
         .iter_errors(&doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(
         errors.is_empty(),
-        "ecosystem.json does not match its schema: {errors:#?}"
+        "{doc_path} does not match {schema_path}: {errors:#?}"
     );
-    // And the schema rejects what the loader rejects: an unknown field.
-    let bad =
+    (validator, doc)
+}
+
+/// The shipped `ecosystem.json` names its schema and validates against it; the schema also accepts the
+/// original array form and rejects what the loader rejects.
+#[test]
+fn shipped_ecosystem_json_matches_its_schema() {
+    let (validator, doc) = check_shipped("ecosystem.json", "schemas/ecosystem.schema.json");
+    assert!(
+        validator.is_valid(&doc["repositories"]),
+        "the original array form must stay valid"
+    );
+    let typo =
         serde_json::json!([{"repo": "a/b", "subscriptions": ["x"], "subscription": ["typo"]}]);
     assert!(
-        !validator.is_valid(&bad),
+        !validator.is_valid(&typo),
         "the schema must reject unknown fields"
     );
 }
 
-/// The shipped cousin configuration references its schema, validates against it, and `subscriber check`
-/// accepts it.
+/// The shipped cousin configuration names its schema, validates against it, and `subscriber check` accepts
+/// it.
 #[test]
 fn shipped_cousin_config_matches_its_schema_and_checks() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("schemas/ecosync.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let example_path = root.join("examples/ecosync.json");
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&example_path).unwrap()).unwrap();
-    assert_eq!(doc["$schema"], "../schemas/ecosync.schema.json");
-    assert!(
-        root.join("examples")
-            .join(doc["$schema"].as_str().unwrap())
-            .is_file(),
-        "the $schema path must resolve"
-    );
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "examples/ecosync.json does not match its schema: {errors:#?}"
-    );
+    let (validator, doc) = check_shipped("examples/ecosync.json", "schemas/ecosync.schema.json");
     let mut typo = doc.clone();
     typo["stratgey"] = serde_json::json!("squash");
     assert!(
@@ -94,9 +93,9 @@ fn shipped_cousin_config_matches_its_schema_and_checks() {
     crate::support::Cmd::subscriber()
         .arg("check")
         .arg("--config")
-        .arg(&example_path)
+        .arg(root().join("examples/ecosync.json"))
         .arg("--repo")
-        .arg(root)
+        .arg(root())
         .run()
         .success()
         .expect_output("ok");
