@@ -31,8 +31,52 @@ pub enum SyncEventError {
         source: serde_json::Error,
     },
     /// `commit_sha` is not a full commit id.
-    #[error("`commit_sha` `{0}` is not 40 hexadecimal characters")]
-    Sha(String),
+    #[error("`commit_sha` {0} is not 40 hexadecimal characters")]
+    Sha(Shown),
+    /// `dispatch_id` holds characters an identifier or URL never has.
+    #[error(
+        "`dispatch_id` {0} is not an identifier (1 to {MAX_DISPATCH_ID} characters without spaces, quotes, \
+         brackets or control characters)"
+    )]
+    DispatchId(Shown),
+    /// A feature or path holds a control character (a newline could forge lines in the run's log).
+    #[error("`{field}` holds a control character: {value}")]
+    Control {
+        /// The payload field.
+        field: &'static str,
+        /// The offending value, escaped.
+        value: Shown,
+    },
+}
+
+/// The longest `dispatch_id` accepted (a run URL is far shorter).
+pub const MAX_DISPATCH_ID: usize = 300;
+
+/// A value from the payload, made safe to print: control characters escaped (so a newline in a payload can
+/// never start a line of its own, which GitHub Actions would read as a workflow command), cut to 100
+/// characters, in backticks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown(String);
+
+impl Shown {
+    fn new(raw: &str) -> Self {
+        let mut s: String = raw
+            .chars()
+            .take(100)
+            .collect::<String>()
+            .escape_debug()
+            .to_string();
+        if raw.chars().count() > 100 {
+            s.push('…');
+        }
+        Shown(s)
+    }
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`", self.0)
+    }
 }
 
 /// The original design's payload.
@@ -67,9 +111,9 @@ pub struct SyncEvent {
 /// Parses a full 40-character hexadecimal commit id.
 pub fn parse_full_sha(s: &str) -> Result<Oid, SyncEventError> {
     if s.len() != 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(SyncEventError::Sha(s.to_owned()));
+        return Err(SyncEventError::Sha(Shown::new(s)));
     }
-    Oid::from_str(s).map_err(|_| SyncEventError::Sha(s.to_owned()))
+    Oid::from_str(s).map_err(|_| SyncEventError::Sha(Shown::new(s)))
 }
 
 impl SyncEvent {
@@ -87,13 +131,13 @@ impl SyncEvent {
             file: file.to_owned(),
             source,
         };
-        if value.get("ecosync").is_some() {
+        let event = if value.get("ecosync").is_some() {
             let p: Payload = serde_json::from_value(value).map_err(shape)?;
             let mut features = p.updated_features;
             if features.is_empty() {
                 features.push(p.updated_feature);
             }
-            Ok(SyncEvent {
+            SyncEvent {
                 source_repo: Some(p.source_repo),
                 commit: Some(parse_full_sha(&p.commit_sha)?),
                 features,
@@ -104,18 +148,50 @@ impl SyncEvent {
                 },
                 dispatch_id: p.dispatch_id,
                 manual: false,
-            })
+            }
         } else {
             let p: MinimalPayload = serde_json::from_value(value).map_err(shape)?;
-            Ok(SyncEvent {
+            SyncEvent {
                 source_repo: p.source_repo,
                 commit: Some(parse_full_sha(&p.commit_sha)?),
                 features: vec![p.updated_feature],
                 changed_paths: Vec::new(),
                 dispatch_id: p.dispatch_id,
                 manual: false,
-            })
+            }
+        };
+        event.check_printable()?;
+        Ok(event)
+    }
+
+    /// Refuses payload strings that are printed or put into the pull request but could forge output: a
+    /// control character in a feature or path (a newline followed by `::` is a workflow command to the
+    /// Actions runner), or a `dispatch_id` that is not a plain identifier or URL (markdown, HTML or spaces
+    /// would reach the pull request's body).
+    fn check_printable(&self) -> Result<(), SyncEventError> {
+        let fields = [
+            ("updated_features", &self.features),
+            ("changed_paths", &self.changed_paths),
+        ];
+        for (field, values) in fields {
+            if let Some(v) = values.iter().find(|v| v.chars().any(char::is_control)) {
+                return Err(SyncEventError::Control {
+                    field,
+                    value: Shown::new(v),
+                });
+            }
         }
+        if let Some(id) = &self.dispatch_id {
+            let ok = !id.is_empty()
+                && id.chars().count() <= MAX_DISPATCH_ID
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !"\"'`<>[]{}\\|^".contains(c));
+            if !ok {
+                return Err(SyncEventError::DispatchId(Shown::new(id)));
+            }
+        }
+        Ok(())
     }
 
     /// A manual request for one commit (`None`: the upstream branch's tip).
@@ -233,5 +309,40 @@ mod tests {
         assert!(e.concerned(&subs).unwrap_err().contains("features/z"));
         e.changed_paths = vec!["features/y/a.txt".into()];
         assert_eq!(e.concerned(&subs).unwrap()[0].path.as_str(), "features/y");
+    }
+
+    #[test]
+    fn payload_strings_that_could_forge_output_are_rejected() {
+        let sha = "a".repeat(40);
+        let ev = |extra: &str| {
+            SyncEvent::from_json_str(
+                &format!(r#"{{"updated_feature": "f", "commit_sha": "{sha}"{extra}}}"#),
+                "e.json",
+            )
+        };
+        assert!(ev(r#", "dispatch_id": "https://github.com/acme/mono/actions/runs/42""#).is_ok());
+        let e = ev(r#", "dispatch_id": "x\n::add-mask::y""#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(r"`x\n::add-mask::y`") && !e.contains('\n'),
+            "{e}"
+        );
+        let e = ev(r#", "dispatch_id": "[click](https://evil.example)""#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("`dispatch_id`"), "{e}");
+        let e = SyncEvent::from_json_str(
+            &format!(r#"{{"updated_feature": "f\n::stop-commands::t", "commit_sha": "{sha}"}}"#),
+            "e.json",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`updated_features` holds a control character") && !e.contains('\n'),
+            "{e}"
+        );
+        let e = parse_full_sha("zz\n::error::x").unwrap_err().to_string();
+        assert!(!e.contains('\n'), "{e}");
     }
 }

@@ -437,3 +437,44 @@ fn chain_against_the_fake_github_refreshes_prs() {
         "the fake records no token"
     );
 }
+
+/// Whoever can dispatch chooses the payload: a `dispatch_id` or feature that could forge a line in the run's
+/// log (`::` at the start of a line is a workflow command to the Actions runner) or markdown in the pull
+/// request is rejected with exit 3, printed escaped, and nothing is pushed or opened.
+#[test]
+fn payload_strings_cannot_forge_log_lines_or_pull_request_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
+    let v2 = sample.push_update().unwrap();
+    let flask = cousin("acme/flask-webpush");
+    let forge = LocalForge::new(sample.forge_dir());
+    for (feature, id) in [
+        ("features/webpush/flask", "run\n::add-mask::x"),
+        ("features/webpush/flask", "[details](https://evil.example)"),
+        ("features/webpush/flask\n::stop-commands::t", "ecosync-1"),
+    ] {
+        let event = serde_json::json!({"client_payload": {
+            "updated_feature": feature, "commit_sha": v2.to_string(),
+            "source_repo": DemoSample::source().as_str(), "dispatch_id": id
+        }});
+        let path = tmp.path().join("event.json");
+        std::fs::write(&path, event.to_string()).unwrap();
+        let out = Cmd::subscriber()
+            .args(["apply", "--forge", &forge_arg(&sample)])
+            .arg("--event")
+            .arg(&path)
+            .arg("--repo")
+            .arg(sample.work_dir(flask.as_str()))
+            .env("GITHUB_REPOSITORY", flask.as_str())
+            .run()
+            .expect_code(3);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            !all.lines().any(|l| l.starts_with("::")),
+            "a forged workflow command line\n{out}"
+        );
+        assert!(
+            forge.pulls(&flask).unwrap().is_empty() && forge.issues(&flask).unwrap().is_empty()
+        );
+    }
+}
