@@ -94,6 +94,13 @@ impl Forge {
         repo: &RepoName,
         new: &NewPullRequest,
     ) -> Result<PullRequest, ForgeError> {
+        // Every forge looks first: re-running a sync must never open a second pull request.
+        if let Some(open) = self
+            .find_open_pull_request(repo, &new.head, &new.base)
+            .await?
+        {
+            return Ok(open);
+        }
         match self {
             Forge::GitHub(f) => f.create_pull_request(repo, new).await,
             Forge::Local(f) => f.create_pull_request(repo, new).await,
@@ -184,6 +191,11 @@ impl Forge {
         body: &str,
         labels: &[String],
     ) -> Result<Issue, ForgeError> {
+        // Every forge looks first: one failure issue per place, commented on rather than opened again.
+        let first_label = labels.first().map(String::as_str);
+        if let Some(open) = self.find_open_issue(repo, title, first_label).await? {
+            return Ok(open);
+        }
         match self {
             Forge::GitHub(f) => f.create_issue(repo, title, body, labels).await,
             Forge::Local(f) => f.create_issue(repo, title, body, labels).await,

@@ -5,8 +5,9 @@
 //! included, and could open two pull requests after one timeout) is switched off: retries are ours, in
 //! [`Pacer`] and [`crate::retry_policy`]. Requests go through octocrab's raw methods so that we see the
 //! status and headers of every answer (for the rate-limit rules) and read only the fields we use (so
-//! GitHub Enterprise Server answers missing newer fields still work). Creates look first, and look again
-//! before a retry, so a create that timed out after it happened is not made twice.
+//! GitHub Enterprise Server answers missing newer fields still work). `Forge` looks before every create; a
+//! pull request create here also looks again before a retry, so a create that timed out after it happened
+//! is not made twice.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -303,12 +304,6 @@ impl GitHubForge {
         repo: &RepoName,
         new: &NewPullRequest,
     ) -> Result<PullRequest, ForgeError> {
-        if let Some(open) = self
-            .find_open_pull_request(repo, &new.head, &new.base)
-            .await?
-        {
-            return Ok(open);
-        }
         let crab = self.crab(repo, "create pull request").await?;
         let body = json!({
             "title": new.title, "body": new.body, "head": new.head, "base": new.base, "draft": new.draft,
@@ -483,10 +478,6 @@ impl GitHubForge {
         body: &str,
         labels: &[String],
     ) -> Result<Issue, ForgeError> {
-        let first_label = labels.first().map(String::as_str);
-        if let Some(open) = self.find_open_issue(repo, title, first_label).await? {
-            return Ok(open);
-        }
         let crab = self.crab(repo, "create issue").await?;
         let (issue, _): (GhIssue, _) = self
             .json(

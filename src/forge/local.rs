@@ -212,12 +212,6 @@ impl LocalForge {
         repo: &RepoName,
         new: &NewPullRequest,
     ) -> Result<PullRequest, ForgeError> {
-        if let Some(open) = self
-            .find_open_pull_request(repo, &new.head, &new.base)
-            .await?
-        {
-            return Ok(open);
-        }
         let _guard = self.lock.lock().await;
         loop {
             let number = self.next_number(repo)?;
@@ -339,10 +333,6 @@ impl LocalForge {
         body: &str,
         labels: &[String],
     ) -> Result<Issue, ForgeError> {
-        let first_label = labels.first().map(String::as_str);
-        if let Some(open) = self.find_open_issue(repo, title, first_label).await? {
-            return Ok(open);
-        }
         let _guard = self.lock.lock().await;
         loop {
             let number = self.next_number(repo)?;
@@ -610,7 +600,9 @@ mod tests {
     #[tokio::test]
     async fn pull_requests_and_issues_share_numbers_and_creates_are_idempotent() {
         let repo = RepoName::parse("acme/widget").unwrap();
-        let (_dir, forge) = forge_with(&repo);
+        let (_dir, local) = forge_with(&repo);
+        // Through `Forge`, as every caller goes: it is what looks before it creates.
+        let forge = crate::forge::Forge::Local(LocalForge::new(local.root()));
         let new = NewPullRequest {
             title: "t".into(),
             body: "b".into(),
@@ -642,12 +634,12 @@ mod tests {
             .update_pull_request(&repo, 1, "t2", "b2")
             .await
             .unwrap();
-        let pulls = forge.pulls(&repo).unwrap();
+        let pulls = local.pulls(&repo).unwrap();
         assert_eq!(pulls[0].title, "t2");
         assert_eq!(pulls[0].labels, labels);
         assert_eq!(pulls[0].reviewers, vec!["ann".to_string()]);
         assert_eq!(
-            forge.issues(&repo).unwrap()[0].comments,
+            local.issues(&repo).unwrap()[0].comments,
             vec!["again".to_string()]
         );
         forge.close_pull_request(&repo, 1).await.unwrap();
