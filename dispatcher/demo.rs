@@ -91,8 +91,10 @@ impl DemoArgs {
 
         let forge = LocalForge::new(&forge_dir);
         for cousin in DemoSample::cousins() {
-            let events = forge.records_path(&cousin).join("dispatches");
-            let Some(event) = newest_file(&events) else {
+            let events = forge
+                .dispatch_files(&cousin)
+                .with_context(|| format!("cannot read the dispatches {cousin} received"))?;
+            let Some(event) = events.last() else {
                 println!(
                     "\n{cousin}: no dispatch received (the push did not touch its subscriptions)"
                 );
@@ -103,7 +105,7 @@ impl DemoArgs {
             apply
                 .args(["apply", "--forge", &forge_spec])
                 .arg("--event")
-                .arg(&event)
+                .arg(event)
                 .arg("--repo")
                 .arg(&work);
             // What Actions would tell the subscriber about the repository it runs in.
@@ -177,16 +179,6 @@ fn run_step(cmd: &mut Command, dir: &Path) -> anyhow::Result<bool> {
         );
     }
     Ok(status.success())
-}
-
-/// The last file, by name, in `dir` (the local forge numbers its records).
-fn newest_file(dir: &Path) -> Option<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
-    files.pop()
 }
 
 fn short(sha: &str) -> &str {

@@ -51,15 +51,9 @@ fn dispatch(sample: &DemoSample, base: Oid, head: Oid) -> Output {
 
 /// Hands the newest dispatch `cousin` received to `subscriber apply`, as the listener workflow would.
 fn apply_newest_event(sample: &DemoSample, cousin: &RepoName) -> Output {
-    let dir = LocalForge::new(sample.forge_dir())
-        .records_path(cousin)
-        .join("dispatches");
-    let mut events: Vec<_> = std::fs::read_dir(&dir)
+    let event = LocalForge::new(sample.forge_dir())
+        .dispatch_files(cousin)
         .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    events.sort();
-    let event = events
         .pop()
         .unwrap_or_else(|| panic!("{cousin} received no dispatch"));
     Cmd::subscriber()

@@ -120,6 +120,12 @@ impl LocalForge {
         read_all(&self.records_path(repo).join("dispatches"))
     }
 
+    /// The files of the dispatch events `repo` received, oldest first: each is what a listener workflow
+    /// would find at `$GITHUB_EVENT_PATH`.
+    pub fn dispatch_files(&self, repo: &RepoName) -> Result<Vec<PathBuf>, ForgeError> {
+        record_files(&self.records_path(repo).join("dispatches"))
+    }
+
     /// The pull request records of `repo`, by number.
     pub fn pulls(&self, repo: &RepoName) -> Result<Vec<PullRecord>, ForgeError> {
         read_all(&self.records_path(repo).join("pulls"))
@@ -494,6 +500,11 @@ fn read<T: DeserializeOwned>(path: &Path) -> Result<T, ForgeError> {
 
 /// Every `*.json` record of a directory (missing directory: none), ordered by the number in the file name.
 fn read_all<T: DeserializeOwned>(dir: &Path) -> Result<Vec<T>, ForgeError> {
+    record_files(dir)?.iter().map(|p| read(p)).collect()
+}
+
+/// The paths of the numbered `*.json` records of a directory (missing directory: none), by number.
+fn record_files(dir: &Path) -> Result<Vec<PathBuf>, ForgeError> {
     let mut numbered = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -512,7 +523,7 @@ fn read_all<T: DeserializeOwned>(dir: &Path) -> Result<Vec<T>, ForgeError> {
         }
     }
     numbered.sort();
-    numbered.into_iter().map(|(_, p)| read(&p)).collect()
+    Ok(numbered.into_iter().map(|(_, p)| p).collect())
 }
 
 fn count_json(dir: &Path) -> Result<u64, ForgeError> {
