@@ -286,13 +286,12 @@ impl<'a> Checker<'a> {
     }
 
     /// The object form, `{"$schema": "...", "repositories": [...]}`, which lets editors find the schema; the
-    /// original array form stays the simplest. Returns the entries, or `None` after reporting why not.
+    /// original array form stays the simplest. Returns the entries to check, or `None` when there are none.
     fn document_form(
         &mut self,
         root: &'a JsonNode,
         members: &'a [JsonMember],
     ) -> Option<&'a [JsonNode]> {
-        let mut ok = true;
         for m in members {
             match m.key.as_str() {
                 "repositories" => {}
@@ -302,7 +301,6 @@ impl<'a> Checker<'a> {
                         r#"write `"$schema": "https://…/ecosystem.schema.json"` or a path relative to the file"#,
                     );
                     self.diagnostics.push(d);
-                    ok = false;
                 }
                 other => {
                     let d = self
@@ -310,7 +308,6 @@ impl<'a> Checker<'a> {
                         .error_at(m.key_span, format!("unknown top-level field `{other}`"))
                         .hint("the top-level object has only `$schema` and `repositories`");
                     self.diagnostics.push(d);
-                    ok = false;
                 }
             }
         }
@@ -330,7 +327,9 @@ impl<'a> Checker<'a> {
             self.diagnostics.push(d);
             return None;
         };
-        ok.then_some(items)
+        // The entries are checked even after a top-level problem, so every problem is reported at once;
+        // the errors already recorded fail the load.
+        Some(items)
     }
 
     fn error(
