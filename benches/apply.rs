@@ -4,7 +4,7 @@
 //! - `subscriber apply --dry-run` (the real binary, local forge): everything but the push and the API
 //!   writes (it still fetches upstream and the cousin's branches, verifies, finds the last sync, applies,
 //!   builds the commit and prints the diff);
-//! - the library pipeline `sync_run::prepare` (fetch, verify, last sync, apply, commit), no process start;
+//! - the library pipeline `prepare::prepare` (fetch, verify, last sync, apply, commit), no process start;
 //! - `git cherry-pick` of the equivalent commit with the git CLI in a checked-out clone of the cousin
 //!   (upstream already fetched, so only the cherry-pick itself is timed);
 //!
@@ -15,10 +15,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use ecosync::cousin_config::{ConfigOverrides, CousinConfig};
-use ecosync::sync_event::SyncEvent;
-use ecosync::sync_repo::{GitAuth, SyncRepo};
-use ecosync::sync_run::{self, Prepared, SyncSettings};
+use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig};
+use ecosync::sync::event::SyncEvent;
+use ecosync::sync::prepare::{self, Prepared, SyncSettings};
+use ecosync::sync::repo::{GitAuth, SyncRepo};
 use git2::{Oid, Repository, Signature, Time};
 
 const CHANGED: usize = 23;
@@ -252,7 +252,7 @@ fn main() {
         };
         let t = Instant::now();
         let repo = SyncRepo::open(&cousin_dir, false).unwrap();
-        let prepared = sync_run::prepare(&repo, &settings).unwrap();
+        let prepared = prepare::prepare(&repo, &settings).unwrap();
         library.push(t.elapsed());
         match prepared {
             Prepared::Change(plan) => assert_eq!(plan.summary.files.len(), CHANGED),
@@ -274,7 +274,7 @@ fn main() {
         b.as_secs_f64() * 1e3
     );
     println!(
-        "  sync_run::prepare (library):          {:>8.1} ms",
+        "  prepare::prepare (library):          {:>8.1} ms",
         l.as_secs_f64() * 1e3
     );
     println!(

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use clap::Parser;
-use ecosync::delivery_report::DeliveryStatus;
-use ecosync::fan_out::{FanOut, Outgoing};
+use ecosync::dispatch::delivery_report::DeliveryStatus;
+use ecosync::dispatch::fan_out::{FanOut, Outgoing};
 use ecosync::payload::PAYLOAD_VERSION;
 use ecosync::{ForgeArgs, Payload, RepoName};
 use fake_github::FakeGitHub;

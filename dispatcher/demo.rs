@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use ecosync::demo_sample::DemoSample;
+use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
 
 /// Run the whole chain on a sample, locally: build a monorepo and three downstream repositories on a local

@@ -12,11 +12,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use ecosync::delivery_report::{DeliveryReport, DeliveryStatus, RepoResult};
-use ecosync::failure_notice::{NoticeOutcome, notify_failures};
-use ecosync::fan_out::{FanOut, Outgoing};
+use ecosync::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, RepoResult};
+use ecosync::dispatch::failure_notice::{NoticeOutcome, notify_failures};
+use ecosync::dispatch::fan_out::{FanOut, Outgoing};
+use ecosync::dispatch::plan::Plan;
 use ecosync::payload::{MAX_EVENT_TYPE_CHARS, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION};
-use ecosync::plan::Plan;
 use ecosync::{ForgeArgs, Payload, PlanOutcome, RepoName};
 
 use crate::plan::PlanArgs;

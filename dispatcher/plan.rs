@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use ecosync::github_event::GitHubEvent;
+use ecosync::dispatch::github_event::GitHubEvent;
 use ecosync::{PlanOutcome, PlanRequest};
 
 /// Which commits to compare and against which `ecosystem.json`: shared by `plan` and `dispatch`.
@@ -133,7 +133,7 @@ impl PlanCommand {
                         "{}\n",
                         serde_json::json!({
                             "base": before,
-                            "head": ecosync::revision_range::ZERO_SHA,
+                            "head": ecosync::dispatch::revision_range::ZERO_SHA,
                             "deleted": true,
                             "changed_paths": [],
                             "deliveries": [],

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 use ecosync::Ecosystem;
-use ecosync::change_set::{resolve_commit, tree_paths};
-use ecosync::diagnostic::Diagnostic;
+use ecosync::config::diagnostic::Diagnostic;
+use ecosync::dispatch::change_set::{resolve_commit, tree_paths};
 
 /// Check ecosystem.json: every problem is reported with file:line:column, the entry, and a hint. Exits 0
 /// when it is valid (warnings allowed), 1 otherwise.

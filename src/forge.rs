@@ -2,9 +2,10 @@
 //!
 //! An enum rather than a trait object: both implementations have async methods and there are exactly two.
 //! [`GitHubForge`] talks to GitHub (or GitHub Enterprise Server) through octocrab, with every request paced
-//! and retried by one [`crate::pacer::Pacer`]; [`LocalForge`] keeps everything in a directory, for trying
-//! ecosync and for tests. Build one from the command line with [`crate::forge_args::ForgeArgs`].
+//! and retried by one [`crate::forge::github::pacer::Pacer`]; [`LocalForge`] keeps everything in a directory, for trying
+//! ecosync and for tests. Build one from the command line with [`crate::forge::forge_args::ForgeArgs`].
 
+pub mod forge_args;
 mod forge_error;
 mod git_credentials;
 pub mod github;

@@ -3,55 +3,33 @@
 //! The library holds every decision and every side effect; the `dispatcher` and `subscriber` binaries only
 //! parse arguments, build a validated configuration, call into this crate, and print what it returns.
 //! Nothing in here prints or exits.
+//!
+//! - [`dispatch`]: the dispatcher's pipeline, from a push to one notification per downstream repository.
+//! - [`sync`]: the subscriber's pipeline, from an upstream commit to one pull request (or one issue).
+//! - [`forge`]: the code host both talk to, GitHub or a local directory.
+//! - [`config`]: what both configuration files share: a JSON document with positions, diagnostics.
 
-pub mod change_set;
-pub mod change_summary;
-pub mod cousin_config;
-pub mod delivery_report;
-pub mod demo_sample;
-pub mod diagnostic;
-pub mod ecosystem;
-pub mod failure_notice;
-pub mod failure_report;
-pub mod fan_out;
+pub mod config;
+pub mod demo;
+pub mod dispatch;
 pub mod forge;
-pub mod forge_args;
-pub mod github_event;
-pub mod json_document;
-pub mod json_pointer_span;
-pub mod json_schemas;
-pub mod mapped_tree;
-pub mod pacer;
-pub mod path_pattern;
 pub mod payload;
-pub mod plan;
-pub mod plan_request;
 pub mod repo_name;
 pub mod repo_path;
-pub mod retry_policy;
-pub mod revision_range;
-pub mod strategy;
-pub mod subscription_matcher;
-pub mod sync_change;
-pub mod sync_event;
-pub mod sync_message;
-pub mod sync_publish;
-pub mod sync_repo;
-pub mod sync_run;
-pub mod sync_trailer;
-pub mod tree_merge;
+pub mod schemas;
+pub mod sync;
 
-pub use change_set::ChangeSet;
-pub use diagnostic::{Diagnostic, Location, Severity};
-pub use ecosystem::{Ecosystem, EcosystemInvalid, Entry};
+pub use config::diagnostic::{Diagnostic, Location, Severity};
+pub use config::json_document::{JsonDocument, JsonMember, JsonNode, JsonValue, Span};
+pub use dispatch::change_set::ChangeSet;
+pub use dispatch::ecosystem::{Ecosystem, EcosystemInvalid, Entry};
+pub use dispatch::github_event::GitHubEvent;
+pub use dispatch::path_pattern::{PathPattern, PathPatternError};
+pub use dispatch::plan::{Delivery, Plan, SkipReason, Skipped};
+pub use dispatch::plan_request::{PlanError, PlanOutcome, PlanRequest};
+pub use dispatch::revision_range::RevisionRange;
+pub use dispatch::subscription_matcher::SubscriptionMatcher;
+pub use forge::forge_args::ForgeArgs;
 pub use forge::{Forge, ForgeError};
-pub use forge_args::ForgeArgs;
-pub use github_event::GitHubEvent;
-pub use json_document::{JsonDocument, JsonMember, JsonNode, JsonValue, Span};
-pub use path_pattern::{PathPattern, PathPatternError};
 pub use payload::Payload;
-pub use plan::{Delivery, Plan, SkipReason, Skipped};
-pub use plan_request::{PlanError, PlanOutcome, PlanRequest};
 pub use repo_name::RepoName;
-pub use revision_range::RevisionRange;
-pub use subscription_matcher::SubscriptionMatcher;

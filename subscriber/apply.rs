@@ -6,15 +6,15 @@ use std::time::SystemTime;
 
 use anyhow::Context as _;
 use clap::Args;
-use ecosync::cousin_config::{
+use ecosync::forge::Forge;
+use ecosync::sync::cousin_config::{
     ConfigOverrides, CousinConfig, NotifyTarget, OnConflict, fill_template,
 };
-use ecosync::failure_report::{self, FailureReport, ReportOutcome};
-use ecosync::forge::Forge;
-use ecosync::sync_event::{SyncEvent, parse_full_sha};
-use ecosync::sync_publish::{self, BranchAction, CloseTarget, PublishTarget, PullRequestAction};
-use ecosync::sync_repo::{GitAuth, SyncRepo};
-use ecosync::sync_run::{self, Prepared, SyncPlan, SyncRunError, SyncSettings};
+use ecosync::sync::event::{SyncEvent, parse_full_sha};
+use ecosync::sync::failure_report::{self, FailureReport, ReportOutcome};
+use ecosync::sync::prepare::{self, Prepared, SyncPlan, SyncRunError, SyncSettings};
+use ecosync::sync::publish::{self, BranchAction, CloseTarget, PublishTarget, PullRequestAction};
+use ecosync::sync::repo::{GitAuth, SyncRepo};
 use ecosync::{ForgeArgs, RepoName};
 
 use crate::cli::{Exit, Failure};
@@ -346,7 +346,7 @@ async fn sync(
         let hint = SyncRunError::from(e).hint();
         failed(anyhow::anyhow!("cannot use `{}`", cfg.repo_dir.display())).hint(hint)
     })?;
-    let prepared = sync_run::prepare(&repo, &settings).map_err(|e| {
+    let prepared = prepare::prepare(&repo, &settings).map_err(|e| {
         let exit = if e.is_rejection() {
             Exit::Rejected
         } else {
@@ -431,9 +431,9 @@ async fn sync(
         settings: &config.pull_request,
         force_draft: conflicted,
         committer,
-        stack: config.strategy == ecosync::strategy::Strategy::CherryPick,
+        stack: config.strategy == ecosync::sync::strategy::Strategy::CherryPick,
     };
-    let published = sync_publish::publish(&cfg.forge, &repo, &plan, &target)
+    let published = publish::publish(&cfg.forge, &repo, &plan, &target)
         .await
         .with_context(|| format!("cannot publish the sync to `{}`", cfg.cousin))
         .map_err(failed)?;
@@ -500,7 +500,7 @@ async fn close_superseded(
     let Some(cousin_url) = &settings.cousin_url else {
         return Ok(());
     };
-    let Some(base_commit) = repo.fetched(&sync_run::cousin_ref(&settings.base_branch)) else {
+    let Some(base_commit) = repo.fetched(&prepare::cousin_ref(&settings.base_branch)) else {
         return Ok(());
     };
     let branch = pr_branch(config, upstream);
@@ -513,9 +513,9 @@ async fn close_superseded(
         base_commit,
         upstream: &config.upstream_repo,
         upstream_sha: upstream,
-        supersedes: config.strategy != ecosync::strategy::Strategy::CherryPick,
+        supersedes: config.strategy != ecosync::sync::strategy::Strategy::CherryPick,
     };
-    let closed = sync_publish::close_if_superseded(&cfg.forge, repo, &target)
+    let closed = publish::close_if_superseded(&cfg.forge, repo, &target)
         .await
         .with_context(|| {
             format!(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ecosync::RepoName;
-use ecosync::cousin_config::ConfigOverrides;
+use ecosync::sync::cousin_config::ConfigOverrides;
 
 use crate::cli::{Exit, Failure};
 use crate::config_file;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ecosync::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
+use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
 
 /// Where the configuration is: `--config`, else `.github/ecosync.json` in the repository.
 pub fn config_path(config: Option<&Path>, repo: &Path) -> PathBuf {

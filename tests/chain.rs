@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use ecosync::RepoName;
-use ecosync::demo_sample::DemoSample;
+use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
 use git2::{Oid, Repository};
 

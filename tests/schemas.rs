@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ecosync::json_schemas::JsonSchemas;
+use ecosync::schemas::JsonSchemas;
 
 #[test]
 fn schemas_are_up_to_date() {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::subscriber_fixture::{Pair, config, event_file, payload, recent, snapshot};
+use crate::support::subscriber_fixture::{Pair, config, event_file, payload, recent, snapshot};
 
 fn mapped() -> serde_json::Value {
     json!([{"path": "features/x", "to": "app"}])

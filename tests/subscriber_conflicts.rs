@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::subscriber_fixture::{Pair, config};
+use crate::support::subscriber_fixture::{Pair, config};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
@@ -123,9 +123,12 @@ fn conflict_as_draft_pull_request_commits_the_markers() {
 fn dry_run_reports_the_conflict_without_writing() {
     let p = conflicting(json!({}));
     p.push_cousin();
-    let before = crate::subscriber_fixture::snapshot(p.forge.path());
+    let before = crate::support::subscriber_fixture::snapshot(p.forge.path());
     p.apply(&["--latest", "--dry-run"])
         .expect_code(1)
         .expect_stdout("would report the conflict in an issue in `acme/mono`");
-    assert_eq!(before, crate::subscriber_fixture::snapshot(p.forge.path()));
+    assert_eq!(
+        before,
+        crate::support::subscriber_fixture::snapshot(p.forge.path())
+    );
 }

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::subscriber_fixture::{Pair, config};
 use crate::support::Cmd;
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind};
+use crate::support::subscriber_fixture::{Pair, config};
 
 const BRANCH: &str = "ecosync/acme-mono";
 

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::subscriber_fixture::{Pair, config, event_file, payload};
+use crate::support::subscriber_fixture::{Pair, config, event_file, payload};
 
 const BRANCH: &str = "ecosync/acme-mono";
 

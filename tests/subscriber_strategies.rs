@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::subscriber_fixture::{Pair, config, tree_files};
+use crate::support::subscriber_fixture::{Pair, config, tree_files};
 
 const BRANCH: &str = "ecosync/acme-mono";
 

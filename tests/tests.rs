@@ -15,7 +15,7 @@ mod smoke;
 mod subscriber_apply;
 mod subscriber_check;
 mod subscriber_conflicts;
-mod subscriber_fixture;
+
 mod subscriber_github;
 mod subscriber_publish;
 mod subscriber_strategies;

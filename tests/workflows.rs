@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ecosync::demo_sample::DemoSample;
+use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
 use serde_json::json;
 

@@ -3,11 +3,14 @@
 //!
 //! octocrab is built without its `retry` feature, so its own retry layer (which retries immediately, POSTs
 //! included, and could open two pull requests after one timeout) is switched off: retries are ours, in
-//! [`Pacer`] and [`crate::retry_policy`]. Requests go through octocrab's raw methods so that we see the
+//! [`Pacer`] and [`crate::forge::github::retry_policy`]. Requests go through octocrab's raw methods so that we see the
 //! status and headers of every answer (for the rate-limit rules) and read only the fields we use (so
 //! GitHub Enterprise Server answers missing newer fields still work). `Forge` looks before every create; a
 //! pull request create here also looks again before a retry, so a create that timed out after it happened
 //! is not made twice.
+
+pub mod pacer;
+pub mod retry_policy;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,9 +25,9 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::{Delivered, ForgeError, GitCredentials, Issue, NewPullRequest, PullRequest};
-use crate::pacer::{GaveUp, PacedResult, Pacer, RequestKind};
+use crate::forge::github::pacer::{GaveUp, PacedResult, Pacer, RequestKind};
+use crate::forge::github::retry_policy::Failure;
 use crate::repo_name::RepoName;
-use crate::retry_policy::Failure;
 
 /// The user name GitHub expects with a token for git over https.
 const GIT_USER: &str = "x-access-token";

@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod fake_github;
 pub mod prism;
 pub mod repo;
+pub mod subscriber_fixture;
 pub mod workflow;
 
 pub use cmd::{Cmd, Output};

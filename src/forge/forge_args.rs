@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::forge::github::pacer::Pacer;
+use crate::forge::github::retry_policy::RetryPolicy;
 use crate::forge::github::{GitHubAuth, Timeouts};
 use crate::forge::{Forge, ForgeError, GitHubForge, LocalForge};
-use crate::pacer::Pacer;
-use crate::retry_policy::RetryPolicy;
 
 /// The variables a token is read from when `--token-env` is not given, in order.
 pub const DEFAULT_TOKEN_VARS: [&str; 2] = ["ECOSYNC_TOKEN", "GITHUB_TOKEN"];

@@ -8,7 +8,7 @@
 //! tools), the tree with positions is built by `jsonc-parser` in strict mode (no comments, no trailing
 //! commas, no single quotes, no JSON5 extensions).
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::config::diagnostic::{Diagnostic, Location};
 
 /// A byte range in the document's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

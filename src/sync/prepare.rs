@@ -10,15 +10,15 @@ use std::time::{Duration, SystemTime};
 
 use git2::{Oid, Signature};
 
-use crate::change_summary::ChangeSummary;
-use crate::cousin_config::CousinConfig;
 use crate::repo_name::RepoName;
-use crate::strategy::Strategy;
-use crate::sync_change::{self, ChangeInput, ChangeShape, SyncChange, SyncChangeError};
-use crate::sync_event::SyncEvent;
-use crate::sync_message::SyncMessage;
-use crate::sync_repo::{GitAuth, SyncRepo, SyncRepoError};
-use crate::sync_trailer::{self, LastSync};
+use crate::sync::change::{self, ChangeInput, ChangeShape, SyncChange, SyncChangeError};
+use crate::sync::change_summary::ChangeSummary;
+use crate::sync::cousin_config::CousinConfig;
+use crate::sync::event::SyncEvent;
+use crate::sync::message::SyncMessage;
+use crate::sync::repo::{GitAuth, SyncRepo, SyncRepoError};
+use crate::sync::strategy::Strategy;
+use crate::sync::trailer::{self, LastSync};
 
 /// Why the pipeline stopped.
 #[derive(Debug, thiserror::Error)]
@@ -292,7 +292,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     let last: Option<LastSync> = if config.strategy == Strategy::Merge {
         None
     } else {
-        sync_trailer::find_last_sync(git, base_id, &config.upstream_repo)?
+        trailer::find_last_sync(git, base_id, &config.upstream_repo)?
     };
     if config.strategy == Strategy::Merge {
         if base_id == target || git.graph_descendant_of(base_id, target)? {
@@ -318,7 +318,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     }
     // Step 4: apply.
     let last_synced = last.as_ref().map(|l| l.upstream_sha);
-    let change = sync_change::compute(&ChangeInput {
+    let change = change::compute(&ChangeInput {
         repo: git,
         strategy: config.strategy,
         subscriptions: &config.subscriptions,

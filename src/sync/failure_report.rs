@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::forge::{Forge, ForgeError, Issue};
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
-use crate::strategy::Strategy;
+use crate::sync::strategy::Strategy;
 
 /// What the report says.
 #[derive(Debug, Clone)]

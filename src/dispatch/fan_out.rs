@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 
-use crate::delivery_report::{DeliveryStatus, RepoResult};
+use crate::dispatch::delivery_report::{DeliveryStatus, RepoResult};
 use crate::forge::Forge;
 use crate::payload::Payload;
 use crate::repo_name::RepoName;

@@ -5,7 +5,7 @@
 //! `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, else at least a minute (secondary limits send
 //! neither header), growing exponentially with jitter on repeated limits. 5xx answers, timeouts and dropped
 //! connections back off exponentially with jitter. Everything else (401, 404, 422, a 403 that is not a rate
-//! limit, ...) is final. [`crate::pacer::Pacer`] applies the policy and bounds the tries and the total time.
+//! limit, ...) is final. [`crate::forge::github::pacer::Pacer`] applies the policy and bounds the tries and the total time.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

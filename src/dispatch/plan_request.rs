@@ -8,13 +8,13 @@ use std::path::PathBuf;
 
 use git2::Repository;
 
-use crate::change_set::{ChangeSet, ChangeSetError};
-use crate::diagnostic::Diagnostic;
-use crate::ecosystem::{Ecosystem, EcosystemInvalid};
-use crate::github_event::{GitHubEvent, short_branch};
-use crate::plan::Plan;
-use crate::revision_range::{RangeChoice, RevisionRange};
-use crate::subscription_matcher::MatcherError;
+use crate::config::diagnostic::Diagnostic;
+use crate::dispatch::change_set::{ChangeSet, ChangeSetError};
+use crate::dispatch::ecosystem::{Ecosystem, EcosystemInvalid};
+use crate::dispatch::github_event::{GitHubEvent, short_branch};
+use crate::dispatch::plan::Plan;
+use crate::dispatch::revision_range::{RangeChoice, RevisionRange};
+use crate::dispatch::subscription_matcher::MatcherError;
 
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]

@@ -10,11 +10,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::{Diagnostic, Location};
-use crate::json_document::{JsonDocument, JsonMember, JsonNode};
-use crate::path_pattern::{PathPattern, PathPatternError};
+use crate::config::diagnostic::{Diagnostic, Location};
+use crate::config::json_document::{JsonDocument, JsonMember, JsonNode};
+use crate::dispatch::path_pattern::{PathPattern, PathPatternError};
+use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::repo_name::RepoName;
-use crate::subscription_matcher::{MatcherError, SubscriptionMatcher};
 
 /// The `event_type` sent when an entry does not set one.
 pub const DEFAULT_EVENT_TYPE: &str = "feature-update";
@@ -146,7 +146,7 @@ impl Ecosystem {
         // In file order, whatever order the checks ran in (the sort is stable).
         diagnostics.sort_by_key(|d| d.location);
         match ecosystem {
-            Some(e) if !crate::diagnostic::has_errors(&diagnostics) => Ok((e, diagnostics)),
+            Some(e) if !crate::config::diagnostic::has_errors(&diagnostics) => Ok((e, diagnostics)),
             _ => Err(diagnostics),
         }
     }
@@ -334,7 +334,7 @@ impl<'a> Checker<'a> {
 
     fn error(
         &mut self,
-        node_span: crate::json_document::Span,
+        node_span: crate::config::json_document::Span,
         subject: &str,
         message: String,
         hint: &str,

@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use git2::Oid;
 
-use crate::change_summary::ChangeSummary;
-use crate::cousin_config::fill_template;
 use crate::repo_name::RepoName;
-use crate::strategy::Strategy;
-use crate::sync_trailer::SyncTrailer;
+use crate::sync::change_summary::ChangeSummary;
+use crate::sync::cousin_config::fill_template;
+use crate::sync::strategy::Strategy;
+use crate::sync::trailer::SyncTrailer;
 
 /// The most upstream commits listed in a pull request body.
 const MAX_LISTED_COMMITS: usize = 50;

@@ -12,11 +12,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::diagnostic::{Diagnostic, Location};
-use crate::json_document::JsonDocument;
+use crate::config::diagnostic::{Diagnostic, Location};
+use crate::config::json_document::JsonDocument;
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
-use crate::strategy::Strategy;
+use crate::sync::strategy::Strategy;
 
 /// The default place of the configuration in the cousin.
 pub const DEFAULT_CONFIG_PATH: &str = ".github/ecosync.json";
@@ -378,8 +378,8 @@ impl CousinConfig {
         let result = Self::from_value(&doc.root().to_value(), overrides);
         if let Err(problems) = &result {
             for p in problems {
-                let location =
-                    crate::json_pointer_span::value_offset(text, &p.pointer).map(|offset| {
+                let location = crate::config::json_pointer_span::value_offset(text, &p.pointer)
+                    .map(|offset| {
                         let before = &text[..offset];
                         Location {
                             line: before.matches('\n').count() + 1,
@@ -397,7 +397,7 @@ impl CousinConfig {
             }
         }
         match result {
-            Ok(c) if !crate::diagnostic::has_errors(&diagnostics) => Ok(c),
+            Ok(c) if !crate::config::diagnostic::has_errors(&diagnostics) => Ok(c),
             _ => Err(diagnostics),
         }
     }

@@ -3,11 +3,11 @@
 
 use git2::{Commit, Oid, Repository, Tree};
 
-use crate::cousin_config::Subscription;
-use crate::mapped_tree::{self, MappedTreeError};
 use crate::repo_path::touches_git_dir;
-use crate::strategy::Strategy;
-use crate::tree_merge::{self, MergedTree};
+use crate::sync::cousin_config::Subscription;
+use crate::sync::mapped_tree::{self, MappedTreeError};
+use crate::sync::strategy::Strategy;
+use crate::sync::tree_merge::{self, MergedTree};
 
 /// Why a change could not be computed.
 #[derive(Debug, thiserror::Error)]

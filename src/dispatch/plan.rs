@@ -9,10 +9,10 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::change_set::ChangeSet;
-use crate::ecosystem::Ecosystem;
+use crate::dispatch::change_set::ChangeSet;
+use crate::dispatch::ecosystem::Ecosystem;
+use crate::dispatch::subscription_matcher::MatcherError;
 use crate::repo_name::RepoName;
-use crate::subscription_matcher::MatcherError;
 
 /// How many paths per repository the text and markdown renderings list before summarising.
 const LISTED_PATHS: usize = 10;
@@ -129,7 +129,7 @@ impl Plan {
             Some(r) => {
                 let matcher = ecosystem.branch_matcher()?;
                 let mut ok = vec![false; entries.len()];
-                let mut scratch = crate::subscription_matcher::Scratch::default();
+                let mut scratch = crate::dispatch::subscription_matcher::Scratch::default();
                 let mut decisions = Vec::new();
                 matcher.last_matches(r, &mut scratch, &mut decisions);
                 for d in decisions {

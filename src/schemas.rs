@@ -3,8 +3,8 @@
 //!
 //! The generated files live in `schemas/` in the repository; a test fails when one is stale.
 
-use crate::cousin_config::CousinConfigFile;
-use crate::ecosystem::Ecosystem;
+use crate::dispatch::ecosystem::Ecosystem;
+use crate::sync::cousin_config::CousinConfigFile;
 
 /// The configuration files that have a schema.
 pub struct JsonSchemas;

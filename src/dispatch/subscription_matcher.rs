@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use globset::{Candidate, GlobSet, GlobSetBuilder};
 
-use crate::path_pattern::{PathPattern, build_glob};
+use crate::dispatch::path_pattern::{PathPattern, build_glob};
 
 /// Why the matcher could not be built (only when a pattern was not checked by [`PathPattern::parse`]).
 #[derive(Debug, thiserror::Error)]

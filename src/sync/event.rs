@@ -5,9 +5,9 @@ use git2::Oid;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::cousin_config::Subscription;
 use crate::payload::Payload;
 use crate::repo_name::RepoName;
+use crate::sync::cousin_config::Subscription;
 
 /// Why an event was rejected.
 #[derive(Debug, thiserror::Error)]

@@ -12,13 +12,13 @@
 
 use git2::Oid;
 
-use crate::cousin_config::PullRequestConfig;
 use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
 use crate::repo_name::RepoName;
-use crate::sync_repo::{GitAuth, SyncRepo, SyncRepoError};
-use crate::sync_run::{SyncPlan, cousin_ref, upstream_ref};
-use crate::sync_trailer::SyncTrailer;
-use crate::tree_merge;
+use crate::sync::cousin_config::PullRequestConfig;
+use crate::sync::prepare::{SyncPlan, cousin_ref, upstream_ref};
+use crate::sync::repo::{GitAuth, SyncRepo, SyncRepoError};
+use crate::sync::trailer::SyncTrailer;
+use crate::sync::tree_merge;
 
 /// Why publishing failed.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{Mutex, Semaphore};
 
-use crate::retry_policy::{Failure, RetryPolicy};
+use crate::forge::github::retry_policy::{Failure, RetryPolicy};
 
 /// Whether a request changes something on the server (and so is spaced by the minimum interval).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

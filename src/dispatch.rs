@@ -1,0 +1,15 @@
+//! The dispatcher's pipeline, in the order a push goes through it: the GitHub event, the revision range,
+//! the changed paths, the path patterns and the matcher over `ecosystem.json`, the plan, the fan-out of one
+//! notification per repository, the delivery report and the failure notice.
+
+pub mod change_set;
+pub mod delivery_report;
+pub mod ecosystem;
+pub mod failure_notice;
+pub mod fan_out;
+pub mod github_event;
+pub mod path_pattern;
+pub mod plan;
+pub mod plan_request;
+pub mod revision_range;
+pub mod subscription_matcher;

@@ -1,0 +1,17 @@
+//! The subscriber's sync pipeline, in the order a run goes through it: the cousin's configuration, the
+//! event, verification and the change computed with the strategy (mapped trees, three-way tree merges),
+//! its summary, message and trailer, publishing the pull request, and the failure report.
+
+pub mod change;
+pub mod change_summary;
+pub mod cousin_config;
+pub mod event;
+pub mod failure_report;
+pub mod mapped_tree;
+pub mod message;
+pub mod prepare;
+pub mod publish;
+pub mod repo;
+pub mod strategy;
+pub mod trailer;
+pub mod tree_merge;
