@@ -4,13 +4,15 @@
 //! downstream repository that received an event. Then it prints the pull requests that were opened.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Args;
 use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
+
+use crate::glue::{CliError, CliResult, Exit};
 
 /// Run the whole chain on a sample, locally: build a monorepo and three downstream repositories on a local
 /// forge, push a change, dispatch it, apply it in each downstream repository, and print the pull requests.
@@ -23,21 +25,23 @@ pub struct DemoArgs {
 }
 
 impl DemoArgs {
-    pub fn run(&self) -> anyhow::Result<ExitCode> {
+    pub fn run(&self) -> CliResult {
         let me = std::env::current_exe().context("cannot find the dispatcher executable")?;
         let subscriber = me.with_file_name(format!("subscriber{}", std::env::consts::EXE_SUFFIX));
         if !subscriber.is_file() {
-            bail!(
-                "the demo runs `subscriber` from the same directory as `dispatcher`, and `{}` does not exist\n\
-                 hint: build both binaries first: `cargo build --locked --bins`",
+            return Err(CliError::failed(anyhow::anyhow!(
+                "the demo runs `subscriber` from the same directory as `dispatcher`, and `{}` does not exist",
                 subscriber.display()
-            );
+            ))
+            .hint("build both binaries first: `cargo build --locked --bins`"));
         }
         let root = match &self.dir {
-            Some(d) if d.exists() => bail!(
-                "`{}` already exists\nhint: give a new directory, or leave out `--dir` for a temporary one",
-                d.display()
-            ),
+            Some(d) if d.exists() => {
+                return Err(
+                    CliError::usage(anyhow::anyhow!("`{}` already exists", d.display()))
+                        .hint("give a new directory, or leave out `--dir` for a temporary one"),
+                );
+            }
             Some(d) => d.clone(),
             None => tempfile::Builder::new()
                 .prefix("ecosync-demo-")
@@ -138,11 +142,7 @@ impl DemoArgs {
             "\nEverything is in {}: the bare repositories and their records under forge/, the clones under work/.",
             root.display()
         );
-        Ok(if failed {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        })
+        Ok(if failed { Exit::Failed } else { Exit::Success })
     }
 }
 

@@ -1,24 +1,23 @@
-//! `dispatcher dispatch`: sends one `repository_dispatch` per planned repository, paced and retried, and
-//! reports what became of each (stderr, `--report`, and under GitHub Actions the job summary, the step
-//! outputs and annotations).
+//! `dispatcher dispatch`: plans, then hands the plan to [`ecosync::dispatch::deliver`] (or
+//! [`ecosync::dispatch::preview`] for a dry run) and prints what became of each repository: progress on
+//! stderr, `--report`, and under GitHub Actions the job summary, the step outputs and annotations.
 //!
 //! Exit status: 0 when every planned dispatch was delivered (or with `--warn-only`, or a dry run);
-//! 1 when any failed (after every other was tried) or on an error before sending; 2 for usage errors.
+//! 1 when any failed (after every other was tried) or on an error before sending; 2 for usage errors and
+//! an invalid configuration.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Args;
-use ecosync::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, RepoResult};
-use ecosync::dispatch::failure_notice::{NoticeOutcome, notify_failures};
-use ecosync::dispatch::fan_out::{FanOut, Outgoing};
-use ecosync::dispatch::plan::Plan;
-use ecosync::payload::{MAX_EVENT_TYPE_CHARS, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION};
-use ecosync::{ForgeArgs, Payload, PlanOutcome, RepoName};
+use ecosync::actions::{self, Actions, Level};
+use ecosync::dispatch::delivery_report::{
+    DeliveryReport, DeliveryStatus, FailureIssue, RepoResult,
+};
+use ecosync::dispatch::{self, DeliverySettings};
+use ecosync::{ForgeArgs, PlanOutcome, RepoName};
 
+use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use crate::plan::PlanArgs;
 
 /// Send one repository_dispatch to each repository the push concerns (see `plan`), paced and retried as
@@ -31,7 +30,7 @@ pub struct DispatchCommand {
     #[command(flatten)]
     pub forge: ForgeArgs,
 
-    /// The repository the change comes from, carried in every payload.
+    /// The repository the change comes from, carried in every payload [default: from the `origin` remote].
     #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
     pub source_repo: Option<String>,
 
@@ -52,159 +51,35 @@ pub struct DispatchCommand {
     pub report: Option<PathBuf>,
 }
 
-/// Where GitHub Actions wants results, read from its environment.
-struct Actions {
-    step_summary: Option<PathBuf>,
-    output: Option<PathBuf>,
-}
-
-impl Actions {
-    fn from_env() -> Option<Self> {
-        if std::env::var("GITHUB_ACTIONS").ok().as_deref() != Some("true") {
-            return None;
-        }
-        let path = |v: &str| {
-            std::env::var_os(v)
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from)
-        };
-        Some(Actions {
-            step_summary: path("GITHUB_STEP_SUMMARY"),
-            output: path("GITHUB_OUTPUT"),
-        })
-    }
-}
-
-/// An identifier for this run carried in every payload: the workflow run's URL under Actions, else a
-/// unique id.
-fn dispatch_id(source: &RepoName) -> String {
-    let var = |v: &str| std::env::var(v).ok().filter(|s| !s.is_empty());
-    if var("GITHUB_ACTIONS").as_deref() == Some("true") {
-        if let Some(run) = var("GITHUB_RUN_ID") {
-            let repo = var("GITHUB_REPOSITORY").unwrap_or_else(|| source.to_string());
-            let server = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
-            return format!("{server}/{repo}/actions/runs/{run}");
-        }
-    }
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    format!(
-        "ecosync-{millis}-{}-{:08x}",
-        std::process::id(),
-        fastrand::u32(..)
-    )
-}
-
-/// The payloads of a plan, or the repositories whose payload cannot be sent and why.
-fn outgoing(plan: &Plan, source: &RepoName, dispatch_id: &str) -> (Vec<Outgoing>, Vec<RepoResult>) {
-    let mut send = Vec::new();
-    let mut refused = Vec::new();
-    for d in &plan.deliveries {
-        let mut payload = Payload {
-            ecosync: PAYLOAD_VERSION,
-            source_repo: source.clone(),
-            git_ref: plan.git_ref.clone().unwrap_or_default(),
-            base_sha: plan.base.clone(),
-            commit_sha: plan.head.clone(),
-            updated_feature: d.features.first().cloned().unwrap_or_default(),
-            updated_features: d.features.clone(),
-            changed_paths: d.paths.clone(),
-            changed_paths_truncated: false,
-            dispatch_id: Some(dispatch_id.to_string()),
-        };
-        let chars = d.event_type.chars().count();
-        let problem = if chars == 0 || chars > MAX_EVENT_TYPE_CHARS {
-            Some(format!(
-                "event type `{}` has {chars} characters; GitHub accepts 1 to {MAX_EVENT_TYPE_CHARS}",
-                d.event_type
-            ))
-        } else if !payload.fit_to(MAX_PAYLOAD_BYTES) {
-            Some(format!(
-                "the payload is over {MAX_PAYLOAD_BYTES} bytes even without changed paths (feature names too long)"
-            ))
-        } else {
-            None
-        };
-        match problem {
-            None => send.push(Outgoing {
-                repo: d.repo.clone(),
-                event_type: d.event_type.clone(),
-                payload,
-            }),
-            Some(error) => refused.push(RepoResult {
-                repo: d.repo.clone(),
-                status: DeliveryStatus::Failed,
-                event_type: d.event_type.clone(),
-                features: d.features.clone(),
-                attempts: 0,
-                last_http_status: None,
-                error: Some(error),
-                hint: Some("fix the entry in ecosystem.json".into()),
-                duration_ms: 0,
-            }),
-        }
-    }
-    (send, refused)
-}
-
-/// Escapes a workflow command's message (`%`, CR and LF).
-fn escape_annotation(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn append(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open `{}` to append to it", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write to `{}`", path.display()))
-}
-
 impl DispatchCommand {
     /// Runs the command.
-    pub fn run(&self) -> anyhow::Result<ExitCode> {
+    pub fn run(&self) -> CliResult {
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
         let source = match &self.source_repo {
-            Some(s) => {
-                RepoName::parse(s).with_context(|| format!("invalid `--source-repo` `{s}`"))?
-            }
-            None => bail!(
-                "the source repository is unknown: pass `--source-repo OWNER/NAME` (GitHub Actions sets \
-                 GITHUB_REPOSITORY)"
-            ),
+            Some(s) => RepoName::parse(s)
+                .with_context(|| format!("invalid `--source-repo` `{s}`"))
+                .map_err(CliError::usage)?,
+            None => ecosync::repo_name::infer_from_origin(&self.plan.repo)
+                .map_err(|e| CliError::usage(e).hint(SOURCE_HINT))?,
         };
-        let actions = Actions::from_env();
         let plan = match self.plan.build_plan()? {
             PlanOutcome::Planned(plan) => plan,
             PlanOutcome::BranchDeleted { git_ref, before } => {
                 let what = git_ref.map_or_else(|| "the ref".to_owned(), |r| format!("`{r}`"));
                 eprintln!("{what} was deleted (was at {before}): nothing to dispatch");
-                return Ok(ExitCode::SUCCESS);
+                return Ok(Exit::Success);
             }
         };
-        let id = dispatch_id(&source);
-        let (send, refused) = outgoing(&plan, &source, &id);
-        let skipped = plan.skipped.iter().map(|s| RepoResult {
-            repo: s.repo.clone(),
-            status: DeliveryStatus::Skipped,
-            event_type: String::new(),
-            features: Vec::new(),
-            attempts: 0,
-            last_http_status: None,
-            error: Some(s.reason.to_string()),
-            hint: None,
-            duration_ms: 0,
-        });
-
-        if self.dry_run {
+        let settings = DeliverySettings {
+            dispatch_id: dispatch::deliver::dispatch_id(&source),
+            source_repo: source,
+            concurrency: self.forge.concurrency as usize,
+            notify_issue: self.notify_issue,
+        };
+        let report = if self.dry_run {
+            let preview = dispatch::preview(&plan, &settings);
             let mut out = String::new();
-            for o in &send {
+            for o in &preview.outgoing {
                 let line = serde_json::json!({
                     "repo": o.repo,
                     "event_type": o.event_type,
@@ -213,100 +88,47 @@ impl DispatchCommand {
                 out.push_str(&line.to_string());
                 out.push('\n');
             }
-            crate::cli::print_stdout(&out)?;
-            let mut repos: Vec<RepoResult> = send
-                .iter()
-                .map(|o| RepoResult {
-                    repo: o.repo.clone(),
-                    status: DeliveryStatus::Skipped,
-                    event_type: o.event_type.clone(),
-                    features: o.payload.updated_features.clone(),
-                    attempts: 0,
-                    last_http_status: None,
-                    error: Some("dry run: not sent".into()),
-                    hint: None,
-                    duration_ms: 0,
-                })
-                .collect();
-            repos.extend(refused);
-            repos.extend(skipped);
-            let report = DeliveryReport {
-                source_repo: Some(source),
-                dispatch_id: Some(id),
-                commit_sha: plan.head.clone(),
-                dry_run: true,
-                repos,
-            };
+            print_stdout(&out)?;
             eprintln!(
                 "dry run: {} dispatch(es) would be sent, nothing was sent",
-                send.len()
+                preview.outgoing.len()
             );
-            return self.finish(&report, actions.as_ref());
-        }
-
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        let (report, notice) = runtime.block_on(async {
-            let forge = self.forge.build().context("cannot set up the forge")?;
-            let total = send.len();
-            let fan_out = FanOut::new(&forge, self.forge.concurrency as usize);
-            let mut repos = fan_out
-                .deliver(&send, |done, r| {
-                    let what = match r.status {
-                        DeliveryStatus::Delivered => format!(
-                            "delivered ({} attempt{}, {} ms)",
-                            r.attempts,
-                            if r.attempts == 1 { "" } else { "s" },
-                            r.duration_ms
-                        ),
-                        _ => format!("failed: {}", r.error.as_deref().unwrap_or("unknown error")),
-                    };
-                    eprintln!("repository {done} of {total}: {}: {what}", r.repo);
+            preview.report
+        } else {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                let forge = self
+                    .forge
+                    .build()
+                    .context("cannot set up the forge")
+                    .map_err(CliError::usage)?;
+                let report = dispatch::deliver(&plan, &settings, &forge, |done, total, r| {
+                    eprintln!("repository {done} of {total}: {}: {}", r.repo, progress(r));
                 })
                 .await;
-            repos.extend(refused);
-            repos.extend(skipped);
-            let report = DeliveryReport {
-                source_repo: Some(source.clone()),
-                dispatch_id: Some(id),
-                commit_sha: plan.head.clone(),
-                dry_run: false,
-                repos,
-            };
-            let notice = if self.notify_issue {
-                Some(notify_failures(&forge, &source, &report).await)
-            } else {
-                None
-            };
-            anyhow::Ok((report, notice))
-        })?;
-        match notice {
-            Some(Ok(Some(NoticeOutcome::Opened(issue)))) => {
-                eprintln!(
-                    "opened issue #{} listing the failures: {}",
-                    issue.number, issue.html_url
-                );
-            }
-            Some(Ok(Some(NoticeOutcome::Commented(issue)))) => {
-                eprintln!(
-                    "commented on issue #{} with the failures: {}",
-                    issue.number, issue.html_url
-                );
-            }
-            Some(Err(e)) => eprintln!("warning: could not report the failures in an issue: {e}"),
-            Some(Ok(None)) | None => {}
-        }
-        self.finish(&report, actions.as_ref())
+                Ok::<_, CliError>(report)
+            })?
+        };
+        self.finish(&report)
     }
 
-    /// Writes the summary, the report, the Actions outputs, and picks the exit status.
-    fn finish(
-        &self,
-        report: &DeliveryReport,
-        actions: Option<&Actions>,
-    ) -> anyhow::Result<ExitCode> {
+    /// Prints the summary, writes the report and the Actions outputs, and picks the exit status.
+    fn finish(&self, report: &DeliveryReport) -> CliResult {
+        match &report.failure_issue {
+            Some(FailureIssue::Opened { number, url }) => {
+                eprintln!("opened issue #{number} listing the failures: {url}");
+            }
+            Some(FailureIssue::Commented { number, url }) => {
+                eprintln!("commented on issue #{number} with the failures: {url}");
+            }
+            Some(FailureIssue::Failed { error }) => {
+                eprintln!("warning: could not report the failures in an issue: {error}");
+            }
+            None => {}
+        }
         let delivered = report.count(DeliveryStatus::Delivered);
         let failed = report.count(DeliveryStatus::Failed);
         let skipped = report.count(DeliveryStatus::Skipped);
@@ -315,40 +137,65 @@ impl DispatchCommand {
             std::fs::write(path, report.to_json() + "\n")
                 .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
         }
-        if let Some(actions) = actions {
-            let level = if self.warn_only { "warning" } else { "error" };
+        if let Some(actions) = Actions::from_env() {
+            let level = if self.warn_only {
+                Level::Warning
+            } else {
+                Level::Error
+            };
             let mut annotations = String::new();
             for r in report.failed() {
-                let mut msg = format!(
-                    "dispatch to {} failed: {}",
-                    r.repo,
-                    r.error.as_deref().unwrap_or("unknown error")
-                );
+                let mut msg = format!("dispatch to {} failed: {}", r.repo, error_text(r));
                 if let Some(hint) = &r.hint {
                     msg.push_str(&format!(" (hint: {hint})"));
                 }
-                annotations.push_str(&format!(
-                    "::{level} title=ecosync dispatch::{}\n",
-                    escape_annotation(&msg)
-                ));
+                annotations.push_str(&actions::annotation(level, "ecosync dispatch", &msg));
             }
-            crate::cli::print_stdout(&annotations)?;
-            if let Some(path) = &actions.step_summary {
-                append(path, &report.to_markdown())?;
-            }
-            if let Some(path) = &actions.output {
-                append(
-                    path,
-                    &format!("delivered={delivered}\nfailed={failed}\nskipped={skipped}\n"),
-                )?;
-            }
+            print_stdout(&annotations)?;
+            actions
+                .append_summary(&report.to_markdown())
+                .map_err(CliError::failed)?;
+            let counts = [delivered, failed, skipped].map(|n| n.to_string());
+            actions
+                .set_outputs(&[
+                    ("delivered", &counts[0]),
+                    ("failed", &counts[1]),
+                    ("skipped", &counts[2]),
+                ])
+                .map_err(CliError::failed)?;
         }
         if failed > 0 && !self.warn_only {
-            return Ok(ExitCode::FAILURE);
+            return Ok(Exit::Failed);
         }
         if failed > 0 {
             eprintln!("warning: {failed} dispatch(es) failed; exiting 0 because of --warn-only");
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     }
+}
+
+const SOURCE_HINT: &str = "pass `--source-repo OWNER/NAME` (GitHub Actions sets GITHUB_REPOSITORY)";
+
+/// One repository's result, for its progress line.
+fn progress(r: &RepoResult) -> String {
+    match r.status {
+        DeliveryStatus::Delivered => format!(
+            "delivered ({} attempt{}, {} ms)",
+            r.attempts,
+            if r.attempts == 1 { "" } else { "s" },
+            r.duration_ms
+        ),
+        _ => {
+            let mut s = format!("failed: {}", error_text(r));
+            if let Some(hint) = &r.hint {
+                s.push_str("; hint: ");
+                s.push_str(hint);
+            }
+            s
+        }
+    }
+}
+
+fn error_text(r: &RepoResult) -> &str {
+    r.error.as_deref().unwrap_or("unknown error")
 }

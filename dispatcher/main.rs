@@ -4,9 +4,11 @@
 mod cli;
 mod demo;
 mod dispatch;
+#[path = "../cli/glue.rs"]
+mod glue;
 mod plan;
 mod validate;
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    glue::main(cli::run)
 }

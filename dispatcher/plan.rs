@@ -1,12 +1,13 @@
 //! `dispatcher plan`: shows what a push would dispatch, sends nothing, needs no token.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use ecosync::dispatch::github_event::GitHubEvent;
-use ecosync::{PlanOutcome, PlanRequest};
+use ecosync::{PlanError, PlanOutcome, PlanRequest};
+
+use crate::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Which commits to compare and against which `ecosystem.json`: shared by `plan` and `dispatch`.
 #[derive(Debug, Clone, Args)]
@@ -82,9 +83,14 @@ impl PlanArgs {
     }
 
     /// Makes the plan, printing the configuration's warnings to stderr.
-    pub fn build_plan(&self) -> anyhow::Result<PlanOutcome> {
+    pub fn build_plan(&self) -> Result<PlanOutcome, CliError> {
         let request = self.request()?;
-        let (outcome, warnings) = request.run()?;
+        let (outcome, warnings) = request.run().map_err(|e| match e {
+            PlanError::Config(invalid) => {
+                crate::validate::invalid(&invalid.file, invalid.diagnostics)
+            }
+            other => CliError::failed(other),
+        })?;
         for w in warnings {
             eprintln!("{w}");
         }
@@ -116,7 +122,7 @@ pub struct PlanCommand {
 
 impl PlanCommand {
     /// Runs the command.
-    pub fn run(&self) -> anyhow::Result<ExitCode> {
+    pub fn run(&self) -> CliResult {
         match self.args.build_plan()? {
             PlanOutcome::Planned(plan) => {
                 let out = match self.format {
@@ -124,7 +130,7 @@ impl PlanCommand {
                     Format::Json => plan.to_json(),
                     Format::Markdown => plan.to_markdown(),
                 };
-                crate::cli::print_stdout(&out)?;
+                print_stdout(&out)?;
             }
             PlanOutcome::BranchDeleted { git_ref, before } => {
                 let what = git_ref.map_or_else(|| "the ref".to_owned(), |r| format!("`{r}`"));
@@ -146,9 +152,9 @@ impl PlanCommand {
                         "### ecosync plan\n\n{what} was deleted (was at `{before}`): nothing to dispatch.\n"
                     ),
                 };
-                crate::cli::print_stdout(&out)?;
+                print_stdout(&out)?;
             }
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     }
 }

@@ -1,11 +1,12 @@
 //! `dispatcher validate`: checks `ecosystem.json` and reports every problem with its place and a hint.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 use ecosync::Ecosystem;
 use ecosync::config::diagnostic::Diagnostic;
+
+use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use ecosync::dispatch::change_set::{resolve_commit, tree_paths};
 
 /// Check ecosystem.json: every problem is reported with file:line:column, the entry, and a hint. Exits 0
@@ -24,7 +25,7 @@ pub struct ValidateArgs {
 
 impl ValidateArgs {
     /// Runs the command.
-    pub fn run(&self) -> anyhow::Result<ExitCode> {
+    pub fn run(&self) -> CliResult {
         let (path, name) = match &self.config {
             Some(c) => (c.clone(), c.display().to_string()),
             None if self.repo == std::path::Path::new(".") => {
@@ -38,17 +39,7 @@ impl ValidateArgs {
         };
         let (ecosystem, mut diagnostics) = match Ecosystem::load(&path, &name) {
             Ok(ok) => ok,
-            Err(diagnostics) => {
-                for d in &diagnostics {
-                    eprintln!("{d}");
-                }
-                let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-                eprintln!(
-                    "`{name}` is invalid: {errors} {}",
-                    if errors == 1 { "error" } else { "errors" }
-                );
-                return Ok(ExitCode::FAILURE);
-            }
+            Err(diagnostics) => return Err(invalid(&name, diagnostics)),
         };
         diagnostics.extend(self.tree_warnings(&ecosystem, &name)?);
         diagnostics.sort_by_key(|d| d.location);
@@ -56,7 +47,7 @@ impl ValidateArgs {
             eprintln!("{d}");
         }
         let entries = ecosystem.entries().len();
-        crate::cli::print_stdout(&format!(
+        print_stdout(&format!(
             "`{name}` is valid: {entries} {}, {} {}\n",
             if entries == 1 { "entry" } else { "entries" },
             diagnostics.len(),
@@ -66,7 +57,7 @@ impl ValidateArgs {
                 "warnings"
             },
         ))?;
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     }
 
     /// Warnings for patterns that match nothing in the repository's HEAD; a warning of its own when there
@@ -93,4 +84,14 @@ impl ValidateArgs {
             ]),
         }
     }
+}
+
+/// The error for an invalid `ecosystem.json`: its problems, then how many errors.
+pub fn invalid(name: &str, diagnostics: Vec<Diagnostic>) -> CliError {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let summary = anyhow::anyhow!(
+        "`{name}` is invalid: {errors} {}",
+        if errors == 1 { "error" } else { "errors" }
+    );
+    CliError::config(diagnostics, summary)
 }

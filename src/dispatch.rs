@@ -3,6 +3,7 @@
 //! notification per repository, the delivery report and the failure notice.
 
 pub mod change_set;
+pub mod deliver;
 pub mod delivery_report;
 pub mod ecosystem;
 pub mod failure_notice;
@@ -13,3 +14,5 @@ pub mod plan;
 pub mod plan_request;
 pub mod revision_range;
 pub mod subscription_matcher;
+
+pub use deliver::{DeliverySettings, deliver, preview};

@@ -9,9 +9,11 @@
 //! - [`forge`]: the code host both talk to, GitHub or a local directory.
 //! - [`config`]: what both configuration files share: a JSON document with positions, diagnostics.
 
+pub mod actions;
 pub mod config;
 pub mod demo;
 pub mod dispatch;
+pub mod error_kind;
 pub mod forge;
 pub mod payload;
 pub mod repo_name;
@@ -29,6 +31,7 @@ pub use dispatch::plan::{Delivery, Plan, SkipReason, Skipped};
 pub use dispatch::plan_request::{PlanError, PlanOutcome, PlanRequest};
 pub use dispatch::revision_range::RevisionRange;
 pub use dispatch::subscription_matcher::SubscriptionMatcher;
+pub use error_kind::ErrorKind;
 pub use forge::forge_args::ForgeArgs;
 pub use forge::{Forge, ForgeError};
 pub use payload::Payload;

@@ -20,6 +20,17 @@ pub const MAX_PAYLOAD_BYTES: usize = 60_000;
 /// The longest `event_type` GitHub accepts, in characters.
 pub const MAX_EVENT_TYPE_CHARS: usize = 100;
 
+/// Checks an `event_type` against GitHub's limit: 1 to [`MAX_EVENT_TYPE_CHARS`] characters.
+pub fn check_event_type(event_type: &str) -> Result<(), String> {
+    let chars = event_type.chars().count();
+    if chars == 0 || chars > MAX_EVENT_TYPE_CHARS {
+        return Err(format!(
+            "event type `{event_type}` has {chars} characters; GitHub accepts 1 to {MAX_EVENT_TYPE_CHARS}"
+        ));
+    }
+    Ok(())
+}
+
 /// The `client_payload` of one dispatch.
 ///
 /// Field order is the wire order. `updated_feature` is kept for listeners written for the original design,

@@ -161,3 +161,46 @@ mod tests {
         }
     }
 }
+
+/// Why the repository's `owner/name` could not be read from its `origin` remote.
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    /// The directory is not a git repository.
+    #[error("cannot open git repository `{dir}`: {message}")]
+    Open {
+        /// The directory.
+        dir: String,
+        /// libgit2's message.
+        message: String,
+    },
+    /// There is no `origin` remote.
+    #[error("cannot tell which repository this is: no `origin` remote")]
+    NoOrigin,
+    /// `origin`'s URL does not end in `owner/name`.
+    #[error("cannot tell `owner/name` from the `origin` remote `{0}`")]
+    Url(String),
+}
+
+impl InferError {
+    /// What to do about it.
+    pub fn hint(&self) -> &'static str {
+        "pass `--repo-name owner/name` (under Actions GITHUB_REPOSITORY is used)"
+    }
+}
+
+/// `owner/name` from the `origin` remote's URL (`https://host/owner/name.git`, `git@host:owner/name.git`,
+/// or a local forge path `DIR/owner/name.git`).
+pub fn infer_from_origin(dir: &std::path::Path) -> Result<RepoName, InferError> {
+    let git = git2::Repository::discover(dir).map_err(|e| InferError::Open {
+        dir: dir.display().to_string(),
+        message: e.message().to_owned(),
+    })?;
+    let origin = git
+        .find_remote("origin")
+        .map_err(|_| InferError::NoOrigin)?;
+    let url = origin.url().unwrap_or_default().trim_end_matches('/');
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    let mut parts = url.rsplit(['/', ':']);
+    let (name, owner) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    RepoName::parse(&format!("{owner}/{name}")).map_err(|_| InferError::Url(url.to_owned()))
+}

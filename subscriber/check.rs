@@ -7,8 +7,8 @@ use clap::Args;
 use ecosync::RepoName;
 use ecosync::sync::cousin_config::ConfigOverrides;
 
-use crate::cli::{Exit, Failure};
 use crate::config_file;
+use crate::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Checks `.github/ecosync.json` (or `--config FILE`) and prints every problem found.
 #[derive(Debug, Args)]
@@ -25,36 +25,31 @@ pub struct CheckArgs {
 }
 
 /// Runs the check.
-pub fn run(args: &CheckArgs) -> Result<Exit, Failure> {
+pub fn run(args: &CheckArgs) -> CliResult {
     let path = config_file::config_path(args.config.as_deref(), &args.repo);
     let overrides = ConfigOverrides {
         upstream_repo: args.upstream.clone(),
     };
     match config_file::load(&path, &overrides) {
         Ok(config) => {
-            println!(
-                "{}: ok: syncs {} from {} (`{}`) with strategy `{}`",
+            print_stdout(&format!(
+                "{}: ok: syncs {} from {} (`{}`) with strategy `{}`\n",
                 path.display(),
                 config.describe_subscriptions().join(", "),
                 config.upstream_repo,
                 config.upstream_branch,
                 config.strategy
-            );
-            Ok(Exit::Ok)
+            ))?;
+            Ok(Exit::Success)
         }
         Err(problems) => {
-            for p in &problems {
-                eprintln!("{p}");
-            }
-            Err(Failure::new(
-                Exit::Usage,
-                anyhow::anyhow!(
-                    "{}: {} problem{} found",
-                    path.display(),
-                    problems.len(),
-                    if problems.len() == 1 { "" } else { "s" }
-                ),
-            ))
+            let summary = anyhow::anyhow!(
+                "{}: {} problem{} found",
+                path.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            Err(CliError::config(problems, summary))
         }
     }
 }

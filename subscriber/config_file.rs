@@ -1,7 +1,8 @@
-//! Loading the cousin's configuration file for `check` and `apply`, and printing its problems.
+//! Loading the cousin's configuration file for `check` and `apply`.
 
 use std::path::{Path, PathBuf};
 
+use ecosync::config::diagnostic::Diagnostic;
 use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
 
 /// Where the configuration is: `--config`, else `.github/ecosync.json` in the repository.
@@ -11,15 +12,15 @@ pub fn config_path(config: Option<&Path>, repo: &Path) -> PathBuf {
         .unwrap_or_else(|| repo.join(DEFAULT_CONFIG_PATH))
 }
 
-/// Reads and checks the configuration; on failure returns every problem, rendered, one per entry.
-pub fn load(path: &Path, overrides: &ConfigOverrides) -> Result<CousinConfig, Vec<String>> {
+/// Reads and checks the configuration; on failure returns every problem.
+pub fn load(path: &Path, overrides: &ConfigOverrides) -> Result<CousinConfig, Vec<Diagnostic>> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![format!(
-            "error: {shown}: cannot read the configuration: {e}\n  hint: create `{DEFAULT_CONFIG_PATH}` \
-             or pass `--config FILE`"
-        )]
+        vec![
+            Diagnostic::error(&shown, format!("cannot read the configuration: {e}")).hint(format!(
+                "create `{DEFAULT_CONFIG_PATH}` or pass `--config FILE`"
+            )),
+        ]
     })?;
     CousinConfig::load(&shown, &text, overrides)
-        .map_err(|diagnostics| diagnostics.iter().map(ToString::to_string).collect())
 }

@@ -5,7 +5,9 @@ mod apply;
 mod check;
 mod cli;
 mod config_file;
+#[path = "../cli/glue.rs"]
+mod glue;
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    glue::main(cli::run)
 }

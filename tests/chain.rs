@@ -244,7 +244,7 @@ fn demo_runs_the_whole_chain() {
         .arg("--dir")
         .arg(&dir)
         .run()
-        .expect_code(1)
+        .expect_code(2)
         .expect_stderr("already exists");
 }
 

@@ -458,7 +458,7 @@ fn a_missing_token_fails_before_anything_is_sent() {
     dispatch(&repo, &config, &fake)
         .env_remove("ECOSYNC_TOKEN")
         .run()
-        .expect_code(1)
+        .expect_code(2)
         .expect_stderr("no GitHub token")
         .expect_stderr("ECOSYNC_TOKEN");
     assert!(fake.requests().is_empty());
@@ -572,7 +572,7 @@ fn a_bad_app_key_is_reported_before_anything_is_sent() {
         .env("APP_KEY", "not a key")
         .args(["--app-id", "1", "--app-key-env", "APP_KEY"])
         .run()
-        .expect_code(1);
+        .expect_code(2);
     out.expect_stderr("variable `APP_KEY`")
         .expect_stderr("RSA private key");
     assert!(fake.requests().is_empty());

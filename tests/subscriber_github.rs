@@ -116,6 +116,7 @@ fn apply_sets_actions_outputs_and_summary() {
         .env("GITHUB_REPOSITORY", "acme/cousin")
         .env("ECOSYNC_TOKEN", "test-token-not-secret")
         .env("ECOSYNC_MIN_INTERVAL", "0")
+        .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", &output)
         .env("GITHUB_STEP_SUMMARY", &summary)
         .run()

@@ -89,13 +89,13 @@ error: bad.json:17:3: entry 15: an entry must be an object, found a string
   hint: write `{"repo": "owner/name", "subscriptions": ["docs/**"]}`
 error: bad.json:18:50: key `repo` appears twice
   hint: it was first given at line 18, column 28; keep one
-`bad.json` is invalid: 28 errors
+error: `bad.json` is invalid: 28 errors
 "##;
 
 #[test]
 fn every_error_is_reported_with_its_place_entry_message_and_hint() {
     let config = Config::raw(BAD);
-    let out = validate(&config).run().expect_code(1);
+    let out = validate(&config).run().expect_code(2);
     let file = config.path().display().to_string();
     assert_eq!(out.stderr, BAD_REPORT.replace("bad.json", &file), "{out}");
     assert_eq!(out.stdout, "");
@@ -105,22 +105,22 @@ fn every_error_is_reported_with_its_place_entry_message_and_hint() {
 fn invalid_json_has_line_and_column() {
     let config = Config::raw("[\n  {\"repo\": \"a/b\", \"subscriptions\": [\"x\",]}\n]\n");
     let file = config.path().display().to_string();
-    let out = validate(&config).run().expect_code(1);
+    let out = validate(&config).run().expect_code(2);
     assert_eq!(
         out.stderr,
         format!(
             "error: {file}:2:40: invalid JSON: trailing commas are not allowed\n  hint: the file must be strict \
-             JSON: no comments, no trailing commas, keys and strings in double quotes\n`{file}` is invalid: 1 error\n"
+             JSON: no comments, no trailing commas, keys and strings in double quotes\nerror: `{file}` is invalid: 1 error\n"
         )
     );
     let config = Config::raw("[{\"repo\": \"a/b\" \"subscriptions\": []}]");
-    let out = validate(&config).run().expect_code(1);
+    let out = validate(&config).run().expect_code(2);
     assert!(
         out.stderr.contains(":1:16: invalid JSON: expected comma"),
         "{out}"
     );
     let config = Config::raw("[] // a comment");
-    let out = validate(&config).run().expect_code(1);
+    let out = validate(&config).run().expect_code(2);
     assert!(
         out.stderr
             .contains(":1:4: invalid JSON: comments are not allowed"),
@@ -132,13 +132,13 @@ fn invalid_json_has_line_and_column() {
 fn the_top_level_must_be_an_array() {
     let config = Config::raw("{\"repo\": \"a/b\"}");
     let file = config.path().display().to_string();
-    let out = validate(&config).run().expect_code(1);
+    let out = validate(&config).run().expect_code(2);
     assert_eq!(
         out.stderr,
         format!(
             "error: {file}:1:1: the top level must be an array of entries (or an object with `repositories`), \
-             found an object\n  hint: write `[{{\"repo\": \"owner/name\", \"subscriptions\": [\"docs/**\"]}}]`\n`{file}` \
-             is invalid: 1 error\n"
+             found an object\n  hint: write `[{{\"repo\": \"owner/name\", \"subscriptions\": [\"docs/**\"]}}]`\nerror: \
+             `{file}` is invalid: 1 error\n"
         )
     );
 }
@@ -148,7 +148,7 @@ fn a_missing_file_is_an_error() {
     let out = Cmd::dispatcher()
         .args(["validate", "--config", "/nonexistent/ecosystem.json"])
         .run()
-        .expect_code(1);
+        .expect_code(2);
     assert!(
         out.stderr.starts_with(
             "error: /nonexistent/ecosystem.json: cannot read `/nonexistent/ecosystem.json`: "
@@ -241,13 +241,13 @@ fn plan_refuses_an_invalid_configuration_with_the_same_report() {
     let file = config.path().display().to_string();
     let out = crate::plan::plan_cmd(&repo, &config, &[])
         .run()
-        .expect_code(1);
+        .expect_code(2);
     assert_eq!(
         out.stderr,
         format!(
             "error: {file}:1:39: entry 0 (`acme/x`): negated pattern `!a` has no positive pattern before it, so it \
              excludes nothing\n  hint: patterns are checked in order and the last match wins: put the pattern it \
-             carves out of first, e.g. `docs/**` then `!docs/drafts/**`\n`{file}` is invalid: 1 error\n"
+             carves out of first, e.g. `docs/**` then `!docs/drafts/**`\nerror: `{file}` is invalid: 1 error\n"
         )
     );
     assert_eq!(out.stdout, "");

@@ -40,6 +40,48 @@ pub struct RepoResult {
     pub duration_ms: u64,
 }
 
+impl RepoResult {
+    /// A line with nothing sent yet: no attempt, no error.
+    pub fn new(repo: &RepoName, status: DeliveryStatus, event_type: &str) -> Self {
+        RepoResult {
+            repo: repo.clone(),
+            status,
+            event_type: event_type.to_owned(),
+            features: Vec::new(),
+            attempts: 0,
+            last_http_status: None,
+            error: None,
+            hint: None,
+            duration_ms: 0,
+        }
+    }
+}
+
+/// What became of the issue listing the failures (`--notify-issue`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum FailureIssue {
+    /// A new issue was opened.
+    Opened {
+        /// Its number.
+        number: u64,
+        /// Its address.
+        url: String,
+    },
+    /// The open issue got a comment.
+    Commented {
+        /// Its number.
+        number: u64,
+        /// Its address.
+        url: String,
+    },
+    /// The issue could not be opened or commented on.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
 /// The outcome of one `dispatcher dispatch` run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryReport {
@@ -53,6 +95,9 @@ pub struct DeliveryReport {
     pub dry_run: bool,
     /// One line per repository, in plan order (deliveries first, then skipped entries).
     pub repos: Vec<RepoResult>,
+    /// What became of the failure issue, with `--notify-issue` when something failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_issue: Option<FailureIssue>,
 }
 
 impl DeliveryReport {
@@ -144,6 +189,7 @@ mod tests {
             dispatch_id: None,
             commit_sha: "abc".into(),
             dry_run: false,
+            failure_issue: None,
             repos: vec![
                 line("acme/a", DeliveryStatus::Delivered, None),
                 line(

@@ -20,8 +20,7 @@ use crate::repo_name::RepoName;
 pub const DEFAULT_EVENT_TYPE: &str = "feature-update";
 /// The source branches dispatched when an entry does not set `branches`.
 pub const DEFAULT_BRANCH: &str = "main";
-/// GitHub's limit on a `repository_dispatch` event type.
-pub const MAX_EVENT_TYPE_CHARS: usize = 100;
+pub use crate::payload::MAX_EVENT_TYPE_CHARS;
 
 /// The fields an entry may have, in the order they are documented.
 const FIELDS: [&str; 5] = ["repo", "subscriptions", "event_type", "branches", "enabled"];

@@ -86,7 +86,7 @@ impl<'a> FanOut<'a> {
                 result.status = DeliveryStatus::Failed;
                 result.attempts = e.attempts();
                 result.last_http_status = e.status();
-                result.hint = e.hint().map(String::from);
+                result.hint = e.hint();
                 result.error = Some(e.to_string());
             }
         }

@@ -9,10 +9,7 @@ pub enum ForgeError {
     #[error("forge `{0}` is not `github` or `local:DIR` (for example `local:/tmp/forge`)")]
     BadSpec(String),
     /// No token in any of the variables looked at.
-    #[error(
-        "no GitHub token: none of {0} is set; set one, name another variable with `--token-env VAR`, or use \
-         GitHub App auth (`--app-id` with `--app-key-file` or `--app-key-env`)"
-    )]
+    #[error("no GitHub token: none of {0} is set")]
     NoToken(String),
     /// A setting is out of range or inconsistent.
     #[error("{0}")]
@@ -34,7 +31,7 @@ pub enum ForgeError {
         message: String,
     },
     /// A request failed, after retries where they were allowed.
-    #[error("{}", describe_request(operation, repo, *status, *attempts, message, hint.as_deref()))]
+    #[error("{}", describe_request(operation, repo, *status, *attempts, message))]
     Request {
         /// What was being done (`dispatch`, `create pull request`, ...).
         operation: &'static str,
@@ -51,9 +48,7 @@ pub enum ForgeError {
     },
     /// The local forge has no bare repository for a name.
     #[error(
-        "repository `{repo}` does not exist in the local forge (no bare repository at `{}`); hint: create it \
-         with `git init --bare {}`",
-        path.display(),
+        "repository `{repo}` does not exist in the local forge (no bare repository at `{}`)",
         path.display()
     )]
     LocalNoRepo {
@@ -98,24 +93,18 @@ fn describe_request(
     status: Option<u16>,
     attempts: u32,
     message: &str,
-    hint: Option<&str>,
 ) -> String {
     let tries = if attempts == 1 {
         "1 attempt".to_string()
     } else {
         format!("{attempts} attempts")
     };
-    let mut s = match status {
+    match status {
         Some(status) => {
             format!("{operation} on `{repo}` failed with HTTP {status} after {tries}: {message}")
         }
         None => format!("{operation} on `{repo}` failed after {tries}: {message}"),
-    };
-    if let Some(hint) = hint {
-        s.push_str("; hint: ");
-        s.push_str(hint);
     }
-    s
 }
 
 impl ForgeError {
@@ -140,10 +129,19 @@ impl ForgeError {
         }
     }
 
-    /// What to check, when there is advice.
-    pub fn hint(&self) -> Option<&str> {
+    /// What to do about it, when there is advice. The message never repeats it.
+    pub fn hint(&self) -> Option<String> {
         match self {
-            ForgeError::Request { hint, .. } => hint.as_deref(),
+            ForgeError::Request { hint, .. } => hint.clone(),
+            ForgeError::NoToken(_) => Some(
+                "set one, name another variable with `--token-env VAR`, or use GitHub App auth \
+                 (`--app-id` with `--app-key-file` or `--app-key-env`)"
+                    .to_owned(),
+            ),
+            ForgeError::LocalNoRepo { path, .. } => Some(format!(
+                "create it with `git init --bare {}`",
+                path.display()
+            )),
             _ => None,
         }
     }

@@ -6,7 +6,7 @@ use git2::{Commit, Oid, Repository, Tree};
 use crate::repo_path::touches_git_dir;
 use crate::sync::cousin_config::Subscription;
 use crate::sync::mapped_tree::{self, MappedTreeError};
-use crate::sync::strategy::Strategy;
+use crate::sync::strategy::{ChangeBase, Strategy};
 use crate::sync::tree_merge::{self, MergedTree};
 
 /// Why a change could not be computed.
@@ -84,21 +84,19 @@ pub struct ChangeInput<'r, 'a> {
 pub fn compute(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeError> {
     let repo = input.repo;
     let cousin_tree = input.cousin.tree()?;
-    if input.strategy == Strategy::Merge {
-        return merge(input);
-    }
     let upstream_tree = input.upstream.tree()?;
-    let (base_tree, first_sync): (Option<Tree<'_>>, bool) = match input.strategy {
-        Strategy::DiffApply => match input.last_synced {
+    let (base_tree, first_sync): (Option<Tree<'_>>, bool) = match input.strategy.change_base() {
+        ChangeBase::History => return merge(input),
+        ChangeBase::LastSync => match input.last_synced {
             Some(id) => (Some(repo.find_commit(id)?.tree()?), false),
             None => (None, true),
         },
-        Strategy::CherryPick => match input.upstream.parent(0) {
+        ChangeBase::OwnParent => match input.upstream.parent(0) {
             Ok(p) => (Some(p.tree()?), false),
             // A root commit's own change is everything in it.
             Err(_) => (Some(repo.find_tree(mapped_tree::empty_tree(repo)?)?), false),
         },
-        Strategy::Squash | Strategy::Merge => (None, false),
+        ChangeBase::Nothing => (None, false),
     };
     let mut tree = cousin_tree.id();
     let mut conflicts = Vec::new();

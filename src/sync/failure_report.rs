@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::forge::{Forge, ForgeError, Issue};
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
-use crate::sync::strategy::Strategy;
+use crate::sync::strategy::{ChangeBase, Strategy};
 
 /// What the report says.
 #[derive(Debug, Clone)]
@@ -32,6 +32,8 @@ pub struct FailureReport {
     pub mappings: Vec<(RepoPath, RepoPath)>,
     /// What failed, with its chain.
     pub error: String,
+    /// What to do about it, when there is advice.
+    pub hint: Option<String>,
     /// Conflicting files.
     pub conflicts: Vec<String>,
     /// The run's URL under Actions.
@@ -92,6 +94,9 @@ impl FailureReport {
             let _ = writeln!(b, "- Dispatch: {id}");
         }
         let _ = writeln!(b, "\n**Error:** {}\n", self.error);
+        if let Some(hint) = &self.hint {
+            let _ = writeln!(b, "**Hint:** {hint}\n");
+        }
         if !self.conflicts.is_empty() {
             b.push_str("**Conflicting files:**\n\n");
             for c in &self.conflicts {
@@ -124,43 +129,40 @@ impl FailureReport {
             "git fetch {} {}",
             self.upstream_url, self.upstream_branch
         );
-        match self.strategy {
-            Strategy::Merge => {
-                let _ = writeln!(c, "git merge {sha}");
-            }
-            Strategy::DiffApply | Strategy::CherryPick | Strategy::Squash => {
-                let from = match (self.strategy, &self.last_synced) {
-                    (Strategy::DiffApply, Some(last)) => last.clone(),
-                    _ => format!("{sha}^"),
+        if self.strategy.merges_history() {
+            let _ = writeln!(c, "git merge {sha}");
+        } else {
+            let from = match (self.strategy.change_base(), &self.last_synced) {
+                (ChangeBase::LastSync, Some(last)) => last.clone(),
+                _ => format!("{sha}^"),
+            };
+            for (path, to) in &self.mappings {
+                let relative = if path.is_root() {
+                    String::new()
+                } else {
+                    format!(" --relative={}", path.as_str())
                 };
-                for (path, to) in &self.mappings {
-                    let relative = if path.is_root() {
-                        String::new()
-                    } else {
-                        format!(" --relative={}", path.as_str())
-                    };
-                    let directory = if to.is_root() {
-                        String::new()
-                    } else {
-                        format!(" --directory={}", to.as_str())
-                    };
-                    let _ = writeln!(
-                        c,
-                        "git diff --binary{relative} {from} {sha} | git apply --3way{directory}"
-                    );
-                }
+                let directory = if to.is_root() {
+                    String::new()
+                } else {
+                    format!(" --directory={}", to.as_str())
+                };
                 let _ = writeln!(
                     c,
-                    "# fix the conflicts, then commit with the trailer so ecosync knows:"
-                );
-                let _ = writeln!(
-                    c,
-                    "git commit -m \"Sync {} to {}\" -m \"Ecosync-Upstream: {}@{sha}\"",
-                    self.upstream,
-                    &sha[..12.min(sha.len())],
-                    self.upstream
+                    "git diff --binary{relative} {from} {sha} | git apply --3way{directory}"
                 );
             }
+            let _ = writeln!(
+                c,
+                "# fix the conflicts, then commit with the trailer so ecosync knows:"
+            );
+            let _ = writeln!(
+                c,
+                "git commit -m \"Sync {} to {}\" -m \"Ecosync-Upstream: {}@{sha}\"",
+                self.upstream,
+                &sha[..12.min(sha.len())],
+                self.upstream
+            );
         }
         Some(c)
     }

@@ -62,43 +62,39 @@ impl SyncMessage {
     /// The commit message. A cherry-pick keeps upstream's message; every message ends with the trailer.
     pub fn commit_message(&self) -> String {
         let mut m = String::new();
-        match self.strategy {
-            Strategy::CherryPick => {
-                m.push_str(self.upstream_message.trim_end());
-                let _ = write!(
-                    m,
-                    "\n\n(cherry picked from {}@{})",
-                    self.upstream, self.upstream_sha
-                );
+        if self.strategy.keeps_authors() {
+            m.push_str(self.upstream_message.trim_end());
+            let _ = write!(
+                m,
+                "\n\n(cherry picked from {}@{})",
+                self.upstream, self.upstream_sha
+            );
+        } else if self.strategy.merges_history() {
+            let _ = write!(
+                m,
+                "Merge {}@{} ({})\n\n{}",
+                self.upstream,
+                self.short(),
+                self.upstream_branch,
+                self.subject()
+            );
+        } else {
+            let _ = write!(
+                m,
+                "Sync {} to {}\n\nUpstream: {}@{} ({})\n{}\nStrategy: {}",
+                self.upstream,
+                self.short(),
+                self.upstream,
+                self.upstream_sha,
+                self.upstream_branch,
+                self.subject(),
+                self.strategy
+            );
+            if !self.features.is_empty() {
+                let _ = write!(m, "\nFeatures: {}", self.features.join(", "));
             }
-            Strategy::Merge => {
-                let _ = write!(
-                    m,
-                    "Merge {}@{} ({})\n\n{}",
-                    self.upstream,
-                    self.short(),
-                    self.upstream_branch,
-                    self.subject()
-                );
-            }
-            Strategy::DiffApply | Strategy::Squash => {
-                let _ = write!(
-                    m,
-                    "Sync {} to {}\n\nUpstream: {}@{} ({})\n{}\nStrategy: {}",
-                    self.upstream,
-                    self.short(),
-                    self.upstream,
-                    self.upstream_sha,
-                    self.upstream_branch,
-                    self.subject(),
-                    self.strategy
-                );
-                if !self.features.is_empty() {
-                    let _ = write!(m, "\nFeatures: {}", self.features.join(", "));
-                }
-                if self.first_sync {
-                    m.push_str("\nFirst sync: the mapped directories now match upstream.");
-                }
+            if self.first_sync {
+                m.push_str("\nFirst sync: the mapped directories now match upstream.");
             }
         }
         if !self.conflicts.is_empty() {

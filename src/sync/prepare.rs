@@ -129,14 +129,16 @@ impl SyncRunError {
             SyncRunError::LostSync { .. } => {
                 "sync once with `\"strategy\": \"squash\"` to start again from the upstream state"
             }
-            SyncRunError::Repo(SyncRepoError::Shallow(_)) => {
-                "check out the full history (actions/checkout with `fetch-depth: 0`)"
-            }
+            SyncRunError::Repo(SyncRepoError::Shallow(_)) => SHALLOW_HINT,
             SyncRunError::NoUpstreamBranch { .. } => "check `upstream.branch` and `upstream.url`",
             _ => return None,
         })
     }
 }
+
+/// What to do about a shallow clone.
+pub const SHALLOW_HINT: &str =
+    "check out the full history (actions/checkout with `fetch-depth: 0`)";
 
 /// The validated inputs of one run.
 #[derive(Debug, Clone)]
@@ -289,12 +291,12 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     .ok_or_else(|| SyncRunError::NoBase(s.base_branch.clone()))?;
     let base = git.find_commit(base_id)?;
     // Step 3: the last sync.
-    let last: Option<LastSync> = if config.strategy == Strategy::Merge {
-        None
-    } else {
+    let last: Option<LastSync> = if config.strategy.tracks_last_sync() {
         trailer::find_last_sync(git, base_id, &config.upstream_repo)?
+    } else {
+        None
     };
-    if config.strategy == Strategy::Merge {
+    if config.strategy.merges_history() {
         if base_id == target || git.graph_descendant_of(base_id, target)? {
             return Ok(Prepared::AlreadySynced {
                 upstream: target,
@@ -309,7 +311,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
                 by: l.cousin_commit,
             });
         }
-        if !known && config.strategy == Strategy::DiffApply {
+        if !known && config.strategy.needs_last_sync() {
             return Err(SyncRunError::LostSync {
                 sha: l.upstream_sha,
                 by: l.cousin_commit,
@@ -338,7 +340,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     {
         return Ok(Prepared::NoChange { upstream: target });
     }
-    let summary = if config.strategy == Strategy::Merge {
+    let summary = if !config.strategy.maps_directories() {
         ChangeSummary::between(git, base.tree_id(), tree)?
     } else {
         let dirs: Vec<_> = config.subscriptions.iter().map(|s| s.to.clone()).collect();
@@ -369,7 +371,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
                 .unwrap_or(0);
             let committer =
                 Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
-            let author = if config.strategy == Strategy::CherryPick {
+            let author = if config.strategy.keeps_authors() {
                 upstream.author().to_owned()
             } else {
                 committer.clone()
@@ -417,7 +419,7 @@ fn upstream_commits(
     };
     let single =
         || -> Result<Vec<(Oid, String)>, git2::Error> { Ok(vec![(target, subject(target)?)]) };
-    if strategy == Strategy::CherryPick {
+    if strategy.stacks() {
         return single();
     }
     let Some(last) = last.filter(|l| git.find_commit(*l).is_ok()) else {

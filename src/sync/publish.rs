@@ -46,6 +46,21 @@ pub enum PublishError {
     Git(#[from] git2::Error),
 }
 
+impl PublishError {
+    /// What to do about it, where there is advice.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            PublishError::Forge(e) => e.hint(),
+            PublishError::HumanCommitsConflict { .. } => Some(
+                "merge the base branch into the pull request branch by hand, or close the pull request and \
+                 delete the branch to let ecosync start afresh"
+                    .to_owned(),
+            ),
+            PublishError::Repo(_) | PublishError::Git(_) => None,
+        }
+    }
+}
+
 /// What was done (or, in a dry run, would be done) to the branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BranchAction {

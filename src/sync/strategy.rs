@@ -25,7 +25,67 @@ pub enum Strategy {
     Merge,
 }
 
+/// What a strategy's change is computed against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeBase {
+    /// The upstream commit synced last (found by its trailer): the change since then.
+    LastSync,
+    /// The upstream commit's first parent: that one commit's own change.
+    OwnParent,
+    /// Nothing: the mapped directories take the upstream state.
+    Nothing,
+    /// The shared history: whole commits are merged.
+    History,
+}
+
+/// The policy of each strategy, in one place: every part of the pipeline asks the strategy instead of
+/// matching on it.
 impl Strategy {
+    /// What the change is computed against.
+    pub fn change_base(self) -> ChangeBase {
+        match self {
+            Strategy::DiffApply => ChangeBase::LastSync,
+            Strategy::CherryPick => ChangeBase::OwnParent,
+            Strategy::Squash => ChangeBase::Nothing,
+            Strategy::Merge => ChangeBase::History,
+        }
+    }
+
+    /// Whether whole upstream commits are merged (a fork sharing upstream's history) instead of a tree
+    /// change being applied to the mapped directories.
+    pub fn merges_history(self) -> bool {
+        self.change_base() == ChangeBase::History
+    }
+
+    /// Whether subscriptions may map an upstream directory to another place (all but `merge`).
+    pub fn maps_directories(self) -> bool {
+        !self.merges_history()
+    }
+
+    /// Whether each sync commit carries a trailer naming its upstream commit, from which the next sync
+    /// starts (all but `merge`, whose merge commits are the record).
+    pub fn tracks_last_sync(self) -> bool {
+        !self.merges_history()
+    }
+
+    /// Whether the next sync needs the last synced commit to still exist upstream (`diff-apply`, whose
+    /// change is computed since it).
+    pub fn needs_last_sync(self) -> bool {
+        self.change_base() == ChangeBase::LastSync
+    }
+
+    /// Whether the sync commit keeps the upstream commit's author and message (`cherry-pick`).
+    pub fn keeps_authors(self) -> bool {
+        self.change_base() == ChangeBase::OwnParent
+    }
+
+    /// Whether a sync stacks on earlier, unmerged syncs on the pull request branch instead of replacing them
+    /// (`cherry-pick`, where each upstream commit is its own change); otherwise a newer sync supersedes the
+    /// branch.
+    pub fn stacks(self) -> bool {
+        self.change_base() == ChangeBase::OwnParent
+    }
+
     /// The name as written in the configuration.
     pub fn as_str(self) -> &'static str {
         match self {

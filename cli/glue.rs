@@ -1,0 +1,182 @@
+//! The glue both binaries share (each includes this file with `#[path]`; the library must not install a
+//! log subscriber or print): log set-up, the one error type at the binaries' boundary, printing an error
+//! once with its chain and its hints, the exit status, and a closed stdout treated as success.
+//!
+//! Exit status, the same in both binaries: 0 success (also "nothing to do"), 1 failed after the input was
+//! accepted, 2 bad command line or invalid configuration, 3 rejected input.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::process::ExitCode;
+
+use ecosync::ErrorKind;
+use ecosync::actions::{self, Actions, Level};
+use ecosync::config::diagnostic::Diagnostic;
+
+/// How a command ended without an error: its exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done, or nothing to do.
+    Success,
+    /// 1: something failed and was already said (for example a dispatch that failed, a dry run's conflict).
+    Failed,
+}
+
+/// The error that ends a command: its kind (which decides the exit status), what went wrong with its chain,
+/// what to do about it, and the configuration's problems, each stored once and printed once.
+#[derive(Debug)]
+pub struct CliError {
+    kind: ErrorKind,
+    error: anyhow::Error,
+    hints: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// What a subcommand returns.
+pub type CliResult = Result<Exit, CliError>;
+
+impl CliError {
+    /// An error of `kind`; the first hint the library attached anywhere in its chain is kept.
+    pub fn new(kind: ErrorKind, error: impl Into<anyhow::Error>) -> Self {
+        let error = error.into();
+        let hints = library_hint(&error).into_iter().collect();
+        CliError {
+            kind,
+            error,
+            hints,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// A bad command line or setting (exit 2).
+    pub fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Self::new(ErrorKind::Usage, error)
+    }
+
+    /// A run that failed (exit 1).
+    pub fn failed(error: impl Into<anyhow::Error>) -> Self {
+        Self::new(ErrorKind::Failed, error)
+    }
+
+    /// An invalid configuration file (exit 2): its problems, printed first, then `summary`.
+    pub fn config(diagnostics: Vec<Diagnostic>, summary: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::usage(summary);
+        e.diagnostics = diagnostics;
+        e
+    }
+
+    /// Adds a hint (once: a hint already there is not repeated).
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        let hint = hint.into();
+        if !self.hints.contains(&hint) {
+            self.hints.push(hint);
+        }
+        self
+    }
+
+    /// The error's text with its chain and hints, as printed.
+    fn render(&self) -> String {
+        let mut s = format!("error: {:#}", self.error);
+        for h in &self.hints {
+            s.push_str("\n  hint: ");
+            s.push_str(h);
+        }
+        s
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    /// A failure, unless the library's error says what kind it is.
+    fn from(error: anyhow::Error) -> Self {
+        let kind = error
+            .chain()
+            .find_map(|e| {
+                if let Some(e) = e.downcast_ref::<ecosync::sync::SyncError>() {
+                    return Some(e.kind());
+                }
+                e.downcast_ref::<ecosync::dispatch::ecosystem::EcosystemInvalid>()
+                    .map(|_| ErrorKind::Usage)
+            })
+            .unwrap_or(ErrorKind::Failed);
+        Self::new(kind, error)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(error: std::io::Error) -> Self {
+        Self::failed(error)
+    }
+}
+
+/// The first hint a library error carries anywhere in `error`'s chain.
+fn library_hint(error: &anyhow::Error) -> Option<String> {
+    error.chain().find_map(|e| {
+        if let Some(e) = e.downcast_ref::<ecosync::sync::SyncError>() {
+            return e.hint();
+        }
+        if let Some(e) = e.downcast_ref::<ecosync::ForgeError>() {
+            return e.hint();
+        }
+        if let Some(e) = e.downcast_ref::<ecosync::repo_name::InferError>() {
+            return Some(e.hint().to_owned());
+        }
+        None
+    })
+}
+
+/// The fixed pipeline of both binaries: set up logging, parse the command line, run, print the error once,
+/// map the outcome to an exit status.
+pub fn main<C: clap::Parser>(run: impl FnOnce(C) -> CliResult) -> ExitCode {
+    init_logging();
+    let cli = C::parse();
+    finish(run(cli))
+}
+
+fn finish(result: CliResult) -> ExitCode {
+    let error = match result {
+        Ok(Exit::Success) => return ExitCode::SUCCESS,
+        Ok(Exit::Failed) => return ExitCode::FAILURE,
+        Err(e) => e,
+    };
+    if is_broken_pipe(&error.error) {
+        return ExitCode::SUCCESS;
+    }
+    for d in &error.diagnostics {
+        eprintln!("{d}");
+    }
+    let text = error.render();
+    eprintln!("{text}");
+    // Under GitHub Actions the error is also an annotation, so it shows in the run's summary.
+    if Actions::from_env().is_some() {
+        let _ = print_stdout(&actions::annotation(Level::Error, "ecosync", &text));
+    }
+    ExitCode::from(error.kind.exit_code())
+}
+
+/// Writes to stdout; a closed pipe is an error that [`main`] treats as success (`subscriber apply | head`).
+pub fn print_stdout(s: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())?;
+    out.flush()
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Installs the tracing subscriber: level from `ECOSYNC_LOG` (default `warn`), to stderr, in colour only
+/// when stderr is a terminal and `NO_COLOR` is unset or empty.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ECOSYNC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .with_target(false)
+        .init();
+}

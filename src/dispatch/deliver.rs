@@ -1,0 +1,183 @@
+//! `deliver`: a plan's notifications as one library call. Build and check each payload, send them through
+//! the forge a bounded number at a time, record what became of each repository, and open (or comment on)
+//! the failure issue. [`preview`] is the same without sending, for a dry run.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::actions;
+use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, FailureIssue, RepoResult};
+use crate::dispatch::failure_notice::{self, NoticeOutcome};
+use crate::dispatch::fan_out::{FanOut, Outgoing};
+use crate::dispatch::plan::{Delivery, Plan};
+use crate::error_kind::error_chain;
+use crate::forge::Forge;
+use crate::payload::{self, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION, Payload};
+use crate::repo_name::RepoName;
+
+/// How to deliver a plan.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// The repository the change comes from, carried in every payload.
+    pub source_repo: RepoName,
+    /// The identifier carried in every payload of this run ([`dispatch_id`]).
+    pub dispatch_id: String,
+    /// How many dispatches may be in flight at once.
+    pub concurrency: usize,
+    /// Open one issue in the source repository listing the failures (or comment on the open one).
+    pub notify_issue: bool,
+}
+
+/// What a dry run would send.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// Each dispatch that would be sent.
+    pub outgoing: Vec<Outgoing>,
+    /// The report: every repository skipped, with why.
+    pub report: DeliveryReport,
+}
+
+/// An identifier for this run, carried in every payload: the workflow run's URL under GitHub Actions, else a
+/// unique id.
+pub fn dispatch_id(source: &RepoName) -> String {
+    if let Some(url) = actions::current_run_url(source) {
+        return url;
+    }
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    format!(
+        "ecosync-{millis}-{}-{:08x}",
+        std::process::id(),
+        fastrand::u32(..)
+    )
+}
+
+/// What would be sent for `plan`, sending nothing.
+pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
+    let (outgoing, refused) = outgoing(plan, settings);
+    let mut repos: Vec<RepoResult> = outgoing
+        .iter()
+        .map(|o| {
+            let mut r = RepoResult::new(&o.repo, DeliveryStatus::Skipped, &o.event_type);
+            r.features = o.payload.updated_features.clone();
+            r.error = Some("dry run: not sent".into());
+            r
+        })
+        .collect();
+    repos.extend(refused);
+    repos.extend(skipped(plan));
+    Preview {
+        outgoing,
+        report: report(plan, settings, true, repos),
+    }
+}
+
+/// Sends one dispatch per planned repository through `forge` and reports what became of each; one failing
+/// never stops the others. `progress` is called as each finishes, with how many have and how many there
+/// are. With `notify_issue`, failures are listed in one issue in the source repository.
+#[tracing::instrument(skip_all, fields(source = %settings.source_repo, deliveries = plan.deliveries.len()))]
+pub async fn deliver(
+    plan: &Plan,
+    settings: &DeliverySettings,
+    forge: &Forge,
+    mut progress: impl FnMut(usize, usize, &RepoResult),
+) -> DeliveryReport {
+    let (send, refused) = outgoing(plan, settings);
+    let total = send.len();
+    let mut repos = FanOut::new(forge, settings.concurrency)
+        .deliver(&send, |done, r| progress(done, total, r))
+        .await;
+    repos.extend(refused);
+    repos.extend(skipped(plan));
+    let mut report = report(plan, settings, false, repos);
+    if settings.notify_issue {
+        report.failure_issue =
+            match failure_notice::notify_failures(forge, &settings.source_repo, &report).await {
+                Ok(Some(NoticeOutcome::Opened(issue))) => Some(FailureIssue::Opened {
+                    number: issue.number,
+                    url: issue.html_url,
+                }),
+                Ok(Some(NoticeOutcome::Commented(issue))) => Some(FailureIssue::Commented {
+                    number: issue.number,
+                    url: issue.html_url,
+                }),
+                Ok(None) => None,
+                Err(e) => Some(FailureIssue::Failed {
+                    error: error_chain(&e),
+                }),
+            };
+    }
+    report
+}
+
+fn report(
+    plan: &Plan,
+    settings: &DeliverySettings,
+    dry_run: bool,
+    repos: Vec<RepoResult>,
+) -> DeliveryReport {
+    DeliveryReport {
+        source_repo: Some(settings.source_repo.clone()),
+        dispatch_id: Some(settings.dispatch_id.clone()),
+        commit_sha: plan.head.clone(),
+        dry_run,
+        repos,
+        failure_issue: None,
+    }
+}
+
+/// The payloads of a plan, and the repositories whose payload cannot be sent, with why.
+fn outgoing(plan: &Plan, settings: &DeliverySettings) -> (Vec<Outgoing>, Vec<RepoResult>) {
+    let mut send = Vec::new();
+    let mut refused = Vec::new();
+    for d in &plan.deliveries {
+        match payload_for(plan, d, settings) {
+            Ok(payload) => send.push(Outgoing {
+                repo: d.repo.clone(),
+                event_type: d.event_type.clone(),
+                payload,
+            }),
+            Err(error) => {
+                let mut r = RepoResult::new(&d.repo, DeliveryStatus::Failed, &d.event_type);
+                r.features = d.features.clone();
+                r.error = Some(error);
+                r.hint = Some("fix the entry in ecosystem.json".into());
+                refused.push(r);
+            }
+        }
+    }
+    (send, refused)
+}
+
+/// The payload for one delivery, cut to GitHub's size limit, or why it cannot be sent.
+fn payload_for(plan: &Plan, d: &Delivery, settings: &DeliverySettings) -> Result<Payload, String> {
+    payload::check_event_type(&d.event_type)?;
+    let mut payload = Payload {
+        ecosync: PAYLOAD_VERSION,
+        source_repo: settings.source_repo.clone(),
+        git_ref: plan.git_ref.clone().unwrap_or_default(),
+        base_sha: plan.base.clone(),
+        commit_sha: plan.head.clone(),
+        updated_feature: d.features.first().cloned().unwrap_or_default(),
+        updated_features: d.features.clone(),
+        changed_paths: d.paths.clone(),
+        changed_paths_truncated: false,
+        dispatch_id: Some(settings.dispatch_id.clone()),
+    };
+    if !payload.fit_to(MAX_PAYLOAD_BYTES) {
+        return Err(format!(
+            "the payload is over {MAX_PAYLOAD_BYTES} bytes even without changed paths (feature names too long)"
+        ));
+    }
+    Ok(payload)
+}
+
+/// One line per entry the plan skipped.
+fn skipped(plan: &Plan) -> impl Iterator<Item = RepoResult> + '_ {
+    plan.skipped.iter().map(|s| {
+        let mut r = RepoResult::new(&s.repo, DeliveryStatus::Skipped, "");
+        r.error = Some(s.reason.to_string());
+        r
+    })
+}

@@ -1,0 +1,328 @@
+//! `apply`: one whole sync as a library call. Verify the event and the commit, run the strategy, name the
+//! branch, stack or replace, close a pull request with nothing left to bring, apply the conflict policy,
+//! publish, and report a failure where the configuration says. The caller only builds a [`SyncRequest`]
+//! and prints the [`SyncOutcome`].
+
+use git2::Oid;
+
+use crate::actions;
+use crate::error_kind::error_chain;
+use crate::forge::Forge;
+use crate::repo_name::{self, RepoName};
+use crate::sync::cousin_config::{CousinConfig, NotifyTarget, OnConflict, fill_template};
+use crate::sync::failure_report::{self, FailureReport, ReportOutcome};
+use crate::sync::prepare::{self, Prepared, SyncPlan, SyncSettings};
+use crate::sync::publish::{self, CloseTarget, PublishTarget};
+use crate::sync::repo::{GitAuth, SyncRepo};
+use crate::sync::request::SyncRequest;
+use crate::sync::sync_error::SyncError;
+use crate::sync::sync_outcome::{Applied, ChangeReport, Conflicted, Failed, Report, SyncOutcome};
+
+/// Runs one sync. `Err` means the run could not start (the cousin could not be named); every other ending,
+/// rejections and failures included, is a [`SyncOutcome`], and failures were already reported where the
+/// configuration says (never for a dry run, never for a rejected input).
+#[tracing::instrument(skip_all, fields(repo = %request.repo_dir.display()))]
+pub async fn apply(request: &SyncRequest, forge: &Forge) -> Result<SyncOutcome, SyncError> {
+    let cousin = match &request.cousin {
+        Some(c) => c.clone(),
+        None => repo_name::infer_from_origin(&request.repo_dir)?,
+    };
+    let run = Run {
+        request,
+        forge,
+        config: &request.config,
+        run_url: request
+            .run_id
+            .as_deref()
+            .map(|id| actions::run_url(&request.server_url, &cousin, id)),
+        cousin,
+    };
+    Ok(run.apply().await)
+}
+
+/// One run, once the cousin is known.
+struct Run<'a> {
+    request: &'a SyncRequest,
+    forge: &'a Forge,
+    config: &'a CousinConfig,
+    cousin: RepoName,
+    run_url: Option<String>,
+}
+
+/// What the failure report needs from a run that got past the event checks.
+struct Progress {
+    upstream_url: String,
+    base: String,
+    change: Option<ChangeReport>,
+}
+
+impl Run<'_> {
+    async fn apply(&self) -> SyncOutcome {
+        let config = self.config;
+        let (upstream_url, upstream_auth) = match &config.upstream_url {
+            // A configured URL may point anywhere: the forge's token is never offered to it.
+            Some(url) => (url.clone(), GitAuth::default()),
+            None => (
+                self.forge.git_url(&config.upstream_repo),
+                self.auth(&config.upstream_repo).await.unwrap_or_default(),
+            ),
+        };
+        let mut progress = Progress {
+            upstream_url: upstream_url.clone(),
+            base: config.pull_request.base.clone().unwrap_or_default(),
+            change: None,
+        };
+        match self.sync(upstream_url, upstream_auth, &mut progress).await {
+            Ok(outcome) => outcome,
+            Err(error) if error.is_rejection() => SyncOutcome::Rejected(error),
+            Err(error) => {
+                let report = self.report(&progress, &error).await;
+                match error {
+                    SyncError::Conflict { .. } => SyncOutcome::Conflict(Box::new(Conflicted {
+                        // A conflict is found only once the change is computed.
+                        change: progress.change.expect("a conflict comes with its change"),
+                        error,
+                        report,
+                    })),
+                    error => SyncOutcome::Failed(Box::new(Failed {
+                        change: progress.change,
+                        error,
+                        report,
+                    })),
+                }
+            }
+        }
+    }
+
+    async fn auth(&self, repo: &RepoName) -> Result<GitAuth, SyncError> {
+        let creds =
+            self.forge
+                .git_credentials(repo)
+                .await
+                .map_err(|source| SyncError::Credentials {
+                    repo: repo.clone(),
+                    source,
+                })?;
+        Ok(GitAuth {
+            userpass: creds.map(|c| (c.username, c.password)),
+        })
+    }
+
+    async fn sync(
+        &self,
+        upstream_url: String,
+        upstream_auth: GitAuth,
+        progress: &mut Progress,
+    ) -> Result<SyncOutcome, SyncError> {
+        let config = self.config;
+        let request = self.request;
+        let cousin = &self.cousin;
+        let cousin_url = request
+            .cousin_url
+            .clone()
+            .unwrap_or_else(|| self.forge.git_url(cousin));
+        let cousin_auth = self.auth(cousin).await?;
+        let base = match &config.pull_request.base {
+            Some(b) => b.clone(),
+            None => self.forge.default_branch(cousin).await.map_err(|source| {
+                SyncError::DefaultBranch {
+                    repo: cousin.clone(),
+                    source,
+                }
+            })?,
+        };
+        progress.base = base.clone();
+        let settings = SyncSettings {
+            config: config.clone(),
+            upstream_url,
+            upstream_auth,
+            base_branch: base.clone(),
+            cousin_url: Some(cousin_url.clone()),
+            cousin_auth: cousin_auth.clone(),
+            event: request.event.clone(),
+            now: request.now,
+            committer: request.committer.clone(),
+            server_url: request.server_url.clone(),
+        };
+        let repo = SyncRepo::open(&request.repo_dir, request.dry_run).map_err(|source| {
+            SyncError::Open {
+                dir: request.repo_dir.display().to_string(),
+                source,
+            }
+        })?;
+        let plan = match prepare::prepare(&repo, &settings)? {
+            Prepared::NotSubscribed(reason) => return Ok(SyncOutcome::NotSubscribed { reason }),
+            Prepared::AlreadySynced { upstream, by } => {
+                let closed = self.close_superseded(&repo, &settings, upstream).await?;
+                return Ok(SyncOutcome::AlreadySynced {
+                    upstream,
+                    base,
+                    by,
+                    closed,
+                });
+            }
+            Prepared::NoChange { upstream } => {
+                let closed = self.close_superseded(&repo, &settings, upstream).await?;
+                return Ok(SyncOutcome::NoChange { upstream, closed });
+            }
+            Prepared::Change(plan) => plan,
+        };
+        let change = self.change_report(&settings, &plan);
+        progress.change = Some(change.clone());
+        let conflicted = !plan.change.conflicts.is_empty();
+        if conflicted && config.on_conflict == OnConflict::Issue {
+            return Err(SyncError::Conflict {
+                files: plan.change.conflicts.clone(),
+            });
+        }
+        let branch = pr_branch(config, plan.upstream);
+        let committer = git2::Signature::now(&request.committer.0, &request.committer.1)?;
+        let target = PublishTarget {
+            cousin,
+            cousin_url: &cousin_url,
+            cousin_auth: &cousin_auth,
+            branch: &branch,
+            base: &base,
+            upstream: &config.upstream_repo,
+            upstream_branch: &config.upstream_branch,
+            settings: &config.pull_request,
+            force_draft: conflicted,
+            committer,
+            stack: config.strategy.stacks(),
+        };
+        let published = publish::publish(self.forge, &repo, &plan, &target)
+            .await
+            .map_err(|source| SyncError::Publish {
+                cousin: cousin.clone(),
+                source,
+            })?;
+        Ok(SyncOutcome::Applied(Box::new(Applied {
+            change,
+            branch: published.branch,
+            branch_action: published.branch_action,
+            stacked: config.strategy.stacks(),
+            pull_request: published.pull_request,
+            dry_run: request.dry_run,
+        })))
+    }
+
+    fn change_report(&self, settings: &SyncSettings, plan: &SyncPlan) -> ChangeReport {
+        ChangeReport {
+            upstream: self.config.upstream_repo.clone(),
+            upstream_branch: self.config.upstream_branch.clone(),
+            upstream_sha: plan.upstream,
+            last_synced: plan.message.last_synced,
+            first_sync: plan.change.first_sync,
+            strategy: self.config.strategy,
+            conflicts: plan.change.conflicts.clone(),
+            commit: plan.commit,
+            base_branch: settings.base_branch.clone(),
+            base: plan.base,
+            summary: plan.summary.clone(),
+        }
+    }
+
+    /// Closes the open sync pull request when this no-op run shows it has nothing left to bring.
+    async fn close_superseded(
+        &self,
+        repo: &SyncRepo,
+        settings: &SyncSettings,
+        upstream: Oid,
+    ) -> Result<Option<crate::forge::PullRequest>, SyncError> {
+        let config = self.config;
+        let Some(cousin_url) = &settings.cousin_url else {
+            return Ok(None);
+        };
+        let Some(base_commit) = repo.fetched(&prepare::cousin_ref(&settings.base_branch)) else {
+            return Ok(None);
+        };
+        let branch = pr_branch(config, upstream);
+        let target = CloseTarget {
+            cousin: &self.cousin,
+            cousin_url,
+            cousin_auth: &settings.cousin_auth,
+            branch: &branch,
+            base: &settings.base_branch,
+            base_commit,
+            upstream: &config.upstream_repo,
+            upstream_sha: upstream,
+            supersedes: !config.strategy.stacks(),
+        };
+        publish::close_if_superseded(self.forge, repo, &target)
+            .await
+            .map_err(|source| SyncError::Close {
+                cousin: self.cousin.clone(),
+                source,
+            })
+    }
+
+    /// Where failures go.
+    fn notify_place(&self) -> Option<RepoName> {
+        match &self.config.notify {
+            NotifyTarget::Upstream => Some(self.config.upstream_repo.clone()),
+            NotifyTarget::Own => Some(self.cousin.clone()),
+            NotifyTarget::Repo(r) => Some(r.clone()),
+            NotifyTarget::Nowhere => None,
+        }
+    }
+
+    /// Reports a failure as one issue per cousin; a failure to report is returned, never hides the first.
+    async fn report(&self, progress: &Progress, error: &SyncError) -> Report {
+        let place = self.notify_place();
+        if self.request.dry_run {
+            return Report::WouldReport(place);
+        }
+        let Some(place) = place else {
+            return Report::Nowhere;
+        };
+        let config = self.config;
+        let change = progress.change.as_ref();
+        let report = FailureReport {
+            cousin: self.cousin.clone(),
+            upstream: config.upstream_repo.clone(),
+            upstream_url: progress.upstream_url.clone(),
+            upstream_branch: config.upstream_branch.clone(),
+            upstream_sha: change
+                .map(|c| c.upstream_sha)
+                .or(self.request.event.commit)
+                .map(|c| c.to_string()),
+            last_synced: change.and_then(|c| c.last_synced).map(|c| c.to_string()),
+            base: progress.base.clone(),
+            strategy: config.strategy,
+            mappings: config
+                .subscriptions
+                .iter()
+                .map(|s| (s.path.clone(), s.to.clone()))
+                .collect(),
+            error: error_chain(error),
+            hint: error.hint(),
+            conflicts: change.map(|c| c.conflicts.clone()).unwrap_or_default(),
+            run_url: self.run_url.clone(),
+            dispatch_id: self.request.event.dispatch_id.clone(),
+            server_url: self.request.server_url.clone(),
+        };
+        match failure_report::report(self.forge, &place, &config.notify_labels, &report).await {
+            Ok(ReportOutcome::Opened(issue)) => Report::Opened { place, issue },
+            Ok(ReportOutcome::Commented(issue)) => Report::Commented { place, issue },
+            Err(e) => Report::Failed {
+                place,
+                error: error_chain(&e),
+            },
+        }
+    }
+}
+
+/// The pull request branch for `upstream`'s commit.
+fn pr_branch(config: &CousinConfig, upstream: Oid) -> String {
+    fill_template(
+        &config.pull_request.branch,
+        &format!(
+            "{}-{}",
+            config.upstream_repo.owner(),
+            config.upstream_repo.name()
+        ),
+        config.upstream_repo.as_str(),
+        &config.upstream_branch,
+        &upstream.to_string(),
+    )
+}

@@ -1,0 +1,224 @@
+//! The text of a [`SyncOutcome`] for people: what `subscriber apply` prints (and whatever else runs the
+//! engine, so every front end words an outcome the same way), and the one-line job summary.
+
+use std::fmt::Write as _;
+
+use crate::forge::PullRequest;
+use crate::sync::publish::{BranchAction, PullRequestAction};
+use crate::sync::request::SyncRequest;
+use crate::sync::sync_outcome::{Applied, ChangeReport, Report, SyncOutcome};
+
+/// What to print about an outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutcomeText {
+    /// For stdout: the change, its diff, and what was done with it.
+    pub stdout: String,
+    /// For stderr: a failure to report the failure (the failure itself is the caller's to print).
+    pub stderr: String,
+}
+
+impl SyncOutcome {
+    /// The outcome in words, for people.
+    pub fn text(&self, request: &SyncRequest) -> OutcomeText {
+        let mut t = OutcomeText::default();
+        let s = &mut t.stdout;
+        let upstream = &request.config.upstream_repo;
+        let closed = |s: &mut String, pr: &Option<PullRequest>| {
+            if let Some(pr) = pr {
+                let verb = if request.dry_run {
+                    "would close"
+                } else {
+                    "closed"
+                };
+                let _ = writeln!(
+                    s,
+                    "{verb} pull request #{} {}: it has nothing left to bring",
+                    pr.number, pr.html_url
+                );
+            }
+        };
+        match self {
+            SyncOutcome::NotSubscribed { reason } => {
+                let _ = writeln!(s, "not subscribed: {reason}; nothing to do");
+            }
+            SyncOutcome::AlreadySynced {
+                upstream: sha,
+                base,
+                by,
+                closed: pr,
+            } => {
+                let _ = writeln!(
+                    s,
+                    "already synced: {upstream}@{sha} is included in `{base}` (commit {by}); nothing to do"
+                );
+                closed(s, pr);
+            }
+            SyncOutcome::NoChange {
+                upstream: sha,
+                closed: pr,
+            } => {
+                let subs = request.config.describe_subscriptions().join(", ");
+                let _ = writeln!(
+                    s,
+                    "no change: {upstream}@{sha} changes nothing in {subs}; nothing to do"
+                );
+                closed(s, pr);
+            }
+            SyncOutcome::Applied(applied) => describe_applied(s, applied),
+            SyncOutcome::Conflict(c) => {
+                describe_change(s, &c.change);
+                match &c.report {
+                    Report::WouldReport(place) => {
+                        let _ = writeln!(
+                            s,
+                            "would report the conflict in {} and push nothing",
+                            match place {
+                                Some(r) => format!("an issue in `{r}`"),
+                                None => "the log only (`notify` is `none`)".to_owned(),
+                            }
+                        );
+                        s.push_str("dry run: nothing was written\n");
+                    }
+                    report => describe_report(&mut t, report, "conflict"),
+                }
+            }
+            SyncOutcome::Failed(f) => {
+                if let Some(change) = &f.change {
+                    describe_change(s, change);
+                }
+                describe_report(&mut t, &f.report, "failure");
+            }
+            SyncOutcome::Rejected(_) => {}
+        }
+        t
+    }
+
+    /// One line for the job summary: what was synced into where, the result, and the pull request.
+    pub fn summary_line(&self, request: &SyncRequest) -> String {
+        let commit = self
+            .upstream_sha()
+            .or(request.event.commit)
+            .map_or_else(|| "the latest commit".to_owned(), |c| c.to_string());
+        let cousin = request
+            .cousin
+            .as_ref()
+            .map_or_else(|| "this repository".to_owned(), ToString::to_string);
+        let link = self
+            .pull_request_url()
+            .map(|pr| format!(" ({pr})"))
+            .unwrap_or_default();
+        format!(
+            "ecosync: sync of `{}` at `{commit}` into `{cousin}`: **{}**{link}\n",
+            request.config.upstream_repo,
+            self.result()
+        )
+    }
+}
+
+fn describe_change(s: &mut String, c: &ChangeReport) {
+    let _ = writeln!(
+        s,
+        "upstream: {}@{} (`{}`)",
+        c.upstream, c.upstream_sha, c.upstream_branch
+    );
+    match c.last_synced {
+        Some(l) => {
+            let _ = writeln!(s, "last synced: {l}");
+        }
+        None if c.first_sync => s.push_str(
+            "last synced: none (first sync: the mapped directories take the upstream state)\n",
+        ),
+        None => {}
+    }
+    let _ = writeln!(s, "strategy: {}", c.strategy);
+    if !c.conflicts.is_empty() {
+        let _ = writeln!(s, "conflicts: {}", c.conflicts.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "commit: {} on `{}` ({})",
+        c.commit, c.base_branch, c.base
+    );
+    s.push_str(&c.summary.unified());
+}
+
+fn describe_applied(s: &mut String, a: &Applied) {
+    describe_change(s, &a.change);
+    let verb = if a.dry_run { "would push" } else { "pushed" };
+    let branch = &a.branch;
+    let _ = match &a.branch_action {
+        BranchAction::Created(h) => writeln!(s, "{verb}: {h} to new branch `{branch}`"),
+        BranchAction::Replaced { old, new } => writeln!(
+            s,
+            "{verb}: {new} to `{branch}`, replacing ecosync's earlier {old}"
+        ),
+        BranchAction::AddedOnTop { old, new } if a.stacked => writeln!(
+            s,
+            "{verb}: {new} to `{branch}`, stacked on the earlier unmerged syncs at {old}"
+        ),
+        BranchAction::AddedOnTop { old, new } => writeln!(
+            s,
+            "{verb}: {new} to `{branch}` on top of {old}: the branch has commits not made by ecosync, so \
+             it was not force-pushed"
+        ),
+        BranchAction::Reused(h) => {
+            writeln!(s, "branch `{branch}` already carries this sync at {h}")
+        }
+    };
+    let base = &a.change.base_branch;
+    let _ = match &a.pull_request {
+        PullRequestAction::Created(pr) => {
+            writeln!(s, "pull request: opened #{} {}", pr.number, pr.html_url)
+        }
+        PullRequestAction::Updated(pr) => {
+            writeln!(s, "pull request: updated #{} {}", pr.number, pr.html_url)
+        }
+        PullRequestAction::WouldCreate(title) => writeln!(
+            s,
+            "would open pull request: {title:?} from `{branch}` into `{base}`"
+        ),
+        PullRequestAction::WouldUpdate(pr) => {
+            writeln!(
+                s,
+                "would update pull request #{} {}",
+                pr.number, pr.html_url
+            )
+        }
+    };
+    if !a.change.conflicts.is_empty() {
+        let _ = writeln!(
+            s,
+            "warning: conflicts committed with markers to a draft pull request: {}",
+            a.change.conflicts.join(", ")
+        );
+    }
+    if a.dry_run {
+        s.push_str("dry run: nothing was written\n");
+    }
+}
+
+fn describe_report(t: &mut OutcomeText, report: &Report, what: &str) {
+    match report {
+        Report::Opened { place, issue } => {
+            let _ = writeln!(
+                t.stdout,
+                "reported: opened issue #{} in `{place}` {}",
+                issue.number, issue.html_url
+            );
+        }
+        Report::Commented { place, issue } => {
+            let _ = writeln!(
+                t.stdout,
+                "reported: commented on open issue #{} in `{place}` {}",
+                issue.number, issue.html_url
+            );
+        }
+        Report::Failed { place, error } => {
+            let _ = writeln!(
+                t.stderr,
+                "error: cannot report the {what} in `{place}`: {error}"
+            );
+        }
+        Report::WouldReport(_) | Report::Nowhere => {}
+    }
+}

@@ -1,0 +1,39 @@
+//! `SyncRequest`: everything one sync needs, checked by the caller before anything happens.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crate::repo_name::RepoName;
+use crate::sync::cousin_config::CousinConfig;
+use crate::sync::event::SyncEvent;
+
+/// The default committer name of sync commits (GitHub Actions' bot).
+pub const DEFAULT_COMMITTER_NAME: &str = "github-actions[bot]";
+
+/// The default committer email of sync commits.
+pub const DEFAULT_COMMITTER_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
+
+/// One sync to run with [`crate::sync::apply`].
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    /// The cousin's checked configuration.
+    pub config: CousinConfig,
+    /// What to sync.
+    pub event: SyncEvent,
+    /// The cousin's clone (its history must be complete, not shallow).
+    pub repo_dir: PathBuf,
+    /// The cousin on the forge; `None` infers it from the clone's `origin` remote.
+    pub cousin: Option<RepoName>,
+    /// Where the cousin's branches are fetched from and pushed to; `None` is the forge's URL for it.
+    pub cousin_url: Option<String>,
+    /// Compute everything, write nothing (no push, no pull request, no issue, no outputs).
+    pub dry_run: bool,
+    /// The committer of sync commits: name and email.
+    pub committer: (String, String),
+    /// The forge's web address, for links in pull requests and issues.
+    pub server_url: String,
+    /// The GitHub Actions run ID, for the run's URL in failure reports.
+    pub run_id: Option<String>,
+    /// The current time (commit dates and the `max_age` check).
+    pub now: SystemTime,
+}

@@ -1,0 +1,116 @@
+//! `SyncError`: why a sync stopped, whether that rejects the input or fails the run, and what to do.
+
+use crate::error_kind::ErrorKind;
+use crate::forge::ForgeError;
+use crate::repo_name::{InferError, RepoName};
+use crate::sync::prepare::{SHALLOW_HINT, SyncRunError};
+use crate::sync::publish::PublishError;
+use crate::sync::repo::SyncRepoError;
+
+/// Why a sync stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The cousin's name was not given and cannot be read from `origin`.
+    #[error(transparent)]
+    CousinUnknown(#[from] InferError),
+    /// The forge would not hand out git credentials.
+    #[error("cannot get git credentials for `{repo}`")]
+    Credentials {
+        /// The repository.
+        repo: RepoName,
+        /// The forge's error.
+        #[source]
+        source: ForgeError,
+    },
+    /// The cousin's default branch could not be asked for.
+    #[error("cannot find the default branch of `{repo}`")]
+    DefaultBranch {
+        /// The cousin.
+        repo: RepoName,
+        /// The forge's error.
+        #[source]
+        source: ForgeError,
+    },
+    /// The cousin's clone cannot be used.
+    #[error("cannot use `{dir}`")]
+    Open {
+        /// The directory.
+        dir: String,
+        /// What is wrong with it.
+        #[source]
+        source: SyncRepoError,
+    },
+    /// A step before publishing stopped the run (a rejected event, a fetch, the change).
+    #[error(transparent)]
+    Prepare(#[from] SyncRunError),
+    /// The change conflicts and `on_conflict` is `issue`.
+    #[error(
+        "the upstream change conflicts with this repository's own edits in {}",
+        files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+    )]
+    Conflict {
+        /// The conflicting files.
+        files: Vec<String>,
+    },
+    /// Pushing the branch or opening the pull request failed.
+    #[error("cannot publish the sync to `{cousin}`")]
+    Publish {
+        /// The cousin.
+        cousin: RepoName,
+        /// What failed.
+        #[source]
+        source: PublishError,
+    },
+    /// Looking at (or closing) a superseded pull request failed.
+    #[error("cannot check the open sync pull request of `{cousin}`")]
+    Close {
+        /// The cousin.
+        cousin: RepoName,
+        /// What failed.
+        #[source]
+        source: PublishError,
+    },
+    /// libgit2 failed.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+impl SyncError {
+    /// What kind of error this is, which decides the exit status: a rejected input, a run that failed after
+    /// the input was accepted, or a setting that must be fixed.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SyncError::CousinUnknown(_) => ErrorKind::Usage,
+            SyncError::Prepare(e) if e.is_rejection() => ErrorKind::Rejected,
+            _ => ErrorKind::Failed,
+        }
+    }
+
+    /// What to do about it, where there is advice.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SyncError::CousinUnknown(e) => Some(e.hint().to_owned()),
+            SyncError::Credentials { source, .. } | SyncError::DefaultBranch { source, .. } => {
+                source.hint()
+            }
+            SyncError::Open {
+                source: SyncRepoError::Shallow(_),
+                ..
+            } => Some(SHALLOW_HINT.to_owned()),
+            SyncError::Open { .. } => None,
+            SyncError::Prepare(e) => e.hint().map(str::to_owned),
+            SyncError::Conflict { .. } => Some(
+                "resolve it by hand (the issue says how), or set `\"on_conflict\": \"draft-pull-request\"` \
+                 to get the conflict markers in a draft pull request"
+                    .to_owned(),
+            ),
+            SyncError::Publish { source, .. } | SyncError::Close { source, .. } => source.hint(),
+            SyncError::Git(_) => None,
+        }
+    }
+
+    /// True when nothing of the run was accepted: the event, its source or its commit was refused.
+    pub fn is_rejection(&self) -> bool {
+        self.kind() == ErrorKind::Rejected
+    }
+}

@@ -1,0 +1,194 @@
+//! `SyncOutcome`: how one sync ended and what it did to the branch, the pull request and the issue, for the
+//! binary to print and for GitHub Actions' outputs.
+
+use git2::Oid;
+
+use crate::forge::{Issue, PullRequest};
+use crate::repo_name::RepoName;
+use crate::sync::change_summary::ChangeSummary;
+use crate::sync::publish::{BranchAction, PullRequestAction};
+use crate::sync::strategy::Strategy;
+use crate::sync::sync_error::SyncError;
+
+/// How one sync ended.
+#[derive(Debug)]
+pub enum SyncOutcome {
+    /// No subscription concerns the event: nothing was done.
+    NotSubscribed {
+        /// Why, for people.
+        reason: String,
+    },
+    /// The commit (or a newer one) is already in the base branch.
+    AlreadySynced {
+        /// The upstream commit asked for.
+        upstream: Oid,
+        /// The cousin's base branch.
+        base: String,
+        /// The cousin commit that shows it.
+        by: Oid,
+        /// The open sync pull request closed because it had nothing left to bring.
+        closed: Option<PullRequest>,
+    },
+    /// The commit changes nothing in the subscribed directories.
+    NoChange {
+        /// The upstream commit.
+        upstream: Oid,
+        /// The open sync pull request closed because it had nothing left to bring.
+        closed: Option<PullRequest>,
+    },
+    /// The change was pushed and its pull request opened or updated (or, in a dry run, would be).
+    Applied(Box<Applied>),
+    /// The change conflicts and `on_conflict` is `issue`: nothing was pushed, the conflict was reported.
+    Conflict(Box<Conflicted>),
+    /// The input was refused: a bad or unwanted event, a wrong source, an unknown or too old commit. Nothing
+    /// was done and nothing is reported (whoever can dispatch must not be able to open issues).
+    Rejected(SyncError),
+    /// The run failed after the input was accepted; the failure was reported where `notify` says.
+    Failed(Box<Failed>),
+}
+
+/// A computed change: what the binary prints before saying what was done with it.
+#[derive(Debug, Clone)]
+pub struct ChangeReport {
+    /// The upstream repository.
+    pub upstream: RepoName,
+    /// The upstream branch.
+    pub upstream_branch: String,
+    /// The upstream commit.
+    pub upstream_sha: Oid,
+    /// The upstream commit synced last, when known.
+    pub last_synced: Option<Oid>,
+    /// True when there was no earlier sync and the mapped directories take the upstream state.
+    pub first_sync: bool,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// Files committed with conflict markers (or, for a conflict reported as an issue, the files).
+    pub conflicts: Vec<String>,
+    /// The commit made for the pull request branch.
+    pub commit: Oid,
+    /// The cousin's base branch.
+    pub base_branch: String,
+    /// Its commit.
+    pub base: Oid,
+    /// What the change does to the base: the files and their diffs.
+    pub summary: ChangeSummary,
+}
+
+/// What an applied sync did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The change.
+    pub change: ChangeReport,
+    /// The pull request branch.
+    pub branch: String,
+    /// What was done to it.
+    pub branch_action: BranchAction,
+    /// Whether syncs stack on this branch (`cherry-pick`) instead of replacing each other.
+    pub stacked: bool,
+    /// What was done to the pull request.
+    pub pull_request: PullRequestAction,
+    /// True for a dry run: nothing was written.
+    pub dry_run: bool,
+}
+
+/// What a reported conflict did.
+#[derive(Debug)]
+pub struct Conflicted {
+    /// The change, with its conflicting files.
+    pub change: ChangeReport,
+    /// The error, as the failure report words it.
+    pub error: SyncError,
+    /// The report.
+    pub report: Report,
+}
+
+/// What a failed run did.
+#[derive(Debug)]
+pub struct Failed {
+    /// The change, when it was computed before the failure.
+    pub change: Option<ChangeReport>,
+    /// What failed.
+    pub error: SyncError,
+    /// The report.
+    pub report: Report,
+}
+
+/// Where and how a failure was reported.
+#[derive(Debug)]
+pub enum Report {
+    /// A new issue was opened.
+    Opened {
+        /// Where.
+        place: RepoName,
+        /// The issue.
+        issue: Issue,
+    },
+    /// The open issue got a comment.
+    Commented {
+        /// Where.
+        place: RepoName,
+        /// The issue.
+        issue: Issue,
+    },
+    /// `notify` is `none`: only the log and the exit status say it.
+    Nowhere,
+    /// A dry run would report it there (`None`: nowhere).
+    WouldReport(Option<RepoName>),
+    /// Reporting failed too; the first failure still stands.
+    Failed {
+        /// Where it was to go.
+        place: RepoName,
+        /// Why it could not.
+        error: String,
+    },
+}
+
+impl SyncOutcome {
+    /// The outcome in one word, for `$GITHUB_OUTPUT`'s `result`.
+    pub fn result(&self) -> &'static str {
+        match self {
+            SyncOutcome::NotSubscribed { .. } => "not-subscribed",
+            SyncOutcome::AlreadySynced { .. } => "already-synced",
+            SyncOutcome::NoChange { .. } => "no-change",
+            SyncOutcome::Applied(a) if a.change.conflicts.is_empty() => "applied",
+            SyncOutcome::Applied(_) => "applied-with-conflicts",
+            SyncOutcome::Rejected(_) => "rejected",
+            SyncOutcome::Conflict(_) | SyncOutcome::Failed(_) => "failed",
+        }
+    }
+
+    /// The pull request's address, when there is one.
+    pub fn pull_request_url(&self) -> Option<&str> {
+        match self {
+            SyncOutcome::Applied(a) => match &a.pull_request {
+                PullRequestAction::Created(pr)
+                | PullRequestAction::Updated(pr)
+                | PullRequestAction::WouldUpdate(pr) => Some(&pr.html_url),
+                PullRequestAction::WouldCreate(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The upstream commit the run was about, when it got that far.
+    pub fn upstream_sha(&self) -> Option<Oid> {
+        match self {
+            SyncOutcome::AlreadySynced { upstream, .. }
+            | SyncOutcome::NoChange { upstream, .. } => Some(*upstream),
+            SyncOutcome::Applied(a) => Some(a.change.upstream_sha),
+            SyncOutcome::Conflict(c) => Some(c.change.upstream_sha),
+            SyncOutcome::Failed(f) => f.change.as_ref().map(|c| c.upstream_sha),
+            SyncOutcome::NotSubscribed { .. } | SyncOutcome::Rejected(_) => None,
+        }
+    }
+
+    /// The error that ended the run, for the failing outcomes.
+    pub fn error(&self) -> Option<&SyncError> {
+        match self {
+            SyncOutcome::Rejected(e) => Some(e),
+            SyncOutcome::Conflict(c) => Some(&c.error),
+            SyncOutcome::Failed(f) => Some(&f.error),
+            _ => None,
+        }
+    }
+}
