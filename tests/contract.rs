@@ -10,7 +10,7 @@ use clap::Parser;
 use ecosync::forge::NewPullRequest;
 use ecosync::{Forge, ForgeArgs, RepoName};
 
-use crate::plan::Config;
+use crate::support::plan::Config;
 use crate::support::prism::{Session, prism};
 use crate::support::{Cmd, Repo};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::plan::Config;
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind, Recorded};
+use crate::support::plan::Config;
 use crate::support::{Cmd, Output, Repo};
 
 /// A token that must never show up in any output.
@@ -471,7 +471,7 @@ fn the_local_forge_receives_exactly_the_planned_events() {
     for name in ["acme/a", "acme/b"] {
         git2::Repository::init_bare(forge.path().join(format!("{name}.git"))).unwrap();
     }
-    let plan = crate::plan::plan_json(
+    let plan = crate::support::plan::plan_json(
         &repo,
         &config,
         &["--base", "HEAD~1", "--head", "HEAD", "--ref", "main"],

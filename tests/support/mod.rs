@@ -5,6 +5,7 @@
 
 pub mod cmd;
 pub mod fake_github;
+pub mod plan;
 pub mod prism;
 pub mod repo;
 pub mod subscriber_fixture;
