@@ -7,27 +7,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::dispatch::source;
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind, Recorded};
 use crate::support::plan::Config;
 use crate::support::{Cmd, Output, Repo};
 
 /// A token that must never show up in any output.
 const TOKEN: &str = "ghp_ecosyncTESTtoken0123456789abcdefABCDEF";
-
-/// A source repository whose last commit changes `src/lib.rs`, and a config subscribing `repos` to it.
-fn source(repos: &[&str]) -> (Repo, Config) {
-    let repo = Repo::new();
-    repo.write("README.md", "hello");
-    repo.commit("first");
-    repo.write("src/lib.rs", "fn main() {}");
-    repo.write("docs/guide.md", "guide");
-    repo.commit("second");
-    let entries: Vec<Value> = repos
-        .iter()
-        .map(|r| json!({"repo": r, "subscriptions": ["src/**", "docs/**"], "event_type": "upstream-update"}))
-        .collect();
-    (repo, Config::new(&Value::Array(entries)))
-}
 
 /// `dispatcher dispatch` on `repo` against `fake`, with fast test waits and no interval.
 fn dispatch(repo: &Repo, config: &Config, fake: &FakeGitHub) -> Cmd {
