@@ -9,6 +9,7 @@ pub mod fake_github;
 pub mod plan;
 pub mod prism;
 pub mod repo;
+pub mod snapshot;
 pub mod subscriber_fixture;
 pub mod workflow;
 
