@@ -314,3 +314,27 @@ pub fn payload(source: &str, sha: Oid, features: &[&str]) -> serde_json::Value {
         "dispatch_id": "run-42",
     })
 }
+
+/// A cousin synced to upstream's first commit that changed the last line of `app/a.txt`, and an upstream
+/// that changed the same line differently.
+pub fn conflicting(extra: serde_json::Value) -> Pair {
+    let mut cfg = config(
+        serde_json::json!([{"path": "features/x", "to": "app"}]),
+        "diff-apply",
+    );
+    for (k, v) in extra.as_object().unwrap() {
+        cfg[k] = v.clone();
+    }
+    let p = Pair::new(cfg);
+    let u1 = p.upstream.head();
+    p.cousin
+        .write("app/a.txt", "a1\na2\na3\na4\na5\na6\na7\ncousin\n")
+        .write("app/b.txt", "b1\n");
+    p.cousin
+        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
+    p.upstream
+        .write("features/x/a.txt", "a1\na2\na3\na4\na5\na6\na7\nupstream\n")
+        .write("features/x/b.txt", "b2\n");
+    p.upstream.commit("upstream: last line");
+    p
+}
