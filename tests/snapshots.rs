@@ -18,7 +18,7 @@ use crate::support::dispatch::source;
 use crate::support::plan::{Config, plan_cmd};
 use crate::support::repo::EPOCH;
 use crate::support::snapshot::{Redact, transcript};
-use crate::support::subscriber_fixture::{Pair, config, event_file, payload};
+use crate::support::subscriber_fixture::{Pair, config, conflicting, event_file, payload};
 use crate::support::{Cmd, Output, Repo};
 
 /// The file's text, or a line saying it was not written.
@@ -405,4 +405,91 @@ fn apply_event_rejected() {
     let (_d, ev) = event_file(payload("evil/mono", p.upstream.head(), &["features/x"]));
     let text = apply_under_actions(&p, &["--event", ev.to_str().unwrap()], 3);
     insta::assert_snapshot!(text);
+}
+
+/// `pair_redact` for a [`conflicting`] pair, whose upstream has two commits.
+fn conflict_redact(p: &Pair) -> Redact {
+    pair_redact(p).sha(p.upstream.rev("HEAD~1"), "UPSTREAM_FIRST")
+}
+
+#[test]
+fn apply_conflict_reported_in_an_issue() {
+    let p = conflicting(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let output = dir.path().join("output.txt");
+    let out = p
+        .apply_cmd(&["--latest"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &output)
+        .run()
+        .expect_code(1);
+    assert!(p.remote_branch("ecosync/acme-mono").is_none(), "{out}");
+    let issue = p.forge.path().join("acme/mono.forge/issues/1.json");
+    let issue: serde_json::Value = serde_json::from_str(&read(&issue))
+        .unwrap_or_else(|e| panic!("no failure issue: {e}\n{out}"));
+    let text = transcript(
+        &out,
+        &conflict_redact(&p).path(dir.path(), "OUT"),
+        &[
+            ("$GITHUB_STEP_SUMMARY", &read(&summary)),
+            ("$GITHUB_OUTPUT", &read(&output)),
+            ("issue #1 in acme/mono", &record_text(&issue)),
+        ],
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn apply_conflict_as_a_draft_pull_request() {
+    let p = conflicting(json!({"on_conflict": "draft-pull-request"}));
+    let out = p.apply(&["--latest"]).success();
+    let pull = p.forge.path().join("acme/cousin.forge/pulls/1.json");
+    let pull: serde_json::Value = serde_json::from_str(&read(&pull))
+        .unwrap_or_else(|e| panic!("no pull request: {e}\n{out}"));
+    assert_eq!(pull["draft"], true, "{out}");
+    let text = transcript(
+        &out,
+        &conflict_redact(&p),
+        &[
+            (
+                "app/a.txt on `ecosync/acme-mono`",
+                &String::from_utf8_lossy(&p.remote_files("ecosync/acme-mono")["app/a.txt"].1),
+            ),
+            ("pull request #1", &record_text(&pull)),
+        ],
+    );
+    insta::assert_snapshot!(text);
+}
+
+/// The redaction itself: named ids and their abbreviations, unnamed ids numbered by first appearance
+/// (an abbreviation before its full id included), paths, dispatch ids, timestamps and durations.
+#[test]
+fn redaction_names_what_varies() {
+    let named = "1".repeat(40);
+    let (a, b) = ("a".repeat(40), "b".repeat(40));
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{short_b} then {a} and {b}, {named} ({short_named}), {short_a}; not {eleven} nor {forty_one}\n\
+         {dir}/x and {tmp}/ecosync-other-1/y; ecosync-1764620000000-4242-0a1b2c3d; \
+         2026-12-01T20:11:12.5Z; (1 attempt, 37 ms); \"duration_ms\": 12\n",
+        short_b = &b[..12],
+        short_a = &a[..12],
+        short_named = &named[..12],
+        eleven = &a[..11],
+        forty_one = "c".repeat(41),
+        dir = dir.path().display(),
+        tmp = std::env::temp_dir().display(),
+    );
+    let redact = Redact::new().sha(&named, "NAMED").path(dir.path(), "DIR");
+    assert_eq!(
+        redact.apply(&text),
+        format!(
+            "[SHA2:12] then [SHA1] and [SHA2], [NAMED] ([NAMED:12]), [SHA1:12]; not {} nor {}\n\
+             [DIR]/x and [TMP]/y; [DISPATCH_ID]; [TIMESTAMP]; (1 attempt, [N] ms); \"duration_ms\": [MS]\n",
+            &a[..11],
+            "c".repeat(41),
+        )
+    );
 }
