@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::dispatch::source;
+use crate::support::dispatch::{dispatch_local, local_forge, source};
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind, Recorded};
 use crate::support::plan::Config;
 use crate::support::{Cmd, Output, Repo};
@@ -453,27 +453,13 @@ fn a_missing_token_fails_before_anything_is_sent() {
 #[test]
 fn the_local_forge_receives_exactly_the_planned_events() {
     let (repo, config) = source(&["acme/a", "acme/b"]);
-    let forge = tempfile::tempdir().unwrap();
-    for name in ["acme/a", "acme/b"] {
-        git2::Repository::init_bare(forge.path().join(format!("{name}.git"))).unwrap();
-    }
+    let forge = local_forge(&["acme/a", "acme/b"]);
     let plan = crate::support::plan::plan_json(
         &repo,
         &config,
         &["--base", "HEAD~1", "--head", "HEAD", "--ref", "main"],
     );
-    Cmd::dispatcher()
-        .dir(repo.path())
-        .args([
-            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-        ])
-        .arg("--config")
-        .arg(config.path())
-        .args(["--source-repo", "acme/source"])
-        .arg("--forge")
-        .arg(format!("local:{}", forge.path().display()))
-        .run()
-        .success();
+    dispatch_local(&repo, &config, forge.path()).run().success();
     for delivery in plan["deliveries"].as_array().unwrap() {
         let name = delivery["repo"].as_str().unwrap();
         let dir = forge.path().join(format!("{name}.forge/dispatches"));
@@ -581,21 +567,10 @@ fn an_enterprise_server_api_root_keeps_its_path_and_gets_the_token() {
 #[test]
 fn the_local_forge_keeps_one_failure_issue_in_the_source_repository() {
     let (repo, config) = source(&["acme/a", "acme/missing"]);
-    let forge = tempfile::tempdir().unwrap();
-    for name in ["acme/a", "acme/source"] {
-        git2::Repository::init_bare(forge.path().join(format!("{name}.git"))).unwrap();
-    }
+    let forge = local_forge(&["acme/a", "acme/source"]);
     let run = || {
-        Cmd::dispatcher()
-            .dir(repo.path())
-            .args([
-                "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-            ])
-            .arg("--config")
-            .arg(config.path())
-            .args(["--source-repo", "acme/source", "--notify-issue"])
-            .arg("--forge")
-            .arg(format!("local:{}", forge.path().display()))
+        dispatch_local(&repo, &config, forge.path())
+            .arg("--notify-issue")
             .run()
             .expect_code(1)
     };

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::dispatch::source;
+use crate::support::dispatch::{dispatch_local, local_forge, source};
 use crate::support::plan::{Config, plan_cmd};
 use crate::support::repo::EPOCH;
 use crate::support::snapshot::{Redact, transcript};
@@ -144,34 +144,6 @@ fn validate_invalid() {
 // ---------------------------------------------------------------------------------------------------------
 // dispatcher dispatch on the local forge
 
-/// A local forge holding bare repositories `names`.
-fn local_forge(names: &[&str]) -> tempfile::TempDir {
-    let forge = tempfile::Builder::new()
-        .prefix("ecosync-forge-")
-        .tempdir()
-        .unwrap();
-    for name in names {
-        git2::Repository::init_bare(forge.path().join(format!("{name}.git"))).unwrap();
-    }
-    forge
-}
-
-/// `dispatcher dispatch` of `repo`'s last commit to the local forge `forge`, without pacing.
-fn dispatch(repo: &Repo, config: &Config, forge: &Path) -> Cmd {
-    Cmd::dispatcher()
-        .dir(repo.path())
-        .args([
-            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-        ])
-        .arg("--config")
-        .arg(config.path())
-        .args(["--source-repo", "acme/source"])
-        .arg("--forge")
-        .arg(format!("local:{}", forge.display()))
-        .env("ECOSYNC_MIN_INTERVAL", "0")
-        .timeout(Duration::from_secs(60))
-}
-
 fn dispatch_redact(repo: &Repo, config: &Config, forge: &Path) -> Redact {
     Redact::new()
         .path(repo.path(), "REPO")
@@ -187,7 +159,7 @@ fn dispatch_to_the_local_forge() {
     let forge = local_forge(&["acme/a", "acme/b"]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let out = dispatch(&repo, &config, forge.path())
+    let out = dispatch_local(&repo, &config, forge.path())
         .arg("--report")
         .arg(&report)
         .run()
@@ -201,7 +173,7 @@ fn dispatch_to_the_local_forge() {
 fn dispatch_dry_run() {
     let (repo, config) = source(&["acme/a", "acme/b"]);
     let forge = local_forge(&["acme/a", "acme/b"]);
-    let out = dispatch(&repo, &config, forge.path())
+    let out = dispatch_local(&repo, &config, forge.path())
         .arg("--dry-run")
         .run()
         .success();
@@ -223,7 +195,7 @@ fn dispatch_under_actions() {
     let summary = dir.path().join("summary.md");
     let output = dir.path().join("output.txt");
     std::fs::write(&summary, "earlier step\n").unwrap();
-    let out = dispatch(&repo, &config, forge.path())
+    let out = dispatch_local(&repo, &config, forge.path())
         .arg("--notify-issue")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_STEP_SUMMARY", &summary)
