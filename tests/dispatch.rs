@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::dispatch::{dispatch_local, local_forge, source};
+use crate::support::dispatch::{dispatch_cmd, dispatch_local, local_forge, source};
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind, Recorded};
 use crate::support::plan::Config;
 use crate::support::{Cmd, Output, Repo};
@@ -22,14 +22,8 @@ fn dispatch(repo: &Repo, config: &Config, fake: &FakeGitHub) -> Cmd {
 
 /// `dispatcher dispatch` on `repo` against the API root `api_url`.
 fn dispatch_at(repo: &Repo, config: &Config, api_url: &str) -> Cmd {
-    Cmd::dispatcher()
-        .dir(repo.path())
-        .args([
-            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-        ])
-        .arg("--config")
-        .arg(config.path())
-        .args(["--source-repo", "acme/source", "--api-url", api_url])
+    dispatch_cmd(repo, config)
+        .args(["--api-url", api_url])
         .env("ECOSYNC_MIN_INTERVAL", "0")
         .env("ECOSYNC_TOKEN", TOKEN)
         .env("ECOSYNC_RETRY_BASE_DELAY", "200ms")

@@ -36,9 +36,9 @@ pub fn local_forge(names: &[&str]) -> tempfile::TempDir {
     forge
 }
 
-/// `dispatcher dispatch` of `repo`'s last commit on `main` as `acme/source` to the local forge `forge`,
-/// without pacing.
-pub fn dispatch_local(repo: &Repo, config: &Config, forge: &Path) -> Cmd {
+/// `dispatcher dispatch` of `repo`'s last commit on `main` as `acme/source`, with `config`; the caller
+/// says where to (`--api-url` or `--forge`).
+pub fn dispatch_cmd(repo: &Repo, config: &Config) -> Cmd {
     Cmd::dispatcher()
         .dir(repo.path())
         .args([
@@ -47,6 +47,11 @@ pub fn dispatch_local(repo: &Repo, config: &Config, forge: &Path) -> Cmd {
         .arg("--config")
         .arg(config.path())
         .args(["--source-repo", "acme/source"])
+}
+
+/// [`dispatch_cmd`] to the local forge `forge`, without pacing.
+pub fn dispatch_local(repo: &Repo, config: &Config, forge: &Path) -> Cmd {
+    dispatch_cmd(repo, config)
         .arg("--forge")
         .arg(format!("local:{}", forge.display()))
         .env("ECOSYNC_MIN_INTERVAL", "0")
