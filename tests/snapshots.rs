@@ -303,8 +303,8 @@ fn pair_redact(p: &Pair) -> Redact {
         .sha("0".repeat(40), "ZERO")
 }
 
-/// `apply` with `args` under Actions' output files; the transcript with both files.
-fn apply_under_actions(p: &Pair, args: &[&str], code: i32) -> String {
+/// `apply` with `args` under Actions' output files: the transcript with both files, redacted by `redact`.
+fn apply_under_actions(p: &Pair, args: &[&str], code: i32, redact: Redact) -> String {
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("summary.md");
     let output = dir.path().join("output.txt");
@@ -317,7 +317,7 @@ fn apply_under_actions(p: &Pair, args: &[&str], code: i32) -> String {
         .expect_code(code);
     transcript(
         &out,
-        &pair_redact(p).path(dir.path(), "OUT"),
+        &redact.path(dir.path(), "OUT"),
         &[
             ("$GITHUB_STEP_SUMMARY", &read(&summary)),
             ("$GITHUB_OUTPUT", &read(&output)),
@@ -325,22 +325,27 @@ fn apply_under_actions(p: &Pair, args: &[&str], code: i32) -> String {
     )
 }
 
+/// The local forge's record (pull request or issue) at `rel` under the pair's forge, as text.
+fn forge_record(p: &Pair, rel: &str) -> String {
+    let text = read(&p.forge.path().join(rel));
+    let record: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("no record `{rel}`: {e}"));
+    record_text(&record)
+}
+
 #[test]
 fn apply_to_the_local_forge() {
     let p = pair();
-    let mut text = apply_under_actions(&p, &["--latest"], 0);
+    let mut text = apply_under_actions(&p, &["--latest"], 0, pair_redact(&p));
     assert!(
         p.remote_branch("ecosync/acme-mono").is_some(),
         "no branch pushed\n{text}"
     );
     // What the run left on the forge: the commit on the branch and the pull request.
-    let pull = p.forge.path().join("acme/cousin.forge/pulls/1.json");
-    let pull: serde_json::Value = serde_json::from_str(&read(&pull))
-        .unwrap_or_else(|e| panic!("no pull request: {e}\n{text}"));
     let forge_side = format!(
         "----- commit message on `ecosync/acme-mono`\n{}\n----- pull request #1\n{}",
         p.remote_commit_message("ecosync/acme-mono"),
-        record_text(&pull)
+        forge_record(&p, "acme/cousin.forge/pulls/1.json")
     );
     text.push_str(&pair_redact(&p).apply(&forge_side));
     insta::assert_snapshot!(text);
@@ -349,7 +354,7 @@ fn apply_to_the_local_forge() {
 #[test]
 fn apply_dry_run() {
     let p = pair();
-    let text = apply_under_actions(&p, &["--latest", "--dry-run"], 0);
+    let text = apply_under_actions(&p, &["--latest", "--dry-run"], 0, pair_redact(&p));
     assert!(p.remote_branch("ecosync/acme-mono").is_none(), "{text}");
     insta::assert_snapshot!(text);
 }
@@ -359,7 +364,7 @@ fn apply_after_the_pull_request_was_merged() {
     let p = pair();
     p.apply(&["--latest"]).success();
     p.merge_pr("ecosync/acme-mono", "merge");
-    let text = apply_under_actions(&p, &["--latest"], 0);
+    let text = apply_under_actions(&p, &["--latest"], 0, pair_redact(&p));
     insta::assert_snapshot!(text);
 }
 
@@ -367,7 +372,7 @@ fn apply_after_the_pull_request_was_merged() {
 fn apply_event_not_subscribed() {
     let p = pair();
     let (_d, ev) = event_file(payload("acme/mono", p.upstream.head(), &["other"]));
-    let text = apply_under_actions(&p, &["--event", ev.to_str().unwrap()], 0);
+    let text = apply_under_actions(&p, &["--event", ev.to_str().unwrap()], 0, pair_redact(&p));
     insta::assert_snapshot!(text);
 }
 
@@ -375,7 +380,7 @@ fn apply_event_not_subscribed() {
 fn apply_event_rejected() {
     let p = pair();
     let (_d, ev) = event_file(payload("evil/mono", p.upstream.head(), &["features/x"]));
-    let text = apply_under_actions(&p, &["--event", ev.to_str().unwrap()], 3);
+    let text = apply_under_actions(&p, &["--event", ev.to_str().unwrap()], 3, pair_redact(&p));
     insta::assert_snapshot!(text);
 }
 
@@ -387,29 +392,10 @@ fn conflict_redact(p: &Pair) -> Redact {
 #[test]
 fn apply_conflict_reported_in_an_issue() {
     let p = conflicting(json!({}));
-    let dir = tempfile::tempdir().unwrap();
-    let summary = dir.path().join("summary.md");
-    let output = dir.path().join("output.txt");
-    let out = p
-        .apply_cmd(&["--latest"])
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_OUTPUT", &output)
-        .run()
-        .expect_code(1);
-    assert!(p.remote_branch("ecosync/acme-mono").is_none(), "{out}");
-    let issue = p.forge.path().join("acme/mono.forge/issues/1.json");
-    let issue: serde_json::Value = serde_json::from_str(&read(&issue))
-        .unwrap_or_else(|e| panic!("no failure issue: {e}\n{out}"));
-    let text = transcript(
-        &out,
-        &conflict_redact(&p).path(dir.path(), "OUT"),
-        &[
-            ("$GITHUB_STEP_SUMMARY", &read(&summary)),
-            ("$GITHUB_OUTPUT", &read(&output)),
-            ("issue #1 in acme/mono", &record_text(&issue)),
-        ],
-    );
+    let mut text = apply_under_actions(&p, &["--latest"], 1, conflict_redact(&p));
+    assert!(p.remote_branch("ecosync/acme-mono").is_none(), "{text}");
+    let issue = forge_record(&p, "acme/mono.forge/issues/1.json");
+    text.push_str(&conflict_redact(&p).apply(&format!("----- issue #1 in acme/mono\n{issue}")));
     insta::assert_snapshot!(text);
 }
 
@@ -417,10 +403,8 @@ fn apply_conflict_reported_in_an_issue() {
 fn apply_conflict_as_a_draft_pull_request() {
     let p = conflicting(json!({"on_conflict": "draft-pull-request"}));
     let out = p.apply(&["--latest"]).success();
-    let pull = p.forge.path().join("acme/cousin.forge/pulls/1.json");
-    let pull: serde_json::Value = serde_json::from_str(&read(&pull))
-        .unwrap_or_else(|e| panic!("no pull request: {e}\n{out}"));
-    assert_eq!(pull["draft"], true, "{out}");
+    let pull = forge_record(&p, "acme/cousin.forge/pulls/1.json");
+    assert!(pull.contains("\ndraft: true\n"), "{pull}\n{out}");
     let text = transcript(
         &out,
         &conflict_redact(&p),
@@ -429,7 +413,7 @@ fn apply_conflict_as_a_draft_pull_request() {
                 "app/a.txt on `ecosync/acme-mono`",
                 &String::from_utf8_lossy(&p.remote_files("ecosync/acme-mono")["app/a.txt"].1),
             ),
-            ("pull request #1", &record_text(&pull)),
+            ("pull request #1", &pull),
         ],
     );
     insta::assert_snapshot!(text);
