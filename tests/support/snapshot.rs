@@ -72,9 +72,16 @@ impl Redact {
             out = out.replace(from.as_str(), to);
         }
         // Anything else under the temp dir (a directory a test did not name) still varies.
-        let tmp = regex::escape(&std::env::temp_dir().display().to_string());
-        let other_tmp = Regex::new(&format!(r"{tmp}/[^\s/`'\x22)]+")).unwrap();
-        out = other_tmp.replace_all(&out, "[TMP]").into_owned();
+        let tmp = std::env::temp_dir();
+        for dir in [Some(tmp.clone()), tmp.canonicalize().ok()]
+            .into_iter()
+            .flatten()
+        {
+            let dir = dir.display().to_string();
+            let dir = regex::escape(dir.trim_end_matches('/'));
+            let other_tmp = Regex::new(&format!(r"{dir}/[^\s/`'\x22)]+")).unwrap();
+            out = other_tmp.replace_all(&out, "[TMP]").into_owned();
+        }
         out = TIMESTAMP.replace_all(&out, "[TIMESTAMP]").into_owned();
         out = DURATION
             .replace_all(&out, |c: &Captures| match c.get(1) {
