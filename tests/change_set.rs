@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::plan::{Config, changed, delivery, git_names, plan_cmd, plan_json, strings};
 use crate::support::Repo;
+use crate::support::plan::{Config, changed, delivery, git_names, plan_cmd, plan_json, strings};
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
 

@@ -10,9 +10,10 @@ use clap::Parser;
 use ecosync::forge::NewPullRequest;
 use ecosync::{Forge, ForgeArgs, RepoName};
 
-use crate::plan::Config;
+use crate::support::Repo;
+use crate::support::dispatch::dispatch_cmd;
+use crate::support::plan::Config;
 use crate::support::prism::{Session, prism};
-use crate::support::{Cmd, Repo};
 
 #[derive(Parser)]
 struct Args {
@@ -105,14 +106,8 @@ fn dispatch_through_the_binary_matches_the_spec() {
         {"repo": "acme/widget", "subscriptions": ["src/**"]},
         {"repo": "acme/gadget", "subscriptions": ["**"], "event_type": "sync"},
     ]));
-    Cmd::dispatcher()
-        .dir(repo.path())
-        .args([
-            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-        ])
-        .arg("--config")
-        .arg(config.path())
-        .args(["--source-repo", "acme/source", "--api-url", &prism.url()])
+    dispatch_cmd(&repo, &config)
+        .args(["--api-url", &prism.url()])
         .args(["--min-interval", "0", "--max-attempts", "1"])
         .env("ECOSYNC_TOKEN", "contract-test-token")
         .timeout(Duration::from_secs(60))

@@ -7,27 +7,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::plan::Config;
+use crate::support::dispatch::{dispatch_cmd, dispatch_local, local_forge, source};
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind, Recorded};
+use crate::support::plan::Config;
 use crate::support::{Cmd, Output, Repo};
 
 /// A token that must never show up in any output.
 const TOKEN: &str = "ghp_ecosyncTESTtoken0123456789abcdefABCDEF";
-
-/// A source repository whose last commit changes `src/lib.rs`, and a config subscribing `repos` to it.
-fn source(repos: &[&str]) -> (Repo, Config) {
-    let repo = Repo::new();
-    repo.write("README.md", "hello");
-    repo.commit("first");
-    repo.write("src/lib.rs", "fn main() {}");
-    repo.write("docs/guide.md", "guide");
-    repo.commit("second");
-    let entries: Vec<Value> = repos
-        .iter()
-        .map(|r| json!({"repo": r, "subscriptions": ["src/**", "docs/**"], "event_type": "upstream-update"}))
-        .collect();
-    (repo, Config::new(&Value::Array(entries)))
-}
 
 /// `dispatcher dispatch` on `repo` against `fake`, with fast test waits and no interval.
 fn dispatch(repo: &Repo, config: &Config, fake: &FakeGitHub) -> Cmd {
@@ -36,14 +22,8 @@ fn dispatch(repo: &Repo, config: &Config, fake: &FakeGitHub) -> Cmd {
 
 /// `dispatcher dispatch` on `repo` against the API root `api_url`.
 fn dispatch_at(repo: &Repo, config: &Config, api_url: &str) -> Cmd {
-    Cmd::dispatcher()
-        .dir(repo.path())
-        .args([
-            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-        ])
-        .arg("--config")
-        .arg(config.path())
-        .args(["--source-repo", "acme/source", "--api-url", api_url])
+    dispatch_cmd(repo, config)
+        .args(["--api-url", api_url])
         .env("ECOSYNC_MIN_INTERVAL", "0")
         .env("ECOSYNC_TOKEN", TOKEN)
         .env("ECOSYNC_RETRY_BASE_DELAY", "200ms")
@@ -467,27 +447,13 @@ fn a_missing_token_fails_before_anything_is_sent() {
 #[test]
 fn the_local_forge_receives_exactly_the_planned_events() {
     let (repo, config) = source(&["acme/a", "acme/b"]);
-    let forge = tempfile::tempdir().unwrap();
-    for name in ["acme/a", "acme/b"] {
-        git2::Repository::init_bare(forge.path().join(format!("{name}.git"))).unwrap();
-    }
-    let plan = crate::plan::plan_json(
+    let forge = local_forge(&["acme/a", "acme/b"]);
+    let plan = crate::support::plan::plan_json(
         &repo,
         &config,
         &["--base", "HEAD~1", "--head", "HEAD", "--ref", "main"],
     );
-    Cmd::dispatcher()
-        .dir(repo.path())
-        .args([
-            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-        ])
-        .arg("--config")
-        .arg(config.path())
-        .args(["--source-repo", "acme/source"])
-        .arg("--forge")
-        .arg(format!("local:{}", forge.path().display()))
-        .run()
-        .success();
+    dispatch_local(&repo, &config, forge.path()).run().success();
     for delivery in plan["deliveries"].as_array().unwrap() {
         let name = delivery["repo"].as_str().unwrap();
         let dir = forge.path().join(format!("{name}.forge/dispatches"));
@@ -595,21 +561,10 @@ fn an_enterprise_server_api_root_keeps_its_path_and_gets_the_token() {
 #[test]
 fn the_local_forge_keeps_one_failure_issue_in_the_source_repository() {
     let (repo, config) = source(&["acme/a", "acme/missing"]);
-    let forge = tempfile::tempdir().unwrap();
-    for name in ["acme/a", "acme/source"] {
-        git2::Repository::init_bare(forge.path().join(format!("{name}.git"))).unwrap();
-    }
+    let forge = local_forge(&["acme/a", "acme/source"]);
     let run = || {
-        Cmd::dispatcher()
-            .dir(repo.path())
-            .args([
-                "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-            ])
-            .arg("--config")
-            .arg(config.path())
-            .args(["--source-repo", "acme/source", "--notify-issue"])
-            .arg("--forge")
-            .arg(format!("local:{}", forge.path().display()))
+        dispatch_local(&repo, &config, forge.path())
+            .arg("--notify-issue")
             .run()
             .expect_code(1)
     };

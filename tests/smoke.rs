@@ -54,3 +54,21 @@ fn readme_set_up_commands_are_the_ones_ci_runs() {
         "the last command of .ci/run must be the README's test command"
     );
 }
+
+/// Every command runs with a `HOME` of its own: empty when it starts, never another command's, and gone
+/// once the run is over, so nothing one test leaves there (git credentials, caches) reaches another.
+#[test]
+fn each_command_gets_a_fresh_empty_home() {
+    let script = r#"printf '%s\n' "$HOME"; ls -A "$HOME"; touch "$HOME/left-behind""#;
+    let run = || {
+        let out = Cmd::new("sh").args(["-c", script]).run().success();
+        assert_eq!(out.stdout.lines().count(), 1, "HOME was not empty\n{out}");
+        std::path::PathBuf::from(out.stdout.trim_end())
+    };
+    let (first, second) = (run(), run());
+    assert_ne!(first, second, "two commands shared a HOME");
+    for home in [&first, &second] {
+        assert!(home.is_absolute(), "{}", home.display());
+        assert!(!home.exists(), "{} outlived its command", home.display());
+    }
+}

@@ -3,30 +3,9 @@
 
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config};
+use crate::support::subscriber_fixture::conflicting;
 
 const BRANCH: &str = "ecosync/acme-mono";
-
-/// A cousin synced to upstream's first commit that changed the last line of `app/a.txt`, and an upstream
-/// that changed the same line differently.
-fn conflicting(extra: serde_json::Value) -> Pair {
-    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
-    for (k, v) in extra.as_object().unwrap() {
-        cfg[k] = v.clone();
-    }
-    let p = Pair::new(cfg);
-    let u1 = p.upstream.head();
-    p.cousin
-        .write("app/a.txt", "a1\na2\na3\na4\na5\na6\na7\ncousin\n")
-        .write("app/b.txt", "b1\n");
-    p.cousin
-        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
-    p.upstream
-        .write("features/x/a.txt", "a1\na2\na3\na4\na5\na6\na7\nupstream\n")
-        .write("features/x/b.txt", "b2\n");
-    p.upstream.commit("upstream: last line");
-    p
-}
 
 #[test]
 fn conflict_opens_one_issue_upstream_and_pushes_nothing() {

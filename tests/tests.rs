@@ -12,6 +12,7 @@ mod forge_github;
 mod plan;
 mod schemas;
 mod smoke;
+mod snapshots;
 mod subscriber_apply;
 mod subscriber_check;
 mod subscriber_conflicts;

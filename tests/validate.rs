@@ -1,7 +1,7 @@
 //! `dispatcher validate`: every problem of an `ecosystem.json`, each with file:line:column, entry, message and
 //! hint, exact; warnings for patterns that match nothing in the tree; exit codes.
 
-use crate::plan::Config;
+use crate::support::plan::Config;
 use crate::support::{Cmd, Repo};
 
 fn validate(config: &Config) -> Cmd {
@@ -239,7 +239,7 @@ fn plan_refuses_an_invalid_configuration_with_the_same_report() {
     repo.commit("a");
     let config = Config::raw(r#"[{"repo": "acme/x", "subscriptions": ["!a"]}]"#);
     let file = config.path().display().to_string();
-    let out = crate::plan::plan_cmd(&repo, &config, &[])
+    let out = crate::support::plan::plan_cmd(&repo, &config, &[])
         .run()
         .expect_code(2);
     assert_eq!(

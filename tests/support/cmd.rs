@@ -16,6 +16,9 @@ pub struct Cmd {
     env: BTreeMap<String, String>,
     dir: Option<PathBuf>,
     timeout: Duration,
+    /// This command's own empty `HOME`, removed when the command (and so its run) is dropped. Each command
+    /// gets a fresh one so nothing a run leaves in `HOME` (git credentials, caches) can reach another test.
+    home: tempfile::TempDir,
 }
 
 /// What a finished command did.
@@ -39,20 +42,19 @@ impl Cmd {
         Self::new(env!("CARGO_BIN_EXE_subscriber"))
     }
 
-    /// Any program. The environment is cleared but for `PATH`; `HOME` and git's global config point at
-    /// nothing so the user's settings cannot leak in, and `GITHUB_*` variables are never inherited.
+    /// Any program. The environment is cleared but for `PATH`; `HOME` is a fresh empty directory of this
+    /// command's own and git's global config points at nothing, so neither the user's settings nor another
+    /// test's leftovers can leak in, and `GITHUB_*` variables are never inherited.
     pub fn new(program: impl Into<PathBuf>) -> Self {
+        let home = tempfile::Builder::new()
+            .prefix("ecosync-home-")
+            .tempdir()
+            .expect("temp HOME");
         let mut env = BTreeMap::new();
         if let Ok(path) = std::env::var("PATH") {
             env.insert("PATH".into(), path);
         }
-        env.insert(
-            "HOME".into(),
-            std::env::temp_dir()
-                .join("ecosync-test-home")
-                .display()
-                .to_string(),
-        );
+        env.insert("HOME".into(), home.path().display().to_string());
         env.insert("GIT_CONFIG_NOSYSTEM".into(), "1".into());
         env.insert("GIT_CONFIG_GLOBAL".into(), "/dev/null".into());
         env.insert("NO_COLOR".into(), "1".into());
@@ -62,6 +64,7 @@ impl Cmd {
             env,
             dir: None,
             timeout: DEFAULT_TIMEOUT,
+            home,
         }
     }
 

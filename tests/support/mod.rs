@@ -4,9 +4,12 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cmd;
+pub mod dispatch;
 pub mod fake_github;
+pub mod plan;
 pub mod prism;
 pub mod repo;
+pub mod snapshot;
 pub mod subscriber_fixture;
 pub mod workflow;
 

@@ -26,17 +26,24 @@ pub struct Pair {
 
 impl Pair {
     /// An upstream with `features/x/{a.txt,b.txt}` and `other/o.txt`, and an empty cousin whose
-    /// configuration is `config` (a JSON object; `upstream.url` is filled in when absent).
-    pub fn new(mut config: serde_json::Value) -> Pair {
+    /// configuration is `config` (a JSON object; `upstream.url` is filled in when absent). Their commits
+    /// are a day old, recent enough for the default `max_age`.
+    pub fn new(config: serde_json::Value) -> Pair {
+        Self::at(config, recent())
+    }
+
+    /// [`Pair::new`] with both repositories' clocks starting at `secs` since the epoch, so their commit ids
+    /// are the same on every run (a fixed time in the past is older than the default `max_age`).
+    pub fn at(mut config: serde_json::Value, secs: i64) -> Pair {
         let upstream = Repo::new();
-        upstream.set_time(recent());
+        upstream.set_time(secs);
         upstream
             .write("features/x/a.txt", "a1\na2\na3\na4\na5\na6\na7\na8\n")
             .write("features/x/b.txt", "b1\n")
             .write("other/o.txt", "o\n");
         upstream.commit("upstream: initial");
         let cousin = Repo::new();
-        cousin.set_time(recent());
+        cousin.set_time(secs);
         if config.get("upstream").and_then(|u| u.get("url")).is_none() {
             config["upstream"]["url"] = upstream.path().display().to_string().into();
         }
@@ -208,6 +215,11 @@ impl Pair {
     /// `subscriber apply --repo COUSIN --forge local:DIR --repo-name acme/cousin ARGS...`, after pushing the
     /// cousin's `main` to the forge.
     pub fn apply(&self, args: &[&str]) -> Output {
+        self.apply_cmd(args).run()
+    }
+
+    /// [`Pair::apply`] as a command not yet run, for a test to add to (the environment, a time limit).
+    pub fn apply_cmd(&self, args: &[&str]) -> Cmd {
         self.push_cousin();
         Cmd::subscriber()
             .arg("apply")
@@ -218,7 +230,6 @@ impl Pair {
             .args(["--repo-name", "acme/cousin"])
             .args(args)
             .timeout(Duration::from_secs(60))
-            .run()
     }
 }
 
@@ -302,4 +313,28 @@ pub fn payload(source: &str, sha: Oid, features: &[&str]) -> serde_json::Value {
         "changed_paths_truncated": false,
         "dispatch_id": "run-42",
     })
+}
+
+/// A cousin synced to upstream's first commit that changed the last line of `app/a.txt`, and an upstream
+/// that changed the same line differently.
+pub fn conflicting(extra: serde_json::Value) -> Pair {
+    let mut cfg = config(
+        serde_json::json!([{"path": "features/x", "to": "app"}]),
+        "diff-apply",
+    );
+    for (k, v) in extra.as_object().unwrap() {
+        cfg[k] = v.clone();
+    }
+    let p = Pair::new(cfg);
+    let u1 = p.upstream.head();
+    p.cousin
+        .write("app/a.txt", "a1\na2\na3\na4\na5\na6\na7\ncousin\n")
+        .write("app/b.txt", "b1\n");
+    p.cousin
+        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
+    p.upstream
+        .write("features/x/a.txt", "a1\na2\na3\na4\na5\na6\na7\nupstream\n")
+        .write("features/x/b.txt", "b2\n");
+    p.upstream.commit("upstream: last line");
+    p
 }
