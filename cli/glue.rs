@@ -143,11 +143,14 @@ fn finish(result: CliResult) -> ExitCode {
     for d in &error.diagnostics {
         eprintln!("{d}");
     }
-    let text = error.render();
-    eprintln!("{text}");
+    eprintln!("{}", error.render());
     // Under GitHub Actions the error is also an annotation, so it shows in the run's summary.
     if Actions::from_env().is_some() {
-        let _ = print_stdout(&actions::annotation(Level::Error, "ecosync", &text));
+        let mut message = format!("{:#}", error.error);
+        for h in &error.hints {
+            message.push_str(&format!(" (hint: {h})"));
+        }
+        let _ = print_stdout(&actions::annotation(Level::Error, "ecosync", &message));
     }
     ExitCode::from(error.kind.exit_code())
 }

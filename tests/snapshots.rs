@@ -135,7 +135,7 @@ fn validate_invalid() {
 ]
 "#,
     );
-    let out = validate(&config).run().expect_code(1);
+    let out = validate(&config).run().expect_code(2);
     let redact = Redact::new().path(config.path(), "CONFIG");
     let text = transcript(&out, &redact, &[]);
     insta::assert_snapshot!(text);
