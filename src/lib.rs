@@ -9,6 +9,7 @@
 //! - [`forge`]: the code host both talk to, GitHub or a local directory.
 //! - [`config`]: what both configuration files share: a JSON document with positions, diagnostics.
 
+pub mod cli_env;
 pub mod config;
 pub mod demo;
 pub mod dispatch;
@@ -32,4 +33,4 @@ pub use dispatch::subscription_matcher::SubscriptionMatcher;
 pub use forge::forge_args::ForgeArgs;
 pub use forge::{Forge, ForgeError};
 pub use payload::Payload;
-pub use repo_name::RepoName;
+pub use repo_name::{InferError, RepoName};
