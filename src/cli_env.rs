@@ -10,6 +10,7 @@
 //! Nothing here prints; the binaries call these functions.
 
 use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
 
 use clap::Command;
 
@@ -27,6 +28,22 @@ pub fn fallback(var: &str) -> Option<OsString> {
 /// `value` unless it is empty.
 pub fn non_empty(value: Option<OsString>) -> Option<OsString> {
     value.filter(|v| !v.is_empty())
+}
+
+/// A text flag's value (from the command line or its `ECOSYNC_` variable), else the fallback variable
+/// `var`: flag > `ECOSYNC_X` > `var`. Empty values count as unset. A fallback value that is not UTF-8 is
+/// read lossily.
+pub fn string_or_fallback(value: Option<String>, var: &str) -> Option<String> {
+    value
+        .filter(|v| !v.is_empty())
+        .or_else(|| fallback(var).map(|v| v.to_string_lossy().into_owned()))
+}
+
+/// [`string_or_fallback`] for a path.
+pub fn path_or_fallback(value: Option<PathBuf>, var: &str) -> Option<PathBuf> {
+    value
+        .filter(|v| !v.as_os_str().is_empty())
+        .or_else(|| fallback(var).map(PathBuf::from))
 }
 
 /// Hides the value in `--help` of every argument (of `cmd` and of all its subcommands) whose environment
@@ -135,7 +152,10 @@ mod tests {
     #[test]
     fn flag_names_map_to_variables() {
         assert_eq!(flag_env_name("repo"), "ECOSYNC_REPO");
-        assert_eq!(flag_env_name("min-rate-limit-wait"), "ECOSYNC_MIN_RATE_LIMIT_WAIT");
+        assert_eq!(
+            flag_env_name("min-rate-limit-wait"),
+            "ECOSYNC_MIN_RATE_LIMIT_WAIT"
+        );
         assert_eq!(flag_env_name("token-env"), "ECOSYNC_TOKEN_ENV");
     }
 
@@ -165,16 +185,25 @@ mod tests {
         // PATH is set in any test environment, the variable below is not.
         let cmd = Command::new("tool")
             .arg(Arg::new("path").long("path").env("PATH"))
-            .arg(Arg::new("nope").long("nope").env("ECOSYNC_TEST_SURELY_UNSET_4711"));
+            .arg(
+                Arg::new("nope")
+                    .long("nope")
+                    .env("ECOSYNC_TEST_SURELY_UNSET_4711"),
+            );
         let mut cmd = hide_unset_env_values(cmd);
         let help = cmd.render_long_help().to_string();
-        assert!(help.contains("[env: ECOSYNC_TEST_SURELY_UNSET_4711]"), "{help}");
+        assert!(
+            help.contains("[env: ECOSYNC_TEST_SURELY_UNSET_4711]"),
+            "{help}"
+        );
         assert!(help.contains("PATH=/"), "{help}");
     }
 
     #[test]
     fn credentials_in_a_value_are_detected() {
-        assert!(has_credentials("https://x-access-token:s3cret@github.com/o/n"));
+        assert!(has_credentials(
+            "https://x-access-token:s3cret@github.com/o/n"
+        ));
         assert!(!has_credentials("https://github.com/o/n"));
         assert!(!has_credentials("git@github.com:o/n.git"));
     }
@@ -202,5 +231,22 @@ mod tests {
         assert_eq!(non_empty(Some(OsString::new())), None);
         assert_eq!(non_empty(Some("x".into())), Some("x".into()));
         assert_eq!(fallback("ECOSYNC_TEST_SURELY_UNSET_4711"), None);
+        // The flag's value wins; an empty one falls through (to nothing here, the variable is unset).
+        let unset = "ECOSYNC_TEST_SURELY_UNSET_4711";
+        assert_eq!(
+            string_or_fallback(Some("a".into()), unset).as_deref(),
+            Some("a")
+        );
+        assert_eq!(string_or_fallback(Some(String::new()), unset), None);
+        assert_eq!(path_or_fallback(Some(PathBuf::new()), unset), None);
+        // PATH is set in any test environment.
+        assert_eq!(
+            string_or_fallback(Some("x".into()), "PATH").as_deref(),
+            Some("x")
+        );
+        assert_eq!(
+            string_or_fallback(None, "PATH"),
+            std::env::var("PATH").ok().filter(|p| !p.is_empty())
+        );
     }
 }

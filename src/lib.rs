@@ -27,7 +27,7 @@ pub use dispatch::ecosystem::{Ecosystem, EcosystemInvalid, Entry};
 pub use dispatch::github_event::GitHubEvent;
 pub use dispatch::path_pattern::{PathPattern, PathPatternError};
 pub use dispatch::plan::{Delivery, Plan, SkipReason, Skipped};
-pub use dispatch::plan_request::{PlanError, PlanOutcome, PlanRequest};
+pub use dispatch::plan_request::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 pub use dispatch::revision_range::RevisionRange;
 pub use dispatch::subscription_matcher::SubscriptionMatcher;
 pub use forge::forge_args::ForgeArgs;

@@ -93,10 +93,12 @@ pub fn infer_from_origin(dir: &Path, flag: &str) -> Result<RepoName, InferError>
         .unwrap_or_else(|| repo.path())
         .components()
         .collect::<PathBuf>();
-    let remote = repo.find_remote("origin").map_err(|_| InferError::NoOrigin {
-        dir: shown.clone(),
-        flag: flag.to_owned(),
-    })?;
+    let remote = repo
+        .find_remote("origin")
+        .map_err(|_| InferError::NoOrigin {
+            dir: shown.clone(),
+            flag: flag.to_owned(),
+        })?;
     let url = String::from_utf8_lossy(remote.url_bytes()).into_owned();
     RepoName::from_git_url(&url).ok_or_else(|| InferError::NotARepoUrl {
         dir: shown,
@@ -314,7 +316,10 @@ mod tests {
             redact_userinfo("https://github.com/acme/web@v1"),
             "https://github.com/acme/web@v1"
         );
-        assert_eq!(redact_userinfo("git@github.com:a/b.git"), "git@github.com:a/b.git");
+        assert_eq!(
+            redact_userinfo("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
     }
 
     #[test]
@@ -400,14 +405,24 @@ mod tests {
 
         let bare = tmp.path().join("no-origin");
         git_repo(&bare, None);
-        let msg = infer_from_origin(&bare, "--repo-name").unwrap_err().to_string();
+        let msg = infer_from_origin(&bare, "--repo-name")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("has no `origin` remote"), "{msg}");
         assert!(msg.ends_with("pass `--repo-name OWNER/NAME`"), "{msg}");
 
         let odd = tmp.path().join("odd");
-        git_repo(&odd, Some("https://x-access-token:SECRET@github.com/just-a-name"));
-        let msg = infer_from_origin(&odd, "--source-repo").unwrap_err().to_string();
-        assert!(msg.contains("`https://***@github.com/just-a-name`"), "{msg}");
+        git_repo(
+            &odd,
+            Some("https://x-access-token:SECRET@github.com/just-a-name"),
+        );
+        let msg = infer_from_origin(&odd, "--source-repo")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("`https://***@github.com/just-a-name`"),
+            "{msg}"
+        );
         assert!(!msg.contains("SECRET"), "{msg}");
     }
 }
