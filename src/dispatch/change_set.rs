@@ -284,3 +284,48 @@ fn subtree<'r>(
 fn is_tree(entry: &TreeEntry<'_>) -> bool {
     entry.kind() == Some(ObjectType::Tree)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_repository_says_to_commit_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let err = resolve_commit(&repo, "HEAD").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, ChangeSetError::NoCommits { branch: None, .. }),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("has no commits yet; commit something first"),
+            "{msg}"
+        );
+        assert!(!msg.contains("fetch"), "{msg}");
+    }
+
+    #[test]
+    fn an_unborn_branch_next_to_others_says_which_branch() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let sig = git2::Signature::new("T", "t@example.com", &git2::Time::new(0, 0)).unwrap();
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        repo.commit(Some("refs/heads/main"), &sig, &sig, "one", &tree, &[])
+            .unwrap();
+        repo.set_head("refs/heads/orphan").unwrap();
+        let msg = resolve_commit(&repo, "HEAD").unwrap_err().to_string();
+        assert!(msg.starts_with("the current branch `orphan` of `"), "{msg}");
+        assert!(msg.contains("check out a branch that has commits"), "{msg}");
+        // A revision that exists still resolves.
+        assert!(resolve_commit(&repo, "main").is_ok());
+        // And in a repository with commits an unknown revision keeps the fetch hint.
+        repo.set_head("refs/heads/main").unwrap();
+        let msg = resolve_commit(&repo, "1234567890123456789012345678901234567890")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("fetch-depth"), "{msg}");
+    }
+}

@@ -246,3 +246,64 @@ impl PlanRequest {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_with_subdir() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("src-repo");
+        Repository::init(&root).unwrap();
+        let sub = root.join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        let root = std::fs::canonicalize(&root).unwrap();
+        (tmp, root, sub)
+    }
+
+    #[test]
+    fn the_default_repo_is_the_work_tree_root_above_the_current_directory() {
+        let (_tmp, root, sub) = repo_with_subdir();
+        let at_root = SourceLocation::find_in(&root, Path::new("."), None);
+        assert_eq!(at_root.repo_dir, root);
+        assert_eq!(at_root.config_path, root.join("ecosystem.json"));
+        assert_eq!(at_root.config_name, "ecosystem.json");
+        let below = SourceLocation::find_in(&sub, Path::new("."), None);
+        assert_eq!(below.repo_dir, root);
+        assert_eq!(below.config_path, root.join("ecosystem.json"));
+        assert_eq!(below.config_name, "../../ecosystem.json");
+    }
+
+    #[test]
+    fn an_explicit_config_is_kept_as_given_and_the_repo_still_found() {
+        let (_tmp, root, sub) = repo_with_subdir();
+        let found = SourceLocation::find_in(&sub, Path::new("."), Some(Path::new("my.json")));
+        assert_eq!(found.repo_dir, root);
+        assert_eq!(found.config_path, PathBuf::from("my.json"));
+        assert_eq!(found.config_name, "my.json");
+    }
+
+    #[test]
+    fn an_explicit_repo_is_not_searched_upwards() {
+        let (_tmp, root, sub) = repo_with_subdir();
+        let found = SourceLocation::find_in(&root, &sub, None);
+        assert_eq!(found.repo_dir, sub);
+        assert_eq!(found.config_path, sub.join("ecosystem.json"));
+        assert_eq!(
+            found.config_name,
+            sub.join("ecosystem.json").display().to_string()
+        );
+    }
+
+    #[test]
+    fn outside_any_repository_the_current_directory_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Unless the temporary directory itself is inside a work tree.
+        if Repository::discover(tmp.path()).is_ok() {
+            return;
+        }
+        let found = SourceLocation::find_in(tmp.path(), Path::new("."), None);
+        assert_eq!(found.repo_dir, PathBuf::from("."));
+        assert_eq!(found.config_name, "ecosystem.json");
+    }
+}
