@@ -117,7 +117,7 @@ fn library_hint(error: &anyhow::Error) -> Option<String> {
             return e.hint();
         }
         if let Some(e) = e.downcast_ref::<ecosync::repo_name::InferError>() {
-            return Some(e.hint().to_owned());
+            return Some(e.hint());
         }
         None
     })
@@ -127,7 +127,10 @@ fn library_hint(error: &anyhow::Error) -> Option<String> {
 /// map the outcome to an exit status.
 pub fn main<C: clap::Parser>(run: impl FnOnce(C) -> CliResult) -> ExitCode {
     init_logging();
-    let cli = C::parse();
+    // `--help` shows `[env: NAME]` for an unset variable instead of `NAME=`.
+    let mut cmd = ecosync::cli_env::hide_unset_env_values(C::command());
+    let matches = cmd.get_matches_mut();
+    let cli = C::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
     finish(run(cli))
 }
 

@@ -49,3 +49,16 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => args.run(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn every_flag_follows_the_environment_variable_rule() {
+        assert_eq!(
+            ecosync::cli_env::flags_off_the_rule(&super::Cli::command()),
+            Vec::<String>::new()
+        );
+    }
+}

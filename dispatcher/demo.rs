@@ -20,7 +20,7 @@ use crate::glue::{CliError, CliResult, Exit};
 pub struct DemoArgs {
     /// Where to build the sample (must not exist yet). Default: a new temporary directory, kept afterwards
     /// so you can look around.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, env = "ECOSYNC_DIR", value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
 
@@ -154,8 +154,24 @@ fn run_step(cmd: &mut Command, dir: &Path) -> anyhow::Result<bool> {
         "GITHUB_STEP_SUMMARY",
         "GITHUB_OUTPUT",
         "GITHUB_EVENT_NAME",
+        "GITHUB_API_URL",
+        "GITHUB_SERVER_URL",
+        "GITHUB_RUN_ID",
     ] {
         cmd.env_remove(var);
+    }
+    // Every flag also reads an `ECOSYNC_` variable: the user's (`ECOSYNC_CONFIG`, `ECOSYNC_REPO`, ...)
+    // must not steer the demo's own commands. The log level is kept, and so is what the demo sets itself.
+    let set_here: Vec<std::ffi::OsString> = cmd
+        .get_envs()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| k.to_owned())
+        .collect();
+    for (var, _) in std::env::vars_os() {
+        let name = var.to_string_lossy();
+        if name.starts_with("ECOSYNC_") && name != "ECOSYNC_LOG" && !set_here.contains(&var) {
+            cmd.env_remove(&var);
+        }
     }
     cmd.current_dir(dir);
     let program = Path::new(cmd.get_program())

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
+use clap::builder::BoolishValueParser;
 use ecosync::actions::{self, Actions, Level};
+use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::delivery_report::{
     DeliveryReport, DeliveryStatus, FailureIssue, RepoResult,
 };
@@ -30,24 +32,25 @@ pub struct DispatchCommand {
     #[command(flatten)]
     pub forge: ForgeArgs,
 
-    /// The repository the change comes from, carried in every payload [default: from the `origin` remote].
-    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
+    /// The repository the change comes from, carried in every payload [default: $GITHUB_REPOSITORY, else
+    /// the `origin` remote].
+    #[arg(long, env = "ECOSYNC_SOURCE_REPO", value_name = "OWNER/NAME")]
     pub source_repo: Option<String>,
 
     /// Print each payload that would be sent (one JSON object a line) and send nothing.
-    #[arg(long)]
+    #[arg(long, env = "ECOSYNC_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
 
     /// Report failed deliveries as warnings and exit 0 (a failed sync never turns the build red).
-    #[arg(long)]
+    #[arg(long, env = "ECOSYNC_WARN_ONLY", value_parser = BoolishValueParser::new())]
     pub warn_only: bool,
 
     /// On failures, open one issue in the source repository listing them (or comment on the open one).
-    #[arg(long)]
+    #[arg(long, env = "ECOSYNC_NOTIFY_ISSUE", value_parser = BoolishValueParser::new())]
     pub notify_issue: bool,
 
     /// Write a JSON report (one line per repository) to this file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "ECOSYNC_REPORT", value_name = "FILE")]
     pub report: Option<PathBuf>,
 }
 
@@ -55,11 +58,11 @@ impl DispatchCommand {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
-        let source = match &self.source_repo {
+        let source = match &string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
             Some(s) => RepoName::parse(s)
                 .with_context(|| format!("invalid `--source-repo` `{s}`"))
                 .map_err(CliError::usage)?,
-            None => ecosync::repo_name::infer_from_origin(&self.plan.repo)
+            None => ecosync::repo_name::infer_from_origin(&self.plan.repo, "--source-repo")
                 .map_err(|e| CliError::usage(e).hint(SOURCE_HINT))?,
         };
         let plan = match self.plan.build_plan()? {

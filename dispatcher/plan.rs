@@ -4,80 +4,79 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
+use ecosync::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync::dispatch::github_event::GitHubEvent;
-use ecosync::{PlanError, PlanOutcome, PlanRequest};
+use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Which commits to compare and against which `ecosystem.json`: shared by `plan` and `dispatch`.
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
-    /// The ecosystem file [default: ecosystem.json in --repo].
-    #[arg(long, value_name = "FILE")]
+    /// The ecosystem file [default: ecosystem.json at the root of --repo].
+    #[arg(long, env = "ECOSYNC_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// The source repository's clone.
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    /// The source repository's clone; `.` is the repository containing the current directory.
+    #[arg(long, env = "ECOSYNC_REPO", value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
 
     /// The base commit (SHA or ref); 40 zeros means a new branch [default: from the event, else the first
     /// parent of --head].
-    #[arg(long, value_name = "REV")]
+    #[arg(long, env = "ECOSYNC_BASE", value_name = "REV")]
     pub base: Option<String>,
 
     /// The head commit (SHA or ref); 40 zeros means a deleted branch [default: from the event, else HEAD].
-    #[arg(long, value_name = "REV")]
+    #[arg(long, env = "ECOSYNC_HEAD", value_name = "REV")]
     pub head: Option<String>,
 
     /// The branch pushed, checked against each entry's `branches` [default: from the event, else the
     /// current branch].
-    #[arg(long = "ref", value_name = "REF")]
+    #[arg(long = "ref", env = "ECOSYNC_REF", value_name = "REF")]
     pub git_ref: Option<String>,
 
-    /// The GitHub Actions event payload, read when --base and --head are not given.
+    /// The GitHub Actions event payload, read when --base and --head are not given [default:
+    /// $GITHUB_EVENT_PATH].
     #[arg(
         long,
         value_name = "FILE",
-        env = "GITHUB_EVENT_PATH",
+        env = "ECOSYNC_EVENT",
         hide_env_values = true
     )]
     pub event: Option<PathBuf>,
 
-    /// The event's name (push, pull_request, workflow_dispatch) [default: guessed from the payload].
-    #[arg(long, value_name = "NAME", env = "GITHUB_EVENT_NAME")]
+    /// The event's name (push, pull_request, workflow_dispatch) [default: $GITHUB_EVENT_NAME, else guessed
+    /// from the payload].
+    #[arg(long, value_name = "NAME", env = "ECOSYNC_EVENT_NAME")]
     pub event_name: Option<String>,
 }
 
 impl PlanArgs {
     /// Turns the raw arguments into a validated request (reading the event file), with no side effect.
     pub fn request(&self) -> anyhow::Result<PlanRequest> {
-        let (config_path, config_name) = match &self.config {
-            Some(c) => (c.clone(), c.display().to_string()),
-            None => {
-                let p = self.repo.join("ecosystem.json");
-                let name = if self.repo == std::path::Path::new(".") {
-                    "ecosystem.json".to_owned()
-                } else {
-                    p.display().to_string()
-                };
-                (p, name)
-            }
-        };
-        let explicit = self.base.is_some() || self.head.is_some();
-        let event = match (&self.event, explicit) {
-            (Some(path), false) if !path.as_os_str().is_empty() => Some(
-                GitHubEvent::load(path, self.event_name.as_deref())
+        let location = SourceLocation::find(&self.repo, self.config.as_deref());
+        // Empty values (an unset workflow input) count as unset.
+        let base = self.base.clone().filter(|s| !s.is_empty());
+        let head = self.head.clone().filter(|s| !s.is_empty());
+        let git_ref = self.git_ref.clone().filter(|s| !s.is_empty());
+        let explicit = base.is_some() || head.is_some();
+        // flag > ECOSYNC_EVENT > GITHUB_EVENT_PATH (what Actions sets); the same for the event's name.
+        let event_path = path_or_fallback(self.event.clone(), "GITHUB_EVENT_PATH");
+        let event_name = string_or_fallback(self.event_name.clone(), "GITHUB_EVENT_NAME");
+        let event = match (event_path, explicit) {
+            (Some(path), false) => Some(
+                GitHubEvent::load(&path, event_name.as_deref())
                     .context("cannot use the GitHub event")?,
             ),
             _ => None,
         };
         Ok(PlanRequest {
-            repo_dir: self.repo.clone(),
-            config_path,
-            config_name,
-            base: self.base.clone(),
-            head: self.head.clone(),
-            git_ref: self.git_ref.clone(),
+            repo_dir: location.repo_dir,
+            config_path: location.config_path,
+            config_name: location.config_name,
+            base,
+            head,
+            git_ref,
             event,
         })
     }
@@ -116,7 +115,7 @@ pub struct PlanCommand {
     pub args: PlanArgs,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
@@ -156,5 +155,22 @@ impl PlanCommand {
             }
         }
         Ok(Exit::Success)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args as _, Command};
+    use ecosync::cli_env::flags_off_the_rule;
+
+    #[test]
+    fn every_flag_of_plan_validate_and_demo_reads_its_ecosync_variable() {
+        let cmd = Command::new("dispatcher")
+            .subcommand(super::PlanCommand::augment_args(Command::new("plan")))
+            .subcommand(crate::validate::ValidateArgs::augment_args(Command::new(
+                "validate",
+            )))
+            .subcommand(crate::demo::DemoArgs::augment_args(Command::new("demo")));
+        assert_eq!(flags_off_the_rule(&cmd), Vec::<String>::new());
     }
 }

@@ -1,47 +1,38 @@
 //! `dispatcher validate`: checks `ecosystem.json` and reports every problem with its place and a hint.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
-use ecosync::Ecosystem;
 use ecosync::config::diagnostic::Diagnostic;
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use ecosync::dispatch::change_set::{resolve_commit, tree_paths};
+use ecosync::{Ecosystem, SourceLocation};
 
 /// Check ecosystem.json: every problem is reported with file:line:column, the entry, and a hint. Exits 0
 /// when it is valid (warnings allowed), 1 otherwise.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// The ecosystem file [default: ecosystem.json in --repo].
-    #[arg(long, value_name = "FILE")]
+    /// The ecosystem file [default: ecosystem.json at the root of --repo].
+    #[arg(long, env = "ECOSYNC_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// The source repository, whose HEAD tree the patterns are checked against (a pattern that matches no
-    /// file there is a warning).
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    /// file there is a warning); `.` is the repository containing the current directory.
+    #[arg(long, env = "ECOSYNC_REPO", value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
 }
 
 impl ValidateArgs {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
-        let (path, name) = match &self.config {
-            Some(c) => (c.clone(), c.display().to_string()),
-            None if self.repo == std::path::Path::new(".") => {
-                (PathBuf::from("ecosystem.json"), "ecosystem.json".to_owned())
-            }
-            None => {
-                let p = self.repo.join("ecosystem.json");
-                let name = p.display().to_string();
-                (p, name)
-            }
-        };
-        let (ecosystem, mut diagnostics) = match Ecosystem::load(&path, &name) {
+        let location = SourceLocation::find(&self.repo, self.config.as_deref());
+        let (path, name) = (&location.config_path, location.config_name.as_str());
+        let (ecosystem, mut diagnostics) = match Ecosystem::load(path, name) {
             Ok(ok) => ok,
-            Err(diagnostics) => return Err(invalid(&name, diagnostics)),
+            Err(diagnostics) => return Err(invalid(name, diagnostics)),
         };
-        diagnostics.extend(self.tree_warnings(&ecosystem, &name)?);
+        diagnostics.extend(tree_warnings(&location.repo_dir, &ecosystem, name)?);
         diagnostics.sort_by_key(|d| d.location);
         for d in &diagnostics {
             eprintln!("{d}");
@@ -59,30 +50,38 @@ impl ValidateArgs {
         ))?;
         Ok(Exit::Success)
     }
+}
 
-    /// Warnings for patterns that match nothing in the repository's HEAD; a warning of its own when there
-    /// is no tree to check against.
-    fn tree_warnings(&self, ecosystem: &Ecosystem, name: &str) -> anyhow::Result<Vec<Diagnostic>> {
-        let paths = git2::Repository::open(&self.repo)
-            .map_err(|e| e.message().to_owned())
-            .and_then(|repo| {
-                resolve_commit(&repo, "HEAD")
-                    .and_then(|head| tree_paths(&repo, head))
-                    .map_err(|e| e.to_string())
-            });
-        match paths {
-            Ok(paths) => Ok(ecosystem.unmatched_pattern_warnings(&paths, "HEAD")?),
-            Err(e) => Ok(vec![
+/// Warnings for patterns that match nothing in the repository's HEAD; a warning of its own when there is no
+/// tree to check against.
+fn tree_warnings(
+    repo_dir: &Path,
+    ecosystem: &Ecosystem,
+    name: &str,
+) -> anyhow::Result<Vec<Diagnostic>> {
+    let repo = match git2::Repository::open(repo_dir) {
+        Ok(repo) => repo,
+        Err(e) => {
+            return Ok(vec![
                 Diagnostic::warning(
                     name,
                     format!(
-                        "cannot check the patterns against `{}`: {e}",
-                        self.repo.display()
+                        "cannot check the patterns against `{}`: {}",
+                        repo_dir.display(),
+                        e.message()
                     ),
                 )
                 .hint("pass `--repo DIR` with the source repository's clone"),
-            ]),
+            ]);
         }
+    };
+    match resolve_commit(&repo, "HEAD").and_then(|head| tree_paths(&repo, head)) {
+        Ok(paths) => Ok(ecosystem.unmatched_pattern_warnings(&paths, "HEAD")?),
+        // An empty repository: the error says so and what to do.
+        Err(e) => Ok(vec![Diagnostic::warning(
+            name,
+            format!("cannot check the patterns against HEAD: {e}"),
+        )]),
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`config`]: what both configuration files share: a JSON document with positions, diagnostics.
 
 pub mod actions;
+pub mod cli_env;
 pub mod config;
 pub mod demo;
 pub mod dispatch;
@@ -28,11 +29,11 @@ pub use dispatch::ecosystem::{Ecosystem, EcosystemInvalid, Entry};
 pub use dispatch::github_event::GitHubEvent;
 pub use dispatch::path_pattern::{PathPattern, PathPatternError};
 pub use dispatch::plan::{Delivery, Plan, SkipReason, Skipped};
-pub use dispatch::plan_request::{PlanError, PlanOutcome, PlanRequest};
+pub use dispatch::plan_request::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 pub use dispatch::revision_range::RevisionRange;
 pub use dispatch::subscription_matcher::SubscriptionMatcher;
 pub use error_kind::ErrorKind;
 pub use forge::forge_args::ForgeArgs;
 pub use forge::{Forge, ForgeError};
 pub use payload::Payload;
-pub use repo_name::RepoName;
+pub use repo_name::{InferError, RepoName};

@@ -1,6 +1,9 @@
-//! `RepoName`: a validated GitHub repository name of the form `owner/name`.
+//! `RepoName`: a validated GitHub repository name of the form `owner/name`, and how to tell it from a
+//! clone's `origin` remote.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -33,6 +36,99 @@ pub enum RepoNameError {
         /// The offending repository name.
         name: String,
     },
+}
+
+/// Why the repository's `owner/name` could not be told from its `origin` remote; [`InferError::hint`]
+/// names the flag to pass instead. A URL in a message never shows a user name or password.
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    /// The directory is not in a git repository.
+    #[error("cannot tell which repository this is: `{dir}` is not in a git repository")]
+    NotARepository {
+        /// The directory searched from.
+        dir: PathBuf,
+        /// The flag that names the repository.
+        flag: String,
+        /// What git2 said.
+        #[source]
+        source: git2::Error,
+    },
+    /// The repository has no `origin` remote.
+    #[error("cannot tell which repository this is: `{dir}` has no `origin` remote")]
+    NoOrigin {
+        /// The repository's directory.
+        dir: PathBuf,
+        /// The flag that names the repository.
+        flag: String,
+    },
+    /// `origin`'s URL does not end in `owner/name`.
+    #[error("cannot tell `owner/name` from the `origin` remote `{url}` of `{dir}`")]
+    NotARepoUrl {
+        /// The repository's directory.
+        dir: PathBuf,
+        /// The remote's URL, with any user name and password replaced by `***`.
+        url: String,
+        /// The flag that names the repository.
+        flag: String,
+    },
+}
+
+impl InferError {
+    /// What to do about it: pass the flag that names the repository.
+    pub fn hint(&self) -> String {
+        let (InferError::NotARepository { flag, .. }
+        | InferError::NoOrigin { flag, .. }
+        | InferError::NotARepoUrl { flag, .. }) = self;
+        format!("pass `{flag} OWNER/NAME`")
+    }
+}
+
+/// The `owner/name` of the repository containing `dir` (searched upwards, like git), from its `origin`
+/// remote's URL; see [`RepoName::from_git_url`] for the URLs understood. `flag` is the command-line flag that
+/// names the repository instead (`--source-repo`, `--repo-name`), for the error's hint.
+pub fn infer_from_origin(dir: &Path, flag: &str) -> Result<RepoName, InferError> {
+    let repo = git2::Repository::discover(dir).map_err(|source| InferError::NotARepository {
+        dir: dir.to_owned(),
+        flag: flag.to_owned(),
+        source,
+    })?;
+    let shown = repo
+        .workdir()
+        .unwrap_or_else(|| repo.path())
+        .components()
+        .collect::<PathBuf>();
+    let remote = repo
+        .find_remote("origin")
+        .map_err(|_| InferError::NoOrigin {
+            dir: shown.clone(),
+            flag: flag.to_owned(),
+        })?;
+    let url = String::from_utf8_lossy(remote.url_bytes()).into_owned();
+    RepoName::from_git_url(&url).ok_or_else(|| InferError::NotARepoUrl {
+        dir: shown,
+        url: redact_userinfo(&url).into_owned(),
+        flag: flag.to_owned(),
+    })
+}
+
+/// `url` with the user name and password of a `scheme://user:password@host/...` URL replaced by `***`, for
+/// messages and logs. Other strings (scp-like `git@host:path`, local paths) are returned as they are.
+pub fn redact_userinfo(url: &str) -> Cow<'_, str> {
+    let Some(scheme_end) = url.find("://") else {
+        return Cow::Borrowed(url);
+    };
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    match url[authority_start..authority_end].rfind('@') {
+        Some(at) => Cow::Owned(format!(
+            "{}***{}",
+            &url[..authority_start],
+            &url[authority_start + at..]
+        )),
+        None => Cow::Borrowed(url),
+    }
 }
 
 /// A GitHub repository name, `owner/name`, checked against GitHub's allowed characters.
@@ -81,6 +177,33 @@ impl RepoName {
             full: s.to_owned(),
             slash: owner.len(),
         })
+    }
+
+    /// The `owner/name` at the end of a git remote URL, or `None` when it does not end in one:
+    /// `https://github.com/o/n(.git)(/)` (also with a user and password, and on any host, such as a GitHub
+    /// Enterprise Server), `git@github.com:o/n.git`, `ssh://git@host(:port)/o/n.git`, and a local forge's
+    /// `DIR/o/n.git` or `file:///DIR/o/n.git`.
+    pub fn from_git_url(url: &str) -> Option<RepoName> {
+        let url = url.trim();
+        let path = match url.find("://") {
+            // `scheme://[user@]host[:port]/path`: the path after the authority.
+            Some(i) => {
+                let rest = &url[i + 3..];
+                let rest = rest.split(['?', '#']).next().unwrap_or_default();
+                &rest[rest.find('/')?..]
+            }
+            // scp-like `[user@]host:path` (a `:` before any `/`), else a local path.
+            None => match (url.find(':'), url.find('/')) {
+                (Some(colon), slash) if slash.is_none_or(|s| colon < s) => &url[colon + 1..],
+                _ => url,
+            },
+        };
+        let path = path.trim_end_matches('/');
+        let path = path.strip_suffix(".git").unwrap_or(path);
+        let mut segments = path.rsplit('/').filter(|s| !s.is_empty());
+        let name = segments.next()?;
+        let owner = segments.next()?;
+        RepoName::parse(&format!("{owner}/{name}")).ok()
     }
 
     /// The account that owns the repository.
@@ -160,47 +283,148 @@ mod tests {
             assert!(RepoName::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
-}
 
-/// Why the repository's `owner/name` could not be read from its `origin` remote.
-#[derive(Debug, thiserror::Error)]
-pub enum InferError {
-    /// The directory is not a git repository.
-    #[error("cannot open git repository `{dir}`: {message}")]
-    Open {
-        /// The directory.
-        dir: String,
-        /// libgit2's message.
-        message: String,
-    },
-    /// There is no `origin` remote.
-    #[error("cannot tell which repository this is: no `origin` remote")]
-    NoOrigin,
-    /// `origin`'s URL does not end in `owner/name`.
-    #[error("cannot tell `owner/name` from the `origin` remote `{0}`")]
-    Url(String),
-}
-
-impl InferError {
-    /// What to do about it.
-    pub fn hint(&self) -> &'static str {
-        "pass `--repo-name owner/name` (under Actions GITHUB_REPOSITORY is used)"
+    fn from_url(url: &str) -> Option<String> {
+        RepoName::from_git_url(url).map(|r| r.to_string())
     }
-}
 
-/// `owner/name` from the `origin` remote's URL (`https://host/owner/name.git`, `git@host:owner/name.git`,
-/// or a local forge path `DIR/owner/name.git`).
-pub fn infer_from_origin(dir: &std::path::Path) -> Result<RepoName, InferError> {
-    let git = git2::Repository::discover(dir).map_err(|e| InferError::Open {
-        dir: dir.display().to_string(),
-        message: e.message().to_owned(),
-    })?;
-    let origin = git
-        .find_remote("origin")
-        .map_err(|_| InferError::NoOrigin)?;
-    let url = origin.url().unwrap_or_default().trim_end_matches('/');
-    let url = url.strip_suffix(".git").unwrap_or(url);
-    let mut parts = url.rsplit(['/', ':']);
-    let (name, owner) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    RepoName::parse(&format!("{owner}/{name}")).map_err(|_| InferError::Url(url.to_owned()))
+    #[test]
+    fn github_https_urls() {
+        for url in [
+            "https://github.com/acme/web",
+            "https://github.com/acme/web.git",
+            "https://github.com/acme/web/",
+            "https://github.com/acme/web.git/",
+            "http://github.com/acme/web",
+        ] {
+            assert_eq!(from_url(url).as_deref(), Some("acme/web"), "{url}");
+        }
+    }
+
+    #[test]
+    fn urls_with_credentials() {
+        assert_eq!(
+            from_url("https://x-access-token:SECRET@github.com/acme/web").as_deref(),
+            Some("acme/web")
+        );
+        assert_eq!(
+            redact_userinfo("https://x-access-token:SECRET@github.com/acme/web"),
+            "https://***@github.com/acme/web"
+        );
+        assert_eq!(
+            redact_userinfo("https://ghp_token@ghe.example.com/a/b.git"),
+            "https://***@ghe.example.com/a/b.git"
+        );
+        // An `@` after the host is not a user name.
+        assert_eq!(
+            redact_userinfo("https://github.com/acme/web@v1"),
+            "https://github.com/acme/web@v1"
+        );
+        assert_eq!(
+            redact_userinfo("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
+    }
+
+    #[test]
+    fn ssh_urls() {
+        for url in [
+            "git@github.com:acme/web.git",
+            "git@github.com:acme/web",
+            "github.com:acme/web.git",
+            "ssh://git@github.com/acme/web.git",
+            "ssh://git@ghe.example.com:2222/acme/web.git",
+            "git+ssh://git@github.com/acme/web",
+        ] {
+            assert_eq!(from_url(url).as_deref(), Some("acme/web"), "{url}");
+        }
+    }
+
+    #[test]
+    fn enterprise_hosts() {
+        for url in [
+            "https://ghe.example.com/acme/web.git",
+            "https://ghe.example.com:8443/acme/web",
+            "git@ghe.example.com:acme/web.git",
+        ] {
+            assert_eq!(from_url(url).as_deref(), Some("acme/web"), "{url}");
+        }
+    }
+
+    #[test]
+    fn local_forge_paths() {
+        for url in [
+            "/tmp/forge/acme/web.git",
+            "forge/acme/web.git",
+            "../forge/acme/web.git/",
+            "file:///tmp/forge/acme/web.git",
+            "file://localhost/tmp/forge/acme/web.git",
+        ] {
+            assert_eq!(from_url(url).as_deref(), Some("acme/web"), "{url}");
+        }
+    }
+
+    #[test]
+    fn urls_without_owner_and_name() {
+        for url in [
+            "",
+            "web.git",
+            "git@github.com:web.git",
+            "https://github.com/",
+            "https://github.com/acme",
+            "https://github.com",
+            "https://github.com/bad owner/web",
+        ] {
+            assert_eq!(from_url(url), None, "{url}");
+        }
+    }
+
+    fn git_repo(dir: &Path, origin: Option<&str>) {
+        let repo = git2::Repository::init(dir).unwrap();
+        if let Some(url) = origin {
+            repo.remote("origin", url).unwrap();
+        }
+    }
+
+    #[test]
+    fn inferred_from_origin_also_from_a_subdirectory() {
+        let tmp = tempfile::tempdir().unwrap();
+        git_repo(tmp.path(), Some("https://github.com/acme/web.git"));
+        let sub = tmp.path().join("src/deep");
+        std::fs::create_dir_all(&sub).unwrap();
+        let name = infer_from_origin(&sub, "--source-repo").unwrap();
+        assert_eq!(name.as_str(), "acme/web");
+    }
+
+    #[test]
+    fn inference_errors_say_what_was_found_and_which_flag_to_pass() {
+        let tmp = tempfile::tempdir().unwrap();
+        let no_repo = tmp.path().join("plain");
+        std::fs::create_dir_all(&no_repo).unwrap();
+        // A temporary directory is not inside a repository, unless TMPDIR is: only check the message then.
+        if let Err(e) = infer_from_origin(&no_repo, "--source-repo") {
+            assert_eq!(e.hint(), "pass `--source-repo OWNER/NAME`", "{e}");
+        }
+
+        let bare = tmp.path().join("no-origin");
+        git_repo(&bare, None);
+        let e = infer_from_origin(&bare, "--repo-name").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("has no `origin` remote"), "{msg}");
+        assert_eq!(e.hint(), "pass `--repo-name OWNER/NAME`");
+
+        let odd = tmp.path().join("odd");
+        git_repo(
+            &odd,
+            Some("https://x-access-token:SECRET@github.com/just-a-name"),
+        );
+        let msg = infer_from_origin(&odd, "--source-repo")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("`https://***@github.com/just-a-name`"),
+            "{msg}"
+        );
+        assert!(!msg.contains("SECRET"), "{msg}");
+    }
 }

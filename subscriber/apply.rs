@@ -6,7 +6,9 @@ use std::time::SystemTime;
 
 use anyhow::Context as _;
 use clap::Args;
+use clap::builder::BoolishValueParser;
 use ecosync::actions::Actions;
+use ecosync::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::sync::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::request::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
@@ -23,26 +25,27 @@ use crate::glue::{CliError, CliResult, Exit, print_stdout};
 /// `--latest` sync without an event.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The event file (a whole GitHub event, or just the payload).
-    #[arg(long, env = "GITHUB_EVENT_PATH", conflicts_with_all = ["sha", "latest"])]
+    /// The event file (a whole GitHub event, or just the payload) [default: $GITHUB_EVENT_PATH, unless
+    /// `--sha` or `--latest` is given].
+    #[arg(long, env = "ECOSYNC_EVENT", conflicts_with_all = ["sha", "latest"])]
     pub event: Option<PathBuf>,
     /// Sync this upstream commit (40 hex characters) without an event.
-    #[arg(long, conflicts_with = "latest")]
+    #[arg(long, env = "ECOSYNC_SHA", conflicts_with = "latest")]
     pub sha: Option<String>,
     /// Sync the tip of the upstream branch without an event (no `max_age` check).
-    #[arg(long)]
+    #[arg(long, env = "ECOSYNC_LATEST", value_parser = BoolishValueParser::new())]
     pub latest: bool,
     /// The configuration file (default: `.github/ecosync.json` in `--repo`).
     #[arg(long, env = "ECOSYNC_CONFIG")]
     pub config: Option<PathBuf>,
     /// The cousin repository's directory (its history must be complete, not shallow).
-    #[arg(long, default_value = ".")]
+    #[arg(long, env = "ECOSYNC_REPO", default_value = ".")]
     pub repo: PathBuf,
     /// The upstream repository, for a configuration that is a plain list of subscriptions.
     #[arg(long, env = "ECOSYNC_UPSTREAM")]
     pub upstream: Option<RepoName>,
     /// Compute everything in memory, print the diff and what would be pushed and opened; write nothing.
-    #[arg(long)]
+    #[arg(long, env = "ECOSYNC_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
     /// The name on sync commits.
     #[arg(long, env = "ECOSYNC_COMMITTER_NAME", default_value = DEFAULT_COMMITTER_NAME)]
@@ -50,18 +53,19 @@ pub struct ApplyArgs {
     /// The email on sync commits.
     #[arg(long, env = "ECOSYNC_COMMITTER_EMAIL", default_value = DEFAULT_COMMITTER_EMAIL)]
     pub committer_email: String,
-    /// The forge's web address, for links in pull requests and issues.
-    #[arg(long, env = "GITHUB_SERVER_URL", default_value = "https://github.com")]
-    pub server_url: String,
-    /// This repository on the forge, `owner/name` (default: inferred from the `origin` remote).
-    #[arg(long, env = "GITHUB_REPOSITORY")]
-    pub repo_name: Option<RepoName>,
+    /// The forge's web address, for links in pull requests and issues [default: $GITHUB_SERVER_URL, else
+    /// https://github.com].
+    #[arg(long, env = "ECOSYNC_SERVER_URL", value_name = "URL")]
+    pub server_url: Option<String>,
+    /// This repository on the forge, `owner/name` [default: $GITHUB_REPOSITORY, else the `origin` remote].
+    #[arg(long, env = "ECOSYNC_REPO_NAME", value_name = "OWNER/NAME")]
+    pub repo_name: Option<String>,
     /// Where this repository's branches are fetched from and pushed to (default: the forge's git URL for
     /// `--repo-name`). The forge's credentials are offered to it.
-    #[arg(long, env = "ECOSYNC_COUSIN_URL")]
+    #[arg(long, env = "ECOSYNC_COUSIN_URL", hide_env_values = true)]
     pub cousin_url: Option<String>,
-    /// The Actions run ID, for the run's URL in failure reports.
-    #[arg(long, env = "GITHUB_RUN_ID", hide = true)]
+    /// The Actions run ID, for the run's URL in failure reports [default: $GITHUB_RUN_ID].
+    #[arg(long, env = "ECOSYNC_RUN_ID", hide = true)]
     pub run_id: Option<String>,
     #[command(flatten)]
     pub forge: ForgeArgs,
@@ -82,7 +86,7 @@ impl ApplyArgs {
             SyncEvent::manual(Some(parse_full_sha(sha).map_err(CliError::usage)?))
         } else if self.latest {
             SyncEvent::manual(None)
-        } else if let Some(path) = &self.event {
+        } else if let Some(path) = &path_or_fallback(self.event.clone(), "GITHUB_EVENT_PATH") {
             let rejected = |e| CliError::new(ErrorKind::Rejected, e);
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read event file `{}`", path.display()))
@@ -97,16 +101,25 @@ impl ApplyArgs {
                 "run under a `repository_dispatch` workflow (which sets GITHUB_EVENT_PATH), or pass `--latest`",
             ));
         };
+        let cousin = string_or_fallback(self.repo_name, "GITHUB_REPOSITORY")
+            .map(|r| {
+                RepoName::parse(&r)
+                    .with_context(|| format!("invalid `--repo-name` `{r}`"))
+                    .map_err(CliError::usage)
+            })
+            .transpose()?;
+        let server_url = string_or_fallback(self.server_url, "GITHUB_SERVER_URL")
+            .unwrap_or_else(|| "https://github.com".to_owned());
         let request = SyncRequest {
             config,
             event,
             repo_dir: self.repo,
-            cousin: self.repo_name,
+            cousin,
             cousin_url: self.cousin_url,
             dry_run: self.dry_run,
             committer: (self.committer_name, self.committer_email),
-            server_url: self.server_url,
-            run_id: self.run_id,
+            server_url,
+            run_id: string_or_fallback(self.run_id, "GITHUB_RUN_ID"),
             now: SystemTime::now(),
         };
         Ok((request, self.forge))

@@ -17,7 +17,7 @@ pub struct CheckArgs {
     #[arg(long, env = "ECOSYNC_CONFIG")]
     pub config: Option<PathBuf>,
     /// The cousin repository's directory.
-    #[arg(long, default_value = ".")]
+    #[arg(long, env = "ECOSYNC_REPO", default_value = ".")]
     pub repo: PathBuf,
     /// The upstream repository, for a configuration that is a plain list of subscriptions.
     #[arg(long, env = "ECOSYNC_UPSTREAM")]
@@ -51,5 +51,17 @@ pub fn run(args: &CheckArgs) -> CliResult {
             );
             Err(CliError::config(problems, summary))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args as _, Command};
+    use ecosync::cli_env::flags_off_the_rule;
+
+    #[test]
+    fn every_flag_of_check_reads_its_ecosync_variable() {
+        let cmd = super::CheckArgs::augment_args(Command::new("check"));
+        assert_eq!(flags_off_the_rule(&cmd), Vec::<String>::new());
     }
 }

@@ -587,3 +587,96 @@ fn the_local_forge_keeps_one_failure_issue_in_the_source_repository() {
         .count();
     assert_eq!(events, 2);
 }
+
+#[test]
+fn a_rate_limit_wait_is_one_line_at_the_default_level_and_a_retried_request_logs_no_error() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a").add_repo("acme/b");
+    fake.fail(Fault::new(FaultKind::SecondaryLimit).repo("acme/a"));
+    fake.fail(Fault::new(FaultKind::Status(502)).repo("acme/b"));
+    let (repo, config) = source(&["acme/a", "acme/b"]);
+    // No ECOSYNC_LOG: the default level.
+    let out = dispatch(&repo, &config, &fake)
+        .env_remove("ECOSYNC_LOG")
+        .run()
+        .success();
+    assert_no_token(&out);
+    let out = out.expect_stderr("2 delivered, 0 failed");
+    let waits: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("for GitHub's rate limit"))
+        .collect();
+    assert_eq!(waits.len(), 1, "one line for the one wait\n{out}");
+    let wait = waits[0];
+    assert!(wait.contains("WARN"), "{out}");
+    // The configured minimum is 1.5s, plus up to a quarter for jitter.
+    assert!(
+        wait.contains("waiting 1.") && wait.contains(" s for GitHub's rate limit, until "),
+        "{out}"
+    );
+    let until = wait
+        .strip_suffix(" UTC")
+        .and_then(|w| w.rsplit(' ').next())
+        .unwrap_or_else(|| panic!("no `HH:MM:SS UTC` at the end of {wait:?}"));
+    let fields: Vec<&str> = until.split(':').collect();
+    assert!(
+        fields.len() == 3
+            && fields
+                .iter()
+                .all(|f| f.len() == 2 && f.parse::<u8>().is_ok()),
+        "{until:?} is not HH:MM:SS\n{out}"
+    );
+    // The 502 was retried and succeeded: not an error for anyone; retries are logged at debug only.
+    assert!(!out.stderr.contains("ERROR"), "{out}");
+    assert!(!out.stderr.contains("retrying"), "{out}");
+    assert_eq!(dispatches_to(&fake.requests(), "acme/b").len(), 2);
+}
+
+#[test]
+fn the_api_root_comes_from_the_flag_then_ecosync_api_url_then_github_api_url() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a");
+    let (repo, config) = source(&["acme/a"]);
+    // Nothing listens there: a request sent to it fails at once (one try).
+    let nowhere = "http://127.0.0.1:9";
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Cmd::dispatcher()
+            .dir(repo.path())
+            .args([
+                "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+            ])
+            .arg("--config")
+            .arg(config.path())
+            .args(["--source-repo", "acme/source", "--max-attempts", "1"])
+            .args(extra)
+            .env("ECOSYNC_MIN_INTERVAL", "0")
+            .env("ECOSYNC_TOKEN", TOKEN)
+            .timeout(Duration::from_secs(60));
+        for (k, v) in env {
+            cmd = cmd.env(*k, v);
+        }
+        cmd.run()
+    };
+    let url = fake.url();
+    run(
+        &["--api-url", &url],
+        &[("ECOSYNC_API_URL", nowhere), ("GITHUB_API_URL", nowhere)],
+    )
+    .success();
+    run(
+        &[],
+        &[("ECOSYNC_API_URL", &url), ("GITHUB_API_URL", nowhere)],
+    )
+    .success();
+    run(&[], &[("GITHUB_API_URL", &url)]).success();
+    run(&[], &[("ECOSYNC_API_URL", ""), ("GITHUB_API_URL", &url)]).success();
+    assert_eq!(fake.dispatches("acme/a").len(), 4);
+    // And the other way round, to show the runs above would have failed on the wrong root.
+    run(
+        &[],
+        &[("ECOSYNC_API_URL", nowhere), ("GITHUB_API_URL", &url)],
+    )
+    .expect_code(1);
+    assert_eq!(fake.dispatches("acme/a").len(), 4);
+}

@@ -371,3 +371,151 @@ fn the_shipped_ecosystem_plans_on_this_repository() {
             .all(|p| !p.starts_with("src/forge/"))
     );
 }
+
+/// A repository with `ecosystem.json` at its root subscribing `acme/docs` to `docs/**`, and a last commit
+/// that changes `docs/deep/b.md`.
+fn docs_repo() -> Repo {
+    let repo = Repo::new();
+    repo.write(
+        "ecosystem.json",
+        r#"[{"repo": "acme/docs", "subscriptions": ["docs/**"]}]"#,
+    );
+    repo.write("docs/a.md", "a");
+    repo.commit("first");
+    repo.write("docs/deep/b.md", "b");
+    repo.commit("second");
+    repo
+}
+
+#[test]
+fn plan_from_a_subdirectory_uses_the_repository_root_and_its_ecosystem_json() {
+    let repo = docs_repo();
+    let sub = repo.path().join("docs/deep");
+    let plan = Cmd::dispatcher()
+        .dir(&sub)
+        .args(["plan", "--format", "json"])
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .success()
+        .json();
+    assert_eq!(strings(&plan["changed_paths"]), ["docs/deep/b.md"]);
+    assert!(delivery(&plan, "acme/docs").is_some(), "{plan:#}");
+
+    // A problem in the file names it by a path that opens it from where the command ran.
+    repo.write("ecosystem.json", r#"[{"repo": "acme"}]"#);
+    let out = Cmd::dispatcher()
+        .dir(&sub)
+        .arg("plan")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .expect_code(2);
+    assert!(
+        out.stderr.contains("error: ../../ecosystem.json:1:"),
+        "{out}"
+    );
+    // At the root the name stays short.
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .arg("plan")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .expect_code(2);
+    assert!(out.stderr.contains("error: ecosystem.json:1:"), "{out}");
+}
+
+#[test]
+fn plan_in_an_empty_repository_says_to_commit_first_without_a_fetch_hint() {
+    let repo = Repo::new();
+    repo.write(
+        "ecosystem.json",
+        r#"[{"repo": "acme/docs", "subscriptions": ["docs/**"]}]"#,
+    );
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .arg("plan")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .expect_code(1);
+    assert!(
+        out.stderr
+            .contains("has no commits yet; commit something first"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("fetch"), "{out}");
+}
+
+/// A push event file from `before` to `after`.
+fn push_event(before: &str, after: &str) -> tempfile::NamedTempFile {
+    let f = tempfile::Builder::new()
+        .prefix("ecosync-event-")
+        .suffix(".json")
+        .tempfile()
+        .unwrap();
+    let event = json!({"ref": "refs/heads/main", "before": before, "after": after});
+    std::fs::write(f.path(), serde_json::to_vec(&event).unwrap()).unwrap();
+    f
+}
+
+#[test]
+fn the_event_comes_from_the_flag_then_ecosync_event_then_github_event_path() {
+    let repo = Repo::new();
+    repo.write("a", "1");
+    let first = repo.commit("first").to_string();
+    let [b, c, d] = ["b", "c", "d"].map(|f| {
+        repo.write(f, "x");
+        repo.commit(f).to_string()
+    });
+    let config = Config::new(&json!([{"repo": "acme/all", "subscriptions": ["**"]}]));
+    let (flag, ecosync, github) = (
+        push_event(&first, &b),
+        push_event(&first, &c),
+        push_event(&first, &d),
+    );
+    let head = |cmd: Cmd| -> String {
+        let plan = cmd
+            .args(["--format", "json"])
+            .timeout(std::time::Duration::from_secs(60))
+            .run()
+            .success()
+            .json();
+        plan["head"].as_str().unwrap().to_owned()
+    };
+    let all = || {
+        plan_cmd(&repo, &config, &[])
+            .env("GITHUB_EVENT_PATH", github.path())
+            .env("GITHUB_EVENT_NAME", "push")
+    };
+    assert_eq!(
+        head(
+            all()
+                .arg("--event")
+                .arg(flag.path())
+                .env("ECOSYNC_EVENT", ecosync.path())
+        ),
+        b
+    );
+    assert_eq!(head(all().env("ECOSYNC_EVENT", ecosync.path())), c);
+    assert_eq!(head(all()), d);
+    // The event's name: ECOSYNC_EVENT_NAME before GITHUB_EVENT_NAME (`issues` is refused); an empty
+    // ECOSYNC_EVENT_NAME (an unset workflow input) counts as unset.
+    let out = all()
+        .env("GITHUB_EVENT_NAME", "issues")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .expect_code(1);
+    assert!(out.stderr.contains("issues"), "{out}");
+    assert_eq!(
+        head(
+            all()
+                .env("GITHUB_EVENT_NAME", "issues")
+                .env("ECOSYNC_EVENT_NAME", "push")
+        ),
+        d
+    );
+    all()
+        .env("GITHUB_EVENT_NAME", "issues")
+        .env("ECOSYNC_EVENT_NAME", "")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .expect_code(1);
+}

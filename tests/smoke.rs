@@ -72,3 +72,46 @@ fn each_command_gets_a_fresh_empty_home() {
         assert!(!home.exists(), "{} outlived its command", home.display());
     }
 }
+
+/// `--help` names each flag's variable: `[env: NAME]` when it is unset (never `NAME=`), with its value when
+/// it is set, and never the value of a URL that carries credentials.
+#[test]
+fn help_shows_variables_without_a_trailing_equals_sign() {
+    let out = Cmd::dispatcher().args(["plan", "--help"]).run().success();
+    assert!(out.stdout.contains("[env: ECOSYNC_REPO]"), "{out}");
+    assert!(!out.stdout.contains("ECOSYNC_REPO="), "{out}");
+    let out = Cmd::subscriber()
+        .args(["apply", "--help"])
+        .env("ECOSYNC_REPO", "some/dir")
+        .env(
+            "ECOSYNC_API_URL",
+            "https://x-access-token:SECRET@ghe.example.com/api/v3",
+        )
+        .run()
+        .success();
+    assert!(out.stdout.contains("[env: ECOSYNC_REPO=some/dir]"), "{out}");
+    assert!(out.stdout.contains("[env: ECOSYNC_LATEST]"), "{out}");
+    assert!(!out.stdout.contains("SECRET"), "{out}");
+}
+
+/// A closed stdout ends a command quietly with success instead of a panic (`subscriber apply | head`).
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The reading end is closed before the command starts, so its first write fails with EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_subscriber"))
+        .arg("check")
+        .arg("--config")
+        .arg(root.join("examples/ecosync.json"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

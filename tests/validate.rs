@@ -252,3 +252,61 @@ fn plan_refuses_an_invalid_configuration_with_the_same_report() {
     );
     assert_eq!(out.stdout, "");
 }
+
+#[test]
+fn validate_from_a_subdirectory_checks_the_root_ecosystem_json_against_the_tree() {
+    let repo = Repo::new();
+    repo.write(
+        "ecosystem.json",
+        r#"[{"repo": "acme/web", "subscriptions": ["web/**", "nothing/**"]}]"#,
+    );
+    repo.write("web/index.html", "x");
+    repo.commit("first");
+    let out = Cmd::dispatcher()
+        .dir(repo.path().join("web"))
+        .arg("validate")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .success();
+    assert_eq!(
+        out.stdout, "`../ecosystem.json` is valid: 1 entry, 1 warning\n",
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("warning: ../ecosystem.json:1:"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("nothing/**"), "{out}");
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .arg("validate")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .success();
+    assert_eq!(
+        out.stdout, "`ecosystem.json` is valid: 1 entry, 1 warning\n",
+        "{out}"
+    );
+}
+
+#[test]
+fn validate_in_an_empty_repository_says_there_is_nothing_to_check_yet() {
+    let repo = Repo::new();
+    repo.write(
+        "ecosystem.json",
+        r#"[{"repo": "acme/web", "subscriptions": ["web/**"]}]"#,
+    );
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .arg("validate")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .success();
+    assert!(
+        out.stderr
+            .contains("has no commits yet; commit something first"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("fetch"), "{out}");
+    assert!(!out.stderr.contains("--repo"), "{out}");
+}

@@ -33,6 +33,14 @@ pub enum ChangeSetError {
         #[source]
         source: git2::Error,
     },
+    /// The repository has no commits at all (or its current branch has none yet), so no revision resolves.
+    #[error("{}", no_commits_message(.dir, .branch.as_deref()))]
+    NoCommits {
+        /// The repository's work tree (or git directory, when bare).
+        dir: std::path::PathBuf,
+        /// The unborn current branch, when other branches have commits.
+        branch: Option<String>,
+    },
     /// A revision names something that is not a commit.
     #[error("revision `{rev}` is not a commit")]
     NotACommit {
@@ -96,20 +104,66 @@ pub fn tree_paths(repo: &Repository, commit: Oid) -> Result<Vec<String>, ChangeS
 }
 
 /// Resolves a SHA, branch, tag or other revision to a commit id.
+///
+/// In a repository without commits (an unborn HEAD) every revision fails with
+/// [`ChangeSetError::NoCommits`], whose hint fits that case better than fetching more history.
 pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, ChangeSetError> {
-    let object = repo
-        .revparse_single(rev)
-        .map_err(|source| ChangeSetError::UnknownRevision {
+    let object = repo.revparse_single(rev).map_err(|source| {
+        no_commits(repo).unwrap_or_else(|| ChangeSetError::UnknownRevision {
             rev: rev.to_owned(),
             shallow: repo.is_shallow(),
             source,
-        })?;
+        })
+    })?;
     object
         .peel_to_commit()
         .map(|c| c.id())
         .map_err(|_| ChangeSetError::NotACommit {
             rev: rev.to_owned(),
         })
+}
+
+fn no_commits_message(dir: &std::path::Path, branch: Option<&str>) -> String {
+    match branch {
+        None => format!(
+            "`{}` has no commits yet; commit something first",
+            dir.display()
+        ),
+        Some(b) => format!(
+            "the current branch `{b}` of `{}` has no commits yet; commit something first, or check out a \
+             branch that has commits",
+            dir.display()
+        ),
+    }
+}
+
+/// [`ChangeSetError::NoCommits`] when HEAD is unborn (a new repository, or an orphan branch).
+fn no_commits(repo: &Repository) -> Option<ChangeSetError> {
+    match repo.head() {
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {}
+        _ => return None,
+    }
+    let dir = repo
+        .workdir()
+        .unwrap_or_else(|| repo.path())
+        .components()
+        .collect();
+    let has_refs = repo
+        .references()
+        .is_ok_and(|mut refs| refs.next().is_some());
+    let branch = has_refs
+        .then(|| {
+            let head = repo.find_reference("HEAD").ok()?;
+            let target = head.symbolic_target().ok()??;
+            Some(
+                target
+                    .strip_prefix("refs/heads/")
+                    .unwrap_or(target)
+                    .to_owned(),
+            )
+        })
+        .flatten();
+    Some(ChangeSetError::NoCommits { dir, branch })
 }
 
 fn commit_tree(repo: &Repository, commit: Oid) -> Result<Tree<'_>, ChangeSetError> {
@@ -229,4 +283,49 @@ fn subtree<'r>(
 
 fn is_tree(entry: &TreeEntry<'_>) -> bool {
     entry.kind() == Some(ObjectType::Tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_repository_says_to_commit_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let err = resolve_commit(&repo, "HEAD").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, ChangeSetError::NoCommits { branch: None, .. }),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("has no commits yet; commit something first"),
+            "{msg}"
+        );
+        assert!(!msg.contains("fetch"), "{msg}");
+    }
+
+    #[test]
+    fn an_unborn_branch_next_to_others_says_which_branch() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let sig = git2::Signature::new("T", "t@example.com", &git2::Time::new(0, 0)).unwrap();
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        repo.commit(Some("refs/heads/main"), &sig, &sig, "one", &tree, &[])
+            .unwrap();
+        repo.set_head("refs/heads/orphan").unwrap();
+        let msg = resolve_commit(&repo, "HEAD").unwrap_err().to_string();
+        assert!(msg.starts_with("the current branch `orphan` of `"), "{msg}");
+        assert!(msg.contains("check out a branch that has commits"), "{msg}");
+        // A revision that exists still resolves.
+        assert!(resolve_commit(&repo, "main").is_ok());
+        // And in a repository with commits an unknown revision keeps the fetch hint.
+        repo.set_head("refs/heads/main").unwrap();
+        let msg = resolve_commit(&repo, "1234567890123456789012345678901234567890")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("fetch-depth"), "{msg}");
+    }
 }

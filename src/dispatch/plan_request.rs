@@ -2,9 +2,10 @@
 //!
 //! It opens the clone, loads `ecosystem.json`, chooses the two commits ([`RevisionRange`]) from explicit
 //! revisions, the GitHub event or HEAD, works out the branch checked against each entry, computes the
-//! [`ChangeSet`] and matches it.
+//! [`ChangeSet`] and matches it. [`SourceLocation`] finds the clone and its `ecosystem.json` from `--repo`
+//! and `--config`, also when run from a subdirectory.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use git2::Repository;
 
@@ -39,6 +40,93 @@ pub enum PlanError {
     /// The patterns could not be compiled.
     #[error(transparent)]
     Matcher(#[from] MatcherError),
+}
+
+/// Where the source repository and its `ecosystem.json` are, and how to name the file in messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    /// The clone's directory: its work tree's root when found from `.`.
+    pub repo_dir: PathBuf,
+    /// The `ecosystem.json` to read.
+    pub config_path: PathBuf,
+    /// How to name it in messages: `ecosystem.json` at the root, else a path that opens it from the
+    /// current directory (`../../ecosystem.json`), else the path as given.
+    pub config_name: String,
+}
+
+impl SourceLocation {
+    /// Finds the repository and its configuration from `--repo` and `--config`, relative to the current
+    /// directory. See [`SourceLocation::find_in`].
+    pub fn find(repo: &Path, config: Option<&Path>) -> Self {
+        match std::env::current_dir() {
+            Ok(cwd) => Self::find_in(&cwd, repo, config),
+            Err(_) => Self::as_given(repo, config),
+        }
+    }
+
+    /// Finds the repository and its configuration from `--repo` and `--config`, as if run in `cwd`.
+    ///
+    /// `--repo .` (the default) means the repository containing `cwd`, as with git: its work tree's root is
+    /// used, so `ecosystem.json` is found at the root when run from a subdirectory. Any other `--repo` is
+    /// taken as it is (no search upwards: a mistyped path must not silently pick a parent repository).
+    /// When no work tree contains `cwd`, `.` is kept, and opening it reports the problem later. `--config`
+    /// is always taken as given, relative to `cwd`.
+    pub fn find_in(cwd: &Path, repo: &Path, config: Option<&Path>) -> Self {
+        let root = (repo == Path::new("."))
+            .then(|| git2::Repository::discover(cwd).ok())
+            .flatten()
+            .and_then(|r| r.workdir().map(Path::to_path_buf))
+            .and_then(|w| std::fs::canonicalize(w).ok());
+        let Some(root) = root else {
+            return Self::as_given(repo, config);
+        };
+        if let Some(c) = config {
+            return SourceLocation {
+                repo_dir: root,
+                config_path: c.to_path_buf(),
+                config_name: c.display().to_string(),
+            };
+        }
+        let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+        let config_path = root.join("ecosystem.json");
+        let config_name = match cwd.strip_prefix(&root) {
+            Ok(below) => {
+                let ups = below
+                    .components()
+                    .filter(|c| matches!(c, Component::Normal(_)))
+                    .count();
+                let mut name = "../".repeat(ups);
+                name.push_str("ecosystem.json");
+                name
+            }
+            Err(_) => config_path.display().to_string(),
+        };
+        SourceLocation {
+            repo_dir: root,
+            config_path,
+            config_name,
+        }
+    }
+
+    /// `--repo` and `--config` as given: `ecosystem.json` in `--repo` unless `--config` names the file.
+    fn as_given(repo: &Path, config: Option<&Path>) -> Self {
+        let (config_path, config_name) = match config {
+            Some(c) => (c.to_path_buf(), c.display().to_string()),
+            None if repo == Path::new(".") => {
+                (PathBuf::from("ecosystem.json"), "ecosystem.json".to_owned())
+            }
+            None => {
+                let p = repo.join("ecosystem.json");
+                let name = p.display().to_string();
+                (p, name)
+            }
+        };
+        SourceLocation {
+            repo_dir: repo.to_path_buf(),
+            config_path,
+            config_name,
+        }
+    }
 }
 
 /// What to plan: a validated request, built by the binaries from their arguments.
@@ -156,5 +244,66 @@ impl PlanRequest {
                 RevisionRange::against_first_parent(repo, "HEAD").map(RangeChoice::Range)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_with_subdir() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("src-repo");
+        Repository::init(&root).unwrap();
+        let sub = root.join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        let root = std::fs::canonicalize(&root).unwrap();
+        (tmp, root, sub)
+    }
+
+    #[test]
+    fn the_default_repo_is_the_work_tree_root_above_the_current_directory() {
+        let (_tmp, root, sub) = repo_with_subdir();
+        let at_root = SourceLocation::find_in(&root, Path::new("."), None);
+        assert_eq!(at_root.repo_dir, root);
+        assert_eq!(at_root.config_path, root.join("ecosystem.json"));
+        assert_eq!(at_root.config_name, "ecosystem.json");
+        let below = SourceLocation::find_in(&sub, Path::new("."), None);
+        assert_eq!(below.repo_dir, root);
+        assert_eq!(below.config_path, root.join("ecosystem.json"));
+        assert_eq!(below.config_name, "../../ecosystem.json");
+    }
+
+    #[test]
+    fn an_explicit_config_is_kept_as_given_and_the_repo_still_found() {
+        let (_tmp, root, sub) = repo_with_subdir();
+        let found = SourceLocation::find_in(&sub, Path::new("."), Some(Path::new("my.json")));
+        assert_eq!(found.repo_dir, root);
+        assert_eq!(found.config_path, PathBuf::from("my.json"));
+        assert_eq!(found.config_name, "my.json");
+    }
+
+    #[test]
+    fn an_explicit_repo_is_not_searched_upwards() {
+        let (_tmp, root, sub) = repo_with_subdir();
+        let found = SourceLocation::find_in(&root, &sub, None);
+        assert_eq!(found.repo_dir, sub);
+        assert_eq!(found.config_path, sub.join("ecosystem.json"));
+        assert_eq!(
+            found.config_name,
+            sub.join("ecosystem.json").display().to_string()
+        );
+    }
+
+    #[test]
+    fn outside_any_repository_the_current_directory_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Unless the temporary directory itself is inside a work tree.
+        if Repository::discover(tmp.path()).is_ok() {
+            return;
+        }
+        let found = SourceLocation::find_in(tmp.path(), Path::new("."), None);
+        assert_eq!(found.repo_dir, PathBuf::from("."));
+        assert_eq!(found.config_name, "ecosystem.json");
     }
 }

@@ -11,6 +11,9 @@ use crate::forge::github::retry_policy::RetryPolicy;
 use crate::forge::github::{GitHubAuth, Timeouts};
 use crate::forge::{Forge, ForgeError, GitHubForge, LocalForge};
 
+/// The API root used when neither `--api-url`, `ECOSYNC_API_URL` nor `GITHUB_API_URL` gives one.
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+
 /// The variables a token is read from when `--token-env` is not given, in order.
 pub const DEFAULT_TOKEN_VARS: [&str; 2] = ["ECOSYNC_TOKEN", "GITHUB_TOKEN"];
 
@@ -27,28 +30,29 @@ pub struct ForgeArgs {
     pub forge: String,
 
     /// Read the token from this environment variable [default: ECOSYNC_TOKEN, then GITHUB_TOKEN].
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, env = "ECOSYNC_TOKEN_ENV", value_name = "VAR")]
     pub token_env: Option<String>,
 
-    /// The GitHub REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
-    #[arg(
-        long,
-        env = "GITHUB_API_URL",
-        default_value = "https://api.github.com",
-        value_name = "URL"
-    )]
-    pub api_url: String,
+    /// The GitHub REST API root (GitHub Enterprise Server: `https://HOST/api/v3`) [default:
+    /// $GITHUB_API_URL, else https://api.github.com].
+    #[arg(long, env = "ECOSYNC_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
 
     /// Authenticate as this GitHub App (with `--app-key-file` or `--app-key-env`) instead of a token.
     #[arg(long, env = "ECOSYNC_APP_ID", value_name = "ID")]
     pub app_id: Option<u64>,
 
     /// The GitHub App's private key (PEM file).
-    #[arg(long, value_name = "FILE", conflicts_with = "app_key_env")]
+    #[arg(
+        long,
+        env = "ECOSYNC_APP_KEY_FILE",
+        value_name = "FILE",
+        conflicts_with = "app_key_env"
+    )]
     pub app_key_file: Option<PathBuf>,
 
     /// The environment variable holding the GitHub App's private key (PEM).
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, env = "ECOSYNC_APP_KEY_ENV", value_name = "VAR")]
     pub app_key_env: Option<String>,
 
     /// How many requests may be in flight at once. GitHub asks for 1 (serial).
@@ -110,6 +114,13 @@ impl ForgeArgs {
         }
     }
 
+    /// The API root: `--api-url` (or `ECOSYNC_API_URL`), else `GITHUB_API_URL` (set by GitHub Actions,
+    /// also on GitHub Enterprise Server), else [`DEFAULT_API_URL`].
+    pub fn api_url(&self) -> String {
+        crate::cli_env::string_or_fallback(self.api_url.clone(), "GITHUB_API_URL")
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned())
+    }
+
     /// Whether this is the local forge.
     pub fn is_local(&self) -> bool {
         self.forge.starts_with("local:")
@@ -144,7 +155,7 @@ impl ForgeArgs {
             read: self.request_timeout,
         };
         Ok(Forge::GitHub(GitHubForge::new(
-            &self.api_url,
+            &self.api_url(),
             auth,
             pacer,
             timeouts,
@@ -213,5 +224,15 @@ mod tests {
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
+    }
+
+    #[test]
+    fn every_flag_reads_its_ecosync_variable() {
+        use clap::Args as _;
+        let cmd = ForgeArgs::augment_args(clap::Command::new("forge"));
+        assert_eq!(
+            crate::cli_env::flags_off_the_rule(&cmd),
+            Vec::<String>::new()
+        );
     }
 }

@@ -663,6 +663,7 @@ async fn raw(
         _ => crab._post(uri, body).await,
     }
     .map_err(to_failure)?;
+    tracing::debug!(%method, uri, status = response.status().as_u16(), "answer");
     let response = octocrab::map_github_error(response)
         .await
         .map_err(to_failure)?;

@@ -25,7 +25,7 @@ use crate::sync::sync_outcome::{Applied, ChangeReport, Conflicted, Failed, Repor
 pub async fn apply(request: &SyncRequest, forge: &Forge) -> Result<SyncOutcome, SyncError> {
     let cousin = match &request.cousin {
         Some(c) => c.clone(),
-        None => repo_name::infer_from_origin(&request.repo_dir)?,
+        None => repo_name::infer_from_origin(&request.repo_dir, "--repo-name")?,
     };
     let run = Run {
         request,

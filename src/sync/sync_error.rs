@@ -89,7 +89,7 @@ impl SyncError {
     /// What to do about it, where there is advice.
     pub fn hint(&self) -> Option<String> {
         match self {
-            SyncError::CousinUnknown(e) => Some(e.hint().to_owned()),
+            SyncError::CousinUnknown(e) => Some(e.hint()),
             SyncError::Credentials { source, .. } | SyncError::DefaultBranch { source, .. } => {
                 source.hint()
             }

@@ -123,8 +123,11 @@ impl Pacer {
             if started.elapsed() + wait > self.policy.max_total {
                 return give_up(GaveUp::OutOfTime { wait });
             }
-            tracing::info!(attempt = tries, ?wait, failure = %failure.message(), "retrying");
+            // A retry is routine: it is only worth a line at `debug`. A wait for a rate limit can be long
+            // and looks like a hang, so it is said at the default level (`warn`), once per wait.
+            tracing::debug!(attempt = tries, ?wait, failure = %failure.message(), "retrying");
             if failure.is_rate_limit() {
+                tracing::warn!("{}", rate_limit_wait_line(wait, SystemTime::now()));
                 // The limit is per token: hold every request back, not just this one.
                 let until = Instant::now() + wait;
                 let mut paused = self.paused_until.lock().await;
@@ -159,9 +162,77 @@ impl Pacer {
     }
 }
 
+/// `waiting 60 s for GitHub's rate limit, until 14:02:05 UTC`: the line said when a rate limit pauses the
+/// requests, `now` being the wall clock.
+pub fn rate_limit_wait_line(wait: Duration, now: SystemTime) -> String {
+    format!(
+        "waiting {} for GitHub's rate limit, until {} UTC",
+        format_wait(wait),
+        utc_time_of_day(now + wait)
+    )
+}
+
+/// A wait for people: `1.5 s` under ten seconds, `60 s` under two minutes, then `4 min 30 s`.
+fn format_wait(wait: Duration) -> String {
+    if wait < Duration::from_secs(10) && wait.subsec_millis() >= 100 {
+        return format!("{:.1} s", wait.as_secs_f64());
+    }
+    let secs = wait.as_secs() + u64::from(wait.subsec_millis() >= 500);
+    match (secs / 60, secs % 60) {
+        (m, s) if m < 2 => format!("{} s", m * 60 + s),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
+}
+
+/// `HH:MM:SS` of `t` in UTC (to the second, rounded down).
+fn utc_time_of_day(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rate_limit_line_says_how_long_and_until_when_in_utc() {
+        // 2027-01-15 14:01:05 UTC.
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_800_021_665);
+        assert_eq!(
+            rate_limit_wait_line(Duration::from_secs(60), now),
+            "waiting 60 s for GitHub's rate limit, until 14:02:05 UTC"
+        );
+        assert_eq!(
+            rate_limit_wait_line(Duration::from_millis(1500), now),
+            "waiting 1.5 s for GitHub's rate limit, until 14:01:06 UTC"
+        );
+        assert_eq!(
+            rate_limit_wait_line(Duration::from_secs(3600 + 270), now),
+            "waiting 64 min 30 s for GitHub's rate limit, until 15:05:35 UTC"
+        );
+        // Past midnight the clock wraps.
+        let late = now + Duration::from_secs(9 * 3600 + 58 * 60 + 25);
+        assert_eq!(
+            rate_limit_wait_line(Duration::from_secs(60), late),
+            "waiting 60 s for GitHub's rate limit, until 00:00:30 UTC"
+        );
+    }
+
+    #[test]
+    fn waits_are_written_for_people() {
+        assert_eq!(format_wait(Duration::from_secs(1)), "1 s");
+        assert_eq!(format_wait(Duration::from_millis(250)), "0.2 s");
+        assert_eq!(format_wait(Duration::from_millis(40)), "0 s");
+        assert_eq!(format_wait(Duration::from_secs(75)), "75 s");
+        assert_eq!(format_wait(Duration::from_millis(74_600)), "75 s");
+        assert_eq!(format_wait(Duration::from_secs(120)), "2 min");
+        assert_eq!(format_wait(Duration::from_secs(272)), "4 min 32 s");
+    }
 
     fn fast_policy() -> RetryPolicy {
         RetryPolicy {
