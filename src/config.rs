@@ -5,5 +5,4 @@
 pub mod diagnostic;
 pub mod did_you_mean;
 pub mod json_document;
-pub mod json_pointer_span;
 pub mod line_index;
