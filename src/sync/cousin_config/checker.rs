@@ -188,7 +188,7 @@ impl Checker<'_> {
                 None
             }
         };
-        let max_age = self.max_age(root.get("max_age"));
+        let max_age = self.max_age(root);
         let pull_request = self.pull_request(root.get("pull_request"));
         let on_conflict = self.choice::<OnConflict>(
             root,
@@ -247,6 +247,23 @@ impl Checker<'_> {
             self.push(d);
         }
         any
+    }
+
+    /// The members of the top-level key `key` whose value is `v`, or `None` (reported) when it is not an
+    /// object.
+    fn object<'n>(&mut self, v: &'n JsonNode, key: &str, hint: &str) -> Option<&'n [JsonMember]> {
+        let members = v.as_object();
+        if members.is_none() {
+            let d = self
+                .error(
+                    v.span,
+                    &format!("/{key}"),
+                    format!("`{key}` is {}, not an object", v.type_name()),
+                )
+                .hint(hint);
+            self.push(d);
+        }
+        members
     }
 
     /// The string `key` of `object`: `Some(None)` when absent, `None` (reported) when not a string.
@@ -359,17 +376,11 @@ impl Checker<'_> {
             self.push(d);
             return None;
         };
-        let Some(members) = v.as_object() else {
-            let d = self
-                .error(
-                    v.span,
-                    "/upstream",
-                    format!("`upstream` is {}, not an object", v.type_name()),
-                )
-                .hint("write \"upstream\": {\"repo\": \"owner/name\", \"branch\": \"main\"}");
-            self.push(d);
-            return None;
-        };
+        let members = self.object(
+            v,
+            "upstream",
+            "write \"upstream\": {\"repo\": \"owner/name\", \"branch\": \"main\"}",
+        )?;
         let unknown = self.unknown_keys(
             members,
             "/upstream",
@@ -584,27 +595,23 @@ impl Checker<'_> {
     }
 
     /// `max_age`, as written and as a duration.
-    fn max_age(&mut self, v: Option<&JsonNode>) -> Option<(String, Duration)> {
-        let Some(v) = v else {
-            return Some((default_max_age(), DEFAULT_MAX_AGE_DURATION));
-        };
-        let Some(text) = v.as_str() else {
-            let d = self
-                .error(
-                    v.span,
-                    "/max_age",
-                    format!("`max_age` is {}, not a string", v.type_name()),
-                )
-                .hint("write a duration such as `30d` or `12h`, in double quotes");
-            self.push(d);
-            return None;
+    fn max_age(&mut self, root: &JsonNode) -> Option<(String, Duration)> {
+        let (text, span) = match self.string(
+            root,
+            "max_age",
+            "max_age",
+            "/max_age",
+            "write a duration such as `30d` or `12h`, in double quotes",
+        )? {
+            Some(found) => found,
+            None => return Some((default_max_age(), DEFAULT_MAX_AGE_DURATION)),
         };
         match humantime::parse_duration(text) {
             Ok(d) if !d.is_zero() => Some((text.to_owned(), d)),
             Ok(_) => {
                 let d = self
                     .error(
-                        v.span,
+                        span,
                         "/max_age",
                         "`max_age` is zero, so every commit would be too old",
                     )
@@ -614,11 +621,7 @@ impl Checker<'_> {
             }
             Err(e) => {
                 let d = self
-                    .error(
-                        v.span,
-                        "/max_age",
-                        format!("`{text}` is not a duration: {e}"),
-                    )
+                    .error(span, "/max_age", format!("`{text}` is not a duration: {e}"))
                     .hint("write a duration such as `30d`, `12h` or `90m`");
                 self.push(d);
                 None
@@ -631,17 +634,11 @@ impl Checker<'_> {
         let Some(v) = v else {
             return Some(PullRequestFile::default());
         };
-        let Some(members) = v.as_object() else {
-            let d = self
-                .error(
-                    v.span,
-                    "/pull_request",
-                    format!("`pull_request` is {}, not an object", v.type_name()),
-                )
-                .hint("write \"pull_request\": {\"draft\": true}, or remove it for the defaults");
-            self.push(d);
-            return None;
-        };
+        let members = self.object(
+            v,
+            "pull_request",
+            "write \"pull_request\": {\"draft\": true}, or remove it for the defaults",
+        )?;
         let before = self.error_count();
         self.unknown_keys(
             members,
