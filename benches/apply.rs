@@ -235,7 +235,12 @@ fn main() {
     }
     // 2. The library pipeline (writes the commit into the cousin's object store: a real run minus push).
     let config_text = std::fs::read_to_string(cousin_dir.join(".github/ecosync.json")).unwrap();
-    let config = CousinConfig::from_json_str(&config_text, &ConfigOverrides::default()).unwrap();
+    let config = CousinConfig::load(
+        ".github/ecosync.json",
+        &config_text,
+        &ConfigOverrides::default(),
+    )
+    .unwrap();
     let mut library = Vec::new();
     for _ in 0..runs {
         let settings = SyncSettings {

@@ -290,6 +290,53 @@ fn validate_from_a_subdirectory_checks_the_root_ecosystem_json_against_the_tree(
 }
 
 #[test]
+fn unknown_fields_get_the_closest_known_name_at_every_level() {
+    let config = Config::raw(
+        "{\n  \"$shema\": \"x\",\n  \"repositories\": [\n    {\"repo\": \"acme/web\", \"subscriptons\": [\"docs/**\"], \
+         \"event-type\": \"x\", \"Enabled\": true}\n  ]\n}\n",
+    );
+    let file = config.path().display().to_string();
+    let out = validate(&config).run().expect_code(2);
+    let known = "known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`";
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {file}:2:3: unknown top-level field `$shema`\n  hint: did you mean `$schema`? the top-level object \
+             has only `$schema` and `repositories`\n\
+             error: {file}:4:5: entry 0 (`acme/web`): missing field `subscriptions`\n  hint: add `\"subscriptions\": \
+             [\"path/to/feature\"]`, the paths this repository follows\n\
+             error: {file}:4:26: entry 0 (`acme/web`): unknown field `subscriptons`\n  hint: did you mean \
+             `subscriptions`? {known}\n\
+             error: {file}:4:55: entry 0 (`acme/web`): unknown field `event-type`\n  hint: did you mean `event_type`? \
+             {known}\n\
+             error: {file}:4:74: entry 0 (`acme/web`): unknown field `Enabled`\n  hint: did you mean `enabled`? {known}\n\
+             error: `{file}` is invalid: 5 errors\n"
+        ),
+        "{out}"
+    );
+}
+
+/// `{"repos": [...]}` does not look like an entry (no `repo`, no `subscriptions`), so it is read as the
+/// document form with a misspelt `repositories`, not as an entry that lost its brackets.
+#[test]
+fn repos_is_reported_as_a_misspelt_repositories() {
+    let config = Config::raw(r#"{"repos": [{"repo": "acme/web", "subscriptions": ["docs/**"]}]}"#);
+    let file = config.path().display().to_string();
+    let out = validate(&config).run().expect_code(2);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {file}:1:1: missing field `repositories`\n  hint: write `{{\"repositories\": [{{\"repo\": \
+             \"owner/name\", \"subscriptions\": [\"docs/**\"]}}]}}`\n\
+             error: {file}:1:2: unknown top-level field `repos`\n  hint: did you mean `repositories`? the top-level \
+             object has only `$schema` and `repositories`\n\
+             error: `{file}` is invalid: 2 errors\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn validate_in_an_empty_repository_says_there_is_nothing_to_check_yet() {
     let repo = Repo::new();
     repo.write(
@@ -309,4 +356,48 @@ fn validate_in_an_empty_repository_says_there_is_nothing_to_check_yet() {
     );
     assert!(!out.stderr.contains("fetch"), "{out}");
     assert!(!out.stderr.contains("--repo"), "{out}");
+}
+
+#[test]
+fn a_byte_order_mark_is_named() {
+    let config =
+        Config::raw("\u{feff}[{\"repo\": \"acme/web\", \"subscriptions\": [\"docs/**\"]}]");
+    let file = config.path().display().to_string();
+    let out = validate(&config).run().expect_code(2);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {file}:1:1: the file starts with a UTF-8 byte-order mark (U+FEFF), which JSON does not allow\n  \
+             hint: save it as UTF-8 without BOM (in most editors: encoding \"UTF-8\", not \"UTF-8 with BOM\")\n\
+             error: `{file}` is invalid: 1 error\n"
+        ),
+        "{out}"
+    );
+}
+
+/// Many problems on one long line: each with its own column, counted in characters.
+#[test]
+fn columns_on_one_long_line_count_characters() {
+    let entries: Vec<String> = (0..200)
+        .map(|i| format!(r#"{{"repo": "acme/r{i}", "subscriptions": ["déjà/{i}", "/abs{i}"]}}"#))
+        .collect();
+    let text = format!("[{}]", entries.join(", "));
+    let config = Config::raw(&text);
+    let out = validate(&config).run().expect_code(2);
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: ") && !l.contains("is invalid"))
+        .collect();
+    assert_eq!(lines.len(), 200, "{out}");
+    for (i, line) in lines.iter().enumerate() {
+        let needle = format!("\"/abs{i}\"");
+        let column = text[..text.find(&needle).unwrap()].chars().count() + 1;
+        assert!(
+            line.contains(&format!(
+                ":1:{column}: entry {i} (`acme/r{i}`): invalid subscription: pattern `/abs{i}`"
+            )),
+            "entry {i}: {line}"
+        );
+    }
 }

@@ -7,8 +7,14 @@
 //! Syntax is checked by `serde_json` (its messages and positions are the ones people know from other
 //! tools), the tree with positions is built by `jsonc-parser` in strict mode (no comments, no trailing
 //! commas, no single quotes, no JSON5 extensions).
+//!
+//! Values keep byte spans only; a line and column is computed (by the [`LineIndex`]) when a diagnostic is
+//! made, so checking a large file costs the same whatever its layout.
+
+use std::sync::Arc;
 
 use crate::config::diagnostic::{Diagnostic, Location};
+use crate::config::line_index::LineIndex;
 
 /// A byte range in the document's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,8 +67,7 @@ pub struct JsonMember {
 #[derive(Debug, Clone)]
 pub struct JsonDocument {
     file: String,
-    text: String,
-    line_starts: Vec<usize>,
+    lines: Arc<LineIndex>,
     root: JsonNode,
 }
 
@@ -78,7 +83,19 @@ impl JsonDocument {
     ) -> Result<Self, Box<Diagnostic>> {
         let file = file.into();
         let text = text.into();
-        let line_starts = line_starts(&text);
+        // A byte-order mark is valid UTF-8 but not JSON; some Windows editors add it. Named, it is a
+        // one-click fix; as a syntax error ("expected value at line 1 column 1") it is a puzzle.
+        if text.starts_with('\u{feff}') {
+            return Err(Box::new(
+                Diagnostic::error(
+                    &file,
+                    "the file starts with a UTF-8 byte-order mark (U+FEFF), which JSON does not allow",
+                )
+                .at(Location { line: 1, column: 1 })
+                .hint("save it as UTF-8 without BOM (in most editors: encoding \"UTF-8\", not \"UTF-8 with BOM\")"),
+            ));
+        }
+        let lines = LineIndex::new(&text);
         let strict = jsonc_parser::ParseOptions {
             allow_comments: false,
             allow_loose_object_property_names: false,
@@ -99,7 +116,7 @@ impl JsonDocument {
             let (message, location) = match &parsed {
                 Err(pe) => (
                     lowercase_first(&pe.kind().to_string()),
-                    locate(&text, &line_starts, pe.range().start),
+                    lines.location(pe.range().start),
                 ),
                 Ok(_) => {
                     let full = e.to_string();
@@ -133,7 +150,7 @@ impl JsonDocument {
             // serde_json accepted the text, so the strict parser can only disagree on exotic input; report
             // it the same way rather than panic.
             Err(e) => {
-                let at = locate(&text, &line_starts, e.range().start);
+                let at = lines.location(e.range().start);
                 return Err(Box::new(
                     Diagnostic::error(
                         &file,
@@ -146,8 +163,7 @@ impl JsonDocument {
         };
         Ok(JsonDocument {
             file,
-            text,
-            line_starts,
+            lines: Arc::new(lines),
             root,
         })
     }
@@ -164,7 +180,13 @@ impl JsonDocument {
 
     /// The line and column of the start of `span`.
     pub fn location(&self, span: Span) -> Location {
-        locate(&self.text, &self.line_starts, span.start)
+        self.lines.location(span.start)
+    }
+
+    /// The index that locates byte offsets in the text, for diagnostics made after the document is gone
+    /// (e.g. warnings about a loaded configuration).
+    pub fn line_index(&self) -> Arc<LineIndex> {
+        Arc::clone(&self.lines)
     }
 
     /// An error located at `span`.
@@ -349,23 +371,6 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
-}
-
-fn locate(text: &str, line_starts: &[usize], offset: usize) -> Location {
-    let offset = offset.min(text.len());
-    let line = line_starts.partition_point(|&s| s <= offset).max(1);
-    let start = line_starts[line - 1];
-    let column = text
-        .get(start..offset)
-        .map_or(offset - start, |s| s.chars().count())
-        + 1;
-    Location { line, column }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +410,17 @@ mod tests {
         assert!(err.message.starts_with("invalid JSON"), "{}", err.message);
         let err = JsonDocument::parse("x.json", "").unwrap_err();
         assert!(err.message.starts_with("invalid JSON"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_named() {
+        let err = JsonDocument::parse("x.json", "\u{feff}[]").unwrap_err();
+        assert_eq!(
+            err.message,
+            "the file starts with a UTF-8 byte-order mark (U+FEFF), which JSON does not allow"
+        );
+        assert_eq!(err.location, Some(Location { line: 1, column: 1 }));
+        assert!(err.hint.unwrap().contains("without BOM"));
     }
 
     #[test]

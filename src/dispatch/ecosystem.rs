@@ -7,11 +7,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::diagnostic::{Diagnostic, Location};
-use crate::config::json_document::{JsonDocument, JsonMember, JsonNode};
+use crate::config::diagnostic::Diagnostic;
+use crate::config::did_you_mean::did_you_mean;
+use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
+use crate::config::line_index::LineIndex;
 use crate::dispatch::path_pattern::{PathPattern, PathPatternError};
 use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::repo_name::RepoName;
@@ -24,6 +27,9 @@ pub use crate::payload::MAX_EVENT_TYPE_CHARS;
 
 /// The fields an entry may have, in the order they are documented.
 const FIELDS: [&str; 5] = ["repo", "subscriptions", "event_type", "branches", "enabled"];
+
+/// The keys of the top-level object of the document form.
+const TOP_LEVEL_FIELDS: [&str; 2] = ["$schema", "repositories"];
 
 /// One downstream repository and what it subscribes to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -99,16 +105,18 @@ fn render_invalid(file: &str, diagnostics: &[Diagnostic]) -> String {
     out
 }
 
-/// Where an entry's parts were written, for warnings found after loading.
+/// Where an entry's parts were written, for warnings found after loading: byte spans, turned into a line
+/// and column only for the patterns that are warned about.
 #[derive(Debug, Clone, Default)]
 struct EntrySource {
-    subscriptions: Vec<Option<Location>>,
+    subscriptions: Vec<Span>,
 }
 
 /// A loaded, valid `ecosystem.json`: its entries in file order with their compiled patterns.
 #[derive(Debug, Clone)]
 pub struct Ecosystem {
     file: String,
+    lines: Arc<LineIndex>,
     entries: Vec<Entry>,
     subscriptions: Vec<Vec<PathPattern>>,
     branches: Vec<Vec<PathPattern>>,
@@ -204,7 +212,12 @@ impl Ecosystem {
                             &self.file,
                             format!("subscription `{text}` matches no file in {tree_name}"),
                         )
-                        .at_opt(self.sources[e].subscriptions.get(p).copied().flatten())
+                        .at_opt(
+                            self.sources[e]
+                                .subscriptions
+                                .get(p)
+                                .map(|span| self.lines.location(span.start)),
+                        )
                         .subject(self.subject(e))
                         .hint("check the spelling and the case; paths are relative to the repository root"),
                     );
@@ -239,9 +252,12 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn ecosystem(&mut self) -> Option<Ecosystem> {
         let root = self.doc.root();
-        // An object is the document form only if it says so; any other object is most likely one entry
-        // that lost its brackets, and is reported as such.
-        let document = root.get("repositories").is_some() || root.get("$schema").is_some();
+        // An object that looks like an entry (it has `repo` or `subscriptions`, and neither key of the
+        // document form) is most likely one entry that lost its brackets, and is reported as such; any
+        // other object is read as the document form, so `{"repos": [...]}` is a misspelt `repositories`.
+        let document = root.get("repositories").is_some()
+            || root.get("$schema").is_some()
+            || (root.get("repo").is_none() && root.get("subscriptions").is_none());
         let items = match (root.as_array(), root.as_object()) {
             (Some(items), _) => items,
             (None, Some(members)) if document => self.document_form(root, members)?,
@@ -263,6 +279,7 @@ impl<'a> Checker<'a> {
         };
         let mut ecosystem = Ecosystem {
             file: self.doc.file().to_owned(),
+            lines: self.doc.line_index(),
             entries: Vec::new(),
             subscriptions: Vec::new(),
             branches: Vec::new(),
@@ -302,10 +319,15 @@ impl<'a> Checker<'a> {
                     self.diagnostics.push(d);
                 }
                 other => {
+                    let known = "the top-level object has only `$schema` and `repositories`";
+                    let hint = match did_you_mean(other, &TOP_LEVEL_FIELDS) {
+                        Some(f) => format!("did you mean `{f}`? {known}"),
+                        None => known.to_owned(),
+                    };
                     let d = self
                         .doc
                         .error_at(m.key_span, format!("unknown top-level field `{other}`"))
-                        .hint("the top-level object has only `$schema` and `repositories`");
+                        .hint(hint);
                     self.diagnostics.push(d);
                 }
             }
@@ -331,13 +353,7 @@ impl<'a> Checker<'a> {
         Some(items)
     }
 
-    fn error(
-        &mut self,
-        node_span: crate::config::json_document::Span,
-        subject: &str,
-        message: String,
-        hint: &str,
-    ) {
+    fn error(&mut self, node_span: Span, subject: &str, message: String, hint: &str) {
         let d = self.doc.error_at(node_span, message).subject(subject);
         self.diagnostics
             .push(if hint.is_empty() { d } else { d.hint(hint) });
@@ -364,7 +380,7 @@ impl<'a> Checker<'a> {
 
         for m in members {
             if !FIELDS.contains(&m.key.as_str()) {
-                let hint = match closest_field(&m.key) {
+                let hint = match did_you_mean(&m.key, &FIELDS) {
                     Some(f) => format!("did you mean `{f}`? known fields: {}", field_list()),
                     None => format!("known fields: {}", field_list()),
                 };
@@ -430,7 +446,7 @@ impl<'a> Checker<'a> {
 
         // subscriptions
         let mut subs = Vec::new();
-        let mut sub_locations = Vec::new();
+        let mut sub_spans = Vec::new();
         let mut subs_ok = true;
         match node.get("subscriptions") {
             None => {
@@ -510,7 +526,7 @@ impl<'a> Checker<'a> {
                                 }
                                 positive_seen |= !pattern.is_negated();
                                 subs.push(pattern);
-                                sub_locations.push(Some(self.doc.location(item.span)));
+                                sub_spans.push(item.span);
                             }
                             Err(e) => {
                                 self.pattern_error(item, &subj, "subscription", &e);
@@ -664,7 +680,7 @@ impl<'a> Checker<'a> {
             subscriptions: subs,
             branches: branch_patterns,
             source: EntrySource {
-                subscriptions: sub_locations,
+                subscriptions: sub_spans,
             },
         })
     }
@@ -687,31 +703,6 @@ fn field_list() -> String {
         .map(|f| format!("`{f}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The known field closest to a misspelt one, if any is close enough to be a typo.
-fn closest_field(key: &str) -> Option<&'static str> {
-    let key = key.to_ascii_lowercase().replace('-', "_");
-    FIELDS
-        .iter()
-        .map(|f| (edit_distance(&key, f), *f))
-        .filter(|(d, f)| *d <= 2.max(f.len() / 4))
-        .min()
-        .map(|(_, f)| f)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
