@@ -73,15 +73,8 @@ impl DemoArgs {
 
         let source_dir = sample.work_dir(source.as_str());
         let mut dispatch = Command::new(&me);
-        dispatch.args([
-            "dispatch",
-            "--min-interval",
-            "0",
-            "--forge",
-            &forge_spec,
-            "--source-repo",
-            source.as_str(),
-        ]);
+        dispatch.args(["dispatch", "--min-interval", "0", "--forge", &forge_spec]);
+        // No `--source-repo`: it is read from the clone's `origin`, the local forge's bare repository.
         dispatch.arg("--repo").arg(&source_dir);
         dispatch.args([
             "--base",

@@ -31,8 +31,7 @@ fn dispatch(sample: &DemoSample, base: Oid, head: Oid) -> Output {
             "dispatch",
             "--min-interval",
             "0",
-            "--source-repo",
-            source.as_str(),
+            // No `--source-repo`: the dispatcher reads it from `origin` (`DIR/acme/webdev-monorepo.git`).
             "--ref",
             "refs/heads/main",
         ])

@@ -680,3 +680,38 @@ fn the_api_root_comes_from_the_flag_then_ecosync_api_url_then_github_api_url() {
     .expect_code(1);
     assert_eq!(fake.dispatches("acme/a").len(), 4);
 }
+
+/// Without `--source-repo` (and outside Actions) the source repository is read from the clone's `origin`;
+/// a clone without one is a usage error that says which flag to pass, and nothing is sent.
+#[test]
+fn the_source_repository_comes_from_origin() {
+    let forge = local_forge(&["acme/a", "acme/source"]);
+    let (repo, config) = source(&["acme/a"]);
+    let dispatch = || {
+        Cmd::dispatcher()
+            .dir(repo.path())
+            .args([
+                "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+            ])
+            .arg("--config")
+            .arg(config.path())
+            .arg("--forge")
+            .arg(format!("local:{}", forge.path().display()))
+            .env("ECOSYNC_MIN_INTERVAL", "0")
+            .timeout(Duration::from_secs(60))
+            .run()
+    };
+    dispatch()
+        .expect_code(2)
+        .expect_stderr("has no `origin` remote")
+        .expect_stderr("hint: pass `--source-repo OWNER/NAME`");
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let origin = forge.path().join("acme/source.git");
+    git.remote("origin", origin.to_str().unwrap()).unwrap();
+    let out = dispatch().success();
+    let events = ecosync::forge::LocalForge::new(forge.path())
+        .dispatches(&ecosync::RepoName::parse("acme/a").unwrap())
+        .unwrap();
+    assert_eq!(events.len(), 1, "{out}");
+    assert_eq!(events[0]["client_payload"]["source_repo"], "acme/source");
+}
