@@ -40,7 +40,7 @@ fn tree_of(repo: &Repository, files: &[(String, Vec<u8>)]) -> Oid {
             mode: 0o100644,
             uid: 0,
             gid: 0,
-            file_size: content.len() as u32,
+            file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
             id,
             flags: 0,
             flags_extended: 0,
@@ -97,10 +97,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = ecosync::clock::unix_seconds(SystemTime::now());
     let work = tempfile::Builder::new()
         .prefix("ecosync-bench-")
         .tempdir()
@@ -119,7 +116,7 @@ fn main() {
     let feature: Vec<(String, Vec<u8>)> = (0..200)
         .map(|i| {
             (
-                format!("features/x/mod{:03}/file.txt", i),
+                format!("features/x/mod{i:03}/file.txt"),
                 format!("line 1 of {i}\nline 2\nline 3\nline 4\nline 5\n").into_bytes(),
             )
         })

@@ -13,6 +13,9 @@
 //! Settings: `ECOSYNC_BENCH_REPOS` (default 1000), `ECOSYNC_BENCH_LATENCY_MS` (default 50),
 //! `ECOSYNC_BENCH_CONCURRENCY` (default `1,8,32`).
 
+// Figures: counts and nanoseconds far below 2^52 become f64 exactly enough to print.
+#![allow(clippy::cast_precision_loss)]
+
 #[path = "../tests/support/fake_github.rs"]
 mod fake_github;
 
@@ -110,7 +113,7 @@ fn main() {
         fake.clear_requests();
 
         let (wall, delivered) = runtime.block_on(async {
-            let width_s = width.to_string();
+            let width_text = width.to_string();
             let args = Args::parse_from([
                 "bench",
                 "--api-url",
@@ -120,7 +123,7 @@ fn main() {
                 "--min-interval",
                 "0",
                 "--concurrency",
-                &width_s,
+                &width_text,
             ]);
             let forge = args.forge.build().expect("forge");
             let started = Instant::now();

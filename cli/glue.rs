@@ -5,6 +5,7 @@
 //! Exit status, the same in both binaries: 0 success (also "nothing to do"), 1 failed after the input was
 //! accepted, 2 bad command line or invalid configuration, 3 rejected input.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
@@ -151,7 +152,7 @@ fn finish(result: CliResult) -> ExitCode {
     if Actions::from_env().is_some() {
         let mut message = format!("{:#}", error.error);
         for h in &error.hints {
-            message.push_str(&format!(" (hint: {h})"));
+            _ = write!(message, " (hint: {h})");
         }
         let _ = print_stdout(&actions::annotation(Level::Error, "ecosync", &message));
     }

@@ -31,7 +31,7 @@ enum Command {
     Validate(ValidateArgs),
     /// Show what a push would dispatch; sends nothing, needs no token.
     Plan(PlanCommand),
-    /// Send one repository_dispatch to each repository the push concerns.
+    /// Send one `repository_dispatch` to each repository the push concerns.
     Dispatch(Box<DispatchCommand>),
     /// Run the whole chain on a sample, locally: no token, no network.
     Demo(DemoArgs),
@@ -42,7 +42,7 @@ pub fn run(cli: Cli) -> CliResult {
     // Like git itself, trust the local object database instead of re-hashing every object read: on a
     // large diff this check alone costs as much as the diff.
     git2::opts::strict_hash_verification(false);
-    match &cli.command {
+    match cli.command {
         Command::Validate(args) => args.run(),
         Command::Plan(args) => args.run(),
         Command::Dispatch(args) => args.run(),

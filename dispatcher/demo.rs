@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -49,10 +49,7 @@ impl DemoArgs {
                 .context("cannot create a temporary directory")?
                 .keep(),
         };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now = ecosync::clock::unix_seconds(SystemTime::now());
         let sample = DemoSample::create(&root, now)
             .with_context(|| format!("cannot build the sample in `{}`", root.display()))?;
         let forge_dir = sample.forge_dir();

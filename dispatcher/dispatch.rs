@@ -6,6 +6,7 @@
 //! 1 when any failed (after every other was tried) or on an error before sending; 2 for usage errors and
 //! an invalid configuration.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -22,7 +23,7 @@ use ecosync::{ForgeArgs, PlanOutcome, RepoName};
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use crate::plan::PlanArgs;
 
-/// Send one repository_dispatch to each repository the push concerns (see `plan`), paced and retried as
+/// Send one `repository_dispatch` to each repository the push concerns (see `plan`), paced and retried as
 /// GitHub asks. Needs a token with Contents: write on every target (or `--forge local:DIR`).
 #[derive(Debug, Args)]
 pub struct DispatchCommand {
@@ -32,7 +33,7 @@ pub struct DispatchCommand {
     #[command(flatten)]
     pub forge: ForgeArgs,
 
-    /// The repository the change comes from, carried in every payload [default: $GITHUB_REPOSITORY, else
+    /// The repository the change comes from, carried in every payload [default: $`GITHUB_REPOSITORY`, else
     /// the `origin` remote].
     #[arg(long, env = "ECOSYNC_SOURCE_REPO", value_name = "OWNER/NAME")]
     pub source_repo: Option<String>,
@@ -150,7 +151,7 @@ impl DispatchCommand {
             for r in report.failed() {
                 let mut msg = format!("dispatch to {} failed: {}", r.repo, error_text(r));
                 if let Some(hint) = &r.hint {
-                    msg.push_str(&format!(" (hint: {hint})"));
+                    _ = write!(msg, " (hint: {hint})");
                 }
                 annotations.push_str(&actions::annotation(level, "ecosync dispatch", &msg));
             }
@@ -181,21 +182,20 @@ const SOURCE_HINT: &str = "pass `--source-repo OWNER/NAME` (GitHub Actions sets 
 
 /// One repository's result, for its progress line.
 fn progress(r: &RepoResult) -> String {
-    match r.status {
-        DeliveryStatus::Delivered => format!(
+    if r.status == DeliveryStatus::Delivered {
+        format!(
             "delivered ({} attempt{}, {} ms)",
             r.attempts,
             if r.attempts == 1 { "" } else { "s" },
             r.duration_ms
-        ),
-        _ => {
-            let mut s = format!("failed: {}", error_text(r));
-            if let Some(hint) = &r.hint {
-                s.push_str("; hint: ");
-                s.push_str(hint);
-            }
-            s
+        )
+    } else {
+        let mut s = format!("failed: {}", error_text(r));
+        if let Some(hint) = &r.hint {
+            s.push_str("; hint: ");
+            s.push_str(hint);
         }
+        s
     }
 }
 

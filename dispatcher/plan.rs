@@ -36,7 +36,7 @@ pub struct PlanArgs {
     pub git_ref: Option<String>,
 
     /// The GitHub Actions event payload, read when --base and --head are not given [default:
-    /// $GITHUB_EVENT_PATH].
+    /// $`GITHUB_EVENT_PATH`].
     #[arg(
         long,
         value_name = "FILE",
@@ -45,7 +45,7 @@ pub struct PlanArgs {
     )]
     pub event: Option<PathBuf>,
 
-    /// The event's name (push, pull_request, workflow_dispatch) [default: $GITHUB_EVENT_NAME, else guessed
+    /// The event's name (push, `pull_request`, `workflow_dispatch`) [default: $`GITHUB_EVENT_NAME`, else guessed
     /// from the payload].
     #[arg(long, value_name = "NAME", env = "ECOSYNC_EVENT_NAME")]
     pub event_name: Option<String>,

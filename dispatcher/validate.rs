@@ -9,7 +9,7 @@ use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use ecosync::dispatch::change_set::{resolve_commit, tree_paths};
 use ecosync::{Ecosystem, SourceLocation};
 
-/// Check ecosystem.json: every problem is reported with file:line:column, the entry, and a hint. Exits 0
+/// Check ecosystem.json: every problem is reported with <file:line:column>, the entry, and a hint. Exits 0
 /// when it is valid (warnings allowed), 1 otherwise.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {

@@ -5,6 +5,7 @@
 //! to stdout (where the runner reads workflow commands), escaped so no message can start a command of its
 //! own; a file that cannot be written is an error that names it, reported after everything else was done.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -66,9 +67,9 @@ impl Actions {
         for (name, value) in outputs {
             if value.contains(['\n', '\r']) {
                 let delimiter = format!("ecosync_{:016x}", fastrand::u64(..));
-                text.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
+                _ = write!(text, "{name}<<{delimiter}\n{value}\n{delimiter}\n");
             } else {
-                text.push_str(&format!("{name}={value}\n"));
+                _ = writeln!(text, "{name}={value}");
             }
         }
         append(path, "GITHUB_OUTPUT", &text)

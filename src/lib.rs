@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod cli_env;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod dispatch;

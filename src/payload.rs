@@ -72,9 +72,7 @@ impl Payload {
 
     /// The serialized size in bytes.
     pub fn serialized_len(&self) -> usize {
-        serde_json::to_vec(self)
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX)
+        serde_json::to_vec(self).map_or(usize::MAX, |v| v.len())
     }
 
     /// Drops trailing `changed_paths` until the payload fits in `max_bytes`, and sets
@@ -92,10 +90,7 @@ impl Payload {
             let Some(p) = self.changed_paths.pop() else {
                 break;
             };
-            let cost = serde_json::to_string(&p)
-                .map(|s| s.len())
-                .unwrap_or(p.len())
-                + 1;
+            let cost = serde_json::to_string(&p).map_or(p.len(), |s| s.len()) + 1;
             over = over.saturating_sub(cost);
         }
         self.serialized_len() <= max_bytes

@@ -13,17 +13,17 @@ impl JsonSchemas {
     /// Every schema: its file name under `schemas/` and its pretty-printed text (with a final newline).
     pub fn all() -> Vec<(&'static str, String)> {
         vec![
-            ("ecosystem.schema.json", render(Ecosystem::json_schema())),
+            ("ecosystem.schema.json", render(&Ecosystem::json_schema())),
             (
                 "ecosync.schema.json",
-                render(schemars::schema_for!(CousinConfigFile)),
+                render(&schemars::schema_for!(CousinConfigFile)),
             ),
         ]
     }
 }
 
-fn render(schema: schemars::Schema) -> String {
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+fn render(schema: &schemars::Schema) -> String {
+    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -7,9 +7,7 @@ use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG
 
 /// Where the configuration is: `--config`, else `.github/ecosync.json` in the repository.
 pub fn config_path(config: Option<&Path>, repo: &Path) -> PathBuf {
-    config
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| repo.join(DEFAULT_CONFIG_PATH))
+    config.map_or_else(|| repo.join(DEFAULT_CONFIG_PATH), Path::to_path_buf)
 }
 
 /// Reads and checks the configuration; on failure returns every problem.

@@ -14,10 +14,7 @@ use git2::{Oid, Repository};
 use crate::support::{Cmd, Output};
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    ecosync::clock::unix_seconds(std::time::SystemTime::now())
 }
 
 fn forge_arg(sample: &DemoSample) -> String {

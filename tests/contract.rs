@@ -1,5 +1,5 @@
 //! Contract tests: every kind of request the forge layer sends, checked by Prism against GitHub's own
-//! OpenAPI description (`@octokit/openapi`). Prism answers a request that breaks the spec with 422 and an
+//! `OpenAPI` description (`@octokit/openapi`). Prism answers a request that breaks the spec with 422 and an
 //! `sl-violations` header, which makes the forge call (and the test) fail; its log is scanned for
 //! violations too. Issue bodies are not validated by Prism (a schema quirk): the fake GitHub checks those.
 

@@ -29,7 +29,7 @@ fn forge(fake: &FakeGitHub, extra: &[&str]) -> Forge {
         "--min-rate-limit-wait".into(),
         "200ms".into(),
     ];
-    argv.extend(extra.iter().map(|s| s.to_string()));
+    argv.extend(extra.iter().map(std::string::ToString::to_string));
     Args::parse_from(argv).forge.build().expect("forge builds")
 }
 

@@ -142,7 +142,10 @@ fn every_cheat_sheet_row_matches_like_github() {
     for (i, (patterns, expected)) in rows.iter().enumerate() {
         let name = format!("acme/row-{i}");
         let got = delivery(&plan, &name).map(|d| strings(&d["paths"]));
-        let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        let mut expected: Vec<String> = expected
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         expected.sort();
         if expected.is_empty() {
             assert_eq!(got, None, "row {i} {patterns:?} should deliver nothing");

@@ -9,6 +9,7 @@
 //! `INSTA_UPDATE=always cargo test --test tests snapshots::`. Under `CI=true` a mismatch fails and nothing
 //! is written.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -56,8 +57,8 @@ fn plan_fixture() -> (Repo, Config, Redact) {
     let redact = Redact::new()
         .path(repo.path(), "REPO")
         .path(config.path(), "CONFIG")
-        .sha(repo.head(), "HEAD")
-        .sha(repo.rev("HEAD~1"), "BASE");
+        .sha(&repo.head(), "HEAD")
+        .sha(&repo.rev("HEAD~1"), "BASE");
     (repo, config, redact)
 }
 
@@ -149,8 +150,8 @@ fn dispatch_redact(repo: &Repo, config: &Config, forge: &Path) -> Redact {
         .path(repo.path(), "REPO")
         .path(config.path(), "CONFIG")
         .path(forge, "FORGE")
-        .sha(repo.head(), "HEAD")
-        .sha(repo.rev("HEAD~1"), "BASE")
+        .sha(&repo.head(), "HEAD")
+        .sha(&repo.rev("HEAD~1"), "BASE")
 }
 
 #[test]
@@ -224,7 +225,7 @@ fn record_text(record: &serde_json::Value) -> String {
     let mut s = String::new();
     for (key, value) in record.as_object().expect("a record is an object") {
         if !matches!(key.as_str(), "body" | "comments") {
-            s.push_str(&format!("{key}: {value}\n"));
+            _ = writeln!(s, "{key}: {value}");
         }
     }
     s.push_str("body:\n");
@@ -236,11 +237,12 @@ fn record_text(record: &serde_json::Value) -> String {
         .flatten()
         .enumerate()
     {
-        s.push_str(&format!(
+        _ = write!(
+            s,
             "comment {}:\n{}\n",
             i + 1,
             c.as_str().unwrap_or_default()
-        ));
+        );
     }
     s
 }
@@ -298,9 +300,9 @@ fn pair_redact(p: &Pair) -> Redact {
         .path(p.upstream.path(), "UPSTREAM")
         .path(p.cousin.path(), "COUSIN")
         .path(p.forge.path(), "FORGE")
-        .sha(p.upstream.head(), "UPSTREAM_HEAD")
-        .sha(p.cousin.head(), "COUSIN_HEAD")
-        .sha("0".repeat(40), "ZERO")
+        .sha(&p.upstream.head(), "UPSTREAM_HEAD")
+        .sha(&p.cousin.head(), "COUSIN_HEAD")
+        .sha(&"0".repeat(40), "ZERO")
 }
 
 /// `apply` with `args` under Actions' output files: the transcript with both files, redacted by `redact`.
@@ -386,7 +388,7 @@ fn apply_event_rejected() {
 
 /// `pair_redact` for a [`conflicting`] pair, whose upstream has two commits.
 fn conflict_redact(p: &Pair) -> Redact {
-    pair_redact(p).sha(p.upstream.rev("HEAD~1"), "UPSTREAM_FIRST")
+    pair_redact(p).sha(&p.upstream.rev("HEAD~1"), "UPSTREAM_FIRST")
 }
 
 #[test]

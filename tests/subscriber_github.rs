@@ -129,7 +129,7 @@ fn apply_sets_actions_outputs_and_summary() {
 }
 
 /// The subscriber's GitHub requests (look up, create and decorate a pull request; look up and open an
-/// issue) checked by Prism against GitHub's OpenAPI description.
+/// issue) checked by Prism against GitHub's `OpenAPI` description.
 #[test]
 fn subscriber_requests_match_the_spec() {
     let Some(prism) = crate::support::prism::prism() else {

@@ -1,4 +1,4 @@
-//! `dispatcher validate`: every problem of an `ecosystem.json`, each with file:line:column, entry, message and
+//! `dispatcher validate`: every problem of an `ecosystem.json`, each with <file:line:column>, entry, message and
 //! hint, exact; warnings for patterns that match nothing in the tree; exit codes.
 
 use crate::support::plan::Config;
@@ -12,7 +12,7 @@ fn validate(config: &Config) -> Cmd {
 }
 
 /// One file with every kind of error; all are reported, in file order, with their exact messages.
-const BAD: &str = r##"[
+const BAD: &str = r#"[
   {"repo": "acme", "subscriptions": ["docs/**"]},
   {"repo": "-acme/web", "subscriptions": ["docs/**"]},
   {"repo": "acme/web!", "subscriptions": ["docs/**"]},
@@ -31,9 +31,9 @@ const BAD: &str = r##"[
   "acme/string",
   {"subscriptions": ["a"], "repo": "acme/twice", "repo": "acme/twice2"}
 ]
-"##;
+"#;
 
-const BAD_REPORT: &str = r##"error: bad.json:2:12: entry 0 (`acme`): repository `acme` is not of the form `owner/name`
+const BAD_REPORT: &str = r#"error: bad.json:2:12: entry 0 (`acme`): repository `acme` is not of the form `owner/name`
   hint: write the repository as in its URL, e.g. `acme/web` for https://github.com/acme/web
 error: bad.json:3:12: entry 1 (`-acme/web`): owner `-acme` in `-acme/web` is not a valid GitHub account name (letters, digits and single hyphens, not at the start or end, at most 39 characters)
   hint: write the repository as in its URL, e.g. `acme/web` for https://github.com/acme/web
@@ -90,7 +90,7 @@ error: bad.json:17:3: entry 15: an entry must be an object, found a string
 error: bad.json:18:50: key `repo` appears twice
   hint: it was first given at line 18, column 28; keep one
 error: `bad.json` is invalid: 28 errors
-"##;
+"#;
 
 #[test]
 fn every_error_is_reported_with_its_place_entry_message_and_hint() {

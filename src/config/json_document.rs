@@ -113,23 +113,22 @@ impl JsonDocument {
         // serde_json is the authority on what JSON is; jsonc-parser's messages are more specific ("trailing
         // commas are not allowed" rather than "expected value"), so they are preferred when both reject.
         if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-            let (message, location) = match &parsed {
-                Err(pe) => (
+            let (message, location) = if let Err(pe) = &parsed {
+                (
                     lowercase_first(&pe.kind().to_string()),
                     lines.location(pe.range().start),
-                ),
-                Ok(_) => {
-                    let full = e.to_string();
-                    let message = match full.rfind(" at line ") {
-                        Some(i) => full[..i].to_owned(),
-                        None => full,
-                    };
-                    let location = Location {
-                        line: e.line().max(1),
-                        column: e.column().max(1),
-                    };
-                    (message, location)
-                }
+                )
+            } else {
+                let full = e.to_string();
+                let message = match full.rfind(" at line ") {
+                    Some(i) => full[..i].to_owned(),
+                    None => full,
+                };
+                let location = Location {
+                    line: e.line().max(1),
+                    column: e.column().max(1),
+                };
+                (message, location)
             };
             return Err(Box::new(
                 Diagnostic::error(&file, format!("invalid JSON: {message}"))

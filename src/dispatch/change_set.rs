@@ -216,7 +216,7 @@ impl TreeWalk<'_> {
         new: Option<&Tree<'_>>,
     ) -> Result<(), ChangeSetError> {
         if let Some(new) = new {
-            for entry in new.iter() {
+            for entry in new {
                 let name = entry.name_bytes();
                 let counterpart = old.and_then(|o| o.get_name_bytes(name));
                 match counterpart {
@@ -227,7 +227,7 @@ impl TreeWalk<'_> {
             }
         }
         if let Some(old) = old {
-            for entry in old.iter() {
+            for entry in old {
                 let name = entry.name_bytes();
                 if new.and_then(|n| n.get_name_bytes(name)).is_none() {
                     self.changed(name, Some(&entry), None)?;

@@ -60,7 +60,7 @@ pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
         .iter()
         .map(|o| {
             let mut r = RepoResult::new(&o.repo, DeliveryStatus::Skipped, &o.event_type);
-            r.features = o.payload.updated_features.clone();
+            r.features.clone_from(&o.payload.updated_features);
             r.error = Some("dry run: not sent".into());
             r
         })
@@ -140,7 +140,7 @@ fn outgoing(plan: &Plan, settings: &DeliverySettings) -> (Vec<Outgoing>, Vec<Rep
             }),
             Err(error) => {
                 let mut r = RepoResult::new(&d.repo, DeliveryStatus::Failed, &d.event_type);
-                r.features = d.features.clone();
+                r.features.clone_from(&d.features);
                 r.error = Some(error);
                 r.hint = Some("fix the entry in ecosystem.json".into());
                 refused.push(r);

@@ -2,6 +2,7 @@
 //! exit status.
 
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 use crate::repo_name::RepoName;
 
@@ -122,13 +123,14 @@ impl DeliveryReport {
     /// A markdown table for a job summary.
     pub fn to_markdown(&self) -> String {
         let mut s = String::from("### ecosync dispatch\n\n");
-        s.push_str(&format!(
+        _ = write!(
+            s,
             "{} delivered, {} failed, {} skipped{}\n\n",
             self.count(DeliveryStatus::Delivered),
             self.count(DeliveryStatus::Failed),
             self.count(DeliveryStatus::Skipped),
             if self.dry_run { " (dry run)" } else { "" }
-        ));
+        );
         s.push_str("| Repository | Status | Attempts | HTTP | Time | Details |\n");
         s.push_str("|---|---|---:|---:|---:|---|\n");
         for r in &self.repos {
@@ -143,17 +145,17 @@ impl DeliveryReport {
                 details.push_str(hint);
                 details.push(')');
             }
-            s.push_str(&format!(
-                "| `{}` | {} | {} | {} | {} ms | {} |\n",
+            _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {} | {} ms | {} |",
                 r.repo,
                 status,
                 r.attempts,
                 r.last_http_status
-                    .map(|h| h.to_string())
-                    .unwrap_or_else(|| "-".into()),
+                    .map_or_else(|| "-".into(), |h| h.to_string()),
                 r.duration_ms,
                 markdown_cell(&details)
-            ));
+            );
         }
         s
     }

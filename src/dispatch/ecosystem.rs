@@ -6,6 +6,7 @@
 //! always typos.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -98,10 +99,11 @@ fn render_invalid(file: &str, diagnostics: &[Diagnostic]) -> String {
         out.push_str(&d.to_string());
         out.push('\n');
     }
-    out.push_str(&format!(
+    _ = write!(
+        out,
         "`{file}` is invalid: {errors} {}",
         if errors == 1 { "error" } else { "errors" }
-    ));
+    );
     out
 }
 
@@ -445,8 +447,8 @@ impl<'a> Checker<'a> {
         };
 
         // subscriptions
-        let mut subs = Vec::new();
-        let mut sub_spans = Vec::new();
+        let mut patterns = Vec::new();
+        let mut pattern_spans = Vec::new();
         let mut subs_ok = true;
         match node.get("subscriptions") {
             None => {
@@ -525,8 +527,8 @@ impl<'a> Checker<'a> {
                                     subs_ok = false;
                                 }
                                 positive_seen |= !pattern.is_negated();
-                                subs.push(pattern);
-                                sub_spans.push(item.span);
+                                patterns.push(pattern);
+                                pattern_spans.push(item.span);
                             }
                             Err(e) => {
                                 self.pattern_error(item, &subj, "subscription", &e);
@@ -577,7 +579,7 @@ impl<'a> Checker<'a> {
                     );
                     ok = false;
                 }
-                Some(s) => event_type = s.to_owned(),
+                Some(s) => s.clone_into(&mut event_type),
             }
         }
 
@@ -647,20 +649,19 @@ impl<'a> Checker<'a> {
         // enabled
         let mut enabled = true;
         if let Some(v) = node.get("enabled") {
-            match v.as_bool() {
-                Some(b) => enabled = b,
-                None => {
-                    self.error(
-                        v.span,
-                        &subj,
-                        format!(
-                            "`enabled` must be `true` or `false`, found {}",
-                            v.type_name()
-                        ),
-                        "write `\"enabled\": false` without quotes",
-                    );
-                    ok = false;
-                }
+            if let Some(b) = v.as_bool() {
+                enabled = b;
+            } else {
+                self.error(
+                    v.span,
+                    &subj,
+                    format!(
+                        "`enabled` must be `true` or `false`, found {}",
+                        v.type_name()
+                    ),
+                    "write `\"enabled\": false` without quotes",
+                );
+                ok = false;
             }
         }
 
@@ -670,17 +671,17 @@ impl<'a> Checker<'a> {
         }
         let entry = Entry {
             repo,
-            subscriptions: subs.iter().map(|p| p.text().to_owned()).collect(),
+            subscriptions: patterns.iter().map(|p| p.text().to_owned()).collect(),
             event_type,
             branches: branch_texts,
             enabled,
         };
         Some(CheckedEntry {
             entry,
-            subscriptions: subs,
+            subscriptions: patterns,
             branches: branch_patterns,
             source: EntrySource {
-                subscriptions: sub_spans,
+                subscriptions: pattern_spans,
             },
         })
     }

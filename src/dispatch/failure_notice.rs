@@ -4,6 +4,7 @@
 use crate::dispatch::delivery_report::DeliveryReport;
 use crate::forge::{Forge, ForgeError, Issue};
 use crate::repo_name::RepoName;
+use std::fmt::Write as _;
 
 /// The title of the issue; with the label, it is how a later run finds it.
 pub const NOTICE_TITLE: &str = "ecosync: dispatches to downstream repositories failed";
@@ -55,7 +56,7 @@ pub fn notice_body(report: &DeliveryReport) -> String {
         report.commit_sha
     );
     if let Some(id) = &report.dispatch_id {
-        s.push_str(&format!("Run: {id}\n\n"));
+        _ = write!(s, "Run: {id}\n\n");
     }
     s.push_str("| Repository | HTTP | Attempts | Error |\n|---|---:|---:|---|\n");
     for r in report.failed() {
@@ -65,15 +66,15 @@ pub fn notice_body(report: &DeliveryReport) -> String {
             error.push_str(hint);
             error.push(')');
         }
-        s.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
+        _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} |",
             r.repo,
             r.last_http_status
-                .map(|h| h.to_string())
-                .unwrap_or_else(|| "-".into()),
+                .map_or_else(|| "-".into(), |h| h.to_string()),
             r.attempts,
             error.replace('|', "\\|").replace(['\n', '\r'], " ")
-        ));
+        );
     }
     s.push_str("\nThis issue is commented on at each further failure while it stays open; close it once fixed.\n");
     s

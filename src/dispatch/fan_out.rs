@@ -64,7 +64,7 @@ impl<'a> FanOut<'a> {
             .forge
             .dispatch_tracked(&o.repo, &o.event_type, &o.payload.to_json())
             .await;
-        let duration_ms = started.elapsed().as_millis() as u64;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut result = RepoResult {
             repo: o.repo.clone(),
             status: DeliveryStatus::Delivered,

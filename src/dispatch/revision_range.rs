@@ -160,20 +160,19 @@ impl RevisionRange {
 /// The default branch's name and tip: `name` looked up as `origin/name` then as a local branch, or the
 /// clone's `origin/HEAD` when no name is given.
 fn default_branch_tip(repo: &Repository, name: Option<&str>) -> Option<(String, Oid)> {
-    match name {
-        Some(name) => [
+    if let Some(name) = name {
+        [
             format!("refs/remotes/origin/{name}"),
             format!("refs/heads/{name}"),
         ]
         .iter()
         .find_map(|r| repo.refname_to_id(r).ok())
-        .map(|tip| (name.to_owned(), tip)),
-        None => {
-            let reference = repo.find_reference("refs/remotes/origin/HEAD").ok()?;
-            let target = reference.symbolic_target().ok()??.to_owned();
-            let name = target.strip_prefix("refs/remotes/origin/")?.to_owned();
-            let tip = reference.resolve().ok()?.target()?;
-            Some((name, tip))
-        }
+        .map(|tip| (name.to_owned(), tip))
+    } else {
+        let reference = repo.find_reference("refs/remotes/origin/HEAD").ok()?;
+        let target = reference.symbolic_target().ok()??.to_owned();
+        let name = target.strip_prefix("refs/remotes/origin/")?.to_owned();
+        let tip = reference.resolve().ok()?.target()?;
+        Some((name, tip))
     }
 }

@@ -78,20 +78,17 @@ impl SubscriptionMatcher {
             for (p, pattern) in patterns.iter().enumerate() {
                 let owner = (index_u32(e), index_u32(p));
                 for glob in pattern.globs() {
-                    match literal_dir(glob) {
-                        Some(dir) => {
-                            let tail = &glob[dir.len() + 1..];
-                            let next = tail_ids.len();
-                            let id = *tail_ids.entry(tail).or_insert(next);
-                            if id == next {
-                                tails.add(build_glob(tail)?);
-                            }
-                            by_dir.entry(dir.to_owned()).or_default().push((id, owner));
+                    if let Some(dir) = literal_dir(glob) {
+                        let tail = &glob[dir.len() + 1..];
+                        let next = tail_ids.len();
+                        let id = *tail_ids.entry(tail).or_insert(next);
+                        if id == next {
+                            tails.add(build_glob(tail)?);
                         }
-                        None => {
-                            rooted.add(build_glob(glob)?);
-                            rooted_owners.push(owner);
-                        }
+                        by_dir.entry(dir.to_owned()).or_default().push((id, owner));
+                    } else {
+                        rooted.add(build_glob(glob)?);
+                        rooted_owners.push(owner);
                     }
                 }
             }

@@ -29,12 +29,12 @@ pub struct ForgeArgs {
     )]
     pub forge: String,
 
-    /// Read the token from this environment variable [default: ECOSYNC_TOKEN, then GITHUB_TOKEN].
+    /// Read the token from this environment variable [default: `ECOSYNC_TOKEN`, then `GITHUB_TOKEN`].
     #[arg(long, env = "ECOSYNC_TOKEN_ENV", value_name = "VAR")]
     pub token_env: Option<String>,
 
     /// The GitHub REST API root (GitHub Enterprise Server: `https://HOST/api/v3`) [default:
-    /// $GITHUB_API_URL, else https://api.github.com].
+    /// $`GITHUB_API_URL`, else <https://api.github.com>].
     #[arg(long, env = "ECOSYNC_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
 

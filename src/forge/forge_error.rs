@@ -17,7 +17,7 @@ pub enum ForgeError {
     /// The GitHub App private key cannot be read or used.
     #[error("cannot use the GitHub App private key from {origin}: {message}")]
     AppKey {
-        /// Where the key was read from (`file \`..\`` or `variable \`..\``).
+        /// Where the key was read from: the file or the variable, named in backticks.
         origin: String,
         /// What went wrong.
         message: String,

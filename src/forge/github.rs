@@ -9,6 +9,7 @@
 //! pull request create here also looks again before a retry, so a create that timed out after it happened
 //! is not made twice.
 
+use std::fmt::Write as _;
 pub mod pacer;
 pub mod retry_policy;
 
@@ -139,6 +140,10 @@ impl GitHubForge {
 
     /// The client for `repo`: the token's, or the app installation's for its owner.
     async fn crab(&self, repo: &RepoName, operation: &'static str) -> Result<Octocrab, ForgeError> {
+        #[derive(Deserialize)]
+        struct Installation {
+            id: u64,
+        }
         let (crab, installations) = match &self.client {
             Client::Token { crab, .. } => return Ok(crab.clone()),
             Client::App {
@@ -149,10 +154,6 @@ impl GitHubForge {
         let mut cache = installations.lock().await;
         if let Some(found) = cache.get(repo.owner()) {
             return Ok(found.clone());
-        }
-        #[derive(Deserialize)]
-        struct Installation {
-            id: u64,
         }
         let route = format!("/repos/{repo}/installation");
         let (found, _): (Installation, _) = self
@@ -575,7 +576,7 @@ fn encode_query(value: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -683,7 +684,7 @@ fn to_failure(error: octocrab::Error) -> Failure {
             let mut message = source.message.clone();
             if let Some(errors) = source.errors.as_ref().filter(|e| !e.is_empty()) {
                 let details: Vec<String> = errors.iter().map(Value::to_string).collect();
-                message.push_str(&format!(" ({})", details.join(", ")));
+                _ = write!(message, " ({})", details.join(", "));
             }
             Failure::Http {
                 status: source.status_code.as_u16(),
@@ -765,10 +766,13 @@ fn finish(
             match why {
                 GaveUp::Final => {}
                 GaveUp::TooManyAttempts => message.push_str(" (giving up: out of tries)"),
-                GaveUp::OutOfTime { wait } => message.push_str(&format!(
-                    " (giving up: the next wait of {}s would pass the time limit)",
-                    wait.as_secs()
-                )),
+                GaveUp::OutOfTime { wait } => {
+                    _ = write!(
+                        message,
+                        " (giving up: the next wait of {}s would pass the time limit)",
+                        wait.as_secs()
+                    );
+                }
             }
             Err(ForgeError::Request {
                 operation,

@@ -199,6 +199,8 @@ impl LocalForge {
         Ok(target.to_string())
     }
 
+    // Async like the GitHub forge's, so `Forge` calls both alike.
+    #[allow(clippy::unused_async)]
     pub(super) async fn find_open_pull_request(
         &self,
         repo: &RepoName,
@@ -314,6 +316,8 @@ impl LocalForge {
         .await
     }
 
+    // Async like the GitHub forge's, so `Forge` calls both alike.
+    #[allow(clippy::unused_async)]
     pub(super) async fn find_open_issue(
         &self,
         repo: &RepoName,

@@ -27,7 +27,7 @@ pub async fn apply(request: &SyncRequest, forge: &Forge) -> Result<SyncOutcome, 
         Some(c) => c.clone(),
         None => repo_name::infer_from_origin(&request.repo_dir, "--repo-name")?,
     };
-    let run = Run {
+    let run = Engine {
         request,
         forge,
         config: &request.config,
@@ -40,8 +40,8 @@ pub async fn apply(request: &SyncRequest, forge: &Forge) -> Result<SyncOutcome, 
     Ok(run.apply().await)
 }
 
-/// One run, once the cousin is known.
-struct Run<'a> {
+/// One sync, once the cousin is known.
+struct Engine<'a> {
     request: &'a SyncRequest,
     forge: &'a Forge,
     config: &'a CousinConfig,
@@ -56,7 +56,7 @@ struct Progress {
     change: Option<ChangeReport>,
 }
 
-impl Run<'_> {
+impl Engine<'_> {
     async fn apply(&self) -> SyncOutcome {
         let config = self.config;
         let (upstream_url, upstream_auth) = match &config.upstream_url {
@@ -131,7 +131,7 @@ impl Run<'_> {
                 }
             })?,
         };
-        progress.base = base.clone();
+        progress.base.clone_from(&base);
         let settings = SyncSettings {
             config: config.clone(),
             upstream_url,

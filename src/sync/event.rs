@@ -241,7 +241,7 @@ fn literal_prefix(feature: &str) -> String {
         .unwrap_or(feature.len());
     let lit = &feature[..cut];
     let lit = if cut < feature.len() {
-        lit.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+        lit.rsplit_once('/').map_or("", |(d, _)| d)
     } else {
         lit
     };

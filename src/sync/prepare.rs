@@ -262,8 +262,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     }
     // `--latest` syncs the tip however old it is; events and `--sha` must be recent.
     if s.event.commit.is_some() {
-        let committed = SystemTime::UNIX_EPOCH
-            + Duration::from_secs(upstream.committer().when().seconds().max(0) as u64);
+        let committed = crate::clock::from_unix_seconds(upstream.committer().when().seconds());
         if let Ok(age) = s.now.duration_since(committed)
             && age > config.max_age
         {
@@ -340,11 +339,11 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     {
         return Ok(Prepared::NoChange { upstream: target });
     }
-    let summary = if !config.strategy.maps_directories() {
-        ChangeSummary::between(git, base.tree_id(), tree)?
-    } else {
+    let summary = if config.strategy.maps_directories() {
         let dirs: Vec<_> = config.subscriptions.iter().map(|s| s.to.clone()).collect();
         ChangeSummary::between_dirs(git, base.tree_id(), tree, &dirs)?
+    } else {
+        ChangeSummary::between(git, base.tree_id(), tree)?
     };
     let message = SyncMessage {
         upstream: config.upstream_repo.clone(),
@@ -364,11 +363,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     let commit = match &change.shape {
         ChangeShape::FastForward(id) => *id,
         ChangeShape::Commit { tree, merge_parent } => {
-            let seconds = s
-                .now
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
+            let seconds = crate::clock::unix_seconds(s.now);
             let committer =
                 Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
             let author = if config.strategy.keeps_authors() {

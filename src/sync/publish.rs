@@ -178,10 +178,10 @@ pub async fn publish(
     if !repo.is_dry_run() {
         match &action {
             BranchAction::Created(new) | BranchAction::AddedOnTop { new, .. } => {
-                repo.push(t.cousin_url, *new, t.branch, false, t.cousin_auth)?
+                repo.push(t.cousin_url, *new, t.branch, false, t.cousin_auth)?;
             }
             BranchAction::Replaced { new, .. } => {
-                repo.push(t.cousin_url, *new, t.branch, true, t.cousin_auth)?
+                repo.push(t.cousin_url, *new, t.branch, true, t.cousin_auth)?;
             }
             BranchAction::Reused(_) => {}
         }

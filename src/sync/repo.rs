@@ -125,7 +125,7 @@ impl SyncRepo {
 
     /// The commit a fetched ref points at (in the scratch repository for a dry run).
     pub fn fetched(&self, local_ref: &str) -> Option<Oid> {
-        let target = self.scratch.as_ref().map(|(_, r)| r).unwrap_or(&self.repo);
+        let target = self.scratch.as_ref().map_or(&self.repo, |(_, r)| r);
         target.refname_to_id(local_ref).ok()
     }
 
@@ -143,7 +143,7 @@ impl SyncRepo {
         local_ref: &str,
         auth: &GitAuth,
     ) -> Result<Option<Oid>, SyncRepoError> {
-        let target = self.scratch.as_ref().map(|(_, r)| r).unwrap_or(&self.repo);
+        let target = self.scratch.as_ref().map_or(&self.repo, |(_, r)| r);
         let err = |source| SyncRepoError::Fetch {
             what: format!("refs/heads/{branch}"),
             url: url.to_owned(),
@@ -160,7 +160,7 @@ impl SyncRepo {
             .map_err(err)?
             .iter()
             .find(|h| h.name() == remote_ref)
-            .map(|h| h.oid());
+            .map(git2::RemoteHead::oid);
         remote.disconnect().map_err(err)?;
         let Some(oid) = found else {
             return Ok(None);

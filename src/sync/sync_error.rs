@@ -97,7 +97,7 @@ impl SyncError {
                 source: SyncRepoError::Shallow(_),
                 ..
             } => Some(SHALLOW_HINT.to_owned()),
-            SyncError::Open { .. } => None,
+            SyncError::Open { .. } | SyncError::Git(_) => None,
             SyncError::Prepare(e) => e.hint().map(str::to_owned),
             SyncError::Conflict { .. } => Some(
                 "resolve it by hand (the issue says how), or set `\"on_conflict\": \"draft-pull-request\"` \
@@ -105,7 +105,6 @@ impl SyncError {
                     .to_owned(),
             ),
             SyncError::Publish { source, .. } | SyncError::Close { source, .. } => source.hint(),
-            SyncError::Git(_) => None,
         }
     }
 

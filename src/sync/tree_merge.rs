@@ -84,7 +84,8 @@ pub fn resolve_index(repo: &Repository, mut index: Index) -> Result<MergedTree, 
                 let id = repo.blob(merged.content())?;
                 let mut e = stage0(our);
                 e.id = id;
-                e.file_size = merged.content().len() as u32;
+                // The index stores sizes in 32 bits, as git does; only a cache hint.
+                e.file_size = u32::try_from(merged.content().len()).unwrap_or(u32::MAX);
                 Some(e)
             }
             (Some(our), _) => Some(stage0(our)),

@@ -1,6 +1,7 @@
 //! `Cmd`: runs `dispatcher` or `subscriber` with a clean environment, a time limit, and a readable failure.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -109,7 +110,7 @@ impl Cmd {
         let mut s = String::new();
         for (k, v) in &self.env {
             if k != "PATH" {
-                s.push_str(&format!("{k}={v} "));
+                _ = write!(s, "{k}={v} ");
             }
         }
         s.push_str(&self.program.display().to_string());
@@ -118,7 +119,7 @@ impl Cmd {
             s.push_str(a);
         }
         if let Some(d) = &self.dir {
-            s.push_str(&format!("  (in {})", d.display()));
+            _ = write!(s, "  (in {})", d.display());
         }
         s
     }
@@ -183,9 +184,11 @@ impl Cmd {
 impl Output {
     /// Panics with the whole output unless the exit code is `code`.
     pub fn expect_code(self, code: i32) -> Self {
-        if self.code != Some(code) {
-            panic!("expected exit code {code}, got {:?}\n{self}", self.code);
-        }
+        assert!(
+            self.code == Some(code),
+            "expected exit code {code}, got {:?}\n{self}",
+            self.code
+        );
         self
     }
 
@@ -195,23 +198,26 @@ impl Output {
 
     /// Panics unless stdout or stderr contains `needle`.
     pub fn expect_output(self, needle: &str) -> Self {
-        if !self.stdout.contains(needle) && !self.stderr.contains(needle) {
-            panic!("expected output to contain {needle:?}\n{self}");
-        }
+        assert!(
+            !(!self.stdout.contains(needle) && !self.stderr.contains(needle)),
+            "expected output to contain {needle:?}\n{self}"
+        );
         self
     }
 
     pub fn expect_stderr(self, needle: &str) -> Self {
-        if !self.stderr.contains(needle) {
-            panic!("expected stderr to contain {needle:?}\n{self}");
-        }
+        assert!(
+            self.stderr.contains(needle),
+            "expected stderr to contain {needle:?}\n{self}"
+        );
         self
     }
 
     pub fn expect_stdout(self, needle: &str) -> Self {
-        if !self.stdout.contains(needle) {
-            panic!("expected stdout to contain {needle:?}\n{self}");
-        }
+        assert!(
+            self.stdout.contains(needle),
+            "expected stdout to contain {needle:?}\n{self}"
+        );
         self
     }
 

@@ -381,7 +381,9 @@ impl FakeGitHub {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -531,11 +533,13 @@ async fn handle(
         .into_body()
         .collect()
         .await
-        .map(|b| b.to_bytes())
+        .map(http_body_util::Collected::to_bytes)
         .unwrap_or_default();
     let body = String::from_utf8_lossy(&body).into_owned();
     let (latency, fault) = {
-        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         st.requests.push(Recorded {
             method: method.clone(),
             path: path.clone(),
@@ -547,7 +551,7 @@ async fn handle(
             at: started.elapsed(),
         });
         let mut fault = None;
-        for f in st.faults.iter_mut() {
+        for f in &mut st.faults {
             if f.matches(&method, &path) {
                 f.seen += 1;
                 if f.seen > f.skip && f.seen - f.skip <= f.times {
@@ -579,7 +583,9 @@ async fn handle(
     }
     let base = format!("http://{host}");
     let answer = {
-        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // GitHub Enterprise Server serves the API under `/api/v3`.
         let api_path = path.strip_prefix("/api/v3").unwrap_or(&path);
         route(&mut st, &base, &method, api_path, &query, &body)
@@ -694,6 +700,8 @@ fn strings(v: &Value, key: &str) -> Result<Vec<String>, String> {
     }
 }
 
+// One request router: `st` (state), `r` (repository), `q` (query), `n` (number) read best short.
+#[allow(clippy::many_single_char_names)]
 fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body: &str) -> Answer {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     if method == "POST"
@@ -769,7 +777,7 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
             respond(204, None)
         }
         ("GET", ["pulls"]) => {
-            let state = q.get("state").map(String::as_str).unwrap_or("open");
+            let state = q.get("state").map_or("open", String::as_str);
             // GitHub ignores a head filter without `owner:` (and returns every pull request).
             let head = q
                 .get("head")
@@ -882,7 +890,7 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
             respond(201, Some(v))
         }
         ("GET", ["issues"]) => {
-            let state = q.get("state").map(String::as_str).unwrap_or("open");
+            let state = q.get("state").map_or("open", String::as_str);
             let wanted: Vec<String> = q
                 .get("labels")
                 .map(|l| l.split(',').map(String::from).collect())

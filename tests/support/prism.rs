@@ -1,4 +1,4 @@
-//! `Prism`: one shared Prism mock server serving GitHub's official OpenAPI description, for contract tests.
+//! `Prism`: one shared Prism mock server serving GitHub's official `OpenAPI` description, for contract tests.
 //!
 //! Started lazily, once per test binary run (it takes about 15 s and 300 MB), on a free loopback port. A
 //! small shell watcher kills it when this process goes away, so no Prism outlives the tests. Prism answers
@@ -75,7 +75,9 @@ impl Session {
 /// (after printing why) when it is not installed and this is not CI. Panics under CI when it is missing or
 /// does not start.
 pub fn prism() -> Option<Session> {
-    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let turn = TURN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let result = PRISM.get_or_init(start);
     match result {
         Ok(p) => Some(Session {
@@ -84,9 +86,10 @@ pub fn prism() -> Option<Session> {
             _turn: turn,
         }),
         Err(reason) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("contract tests need Prism under CI: {reason}");
-            }
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+                "contract tests need Prism under CI: {reason}"
+            );
             eprintln!("skipping contract test: {reason} (run `npm ci --no-audit --no-fund` first)");
             None
         }

@@ -6,6 +6,7 @@
 //! the unnamed ids, rather than blanking them all alike, keeps visible which lines speak of the same commit.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -58,7 +59,7 @@ impl Redact {
     }
 
     /// Replaces the commit id `sha` with `[NAME]` and its 12-character abbreviation with `[NAME:12]`.
-    pub fn sha(mut self, sha: impl ToString, name: &str) -> Self {
+    pub fn sha(mut self, sha: &impl ToString, name: &str) -> Self {
         self.shas.insert(sha.to_string(), name.to_owned());
         self
     }
@@ -121,12 +122,11 @@ impl Redact {
                 };
             }
             // An abbreviation whose full id is not in the text.
-            let i = match short_only.iter().position(|x| x == s) {
-                Some(i) => i,
-                None => {
-                    short_only.push(s.to_owned());
-                    short_only.len() - 1
-                }
+            let i = if let Some(i) = short_only.iter().position(|x| x == s) {
+                i
+            } else {
+                short_only.push(s.to_owned());
+                short_only.len() - 1
             };
             format!("[SHORT{}:12]", i + 1)
         })
@@ -139,7 +139,7 @@ impl Redact {
 pub fn transcript(out: &Output, redact: &Redact, extra: &[(&str, &str)]) -> String {
     let mut s = format!("exit: {:?}\n", out.code);
     let mut section = |title: &str, text: &str| {
-        s.push_str(&format!("----- {title}\n"));
+        _ = writeln!(s, "----- {title}");
         s.push_str(text);
         if !text.is_empty() && !text.ends_with('\n') {
             s.push_str("\n[no newline at the end]\n");

@@ -2,6 +2,8 @@
 //! helpers to run `subscriber` and inspect trees.
 
 #![allow(dead_code)]
+// The fixtures take `serde_json::Value`s by value so tests can pass `json!(...)` straight in.
+#![allow(clippy::needless_pass_by_value)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,8 +15,7 @@ use crate::support::{Cmd, Output, Repo};
 
 /// Seconds since the epoch, a day ago: recent enough for the default `max_age`.
 pub fn recent() -> i64 {
-    (SystemTime::now().duration_since(UNIX_EPOCH).unwrap() - Duration::from_secs(86_400)).as_secs()
-        as i64
+    ecosync::clock::unix_seconds(SystemTime::now()) - 86_400
 }
 
 /// An upstream and a cousin, and a local forge holding `acme/mono` and `acme/cousin` as bare repositories.
@@ -257,7 +258,10 @@ pub fn tree_files(repo: &git2::Repository, commit: Oid) -> BTreeMap<String, (u32
             let blob = repo.find_blob(entry.id()).unwrap();
             out.insert(
                 format!("{dir}{}", entry.name().unwrap()),
-                (entry.filemode() as u32, blob.content().to_vec()),
+                (
+                    u32::try_from(entry.filemode()).unwrap(),
+                    blob.content().to_vec(),
+                ),
             );
         }
         git2::TreeWalkResult::Ok

@@ -16,7 +16,7 @@ pub struct WorkflowStep {
     pub job: String,
     pub name: String,
     /// The job's `if:` condition, as written.
-    pub job_if: Option<String>,
+    pub condition: Option<String>,
     pub run: String,
     /// The step's `env:`, values as written (expressions not yet evaluated).
     pub env: BTreeMap<String, String>,
@@ -63,7 +63,7 @@ pub fn ecosync_steps() -> Vec<WorkflowStep> {
         let jobs = doc["jobs"].as_hash().expect("jobs");
         for (job_id, job) in jobs {
             let job_id = job_id.as_str().unwrap().to_owned();
-            let job_if = job["if"].as_str().map(str::to_owned);
+            let condition = job["if"].as_str().map(str::to_owned);
             for step in job["steps"].as_vec().into_iter().flatten() {
                 let Some(run) = step["run"].as_str() else {
                     continue;
@@ -78,7 +78,7 @@ pub fn ecosync_steps() -> Vec<WorkflowStep> {
                     workflow: workflow.clone(),
                     job: job_id.clone(),
                     name: step["name"].as_str().unwrap_or("").to_owned(),
-                    job_if: job_if.clone(),
+                    condition: condition.clone(),
                     run: run.to_owned(),
                     env: str_map(&step["env"]),
                     workflow_env: workflow_env.clone(),

@@ -178,15 +178,16 @@ impl Checker<'_> {
             STRATEGIES,
             "use `diff-apply`, `cherry-pick`, `squash` or `merge`",
         );
-        let subscriptions = match root.get("subscriptions") {
-            Some(v) => self.subscriptions(v, "/subscriptions", strategy.unwrap_or_default()),
-            None => {
-                let d = self
-                    .error(root.span, "", "`subscriptions` is missing")
-                    .hint("list the upstream directories this repository copies, e.g. [\"features/x\"]");
-                self.push(d);
-                None
-            }
+        let subscriptions = if let Some(v) = root.get("subscriptions") {
+            self.subscriptions(v, "/subscriptions", strategy.unwrap_or_default())
+        } else {
+            let d = self
+                .error(root.span, "", "`subscriptions` is missing")
+                .hint(
+                    "list the upstream directories this repository copies, e.g. [\"features/x\"]",
+                );
+            self.push(d);
+            None
         };
         let max_age = self.max_age(root);
         let pull_request = self.pull_request(root.get("pull_request"));
@@ -268,6 +269,8 @@ impl Checker<'_> {
 
     /// The string `key` of `object`: `Some(None)` when absent, `None` (reported) when not a string.
     /// `name` is how messages call it (`pull_request.base`).
+    // `None` is "reported, stop", `Some(None)` is "absent, use the default": `?` reads well with both.
+    #[allow(clippy::option_option)]
     fn string<'n>(
         &mut self,
         object: &'n JsonNode,
@@ -279,24 +282,24 @@ impl Checker<'_> {
         let Some(v) = object.get(key) else {
             return Some(None);
         };
-        match v.as_str() {
-            Some(s) => Some(Some((s, v.span))),
-            None => {
-                let d = self
-                    .error(
-                        v.span,
-                        pointer,
-                        format!("`{name}` is {}, not a string", v.type_name()),
-                    )
-                    .hint(hint);
-                self.push(d);
-                None
-            }
+        if let Some(s) = v.as_str() {
+            Some(Some((s, v.span)))
+        } else {
+            let d = self
+                .error(
+                    v.span,
+                    pointer,
+                    format!("`{name}` is {}, not a string", v.type_name()),
+                )
+                .hint(hint);
+            self.push(d);
+            None
         }
     }
 
     /// The array of strings `key` of `object`, each with its node: `Some(None)` when absent, `None`
     /// (reported) when not an array of strings.
+    #[allow(clippy::option_option)]
     fn string_list<'n>(
         &mut self,
         object: &'n JsonNode,
@@ -321,19 +324,18 @@ impl Checker<'_> {
         let mut out = Vec::new();
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
-            match item.as_str() {
-                Some(s) => out.push((s, item)),
-                None => {
-                    let d = self
-                        .error(
-                            item.span,
-                            &format!("{pointer}/{i}"),
-                            format!("item {i} of `{name}` is {}, not a string", item.type_name()),
-                        )
-                        .hint("write it in double quotes");
-                    self.push(d);
-                    ok = false;
-                }
+            if let Some(s) = item.as_str() {
+                out.push((s, item));
+            } else {
+                let d = self
+                    .error(
+                        item.span,
+                        &format!("{pointer}/{i}"),
+                        format!("item {i} of `{name}` is {}, not a string", item.type_name()),
+                    )
+                    .hint("write it in double quotes");
+                self.push(d);
+                ok = false;
             }
         }
         ok.then_some(Some(out))
@@ -351,21 +353,20 @@ impl Checker<'_> {
         let Some(v) = object.get(key) else {
             return Some(T::default());
         };
-        match serde_json::from_value::<T>(v.to_value()) {
-            Ok(t) => Some(t),
-            Err(_) => {
-                let hint = match v.as_str().and_then(|s| did_you_mean(s, names)) {
-                    Some(n) => format!("did you mean `{n}`? {hint}"),
-                    None => hint.to_owned(),
-                };
-                let message = match v.as_str() {
-                    Some(s) => format!("`{s}` is not a known `{key}`"),
-                    None => format!("`{key}` is {}, not a string", v.type_name()),
-                };
-                let d = self.error(v.span, &format!("/{key}"), message).hint(hint);
-                self.push(d);
-                None
-            }
+        if let Ok(t) = serde_json::from_value::<T>(v.to_value()) {
+            Some(t)
+        } else {
+            let hint = match v.as_str().and_then(|s| did_you_mean(s, names)) {
+                Some(n) => format!("did you mean `{n}`? {hint}"),
+                None => hint.to_owned(),
+            };
+            let message = match v.as_str() {
+                Some(s) => format!("`{s}` is not a known `{key}`"),
+                None => format!("`{key}` is {}, not a string", v.type_name()),
+            };
+            let d = self.error(v.span, &format!("/{key}"), message).hint(hint);
+            self.push(d);
+            None
         }
     }
 
@@ -504,22 +505,21 @@ impl Checker<'_> {
                         item.get(key)
                             .and_then(|n| n.as_str().map(|s| (s, n.span, format!("{at}/{key}"))))
                     };
-                    match (field("path"), field("to")) {
-                        (Some(p), Some(t)) => (p, t),
-                        _ => {
-                            let d = self
-                                .error(
-                                    item.span,
-                                    &at,
-                                    format!("subscription {i} needs string `path` and `to`"),
-                                )
-                                .hint(
-                                    "write {\"path\": \"features/x\", \"to\": \"app\"}; `\"to\": \"\"` \
-                                     is the root",
-                                );
-                            self.push(d);
-                            continue;
-                        }
+                    if let (Some(p), Some(t)) = (field("path"), field("to")) {
+                        (p, t)
+                    } else {
+                        let d = self
+                            .error(
+                                item.span,
+                                &at,
+                                format!("subscription {i} needs string `path` and `to`"),
+                            )
+                            .hint(
+                                "write {\"path\": \"features/x\", \"to\": \"app\"}; `\"to\": \"\"` \
+                                 is the root",
+                            );
+                        self.push(d);
+                        continue;
                     }
                 }
                 (None, None) => {
@@ -598,15 +598,15 @@ impl Checker<'_> {
 
     /// `max_age`, as written and as a duration.
     fn max_age(&mut self, root: &JsonNode) -> Option<(String, Duration)> {
-        let (text, span) = match self.string(
+        let Some((text, span)) = self.string(
             root,
             "max_age",
             "max_age",
             "/max_age",
             "write a duration such as `30d` or `12h`, in double quotes",
-        )? {
-            Some(found) => found,
-            None => return Some((default_max_age(), DEFAULT_MAX_AGE_DURATION)),
+        )?
+        else {
+            return Some((default_max_age(), DEFAULT_MAX_AGE_DURATION));
         };
         match humantime::parse_duration(text) {
             Ok(d) if !d.is_zero() => Some((text.to_owned(), d)),
@@ -696,9 +696,10 @@ impl Checker<'_> {
         }
         let draft = match v.get("draft") {
             None => false,
-            Some(d) => match d.as_bool() {
-                Some(b) => b,
-                None => {
+            Some(d) => {
+                if let Some(b) = d.as_bool() {
+                    b
+                } else {
                     let d = self
                         .error(
                             d.span,
@@ -709,7 +710,7 @@ impl Checker<'_> {
                     self.push(d);
                     false
                 }
-            },
+            }
         };
         if self.error_count() > before {
             return None;
@@ -765,7 +766,7 @@ impl Checker<'_> {
                 self.push(d);
                 return;
             };
-            let placeholder = &rest[start..start + len + 1];
+            let placeholder = &rest[start..=(start + len)];
             if !TEMPLATE_PLACEHOLDERS.contains(&placeholder) {
                 let closest = did_you_mean(placeholder, TEMPLATE_PLACEHOLDERS);
                 let d = self
@@ -871,9 +872,10 @@ impl Checker<'_> {
             "upstream" => Some(NotifyTarget::Upstream),
             "self" => Some(NotifyTarget::Own),
             "none" => Some(NotifyTarget::Nowhere),
-            other => match RepoName::parse(other) {
-                Ok(r) => Some(NotifyTarget::Repo(r)),
-                Err(_) => {
+            other => {
+                if let Ok(r) = RepoName::parse(other) {
+                    Some(NotifyTarget::Repo(r))
+                } else {
                     let hint = "write `upstream`, `self`, `none` or an `owner/name`";
                     let d = self
                         .error(
@@ -888,7 +890,7 @@ impl Checker<'_> {
                     self.push(d);
                     None
                 }
-            },
+            }
         }
     }
 }
