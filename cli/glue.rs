@@ -117,6 +117,9 @@ fn library_hint(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = e.downcast_ref::<ecosync::ForgeError>() {
             return e.hint();
         }
+        if let Some(e) = e.downcast_ref::<ecosync::dispatch::watermark::WatermarkError>() {
+            return e.hint();
+        }
         if let Some(e) = e.downcast_ref::<ecosync::repo_name::InferError>() {
             return Some(e.hint());
         }

@@ -17,7 +17,9 @@ use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::delivery_report::{
     DeliveryReport, DeliveryStatus, FailureIssue, RepoResult,
 };
-use ecosync::dispatch::{self, DeliverySettings};
+use ecosync::dispatch::{self, DeliverySettings, watermark};
+use ecosync::forge::Forge;
+use ecosync::sync::repo::GitAuth;
 use ecosync::{ForgeArgs, PlanOutcome, RepoName};
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
@@ -33,7 +35,7 @@ pub struct DispatchCommand {
     #[command(flatten)]
     pub forge: ForgeArgs,
 
-    /// The repository the change comes from, carried in every payload [default: $`GITHUB_REPOSITORY`, else
+    /// The repository the change comes from, carried in every payload [default: `$GITHUB_REPOSITORY`, else
     /// the `origin` remote].
     #[arg(long, env = "ECOSYNC_SOURCE_REPO", value_name = "OWNER/NAME")]
     pub source_repo: Option<String>,
@@ -53,6 +55,11 @@ pub struct DispatchCommand {
     /// Write a JSON report (one line per repository) to this file.
     #[arg(long, env = "ECOSYNC_REPORT", value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Read and move the dispatch watermark with the token in this variable (e.g. `GITHUB_TOKEN`, which has
+    /// Contents: write on the source repository) [default: the forge's credentials].
+    #[arg(long, env = "ECOSYNC_WATERMARK_TOKEN_ENV", value_name = "VAR")]
+    pub watermark_token_env: Option<String>,
 }
 
 impl DispatchCommand {
@@ -66,21 +73,52 @@ impl DispatchCommand {
             None => ecosync::repo_name::infer_from_origin(&self.plan.repo, "--source-repo")
                 .map_err(|e| CliError::usage(e).hint(SOURCE_HINT))?,
         };
-        let plan = match self.plan.build_plan()? {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        // A dry run needs no token: it reads the watermark anonymously, and a failure is a warning.
+        let forge = if self.dry_run {
+            None
+        } else {
+            let _entered = runtime.enter();
+            Some(
+                self.forge
+                    .build()
+                    .context("cannot set up the forge")
+                    .map_err(CliError::usage)?,
+            )
+        };
+        let watermark_auth = match &forge {
+            Some(forge)
+                if !self.plan.no_watermark && watermark::has_origin(&self.plan.repo_dir()) =>
+            {
+                Some(runtime.block_on(self.watermark_auth(forge, &source))?)
+            }
+            _ => None,
+        };
+        let plan = match self.plan.build_plan(watermark_auth.clone())? {
             PlanOutcome::Planned(plan) => plan,
             PlanOutcome::BranchDeleted { git_ref, before } => {
                 let what = git_ref.map_or_else(|| "the ref".to_owned(), |r| format!("`{r}`"));
                 eprintln!("{what} was deleted (was at {before}): nothing to dispatch");
                 return Ok(Exit::Success);
             }
+            PlanOutcome::AlreadyDispatched { watermark, .. } => {
+                eprintln!("{}", watermark.message);
+                return Ok(Exit::Success);
+            }
         };
+        if let Some(w) = &plan.watermark {
+            eprintln!("watermark: {}", w.message);
+        }
         let settings = DeliverySettings {
             dispatch_id: dispatch::deliver::dispatch_id(&source),
             source_repo: source,
             concurrency: self.forge.concurrency as usize,
             notify_issue: self.notify_issue,
         };
-        let report = if self.dry_run {
+        let Some(forge) = forge else {
             let preview = dispatch::preview(&plan, &settings);
             let mut out = String::new();
             for o in &preview.outgoing {
@@ -97,26 +135,68 @@ impl DispatchCommand {
                 "dry run: {} dispatch(es) would be sent, nothing was sent",
                 preview.outgoing.len()
             );
-            preview.report
-        } else {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            runtime.block_on(async {
-                let forge = self
-                    .forge
-                    .build()
-                    .context("cannot set up the forge")
-                    .map_err(CliError::usage)?;
-                let report = dispatch::deliver(&plan, &settings, &forge, |done, total, r| {
-                    eprintln!("repository {done} of {total}: {}: {}", r.repo, progress(r));
-                })
-                .await;
-                Ok::<_, CliError>(report)
-            })?
+            return self.finish(&preview.report);
         };
-        self.finish(&report)
+        let mut report = runtime.block_on(dispatch::deliver(
+            &plan,
+            &settings,
+            &forge,
+            |done, total, r| {
+                eprintln!("repository {done} of {total}: {}: {}", r.repo, progress(r));
+            },
+        ));
+        // Only now, after every delivery was made or reported: the next run starts from this head.
+        let moved = watermark::after_delivery(
+            &self.plan.repo_dir(),
+            &plan,
+            watermark_auth.unwrap_or_default(),
+        );
+        let mut watermark_error = None;
+        match moved {
+            Ok(Some((git_ref, advance))) => {
+                let text = advance.describe(&git_ref);
+                eprintln!("watermark: {text}");
+                report.watermark_after = Some(text);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                report.watermark_after = Some(format!("not moved: {e}"));
+                watermark_error = Some(e);
+            }
+        }
+        let exit = self.finish(&report)?;
+        match watermark_error {
+            // The deliveries were made; the next run covers this range again (at least once).
+            Some(e) => Err(CliError::failed(e)
+                .hint("the deliveries were made; until the watermark moves, the next run sends them again")),
+            None => Ok(exit),
+        }
+    }
+
+    /// The credentials the watermark is read and pushed with.
+    async fn watermark_auth(&self, forge: &Forge, source: &RepoName) -> Result<GitAuth, CliError> {
+        if let Some(var) = &self.watermark_token_env {
+            let token = std::env::var(var).unwrap_or_default();
+            if token.trim().is_empty() {
+                return Err(CliError::usage(anyhow::anyhow!(
+                    "`--watermark-token-env` names `{var}`, which is not set"
+                ))
+                .hint("set it (e.g. `GITHUB_TOKEN: ${{ github.token }}` in the step's env)"));
+            }
+            return Ok(GitAuth {
+                userpass: Some(("x-access-token".to_owned(), token.trim().to_owned())),
+            });
+        }
+        let creds = forge
+            .git_credentials(source)
+            .await
+            .with_context(|| {
+                format!("cannot get git credentials for `{source}` to read the watermark")
+            })
+            .map_err(CliError::failed)?;
+        Ok(GitAuth {
+            userpass: creds.map(|c| (c.username, c.password)),
+        })
     }
 
     /// Prints the summary, writes the report and the Actions outputs, and picks the exit status.

@@ -3,9 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
 use ecosync::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync::dispatch::github_event::GitHubEvent;
+use ecosync::dispatch::plan_request::WatermarkSettings;
+use ecosync::sync::repo::GitAuth;
 use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
@@ -36,7 +39,7 @@ pub struct PlanArgs {
     pub git_ref: Option<String>,
 
     /// The GitHub Actions event payload, read when --base and --head are not given [default:
-    /// $`GITHUB_EVENT_PATH`].
+    /// `$GITHUB_EVENT_PATH`].
     #[arg(
         long,
         value_name = "FILE",
@@ -45,13 +48,27 @@ pub struct PlanArgs {
     )]
     pub event: Option<PathBuf>,
 
-    /// The event's name (push, `pull_request`, `workflow_dispatch`) [default: $`GITHUB_EVENT_NAME`, else guessed
+    /// The event's name (push, `pull_request`, `workflow_dispatch`) [default: `$GITHUB_EVENT_NAME`, else guessed
     /// from the payload].
     #[arg(long, value_name = "NAME", env = "ECOSYNC_EVENT_NAME")]
     pub event_name: Option<String>,
+
+    /// Ignore the dispatch watermark (`refs/ecosync/dispatched/<branch>` on `origin`): the range is the
+    /// event's, and nothing records what was dispatched, so a push whose run was cancelled is lost.
+    #[arg(long, env = "ECOSYNC_NO_WATERMARK", value_parser = BoolishValueParser::new())]
+    pub no_watermark: bool,
+
+    /// Plan (and send) a head that the watermark says was dispatched already.
+    #[arg(long, env = "ECOSYNC_FORCE", value_parser = BoolishValueParser::new())]
+    pub force: bool,
 }
 
 impl PlanArgs {
+    /// The source repository's clone, as planning finds it (its root, also from a subdirectory).
+    pub fn repo_dir(&self) -> PathBuf {
+        SourceLocation::find(&self.repo, self.config.as_deref()).repo_dir
+    }
+
     /// Turns the raw arguments into a validated request (reading the event file), with no side effect.
     pub fn request(&self) -> anyhow::Result<PlanRequest> {
         let location = SourceLocation::find(&self.repo, self.config.as_deref());
@@ -78,13 +95,30 @@ impl PlanArgs {
             head,
             git_ref,
             event,
+            watermark: (!self.no_watermark).then(|| WatermarkSettings {
+                auth: GitAuth::default(),
+                force: self.force,
+            }),
         })
     }
 
-    /// Makes the plan, printing the configuration's warnings to stderr.
-    pub fn build_plan(&self) -> Result<PlanOutcome, CliError> {
-        let request = self.request()?;
-        let (outcome, warnings) = request.run().map_err(|e| match e {
+    /// Makes the plan, printing the configuration's warnings to stderr. `watermark_auth` reads the
+    /// watermark with credentials (`None`: anonymously, and a watermark that cannot be read is a warning).
+    pub fn build_plan(&self, watermark_auth: Option<GitAuth>) -> Result<PlanOutcome, CliError> {
+        let mut request = self.request()?;
+        let required = watermark_auth.is_some();
+        if let (Some(w), Some(auth)) = (&mut request.watermark, watermark_auth) {
+            w.auth = auth;
+        }
+        let (outcome, warnings) = match request.run() {
+            Err(PlanError::Watermark(e)) if !required => {
+                eprintln!("warning: {e}; planning the event's range without it");
+                request.watermark = None;
+                request.run()
+            }
+            other => other,
+        }
+        .map_err(|e| match e {
             PlanError::Config(invalid) => {
                 crate::validate::invalid(&invalid.file, invalid.diagnostics)
             }
@@ -122,7 +156,7 @@ pub struct PlanCommand {
 impl PlanCommand {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
-        match self.args.build_plan()? {
+        match self.args.build_plan(None)? {
             PlanOutcome::Planned(plan) => {
                 let out = match self.format {
                     Format::Text => plan.to_text(),
@@ -150,6 +184,28 @@ impl PlanCommand {
                     Format::Markdown => format!(
                         "### ecosync plan\n\n{what} was deleted (was at `{before}`): nothing to dispatch.\n"
                     ),
+                };
+                print_stdout(&out)?;
+            }
+            PlanOutcome::AlreadyDispatched {
+                git_ref,
+                head,
+                watermark,
+            } => {
+                let out = match self.format {
+                    Format::Json => format!(
+                        "{}\n",
+                        serde_json::json!({
+                            "head": head,
+                            "ref": git_ref,
+                            "already_dispatched": true,
+                            "watermark": watermark,
+                            "changed_paths": [],
+                            "deliveries": [],
+                        })
+                    ),
+                    Format::Text => format!("{}\n", watermark.message),
+                    Format::Markdown => format!("### ecosync plan\n\n{}.\n", watermark.message),
                 };
                 print_stdout(&out)?;
             }

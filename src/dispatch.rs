@@ -14,5 +14,6 @@ pub mod plan;
 pub mod plan_request;
 pub mod revision_range;
 pub mod subscription_matcher;
+pub mod watermark;
 
 pub use deliver::{DeliverySettings, deliver, preview};

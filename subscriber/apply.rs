@@ -25,7 +25,7 @@ use crate::glue::{CliError, CliResult, Exit, print_stdout};
 /// `--latest` sync without an event.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The event file (a whole GitHub event, or just the payload) [default: $`GITHUB_EVENT_PATH`, unless
+    /// The event file (a whole GitHub event, or just the payload) [default: `$GITHUB_EVENT_PATH`, unless
     /// `--sha` or `--latest` is given].
     #[arg(long, env = "ECOSYNC_EVENT", conflicts_with_all = ["sha", "latest"])]
     pub event: Option<PathBuf>,
@@ -53,18 +53,18 @@ pub struct ApplyArgs {
     /// The email on sync commits.
     #[arg(long, env = "ECOSYNC_COMMITTER_EMAIL", default_value = DEFAULT_COMMITTER_EMAIL)]
     pub committer_email: String,
-    /// The forge's web address, for links in pull requests and issues [default: $`GITHUB_SERVER_URL`, else
-    /// <https://github.com>].
+    /// The forge's web address, for links in pull requests and issues [default: `$GITHUB_SERVER_URL`, else
+    /// `https://github.com`].
     #[arg(long, env = "ECOSYNC_SERVER_URL", value_name = "URL")]
     pub server_url: Option<String>,
-    /// This repository on the forge, `owner/name` [default: $`GITHUB_REPOSITORY`, else the `origin` remote].
+    /// This repository on the forge, `owner/name` [default: `$GITHUB_REPOSITORY`, else the `origin` remote].
     #[arg(long, env = "ECOSYNC_REPO_NAME", value_name = "OWNER/NAME")]
     pub repo_name: Option<String>,
     /// Where this repository's branches are fetched from and pushed to (default: the forge's git URL for
     /// `--repo-name`). The forge's credentials are offered to it.
     #[arg(long, env = "ECOSYNC_COUSIN_URL", hide_env_values = true)]
     pub cousin_url: Option<String>,
-    /// The Actions run ID, for the run's URL in failure reports [default: $`GITHUB_RUN_ID`].
+    /// The Actions run ID, for the run's URL in failure reports [default: `$GITHUB_RUN_ID`].
     #[arg(long, env = "ECOSYNC_RUN_ID", hide = true)]
     pub run_id: Option<String>,
     #[command(flatten)]

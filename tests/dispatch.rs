@@ -708,6 +708,7 @@ fn the_source_repository_comes_from_origin() {
     let git = git2::Repository::open(repo.path()).unwrap();
     let origin = forge.path().join("acme/source.git");
     git.remote("origin", origin.to_str().unwrap()).unwrap();
+    repo.push(&origin, "main");
     let out = dispatch().success();
     let events = ecosync::forge::LocalForge::new(forge.path())
         .dispatches(&ecosync::RepoName::parse("acme/a").unwrap())

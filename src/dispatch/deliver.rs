@@ -124,6 +124,10 @@ fn report(
         dry_run,
         repos,
         failure_issue: None,
+        base_sha: plan.base.clone(),
+        range: plan.range.clone(),
+        watermark: plan.watermark.clone(),
+        watermark_after: None,
     }
 }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
+use crate::dispatch::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
 
 /// The fate of one repository's dispatch.
@@ -99,6 +100,18 @@ pub struct DeliveryReport {
     /// What became of the failure issue, with `--notify-issue` when something failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_issue: Option<FailureIssue>,
+    /// The commit the range started from.
+    #[serde(default)]
+    pub base_sha: String,
+    /// How the range was chosen, for people (says when the watermark extended it).
+    #[serde(default)]
+    pub range: String,
+    /// What the dispatch watermark did to the range, when it was consulted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkNote>,
+    /// What became of the watermark after the deliveries, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark_after: Option<String>,
 }
 
 impl DeliveryReport {
@@ -192,6 +205,10 @@ mod tests {
             commit_sha: "abc".into(),
             dry_run: false,
             failure_issue: None,
+            base_sha: String::new(),
+            range: String::new(),
+            watermark: None,
+            watermark_after: None,
             repos: vec![
                 line("acme/a", DeliveryStatus::Delivered, None),
                 line(

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::dispatch::change_set::ChangeSet;
 use crate::dispatch::ecosystem::Ecosystem;
 use crate::dispatch::subscription_matcher::MatcherError;
+use crate::dispatch::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
 
 /// How many paths per repository the text and markdown renderings list before summarising.
@@ -37,6 +38,9 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
     /// How many considered entries matched no changed path.
     pub unmatched: usize,
+    /// What the dispatch watermark did to the range, when it was consulted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkNote>,
 }
 
 /// One `repository_dispatch` to send.
@@ -208,6 +212,7 @@ impl Plan {
             deliveries,
             skipped,
             unmatched,
+            watermark: None,
         })
     }
 
@@ -233,6 +238,9 @@ impl Plan {
             short(&self.head),
             self.range
         );
+        if let Some(w) = &self.watermark {
+            let _ = writeln!(out, "watermark: {}", w.message);
+        }
         let _ = writeln!(
             out,
             "{} changed {}; {} {} would receive a dispatch",
@@ -307,6 +315,9 @@ impl Plan {
             self.deliveries.len(),
             plural(self.deliveries.len(), "repository", "repositories"),
         );
+        if let Some(w) = &self.watermark {
+            let _ = writeln!(out, "Watermark: {}\n", md_escape(&w.message));
+        }
         if !self.deliveries.is_empty() {
             out.push_str("| Repository | Event type | Features | Paths |\n|---|---|---|---|\n");
             for d in &self.deliveries {

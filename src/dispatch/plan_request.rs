@@ -16,6 +16,10 @@ use crate::dispatch::github_event::{GitHubEvent, short_branch};
 use crate::dispatch::plan::Plan;
 use crate::dispatch::revision_range::{RangeChoice, RevisionRange};
 use crate::dispatch::subscription_matcher::MatcherError;
+use crate::dispatch::watermark::{
+    self, WatermarkError, WatermarkNote, WatermarkRemote, WatermarkStatus,
+};
+use crate::sync::repo::GitAuth;
 
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +41,9 @@ pub enum PlanError {
     /// The commits could not be resolved or compared.
     #[error(transparent)]
     Changes(#[from] ChangeSetError),
+    /// The dispatch watermark could not be read.
+    #[error(transparent)]
+    Watermark(#[from] WatermarkError),
     /// The patterns could not be compiled.
     #[error(transparent)]
     Matcher(#[from] MatcherError),
@@ -146,6 +153,17 @@ pub struct PlanRequest {
     pub git_ref: Option<String>,
     /// The GitHub event, when running in Actions.
     pub event: Option<GitHubEvent>,
+    /// How to consult the dispatch watermark (`None`: not at all, `--no-watermark`).
+    pub watermark: Option<WatermarkSettings>,
+}
+
+/// How a plan consults the dispatch watermark on `origin`.
+#[derive(Debug, Clone, Default)]
+pub struct WatermarkSettings {
+    /// Credentials for `origin` (none for a public or local one).
+    pub auth: GitAuth,
+    /// Plan the event's range even when the head is already dispatched (`--force`).
+    pub force: bool,
 }
 
 /// The result of planning.
@@ -159,6 +177,15 @@ pub enum PlanOutcome {
         git_ref: Option<String>,
         /// The commit it pointed at.
         before: String,
+    },
+    /// The head is at or below the dispatch watermark: it was dispatched already.
+    AlreadyDispatched {
+        /// The branch.
+        git_ref: String,
+        /// The head asked for.
+        head: String,
+        /// The watermark.
+        watermark: WatermarkNote,
     },
 }
 
@@ -178,14 +205,29 @@ impl PlanRequest {
             source,
         })?;
         let git_ref = self.git_ref(&repo);
-        let range = match self.choose_range(&repo, git_ref.as_deref())? {
+        let (choice, kind) = self.choose_range(&repo, git_ref.as_deref())?;
+        let mut range = match choice {
             RangeChoice::Range(r) => r,
             RangeChoice::Deleted { before } => {
                 return Ok((PlanOutcome::BranchDeleted { git_ref, before }, warnings));
             }
         };
+        let mut note = None;
+        if let (Some(settings), Some(branch), Some(kind)) = (&self.watermark, &git_ref, kind) {
+            let n = apply_watermark(&repo, settings, branch, kind, &mut range)?;
+            if n.status == WatermarkStatus::AlreadyDispatched {
+                let outcome = PlanOutcome::AlreadyDispatched {
+                    git_ref: branch.clone(),
+                    head: range.head.to_string(),
+                    watermark: n,
+                };
+                return Ok((outcome, warnings));
+            }
+            note = Some(n);
+        }
         let changes = ChangeSet::between(&repo, range.base, range.head)?;
-        let plan = Plan::build(&ecosystem, &changes, git_ref.as_deref(), &range.description)?;
+        let mut plan = Plan::build(&ecosystem, &changes, git_ref.as_deref(), &range.description)?;
+        plan.watermark = note;
         Ok((PlanOutcome::Planned(plan), warnings))
     }
 
@@ -214,7 +256,25 @@ impl PlanRequest {
         }
     }
 
+    /// The range, and how the watermark may change it: `None` when it does not apply (a pull request, a
+    /// manual run on HEAD).
     fn choose_range(
+        &self,
+        repo: &Repository,
+        git_ref: Option<&str>,
+    ) -> Result<(RangeChoice, Option<RangeKind>), ChangeSetError> {
+        let choice = self.choose_range_only(repo, git_ref)?;
+        let kind = match (&self.base, &self.head, &self.event) {
+            (Some(_), _, _) => Some(RangeKind::ExplicitBase),
+            (None, Some(_), _) | (None, None, Some(GitHubEvent::Push { .. })) => {
+                Some(RangeKind::Push)
+            }
+            _ => None,
+        };
+        Ok((choice, kind))
+    }
+
+    fn choose_range_only(
         &self,
         repo: &Repository,
         git_ref: Option<&str>,
@@ -245,6 +305,132 @@ impl PlanRequest {
             }
         }
     }
+}
+
+/// Where a range came from, for the watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RangeKind {
+    /// A push event, or `--head` alone: the watermark may move the base.
+    Push,
+    /// `--base` was given: it wins.
+    ExplicitBase,
+}
+
+/// Reads the watermark of `branch` and moves `range`'s base to it where it applies; says what it did.
+fn apply_watermark(
+    repo: &Repository,
+    settings: &WatermarkSettings,
+    branch: &str,
+    kind: RangeKind,
+    range: &mut RevisionRange,
+) -> Result<WatermarkNote, WatermarkError> {
+    let git_ref = watermark::ref_name(branch);
+    let note = |commit: Option<git2::Oid>, status, message: String| WatermarkNote {
+        git_ref: git_ref.clone(),
+        commit: commit.map(|c| c.to_string()),
+        status,
+        message,
+    };
+    let Some(remote) = WatermarkRemote::origin(repo, settings.auth.clone()) else {
+        return Ok(note(
+            None,
+            WatermarkStatus::Unavailable,
+            "the clone has no `origin` remote, so there is no watermark: the range is the event's"
+                .into(),
+        ));
+    };
+    let Some(w) = remote.read(repo, branch)? else {
+        return Ok(note(
+            None,
+            WatermarkStatus::None,
+            format!("none yet for `{branch}` on `origin`; it starts at this run's head"),
+        ));
+    };
+    let short = watermark::short(w);
+    let head = range.head;
+    if kind == RangeKind::ExplicitBase {
+        return Ok(note(
+            Some(w),
+            WatermarkStatus::ExplicitBase,
+            format!("`{git_ref}` is at {short}; `--base` was given, so it decides the range"),
+        ));
+    }
+    if w == head || repo.graph_descendant_of(w, head)? {
+        let (status, message) = if settings.force {
+            (
+                WatermarkStatus::Forced,
+                format!(
+                    "`{branch}` was dispatched up to {short} already; `--force` sends it again"
+                ),
+            )
+        } else {
+            (
+                WatermarkStatus::AlreadyDispatched,
+                format!(
+                    "already dispatched: `{branch}` was dispatched up to {short}, which includes `{head}`;                      nothing to send (`--force` sends it again)"
+                ),
+            )
+        };
+        return Ok(note(Some(w), status, message));
+    }
+    if !repo.graph_descendant_of(head, w)? {
+        return Ok(note(
+            Some(w),
+            WatermarkStatus::ForcePush,
+            format!(
+                "{short} is not an ancestor of `{head}` (a force push?), so the event's range stands and                  commits only on the old history are not dispatched"
+            ),
+        ));
+    }
+    let Some(base) = range.base else {
+        range.base = Some(w);
+        range.description = format!("{short}..`{head}`, from the watermark");
+        return Ok(note(
+            Some(w),
+            WatermarkStatus::Narrowed,
+            format!("the range starts at the watermark {short}"),
+        ));
+    };
+    if base == w {
+        return Ok(note(
+            Some(w),
+            WatermarkStatus::AtBase,
+            format!("at {short}, the range's base"),
+        ));
+    }
+    if repo.graph_descendant_of(base, w)? {
+        let skipped = watermark::first_parent_count(repo, w, base)?;
+        range.description = format!(
+            "range extended back to {short} over {skipped} {} that {} never dispatched (the event's range \
+             was {})",
+            if skipped == 1 { "commit" } else { "commits" },
+            if skipped == 1 { "was" } else { "were" },
+            range.description
+        );
+        range.base = Some(w);
+        return Ok(note(
+            Some(w),
+            WatermarkStatus::Extended,
+            format!(
+                "range extended back to {short} over {skipped} {} that {} never dispatched",
+                if skipped == 1 { "commit" } else { "commits" },
+                if skipped == 1 { "was" } else { "were" },
+            ),
+        ));
+    }
+    let done = watermark::first_parent_count(repo, base, w)?;
+    range.description = format!(
+        "{short}..`{head}`: the first {done} {} of the event's range ({}) {} dispatched already",
+        if done == 1 { "commit" } else { "commits" },
+        range.description,
+        if done == 1 { "was" } else { "were" },
+    );
+    range.base = Some(w);
+    Ok(note(
+        Some(w),
+        WatermarkStatus::Narrowed,
+        format!("the range starts at {short}: the commits before it were dispatched already"),
+    ))
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub struct ForgeArgs {
     pub token_env: Option<String>,
 
     /// The GitHub REST API root (GitHub Enterprise Server: `https://HOST/api/v3`) [default:
-    /// $`GITHUB_API_URL`, else <https://api.github.com>].
+    /// `$GITHUB_API_URL`, else `https://api.github.com`].
     #[arg(long, env = "ECOSYNC_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
 

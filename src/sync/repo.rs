@@ -23,7 +23,7 @@ impl std::fmt::Debug for GitAuth {
 }
 
 impl GitAuth {
-    fn callbacks(&self) -> RemoteCallbacks<'_> {
+    pub(crate) fn callbacks(&self) -> RemoteCallbacks<'_> {
         let mut cb = RemoteCallbacks::new();
         let mut tried = false;
         cb.credentials(move |_url, _user, _allowed| match &self.userpass {

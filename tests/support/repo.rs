@@ -175,6 +175,15 @@ impl Repo {
         id
     }
 
+    /// Pushes branch `branch` to the repository at `url` (a path), forcing, as a `git push` would.
+    pub fn push(&self, url: &Path, branch: &str) -> &Self {
+        let mut remote = self.git.remote_anonymous(url.to_str().unwrap()).unwrap();
+        remote
+            .push(&[format!("+refs/heads/{branch}:refs/heads/{branch}")], None)
+            .unwrap();
+        self
+    }
+
     /// Resolves a revision to a commit id.
     pub fn rev(&self, spec: &str) -> Oid {
         self.git

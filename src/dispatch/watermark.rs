@@ -1,0 +1,473 @@
+//! The dispatch watermark: per source branch, the last head commit whose range was dispatched, kept as the
+//! ref `refs/ecosync/dispatched/<branch>` on the source repository's `origin`, so no push is lost between
+//! workflow runs.
+//!
+//! GitHub Actions keeps at most one pending run per concurrency group: a third push cancels the second
+//! push's pending run, whose `before..after` would then never be dispatched. With the watermark the next run
+//! starts where the last dispatched one ended, whatever its event says. Deliveries are at least once: a run
+//! that dies after sending and before moving the watermark is covered again by the next run.
+//!
+//! The ref moves only forward and only after a run's deliveries: it is pushed without force (libgit2
+//! refuses a push that is not a fast-forward, and the server takes it only if the ref still has the value
+//! read in the same connection); a local `origin` is updated with a compare-and-swap. A run that loses a
+//! race re-reads the ref and never moves it back.
+
+use std::path::{Path, PathBuf};
+
+use git2::{Direction, Oid, PushOptions, Repository};
+use serde::{Deserialize, Serialize};
+
+use crate::repo_name::redact_userinfo;
+use crate::sync::repo::GitAuth;
+
+/// Where the watermark refs live, one per branch.
+pub const REF_PREFIX: &str = "refs/ecosync/dispatched/";
+
+/// The watermark ref of `branch`.
+pub fn ref_name(branch: &str) -> String {
+    format!("{REF_PREFIX}{branch}")
+}
+
+/// Why the watermark could not be read or moved.
+#[derive(Debug, thiserror::Error)]
+pub enum WatermarkError {
+    /// Talking to `origin` failed.
+    #[error("cannot {action} the dispatch watermark `{git_ref}` on `{url}`: {message}")]
+    Remote {
+        /// `read` or `move`.
+        action: &'static str,
+        /// The ref.
+        git_ref: String,
+        /// `origin`'s URL, without credentials.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The head to record is not on `origin`, so the ref cannot point at it there.
+    #[error(
+        "cannot move the dispatch watermark `{git_ref}` to `{commit}`: that commit is not on `origin`"
+    )]
+    NotOnOrigin {
+        /// The ref.
+        git_ref: String,
+        /// The commit.
+        commit: Oid,
+    },
+    /// The local clone could not be read or written.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+impl WatermarkError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WatermarkError::Remote { action: "move", .. } => Some(
+                "the token needs Contents: write on the source repository (the workflow's own token has it \
+                 with `permissions: contents: write`; pass it with `--watermark-token-env GITHUB_TOKEN`), or \
+                 turn the watermark off with `--no-watermark`"
+                    .to_owned(),
+            ),
+            WatermarkError::Remote { .. } => Some(
+                "the token needs Contents: read on the source repository, or turn the watermark off with \
+                 `--no-watermark`"
+                    .to_owned(),
+            ),
+            WatermarkError::NotOnOrigin { .. } => Some(
+                "dispatch commits that were pushed to `origin` (the push event's `after`), or pass \
+                 `--no-watermark`"
+                    .to_owned(),
+            ),
+            WatermarkError::Git(_) => None,
+        }
+    }
+}
+
+/// Whether the clone at `repo_dir` has an `origin` remote (without one there is no watermark).
+pub fn has_origin(repo_dir: &Path) -> bool {
+    Repository::open(repo_dir).is_ok_and(|r| r.find_remote("origin").is_ok())
+}
+
+/// The source repository's `origin`, where the watermark is read from and pushed to.
+#[derive(Debug, Clone)]
+pub struct WatermarkRemote {
+    url: String,
+    auth: GitAuth,
+}
+
+impl WatermarkRemote {
+    /// The clone's `origin` with `auth`, or `None` when the clone has no `origin` remote (no watermark).
+    pub fn origin(repo: &Repository, auth: GitAuth) -> Option<WatermarkRemote> {
+        let remote = repo.find_remote("origin").ok()?;
+        let url = String::from_utf8_lossy(remote.url_bytes()).into_owned();
+        Some(WatermarkRemote { url, auth })
+    }
+
+    /// `origin`'s URL, without credentials, for messages.
+    pub fn shown_url(&self) -> String {
+        redact_userinfo(&self.url).into_owned()
+    }
+
+    /// The bare repository behind a local `origin` (a path or `file://` URL), for a compare-and-swap.
+    fn local_path(&self) -> Option<PathBuf> {
+        let path = self.url.strip_prefix("file://").unwrap_or(&self.url);
+        let path = Path::new(path);
+        (path.is_absolute() && path.exists()).then(|| path.to_path_buf())
+    }
+
+    fn error(&self, action: &'static str, branch: &str, e: &git2::Error) -> WatermarkError {
+        WatermarkError::Remote {
+            action,
+            git_ref: ref_name(branch),
+            url: self.shown_url(),
+            message: redact_userinfo(e.message()).into_owned(),
+        }
+    }
+
+    /// The watermark of `branch` on `origin`, fetched into the clone when it is not there yet (so its
+    /// ancestry can be checked), or `None` when there is none.
+    pub fn read(&self, repo: &Repository, branch: &str) -> Result<Option<Oid>, WatermarkError> {
+        let name = ref_name(branch);
+        let err = |e: git2::Error| self.error("read", branch, &e);
+        let mut remote = repo.remote_anonymous(&self.url).map_err(err)?;
+        remote
+            .connect_auth(Direction::Fetch, Some(self.auth.callbacks()), None)
+            .map_err(err)?;
+        let found = remote
+            .list()
+            .map_err(err)?
+            .iter()
+            .find(|h| h.name() == name)
+            .map(git2::RemoteHead::oid);
+        remote.disconnect().map_err(err)?;
+        let Some(oid) = found else {
+            return Ok(None);
+        };
+        if repo.find_commit(oid).is_err() {
+            let mut fo = git2::FetchOptions::new();
+            fo.remote_callbacks(self.auth.callbacks());
+            fo.update_fetchhead(false);
+            fo.download_tags(git2::AutotagOption::None);
+            remote
+                .fetch(&[format!("+{name}:{name}")], Some(&mut fo), None)
+                .map_err(err)?;
+        }
+        Ok(Some(oid))
+    }
+
+    /// Moves the watermark of `branch` to `head` once the range `base..head` was dispatched: only forward,
+    /// only when nothing is left uncovered. `diverged_ok` allows replacing a watermark that is not an ancestor
+    /// of `head` (after a force push, when this run's range was chosen knowing it).
+    pub fn advance(
+        &self,
+        repo: &Repository,
+        branch: &str,
+        base: Option<Oid>,
+        head: Oid,
+        diverged_ok: bool,
+    ) -> Result<Advance, WatermarkError> {
+        // A lost race is retried: the winner's value is read again and never moved back.
+        let mut last = None;
+        for _ in 0..3 {
+            let current = self.read(repo, branch)?;
+            let force = match decide(repo, current, base, head, diverged_ok)? {
+                Decision::Stay(advance) => return Ok(advance),
+                Decision::Move { force } => force,
+            };
+            match self.swap(repo, branch, current, head, force) {
+                Ok(true) => {
+                    return Ok(Advance::Moved {
+                        from: current,
+                        to: head,
+                    });
+                }
+                Ok(false) => last = current,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(WatermarkError::Remote {
+            action: "move",
+            git_ref: ref_name(branch),
+            url: self.shown_url(),
+            message: format!(
+                "it kept changing under this run (last seen at {})",
+                last.map_or_else(|| "nothing".to_owned(), |o| o.to_string())
+            ),
+        })
+    }
+
+    /// Sets the ref from `current` to `head`; `Ok(false)` when someone else moved it first.
+    fn swap(
+        &self,
+        repo: &Repository,
+        branch: &str,
+        current: Option<Oid>,
+        head: Oid,
+        force: bool,
+    ) -> Result<bool, WatermarkError> {
+        let name = ref_name(branch);
+        let err = |e: git2::Error| self.error("move", branch, &e);
+        if let Some(path) = self.local_path() {
+            let bare = Repository::open(&path).map_err(err)?;
+            if bare.find_commit(head).is_err() {
+                return Err(WatermarkError::NotOnOrigin {
+                    git_ref: name,
+                    commit: head,
+                });
+            }
+            let message = "ecosync: dispatched";
+            let updated = match current {
+                Some(old) => bare.reference_matching(&name, head, true, old, message),
+                None => bare.reference(&name, head, false, message),
+            };
+            return match updated {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        git2::ErrorCode::Modified
+                            | git2::ErrorCode::Exists
+                            | git2::ErrorCode::Locked
+                    ) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(err(e)),
+            };
+        }
+        // Over the network: the push carries the value read in this same connection, so the server
+        // refuses it if another run moved the ref in between.
+        repo.reference(&name, head, true, "ecosync: dispatched")
+            .map_err(err)?;
+        let mut remote = repo.remote_anonymous(&self.url).map_err(err)?;
+        remote
+            .connect_auth(Direction::Push, Some(self.auth.callbacks()), None)
+            .map_err(err)?;
+        let seen = remote
+            .list()
+            .map_err(err)?
+            .iter()
+            .find(|h| h.name() == name)
+            .map(git2::RemoteHead::oid);
+        if seen != current {
+            return Ok(false);
+        }
+        let rejected = std::cell::RefCell::new(None::<String>);
+        let mut callbacks = self.auth.callbacks();
+        callbacks.push_update_reference(|_, status| {
+            if let Some(s) = status {
+                *rejected.borrow_mut() = Some(s.to_owned());
+            }
+            Ok(())
+        });
+        let mut po = PushOptions::new();
+        po.remote_callbacks(callbacks);
+        let spec = format!("{}{name}:{name}", if force { "+" } else { "" });
+        let pushed = remote.push(&[spec], Some(&mut po));
+        drop(po);
+        match pushed {
+            Err(e) if e.code() == git2::ErrorCode::NotFastForward => return Ok(false),
+            Err(e) => return Err(err(e)),
+            Ok(()) => {}
+        }
+        match rejected.into_inner() {
+            // A stale value or a lost lock: someone else was first.
+            Some(status) if status.contains("stale") || status.contains("lock") => Ok(false),
+            Some(status) => Err(WatermarkError::Remote {
+                action: "move",
+                git_ref: name,
+                url: self.shown_url(),
+                message: format!("the remote refused the update: {status}"),
+            }),
+            None => Ok(true),
+        }
+    }
+}
+
+/// What became of the watermark after a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advance {
+    /// Moved (or set for the first time) to the run's head.
+    Moved {
+        /// Where it was.
+        from: Option<Oid>,
+        /// Where it is now: the run's head.
+        to: Oid,
+    },
+    /// It already was at the run's head.
+    AlreadyThere,
+    /// Another run moved it past this run's head: left where it is.
+    Newer(Oid),
+    /// This run's range does not reach back to it (an explicit `--base` after it): moving it would skip
+    /// the commits in between, so it was left where it is.
+    Gap(Oid),
+    /// It is on another history than the run's head and this run did not choose its range knowing that.
+    Diverged(Oid),
+}
+
+enum Decision {
+    Move { force: bool },
+    Stay(Advance),
+}
+
+fn decide(
+    repo: &Repository,
+    current: Option<Oid>,
+    base: Option<Oid>,
+    head: Oid,
+    diverged_ok: bool,
+) -> Result<Decision, git2::Error> {
+    let Some(w) = current else {
+        return Ok(Decision::Move { force: false });
+    };
+    if w == head {
+        return Ok(Decision::Stay(Advance::AlreadyThere));
+    }
+    let known = repo.find_commit(w).is_ok();
+    if known && repo.graph_descendant_of(w, head)? {
+        return Ok(Decision::Stay(Advance::Newer(w)));
+    }
+    if known && repo.graph_descendant_of(head, w)? {
+        // Everything up to `w` was dispatched before, `base..head` now: together all of `head` only when
+        // `base` is `w` or older.
+        let covered = match base {
+            None => true,
+            Some(b) => b == w || repo.graph_descendant_of(w, b)?,
+        };
+        return Ok(if covered {
+            Decision::Move { force: false }
+        } else {
+            Decision::Stay(Advance::Gap(w))
+        });
+    }
+    Ok(if diverged_ok {
+        Decision::Move { force: true }
+    } else {
+        Decision::Stay(Advance::Diverged(w))
+    })
+}
+
+/// What the watermark did to a plan's range, for the plan and the report (a JSON contract: these keys are
+/// stable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatermarkNote {
+    /// The ref, `refs/ecosync/dispatched/<branch>`.
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The commit it points at, when there is one.
+    pub commit: Option<String>,
+    /// What it did to the range.
+    pub status: WatermarkStatus,
+    /// The same, for people.
+    pub message: String,
+}
+
+/// What the watermark did to a plan's range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatermarkStatus {
+    /// No watermark yet for this branch: the event's range, and the watermark starts at this head.
+    None,
+    /// The watermark is the range's base already.
+    AtBase,
+    /// The range was extended back to the watermark over commits that were never dispatched.
+    Extended,
+    /// Part of the range was dispatched already: it starts at the watermark.
+    Narrowed,
+    /// The watermark is not an ancestor of the head (a force push): the event's range stands.
+    ForcePush,
+    /// The head is at or below the watermark: nothing to dispatch.
+    AlreadyDispatched,
+    /// The head is at or below the watermark and `--force` sends it again.
+    Forced,
+    /// `--base` was given: it wins.
+    ExplicitBase,
+    /// The watermark could not be used (no `origin` remote).
+    Unavailable,
+}
+
+impl WatermarkNote {
+    /// Whether the run may move the watermark to its head after its deliveries.
+    pub fn may_advance(&self) -> bool {
+        !matches!(
+            self.status,
+            WatermarkStatus::AlreadyDispatched
+                | WatermarkStatus::Forced
+                | WatermarkStatus::Unavailable
+        )
+    }
+
+    /// Whether the run chose its range knowing the watermark is on another history.
+    pub fn diverged(&self) -> bool {
+        self.status == WatermarkStatus::ForcePush
+    }
+}
+
+/// The short id people read in messages.
+pub fn short(oid: Oid) -> String {
+    oid.to_string()[..7].to_owned()
+}
+
+/// How many commits `base..head` holds on its first-parent line (the pushes' own history).
+pub fn first_parent_count(repo: &Repository, from: Oid, to: Oid) -> Result<usize, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.simplify_first_parent()?;
+    walk.push(to)?;
+    walk.hide(from)?;
+    Ok(walk.count())
+}
+
+/// After a run's deliveries: moves the watermark of the plan's branch to its head where the plan allows
+/// it. Returns the ref and what became of it, or `None` when the plan did not consult the watermark.
+pub fn after_delivery(
+    repo_dir: &Path,
+    plan: &crate::dispatch::plan::Plan,
+    auth: GitAuth,
+) -> Result<Option<(String, Advance)>, WatermarkError> {
+    let (Some(note), Some(branch)) = (&plan.watermark, &plan.git_ref) else {
+        return Ok(None);
+    };
+    if !note.may_advance() {
+        return Ok(None);
+    }
+    let repo = Repository::open(repo_dir)?;
+    let Some(remote) = WatermarkRemote::origin(&repo, auth) else {
+        return Ok(None);
+    };
+    let head = Oid::from_str(&plan.head)?;
+    // A plan of a root commit names git's empty tree as its base: nothing before it.
+    let base = Oid::from_str(&plan.base)
+        .ok()
+        .filter(|b| repo.find_commit(*b).is_ok());
+    let advance = remote.advance(&repo, branch, base, head, note.diverged())?;
+    Ok(Some((note.git_ref.clone(), advance)))
+}
+
+impl Advance {
+    /// What happened, for people.
+    pub fn describe(&self, git_ref: &str) -> String {
+        match self {
+            Advance::Moved {
+                from: Some(from),
+                to,
+            } => {
+                format!("moved `{git_ref}` from {} to {}", short(*from), short(*to))
+            }
+            Advance::Moved { from: None, to } => format!("set `{git_ref}` to {}", short(*to)),
+            Advance::AlreadyThere => format!("`{git_ref}` already points at this run's head"),
+            Advance::Newer(w) => format!(
+                "left `{git_ref}` at {}: another run moved it past this run's head",
+                short(*w)
+            ),
+            Advance::Gap(w) => format!(
+                "left `{git_ref}` at {}: this run's `--base` starts after it, so moving it would skip the \
+                 commits in between",
+                short(*w)
+            ),
+            Advance::Diverged(w) => format!(
+                "left `{git_ref}` at {}: it moved to another history while this run was dispatching",
+                short(*w)
+            ),
+        }
+    }
+}
