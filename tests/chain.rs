@@ -107,7 +107,16 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     let v2 = sample.push_update().unwrap();
     dispatch(&sample, sample.first, v2)
         .success()
-        .expect_stderr("3 delivered, 0 failed");
+        .expect_stderr("3 delivered, 0 failed")
+        .expect_stderr("watermark: set `refs/ecosync/dispatched/main`");
+    let watermark = git2::Repository::open_bare(forge_dir.join(format!("{source}.git")))
+        .unwrap()
+        .refname_to_id("refs/ecosync/dispatched/main")
+        .unwrap();
+    assert_eq!(
+        watermark, v2,
+        "the local forge keeps the watermark in the source's bare repository"
+    );
     for c in [&flask, &react, &fork] {
         assert_eq!(forge.dispatches(c).unwrap().len(), 1, "{c}");
         apply_newest_event(&sample, c).success();

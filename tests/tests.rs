@@ -21,4 +21,5 @@ mod subscriber_github;
 mod subscriber_publish;
 mod subscriber_strategies;
 mod validate;
+mod watermark;
 mod workflows;

@@ -196,6 +196,14 @@ fn every_workflow_command_runs_against_a_local_fixture() {
     }
     let outputs = std::fs::read_to_string(&env["GITHUB_OUTPUT"]).unwrap();
     assert!(outputs.contains("delivered=3"), "{outputs}");
+    // The dispatch watermark now marks the push as dispatched, in the source's own (bare) repository.
+    let bare = git2::Repository::open_bare(forge.join(format!("{source}.git"))).unwrap();
+    assert_eq!(
+        bare.refname_to_id("refs/ecosync/dispatched/main")
+            .unwrap()
+            .to_string(),
+        *update
+    );
 
     // Each downstream repository, repository_dispatch event: the event file is the dispatch the local forge
     // recorded, exactly what Actions hands the listener.

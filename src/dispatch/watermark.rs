@@ -53,6 +53,16 @@ pub enum WatermarkError {
         /// The commit.
         commit: Oid,
     },
+    /// Other runs kept moving the ref while this one tried to.
+    #[error(
+        "cannot move the dispatch watermark `{git_ref}`: other runs kept changing it (last seen at {last})"
+    )]
+    Contended {
+        /// The ref.
+        git_ref: String,
+        /// Where it was last seen.
+        last: String,
+    },
     /// The local clone could not be read or written.
     #[error("git: {0}")]
     Git(#[from] git2::Error),
@@ -76,6 +86,11 @@ impl WatermarkError {
             WatermarkError::NotOnOrigin { .. } => Some(
                 "dispatch commits that were pushed to `origin` (the push event's `after`), or pass \
                  `--no-watermark`"
+                    .to_owned(),
+            ),
+            WatermarkError::Contended { .. } => Some(
+                "let one run dispatch a branch at a time (a `concurrency` group per ref, as the shipped \
+                 workflow has)"
                     .to_owned(),
             ),
             WatermarkError::Git(_) => None,
@@ -166,37 +181,36 @@ impl WatermarkRemote {
         head: Oid,
         diverged_ok: bool,
     ) -> Result<Advance, WatermarkError> {
-        // A lost race is retried: the winner's value is read again and never moved back.
+        // A lost race is retried: the winner's value is read again and never moved back. Runs of one
+        // branch are few, so a handful of tries with a growing pause settles it.
         let mut last = None;
-        for _ in 0..3 {
+        for attempt in 0..10u64 {
             let current = self.read(repo, branch)?;
             let force = match decide(repo, current, base, head, diverged_ok)? {
                 Decision::Stay(advance) => return Ok(advance),
                 Decision::Move { force } => force,
             };
-            match self.swap(repo, branch, current, head, force) {
-                Ok(true) => {
+            match self.swap(repo, branch, current, head, force)? {
+                Swap::Done => {
                     return Ok(Advance::Moved {
                         from: current,
                         to: head,
                     });
                 }
-                Ok(false) => last = current,
-                Err(e) => return Err(e),
+                Swap::Changed => {}
+                Swap::Busy => std::thread::sleep(std::time::Duration::from_millis(
+                    20 * (attempt + 1) + fastrand::u64(..20),
+                )),
             }
+            last = current;
         }
-        Err(WatermarkError::Remote {
-            action: "move",
+        Err(WatermarkError::Contended {
             git_ref: ref_name(branch),
-            url: self.shown_url(),
-            message: format!(
-                "it kept changing under this run (last seen at {})",
-                last.map_or_else(|| "nothing".to_owned(), |o| o.to_string())
-            ),
+            last: last.map_or_else(|| "nothing".to_owned(), |o| o.to_string()),
         })
     }
 
-    /// Sets the ref from `current` to `head`; `Ok(false)` when someone else moved it first.
+    /// Sets the ref from `current` to `head`, unless someone else moved it first or is moving it.
     fn swap(
         &self,
         repo: &Repository,
@@ -204,7 +218,7 @@ impl WatermarkRemote {
         current: Option<Oid>,
         head: Oid,
         force: bool,
-    ) -> Result<bool, WatermarkError> {
+    ) -> Result<Swap, WatermarkError> {
         let name = ref_name(branch);
         let err = |e: git2::Error| self.error("move", branch, &e);
         if let Some(path) = self.local_path() {
@@ -221,17 +235,17 @@ impl WatermarkRemote {
                 None => bare.reference(&name, head, false, message),
             };
             return match updated {
-                Ok(_) => Ok(true),
+                Ok(_) => Ok(Swap::Done),
                 Err(e)
                     if matches!(
                         e.code(),
-                        git2::ErrorCode::Modified
-                            | git2::ErrorCode::Exists
-                            | git2::ErrorCode::Locked
+                        git2::ErrorCode::Modified | git2::ErrorCode::Exists
                     ) =>
                 {
-                    Ok(false)
+                    Ok(Swap::Changed)
                 }
+                // Another run holds the ref's lock file while it writes.
+                Err(e) if e.code() == git2::ErrorCode::Locked => Ok(Swap::Busy),
                 Err(e) => Err(err(e)),
             };
         }
@@ -250,7 +264,7 @@ impl WatermarkRemote {
             .find(|h| h.name() == name)
             .map(git2::RemoteHead::oid);
         if seen != current {
-            return Ok(false);
+            return Ok(Swap::Changed);
         }
         let rejected = std::cell::RefCell::new(None::<String>);
         let mut callbacks = self.auth.callbacks();
@@ -266,22 +280,34 @@ impl WatermarkRemote {
         let pushed = remote.push(&[spec], Some(&mut po));
         drop(po);
         match pushed {
-            Err(e) if e.code() == git2::ErrorCode::NotFastForward => return Ok(false),
+            Err(e) if e.code() == git2::ErrorCode::NotFastForward => return Ok(Swap::Changed),
             Err(e) => return Err(err(e)),
             Ok(()) => {}
         }
         match rejected.into_inner() {
             // A stale value or a lost lock: someone else was first.
-            Some(status) if status.contains("stale") || status.contains("lock") => Ok(false),
+            Some(status) if status.contains("stale") || status.contains("lock") => {
+                Ok(Swap::Changed)
+            }
             Some(status) => Err(WatermarkError::Remote {
                 action: "move",
                 git_ref: name,
                 url: self.shown_url(),
                 message: format!("the remote refused the update: {status}"),
             }),
-            None => Ok(true),
+            None => Ok(Swap::Done),
         }
     }
+}
+
+/// How a compare-and-swap of the ref went.
+enum Swap {
+    /// The ref now points at the head.
+    Done,
+    /// Someone else moved it first: read it again.
+    Changed,
+    /// Someone else is writing it right now: wait a little and read it again.
+    Busy,
 }
 
 /// What became of the watermark after a run.
