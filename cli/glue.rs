@@ -190,3 +190,12 @@ fn init_logging() {
         .with_target(false)
         .init();
 }
+
+/// Fails when a flag of `C` (any subcommand) does not read its `ECOSYNC_` variable: each binary's test.
+#[cfg(test)]
+pub fn assert_every_flag_follows_the_rule<C: clap::CommandFactory>() {
+    assert_eq!(
+        ecosync::cli_env::flags_off_the_rule(&C::command()),
+        Vec::<String>::new()
+    );
+}

@@ -50,15 +50,7 @@ pub fn run(cli: Cli) -> CliResult {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory as _;
-
-    #[test]
-    fn every_flag_follows_the_environment_variable_rule() {
-        assert_eq!(
-            ecosync::cli_env::flags_off_the_rule(&super::Cli::command()),
-            Vec::<String>::new()
-        );
-    }
+#[test]
+fn every_flag_follows_the_environment_variable_rule() {
+    crate::glue::assert_every_flag_follows_the_rule::<Cli>();
 }

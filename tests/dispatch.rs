@@ -688,13 +688,7 @@ fn the_source_repository_comes_from_origin() {
     let forge = local_forge(&["acme/a", "acme/source"]);
     let (repo, config) = source(&["acme/a"]);
     let dispatch = || {
-        Cmd::dispatcher()
-            .dir(repo.path())
-            .args([
-                "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-            ])
-            .arg("--config")
-            .arg(config.path())
+        crate::support::dispatch::dispatch_cmd_from_origin(&repo, &config)
             .arg("--forge")
             .arg(format!("local:{}", forge.path().display()))
             .env("ECOSYNC_MIN_INTERVAL", "0")

@@ -39,6 +39,11 @@ pub fn local_forge(names: &[&str]) -> tempfile::TempDir {
 /// `dispatcher dispatch` of `repo`'s last commit on `main` as `acme/source`, with `config`; the caller
 /// says where to (`--api-url` or `--forge`).
 pub fn dispatch_cmd(repo: &Repo, config: &Config) -> Cmd {
+    dispatch_cmd_from_origin(repo, config).args(["--source-repo", "acme/source"])
+}
+
+/// [`dispatch_cmd`] without `--source-repo`: the dispatcher reads it from `origin`.
+pub fn dispatch_cmd_from_origin(repo: &Repo, config: &Config) -> Cmd {
     Cmd::dispatcher()
         .dir(repo.path())
         .args([
@@ -46,7 +51,6 @@ pub fn dispatch_cmd(repo: &Repo, config: &Config) -> Cmd {
         ])
         .arg("--config")
         .arg(config.path())
-        .args(["--source-repo", "acme/source"])
 }
 
 /// [`dispatch_cmd`] to the local forge `forge`, without pacing.
