@@ -128,7 +128,11 @@ fn main() {
             let forge = args.forge.build().expect("forge");
             let started = Instant::now();
             let results = FanOut::new(&forge, width)
-                .deliver(&outgoing, |_, _| {})
+                .deliver(
+                    &outgoing,
+                    &ecosync::dispatch::stop_signal::StopSignal::new(),
+                    |_, _| {},
+                )
                 .await;
             let wall = started.elapsed();
             let delivered = results

@@ -3,7 +3,7 @@
 //! once with its chain and its hints, the exit status, and a closed stdout treated as success.
 //!
 //! Exit status, the same in both binaries: 0 success (also "nothing to do"), 1 failed after the input was
-//! accepted, 2 bad command line or invalid configuration, 3 rejected input.
+//! accepted, 2 bad command line or invalid configuration, 3 rejected input, 130 stopped by a signal.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
@@ -20,6 +20,9 @@ pub enum Exit {
     Success,
     /// 1: something failed and was already said (for example a dispatch that failed, a dry run's conflict).
     Failed,
+    /// 130: stopped by SIGINT or SIGTERM before everything was done (what was done was said).
+    #[allow(dead_code)] // Only `dispatcher dispatch` stops between requests.
+    Interrupted,
 }
 
 /// The error that ends a command: its kind (which decides the exit status), what went wrong with its chain,
@@ -142,6 +145,7 @@ fn finish(result: CliResult) -> ExitCode {
     let error = match result {
         Ok(Exit::Success) => return ExitCode::SUCCESS,
         Ok(Exit::Failed) => return ExitCode::FAILURE,
+        Ok(Exit::Interrupted) => return ExitCode::from(130),
         Err(e) => e,
     };
     if is_broken_pipe(&error.error) {

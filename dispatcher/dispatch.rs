@@ -6,20 +6,16 @@
 //! 1 when any failed (after every other was tried) or on an error before sending; 2 for usage errors and
 //! an invalid configuration.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
-use ecosync::actions::{self, Actions, Level};
+use ecosync::actions::{Actions, Level};
 use ecosync::cli_env::string_or_fallback;
-use ecosync::dispatch::delivery_report::{
-    DeliveryReport, DeliveryStatus, FailureIssue, RepoResult,
-};
+use ecosync::dispatch::delivery_report::{DeliveryReport, DeliveryStatus};
+use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings, watermark};
-use ecosync::forge::Forge;
-use ecosync::sync::repo::GitAuth;
 use ecosync::{ForgeArgs, PlanOutcome, RepoName};
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
@@ -55,6 +51,11 @@ pub struct DispatchCommand {
     /// Write a JSON report (one line per repository) to this file.
     #[arg(long, env = "ECOSYNC_REPORT", value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Send again only what this report (written by `--report`) lists as failed or not sent, for the same
+    /// commits (its `base_sha` and `commit_sha`, unless `--base`/`--head` say otherwise).
+    #[arg(long, env = "ECOSYNC_RETRY_FAILED", value_name = "REPORT")]
+    pub retry_failed: Option<PathBuf>,
 
     /// Read and move the dispatch watermark with the token in this variable (e.g. `GITHUB_TOKEN`, which has
     /// Contents: write on the source repository) [default: the forge's credentials].
@@ -93,11 +94,28 @@ impl DispatchCommand {
             Some(forge)
                 if !self.plan.no_watermark && watermark::has_origin(&self.plan.repo_dir()) =>
             {
-                Some(runtime.block_on(self.watermark_auth(forge, &source))?)
+                let var = self.watermark_token_env.as_deref();
+                let auth = runtime.block_on(watermark::credentials(forge, &source, var));
+                Some(auth.map_err(|e| match e {
+                    watermark::WatermarkError::TokenEnvUnset(_) => CliError::usage(e),
+                    e => CliError::failed(e),
+                })?)
             }
             _ => None,
         };
-        let plan = match self.plan.build_plan(watermark_auth.clone())? {
+        let mut plan_args = self.plan.clone();
+        let retry = match &self.retry_failed {
+            Some(path) => {
+                let report = DeliveryReport::read(path).map_err(CliError::usage)?;
+                if plan_args.base.is_none() && plan_args.head.is_none() {
+                    plan_args.base = Some(report.base_sha.clone()).filter(|b| !b.is_empty());
+                    plan_args.head = Some(report.commit_sha.clone());
+                }
+                Some(report.to_retry())
+            }
+            None => None,
+        };
+        let mut plan = match plan_args.build_plan(watermark_auth.clone())? {
             PlanOutcome::Planned(plan) => plan,
             PlanOutcome::BranchDeleted { git_ref, before } => {
                 let what = git_ref.map_or_else(|| "the ref".to_owned(), |r| format!("`{r}`"));
@@ -112,58 +130,52 @@ impl DispatchCommand {
         if let Some(w) = &plan.watermark {
             eprintln!("watermark: {}", w.message);
         }
+        if let Some(retry) = &retry {
+            let planned = plan.deliveries.len();
+            plan.deliveries.retain(|d| retry.contains(&d.repo));
+            eprintln!(
+                "retrying {} of the {planned} planned dispatches: those the report lists as failed or not sent",
+                plan.deliveries.len()
+            );
+        }
         let settings = DeliverySettings {
             dispatch_id: dispatch::deliver::dispatch_id(&source),
             source_repo: source,
             concurrency: self.forge.concurrency as usize,
             notify_issue: self.notify_issue,
+            stop: StopSignal::new(),
         };
         let Some(forge) = forge else {
             let preview = dispatch::preview(&plan, &settings);
-            let mut out = String::new();
-            for o in &preview.outgoing {
-                let line = serde_json::json!({
-                    "repo": o.repo,
-                    "event_type": o.event_type,
-                    "client_payload": o.payload.to_json(),
-                });
-                out.push_str(&line.to_string());
-                out.push('\n');
-            }
-            print_stdout(&out)?;
+            print_stdout(&preview.json_lines())?;
             eprintln!(
                 "dry run: {} dispatch(es) would be sent, nothing was sent",
                 preview.outgoing.len()
             );
             return self.finish(&preview.report);
         };
-        let mut report = runtime.block_on(dispatch::deliver(
-            &plan,
-            &settings,
-            &forge,
-            |done, total, r| {
-                eprintln!("repository {done} of {total}: {}: {}", r.repo, progress(r));
-            },
-        ));
-        // Only now, after every delivery was made or reported: the next run starts from this head.
-        let moved = watermark::after_delivery(
-            &self.plan.repo_dir(),
-            &plan,
-            watermark_auth.unwrap_or_default(),
-        );
-        let mut watermark_error = None;
-        match moved {
-            Ok(Some((git_ref, advance))) => {
-                let text = advance.describe(&git_ref);
-                eprintln!("watermark: {text}");
-                report.watermark_after = Some(text);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                report.watermark_after = Some(format!("not moved: {e}"));
-                watermark_error = Some(e);
-            }
+        let mut report = runtime.block_on(async {
+            settings.stop.listen();
+            dispatch::deliver(&plan, &settings, &forge, |done, total, r| {
+                eprintln!(
+                    "repository {done} of {total}: {}: {}",
+                    r.repo,
+                    r.progress_line()
+                );
+            })
+            .await
+        });
+        // Only now, after every delivery was made or reported: the next run starts from this head. A
+        // stopped run leaves it, so the next run covers this range again.
+        if report.interrupted.is_some() {
+            return self.finish(&report);
         }
+        let auth = watermark_auth.unwrap_or_default();
+        let moved = watermark::record(&self.plan.repo_dir(), &plan, auth, &mut report);
+        if let (Ok(()), Some(text)) = (&moved, &report.watermark_after) {
+            eprintln!("watermark: {text}");
+        }
+        let watermark_error = moved.err();
         let exit = self.finish(&report)?;
         match watermark_error {
             // The deliveries were made; the next run covers this range again (at least once).
@@ -173,50 +185,12 @@ impl DispatchCommand {
         }
     }
 
-    /// The credentials the watermark is read and pushed with.
-    async fn watermark_auth(&self, forge: &Forge, source: &RepoName) -> Result<GitAuth, CliError> {
-        if let Some(var) = &self.watermark_token_env {
-            let token = std::env::var(var).unwrap_or_default();
-            if token.trim().is_empty() {
-                return Err(CliError::usage(anyhow::anyhow!(
-                    "`--watermark-token-env` names `{var}`, which is not set"
-                ))
-                .hint("set it (e.g. `GITHUB_TOKEN: ${{ github.token }}` in the step's env)"));
-            }
-            return Ok(GitAuth {
-                userpass: Some(("x-access-token".to_owned(), token.trim().to_owned())),
-            });
-        }
-        let creds = forge
-            .git_credentials(source)
-            .await
-            .with_context(|| {
-                format!("cannot get git credentials for `{source}` to read the watermark")
-            })
-            .map_err(CliError::failed)?;
-        Ok(GitAuth {
-            userpass: creds.map(|c| (c.username, c.password)),
-        })
-    }
-
     /// Prints the summary, writes the report and the Actions outputs, and picks the exit status.
     fn finish(&self, report: &DeliveryReport) -> CliResult {
-        match &report.failure_issue {
-            Some(FailureIssue::Opened { number, url }) => {
-                eprintln!("opened issue #{number} listing the failures: {url}");
-            }
-            Some(FailureIssue::Commented { number, url }) => {
-                eprintln!("commented on issue #{number} with the failures: {url}");
-            }
-            Some(FailureIssue::Failed { error }) => {
-                eprintln!("warning: could not report the failures in an issue: {error}");
-            }
-            None => {}
+        if let Some(issue) = &report.failure_issue {
+            eprintln!("{}", issue.describe());
         }
-        let delivered = report.count(DeliveryStatus::Delivered);
-        let failed = report.count(DeliveryStatus::Failed);
-        let skipped = report.count(DeliveryStatus::Skipped);
-        eprintln!("dispatch: {delivered} delivered, {failed} failed, {skipped} skipped");
+        eprintln!("{}", report.summary_line());
         if let Some(path) = &self.report {
             std::fs::write(path, report.to_json() + "\n")
                 .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
@@ -227,27 +201,22 @@ impl DispatchCommand {
             } else {
                 Level::Error
             };
-            let mut annotations = String::new();
-            for r in report.failed() {
-                let mut msg = format!("dispatch to {} failed: {}", r.repo, error_text(r));
-                if let Some(hint) = &r.hint {
-                    _ = write!(msg, " (hint: {hint})");
-                }
-                annotations.push_str(&actions::annotation(level, "ecosync dispatch", &msg));
-            }
-            print_stdout(&annotations)?;
+            print_stdout(&report.annotations(level))?;
             actions
                 .append_summary(&report.to_markdown())
                 .map_err(CliError::failed)?;
-            let counts = [delivered, failed, skipped].map(|n| n.to_string());
-            actions
-                .set_outputs(&[
-                    ("delivered", &counts[0]),
-                    ("failed", &counts[1]),
-                    ("skipped", &counts[2]),
-                ])
-                .map_err(CliError::failed)?;
+            let outputs = report.outputs();
+            let pairs: Vec<(&str, &str)> = outputs.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            actions.set_outputs(&pairs).map_err(CliError::failed)?;
         }
+        if let Some(signal) = &report.interrupted {
+            eprintln!(
+                "stopped by {signal}: the dispatches not sent are listed as `unsent`; `--retry-failed REPORT` \
+                 sends them (and the failed ones)"
+            );
+            return Ok(Exit::Interrupted);
+        }
+        let failed = report.count(DeliveryStatus::Failed);
         if failed > 0 && !self.warn_only {
             return Ok(Exit::Failed);
         }
@@ -258,27 +227,4 @@ impl DispatchCommand {
     }
 }
 
-const SOURCE_HINT: &str = "pass `--source-repo OWNER/NAME` (GitHub Actions sets GITHUB_REPOSITORY)";
-
-/// One repository's result, for its progress line.
-fn progress(r: &RepoResult) -> String {
-    if r.status == DeliveryStatus::Delivered {
-        format!(
-            "delivered ({} attempt{}, {} ms)",
-            r.attempts,
-            if r.attempts == 1 { "" } else { "s" },
-            r.duration_ms
-        )
-    } else {
-        let mut s = format!("failed: {}", error_text(r));
-        if let Some(hint) = &r.hint {
-            s.push_str("; hint: ");
-            s.push_str(hint);
-        }
-        s
-    }
-}
-
-fn error_text(r: &RepoResult) -> &str {
-    r.error.as_deref().unwrap_or("unknown error")
-}
+const SOURCE_HINT: &str = "GitHub Actions sets GITHUB_REPOSITORY";

@@ -5,6 +5,7 @@
 pub mod change_set;
 pub mod deliver;
 pub mod delivery_report;
+pub mod delivery_text;
 pub mod ecosystem;
 pub mod failure_notice;
 pub mod fan_out;
@@ -13,6 +14,7 @@ pub mod path_pattern;
 pub mod plan;
 pub mod plan_request;
 pub mod revision_range;
+pub mod stop_signal;
 pub mod subscription_matcher;
 pub mod watermark;
 

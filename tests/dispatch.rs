@@ -710,3 +710,58 @@ fn the_source_repository_comes_from_origin() {
     assert_eq!(events.len(), 1, "{out}");
     assert_eq!(events[0]["client_payload"]["source_repo"], "acme/source");
 }
+
+/// SIGTERM stops the run between requests: the report says what was sent and what was not, the exit status
+/// says it was interrupted, the watermark is not moved, and `--retry-failed REPORT` sends exactly the rest.
+#[test]
+fn sigterm_stops_between_requests_and_retry_failed_sends_the_rest() {
+    let fake = FakeGitHub::start();
+    let names: Vec<String> = (0..6).map(|i| format!("acme/r{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for n in &names {
+        fake.add_repo(n);
+    }
+    fake.set_latency(Duration::from_millis(300));
+    let (repo, config) = source(&names);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = dispatch(&repo, &config, &fake)
+        .arg("--report")
+        .arg(&report)
+        .run_with(|pid| {
+            std::thread::sleep(Duration::from_millis(800));
+            let killed = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+        })
+        .expect_code(130);
+    let out = out.expect_stderr("stopped by SIGTERM");
+    let first: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(first["interrupted"], "SIGTERM", "{first:#}");
+    let statuses: Vec<&str> = first["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    let sent = statuses.iter().filter(|s| **s == "delivered").count();
+    let unsent = statuses.iter().filter(|s| **s == "unsent").count();
+    assert!(
+        sent >= 1 && unsent >= 1 && sent + unsent == 6,
+        "{statuses:?}\n{out}"
+    );
+    let dispatched = |repo: &str| dispatches_to(&fake.requests(), repo).len();
+    assert_eq!(names.iter().map(|n| dispatched(n)).sum::<usize>(), sent);
+
+    let out = dispatch(&repo, &config, &fake)
+        .arg("--retry-failed")
+        .arg(&report)
+        .run()
+        .success();
+    let out = out.expect_stderr(&format!("retrying {unsent} of the 6 planned dispatches"));
+    for n in &names {
+        assert_eq!(dispatched(n), 1, "{n} got its dispatch exactly once\n{out}");
+    }
+}

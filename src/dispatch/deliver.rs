@@ -9,6 +9,7 @@ use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, FailureIs
 use crate::dispatch::failure_notice::{self, NoticeOutcome};
 use crate::dispatch::fan_out::{FanOut, Outgoing};
 use crate::dispatch::plan::{Delivery, Plan};
+use crate::dispatch::stop_signal::StopSignal;
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
 use crate::payload::{self, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION, Payload};
@@ -25,6 +26,8 @@ pub struct DeliverySettings {
     pub concurrency: usize,
     /// Open one issue in the source repository listing the failures (or comment on the open one).
     pub notify_issue: bool,
+    /// Set by SIGINT or SIGTERM: no further dispatch starts.
+    pub stop: StopSignal,
 }
 
 /// What a dry run would send.
@@ -86,11 +89,16 @@ pub async fn deliver(
     let (send, refused) = outgoing(plan, settings);
     let total = send.len();
     let mut repos = FanOut::new(forge, settings.concurrency)
-        .deliver(&send, |done, r| progress(done, total, r))
+        .deliver(&send, &settings.stop, |done, r| progress(done, total, r))
         .await;
     repos.extend(refused);
     repos.extend(skipped(plan));
     let mut report = report(plan, settings, false, repos);
+    report.interrupted = settings
+        .stop
+        .signal()
+        .filter(|_| report.count(DeliveryStatus::Unsent) > 0)
+        .map(|s| StopSignal::name(s).to_owned());
     if settings.notify_issue {
         report.failure_issue =
             match failure_notice::notify_failures(forge, &settings.source_repo, &report).await {
@@ -128,6 +136,7 @@ fn report(
         range: plan.range.clone(),
         watermark: plan.watermark.clone(),
         watermark_after: None,
+        interrupted: None,
     }
 }
 

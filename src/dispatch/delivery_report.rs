@@ -17,6 +17,8 @@ pub enum DeliveryStatus {
     Failed,
     /// Nothing was sent: the plan skipped the entry, or this was a dry run.
     Skipped,
+    /// Not sent because the run was stopped (SIGINT, SIGTERM) first: `--retry-failed` sends it.
+    Unsent,
 }
 
 /// One repository's line of the report.
@@ -112,9 +114,48 @@ pub struct DeliveryReport {
     /// What became of the watermark after the deliveries, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark_after: Option<String>,
+    /// The signal that stopped the run before every dispatch was sent (`SIGINT`, `SIGTERM`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
+}
+
+/// A report that `--retry-failed` cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot use the report `{path}` to retry: {message}")]
+pub struct RetryError {
+    /// The file.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
 }
 
 impl DeliveryReport {
+    /// Reads a report written by `--report`, to retry what it lists as failed or not sent.
+    pub fn read(path: &std::path::Path) -> Result<DeliveryReport, RetryError> {
+        let error = |message: String| RetryError {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        let report: DeliveryReport = serde_json::from_str(&text)
+            .map_err(|e| error(format!("not a dispatch report: {e}")))?;
+        if report.dry_run {
+            return Err(error(
+                "it is the report of a dry run, which sent nothing".into(),
+            ));
+        }
+        Ok(report)
+    }
+
+    /// The repositories to send again: those that failed or were not sent.
+    pub fn to_retry(&self) -> Vec<RepoName> {
+        self.repos
+            .iter()
+            .filter(|r| matches!(r.status, DeliveryStatus::Failed | DeliveryStatus::Unsent))
+            .map(|r| r.repo.clone())
+            .collect()
+    }
+
     /// How many repositories had this status.
     pub fn count(&self, status: DeliveryStatus) -> usize {
         self.repos.iter().filter(|r| r.status == status).count()
@@ -151,6 +192,7 @@ impl DeliveryReport {
                 DeliveryStatus::Delivered => "delivered",
                 DeliveryStatus::Failed => "**failed**",
                 DeliveryStatus::Skipped => "skipped",
+                DeliveryStatus::Unsent => "**not sent**",
             };
             let mut details = r.error.clone().unwrap_or_default();
             if let Some(hint) = &r.hint {
@@ -209,6 +251,7 @@ mod tests {
             range: String::new(),
             watermark: None,
             watermark_after: None,
+            interrupted: None,
             repos: vec![
                 line("acme/a", DeliveryStatus::Delivered, None),
                 line(

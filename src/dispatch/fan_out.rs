@@ -6,6 +6,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 
 use crate::dispatch::delivery_report::{DeliveryStatus, RepoResult};
+use crate::dispatch::stop_signal::StopSignal;
 use crate::forge::Forge;
 use crate::payload::Payload;
 use crate::repo_name::RepoName;
@@ -39,14 +40,27 @@ impl<'a> FanOut<'a> {
 
     /// Sends every dispatch and returns one result each, in the order given. `progress` is called as each
     /// one finishes, with how many have finished so far.
+    /// Once `stop` is set, no further dispatch starts: the rest are reported as unsent.
     pub async fn deliver(
         &self,
         outgoing: &[Outgoing],
+        stop: &StopSignal,
         mut progress: impl FnMut(usize, &RepoResult),
     ) -> Vec<RepoResult> {
         let mut results: Vec<Option<RepoResult>> = vec![None; outgoing.len()];
         let mut stream = futures_util::stream::iter(outgoing.iter().enumerate())
-            .map(|(i, o)| async move { (i, self.deliver_one(o).await) })
+            .map(|(i, o)| async move {
+                if let Some(signum) = stop.signal() {
+                    let mut r = RepoResult::new(&o.repo, DeliveryStatus::Unsent, &o.event_type);
+                    r.features.clone_from(&o.payload.updated_features);
+                    r.error = Some(format!(
+                        "not sent: the run was stopped by {}",
+                        StopSignal::name(signum)
+                    ));
+                    return (i, r);
+                }
+                (i, self.deliver_one(o).await)
+            })
             .buffer_unordered(self.concurrency);
         let mut done = 0;
         while let Some((i, result)) = stream.next().await {

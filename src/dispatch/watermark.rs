@@ -53,6 +53,18 @@ pub enum WatermarkError {
         /// The commit.
         commit: Oid,
     },
+    /// `--watermark-token-env` names a variable that is not set.
+    #[error("`--watermark-token-env` names `{0}`, which is not set")]
+    TokenEnvUnset(String),
+    /// The forge would not hand out credentials for the source repository.
+    #[error("cannot get git credentials for `{repo}` to read the watermark")]
+    Credentials {
+        /// The source repository.
+        repo: String,
+        /// The forge's error.
+        #[source]
+        source: crate::forge::ForgeError,
+    },
     /// Other runs kept moving the ref while this one tried to.
     #[error(
         "cannot move the dispatch watermark `{git_ref}`: other runs kept changing it (last seen at {last})"
@@ -88,6 +100,10 @@ impl WatermarkError {
                  `--no-watermark`"
                     .to_owned(),
             ),
+            WatermarkError::TokenEnvUnset(_) => Some(
+                "set it (e.g. `GITHUB_TOKEN: ${{ github.token }}` in the step's env)".to_owned(),
+            ),
+            WatermarkError::Credentials { source, .. } => source.hint(),
             WatermarkError::Contended { .. } => Some(
                 "let one run dispatch a branch at a time (a `concurrency` group per ref, as the shipped \
                  workflow has)"
@@ -494,6 +510,47 @@ impl Advance {
                 "left `{git_ref}` at {}: it moved to another history while this run was dispatching",
                 short(*w)
             ),
+        }
+    }
+}
+
+/// The credentials the watermark is read and moved with: the token in `token_env` when one is named (the
+/// workflow's own `GITHUB_TOKEN`), else the forge's for the source repository.
+pub async fn credentials(
+    forge: &crate::forge::Forge,
+    source: &crate::repo_name::RepoName,
+    token_env: Option<&str>,
+) -> Result<GitAuth, WatermarkError> {
+    if let Some(var) = token_env {
+        return GitAuth::token_from_env(var)
+            .ok_or_else(|| WatermarkError::TokenEnvUnset(var.into()));
+    }
+    let creds =
+        forge
+            .git_credentials(source)
+            .await
+            .map_err(|source_err| WatermarkError::Credentials {
+                repo: source.to_string(),
+                source: source_err,
+            })?;
+    Ok(GitAuth::from(creds))
+}
+
+/// [`after_delivery`], with what became of the watermark written into the run's `report`.
+pub fn record(
+    repo_dir: &Path,
+    plan: &crate::dispatch::plan::Plan,
+    auth: GitAuth,
+    report: &mut crate::dispatch::delivery_report::DeliveryReport,
+) -> Result<(), WatermarkError> {
+    match after_delivery(repo_dir, plan, auth) {
+        Ok(moved) => {
+            report.watermark_after = moved.map(|(git_ref, advance)| advance.describe(&git_ref));
+            Ok(())
+        }
+        Err(e) => {
+            report.watermark_after = Some(format!("not moved: {e}"));
+            Err(e)
         }
     }
 }

@@ -22,7 +22,25 @@ impl std::fmt::Debug for GitAuth {
     }
 }
 
+impl From<Option<crate::forge::GitCredentials>> for GitAuth {
+    fn from(creds: Option<crate::forge::GitCredentials>) -> Self {
+        GitAuth {
+            userpass: creds.map(|c| (c.username, c.password)),
+        }
+    }
+}
+
 impl GitAuth {
+    /// A token from the variable `var`, offered as GitHub expects (`x-access-token`), or `None` when the
+    /// variable is unset or empty.
+    pub fn token_from_env(var: &str) -> Option<GitAuth> {
+        let token = std::env::var(var).ok()?;
+        let token = token.trim();
+        (!token.is_empty()).then(|| GitAuth {
+            userpass: Some(("x-access-token".to_owned(), token.to_owned())),
+        })
+    }
+
     pub(crate) fn callbacks(&self) -> RemoteCallbacks<'_> {
         let mut cb = RemoteCallbacks::new();
         let mut tried = false;

@@ -126,6 +126,12 @@ impl Cmd {
 
     /// Runs the command to completion, killing it if it outlives its time limit (which fails the test).
     pub fn run(self) -> Output {
+        self.run_with(|_| {})
+    }
+
+    /// Like [`Cmd::run`], calling `during` with the running process's id once it has started (to signal it,
+    /// say), before waiting for it to end.
+    pub fn run_with(self, during: impl FnOnce(u32)) -> Output {
         let description = self.describe();
         let mut c = Command::new(&self.program);
         c.args(&self.args)
@@ -153,6 +159,7 @@ impl Cmd {
             let _ = err.read_to_end(&mut s);
             s
         });
+        during(child.id());
         let status = loop {
             if let Some(st) = child.try_wait().expect("wait for child") {
                 break st;

@@ -1,0 +1,110 @@
+//! The text of a delivery for people and for GitHub Actions: each repository's progress line, the summary
+//! line, the failure issue's fate, the annotations and the step outputs, so every front end words a run
+//! the same way.
+
+use std::fmt::Write as _;
+
+use crate::actions::{self, Level};
+use crate::dispatch::deliver::Preview;
+use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, FailureIssue, RepoResult};
+
+impl RepoResult {
+    /// What became of this repository's dispatch, for its progress line.
+    pub fn progress_line(&self) -> String {
+        match self.status {
+            DeliveryStatus::Delivered => format!(
+                "delivered ({} attempt{}, {} ms)",
+                self.attempts,
+                if self.attempts == 1 { "" } else { "s" },
+                self.duration_ms
+            ),
+            DeliveryStatus::Unsent => self.error_text().to_owned(),
+            _ => {
+                let mut s = format!("failed: {}", self.error_text());
+                if let Some(hint) = &self.hint {
+                    let _ = write!(s, "; hint: {hint}");
+                }
+                s
+            }
+        }
+    }
+
+    /// Why it failed or was not sent.
+    pub fn error_text(&self) -> &str {
+        self.error.as_deref().unwrap_or("unknown error")
+    }
+}
+
+impl DeliveryReport {
+    /// `dispatch: 3 delivered, 1 failed, 0 skipped` (and how many were not sent, after a stop).
+    pub fn summary_line(&self) -> String {
+        let mut s = format!(
+            "dispatch: {} delivered, {} failed, {} skipped",
+            self.count(DeliveryStatus::Delivered),
+            self.count(DeliveryStatus::Failed),
+            self.count(DeliveryStatus::Skipped),
+        );
+        let unsent = self.count(DeliveryStatus::Unsent);
+        if unsent > 0 {
+            let _ = write!(s, ", {unsent} not sent");
+        }
+        s
+    }
+
+    /// One annotation per failed dispatch, for GitHub Actions.
+    pub fn annotations(&self, level: Level) -> String {
+        let mut out = String::new();
+        for r in self.failed() {
+            let mut msg = format!("dispatch to {} failed: {}", r.repo, r.error_text());
+            if let Some(hint) = &r.hint {
+                let _ = write!(msg, " (hint: {hint})");
+            }
+            out.push_str(&actions::annotation(level, "ecosync dispatch", &msg));
+        }
+        out
+    }
+
+    /// The step outputs: how many were delivered, failed, skipped and not sent.
+    pub fn outputs(&self) -> [(&'static str, String); 4] {
+        [
+            ("delivered", DeliveryStatus::Delivered),
+            ("failed", DeliveryStatus::Failed),
+            ("skipped", DeliveryStatus::Skipped),
+            ("unsent", DeliveryStatus::Unsent),
+        ]
+        .map(|(name, status)| (name, self.count(status).to_string()))
+    }
+}
+
+impl FailureIssue {
+    /// What became of the issue listing the failures, for people.
+    pub fn describe(&self) -> String {
+        match self {
+            FailureIssue::Opened { number, url } => {
+                format!("opened issue #{number} listing the failures: {url}")
+            }
+            FailureIssue::Commented { number, url } => {
+                format!("commented on issue #{number} with the failures: {url}")
+            }
+            FailureIssue::Failed { error } => {
+                format!("warning: could not report the failures in an issue: {error}")
+            }
+        }
+    }
+}
+
+impl Preview {
+    /// Each dispatch that would be sent, one JSON object a line: `repo`, `event_type`, `client_payload`.
+    pub fn json_lines(&self) -> String {
+        let mut out = String::new();
+        for o in &self.outgoing {
+            let line = serde_json::json!({
+                "repo": o.repo,
+                "event_type": o.event_type,
+                "client_payload": o.payload.to_json(),
+            });
+            let _ = writeln!(out, "{line}");
+        }
+        out
+    }
+}
