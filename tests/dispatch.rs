@@ -765,3 +765,28 @@ fn sigterm_stops_between_requests_and_retry_failed_sends_the_rest() {
         assert_eq!(dispatched(n), 1, "{n} got its dispatch exactly once\n{out}");
     }
 }
+
+/// Opening the failure issue whose answer is lost (the issue was created, the connection dropped) looks
+/// again before the retry: one issue, not two.
+#[test]
+fn a_failure_issue_whose_answer_was_lost_is_not_opened_twice() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/a").add_repo("acme/source");
+    fake.fail(
+        Fault::new(FaultKind::LoseAnswer)
+            .method("POST")
+            .path("/issues"),
+    );
+    let (repo, config) = source(&["acme/a", "acme/missing"]);
+    let out = dispatch(&repo, &config, &fake)
+        .arg("--notify-issue")
+        .run()
+        .expect_code(1)
+        .expect_stderr("opened issue #1");
+    assert_eq!(fake.issues("acme/source").len(), 1, "{out}");
+    assert_eq!(
+        fake.requests_to("POST", "/repos/acme/source/issues").len(),
+        1,
+        "{out}"
+    );
+}

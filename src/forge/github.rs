@@ -483,17 +483,52 @@ impl GitHubForge {
         labels: &[String],
     ) -> Result<Issue, ForgeError> {
         let crab = self.crab(repo, "create issue").await?;
-        let (issue, _): (GhIssue, _) = self
-            .json(
-                &crab,
-                repo,
-                "create issue",
-                Method::POST,
-                format!("/repos/{repo}/issues"),
-                Some(json!({ "title": title, "body": body, "labels": labels })),
-            )
-            .await?;
-        Ok(issue.into_issue())
+        let body = json!({ "title": title, "body": body, "labels": labels });
+        let create_uri = format!("{}/repos/{repo}/issues", self.api_url);
+        let mut look_uri = format!(
+            "{}/repos/{repo}/issues?state=open&per_page=100",
+            self.api_url
+        );
+        if let Some(label) = labels.first() {
+            look_uri.push_str("&labels=");
+            look_uri.push_str(&encode_query(label));
+        }
+        let pick = |issues: Vec<GhIssue>| {
+            issues
+                .into_iter()
+                .find(|i| i.pull_request.is_none() && i.title == title)
+        };
+        let result = self
+            .pacer
+            .run(RequestKind::Mutating, |attempt| {
+                let (crab, body, create_uri, look_uri) = (&crab, &body, &create_uri, &look_uri);
+                async move {
+                    if attempt > 1 {
+                        // The last try may have opened it before its answer was lost (a timeout, a 5xx
+                        // after the write): look before opening a second one. The newest come first.
+                        let (status, text) = raw(crab, Method::GET, look_uri, None).await?;
+                        let issues: Vec<GhIssue> = parse(&text)?;
+                        if pick(issues).is_some() {
+                            return Ok((status, text));
+                        }
+                    }
+                    raw(crab, Method::POST, create_uri, Some(body)).await
+                }
+            })
+            .await;
+        let (text, delivered) = finish(result, repo, "create issue")?;
+        // The answer is either the created issue or the list that already holds it.
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let issue = if value.is_array() {
+            serde_json::from_value::<Vec<GhIssue>>(value)
+                .ok()
+                .and_then(pick)
+        } else {
+            serde_json::from_value::<GhIssue>(value).ok()
+        };
+        issue
+            .map(GhIssue::into_issue)
+            .ok_or_else(|| unexpected(repo, "create issue", delivered))
     }
 
     pub(super) async fn comment(
