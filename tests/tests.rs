@@ -15,6 +15,7 @@ mod smoke;
 mod snapshots;
 mod subscriber_apply;
 mod subscriber_check;
+mod subscriber_concurrency;
 mod subscriber_conflicts;
 
 mod subscriber_github;

@@ -93,10 +93,11 @@ pub struct ForgeArgs {
 
 /// Parses `1s`, `500ms`, `2m`, or a plain number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if let Ok(secs) = s.trim().parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
+    if let Ok(secs) = s.trim().parse::<f64>()
+        && secs.is_finite()
+        && secs >= 0.0
+    {
+        return Ok(Duration::from_secs_f64(secs));
     }
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("`{s}` is not a duration like `1s`, `500ms` or `2m`: {e}"))

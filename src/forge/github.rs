@@ -335,7 +335,30 @@ impl GitHubForge {
                 }
             })
             .await;
-        let (text, delivered) = finish(result, repo, "create pull request")?;
+        let (text, delivered) = match finish(result, repo, "create pull request") {
+            // Another run opened it between our look and our create: GitHub says so with a 422.
+            Err(ForgeError::Request {
+                status: Some(422),
+                message,
+                ..
+            }) if message.contains("already exists") => {
+                if let Some(open) = self
+                    .find_open_pull_request(repo, &new.head, &new.base)
+                    .await?
+                {
+                    return Ok(open);
+                }
+                return Err(unexpected(
+                    repo,
+                    "create pull request",
+                    Delivered {
+                        attempts: 1,
+                        status: Some(422),
+                    },
+                ));
+            }
+            other => other?,
+        };
         // The answer is either the created pull request or the list that already holds it.
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let pull = if value.is_array() {

@@ -136,6 +136,23 @@ impl LocalForge {
         read_all(&self.records_path(repo).join("issues"))
     }
 
+    /// An exclusive lock on `repo`'s records, held until the file is dropped, so that looking for an open
+    /// pull request or issue and creating one is atomic across processes.
+    fn file_lock(&self, repo: &RepoName) -> Result<std::fs::File, ForgeError> {
+        self.existing(repo)?;
+        let dir = self.records_path(repo);
+        std::fs::create_dir_all(&dir).map_err(io("create directory", &dir))?;
+        let path = dir.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io("open", &path))?;
+        file.lock().map_err(io("lock", &path))?;
+        Ok(file)
+    }
+
     fn existing(&self, repo: &RepoName) -> Result<PathBuf, ForgeError> {
         let path = self.repo_path(repo);
         if path.is_dir() {
@@ -221,6 +238,14 @@ impl LocalForge {
         new: &NewPullRequest,
     ) -> Result<PullRequest, ForgeError> {
         let _guard = self.lock.lock().await;
+        // Look again under the repository's lock: two runs at once make one pull request.
+        let _file_lock = self.file_lock(repo)?;
+        if let Some(open) = self
+            .find_open_pull_request(repo, &new.head, &new.base)
+            .await?
+        {
+            return Ok(open);
+        }
         loop {
             let number = self.next_number(repo)?;
             let path = self.pull_path(repo, number);
@@ -344,6 +369,14 @@ impl LocalForge {
         labels: &[String],
     ) -> Result<Issue, ForgeError> {
         let _guard = self.lock.lock().await;
+        // Look again under the repository's lock: two runs at once open one issue.
+        let _file_lock = self.file_lock(repo)?;
+        if let Some(open) = self
+            .find_open_issue(repo, title, labels.first().map(String::as_str))
+            .await?
+        {
+            return Ok(open);
+        }
         loop {
             let number = self.next_number(repo)?;
             let path = self.issue_path(repo, number);

@@ -152,40 +152,30 @@ pub async fn publish(
     plan: &SyncPlan,
     t: &PublishTarget<'_>,
 ) -> Result<Published, PublishError> {
-    let remote_head =
-        repo.fetch_branch(t.cousin_url, t.branch, &cousin_ref(t.branch), t.cousin_auth)?;
-    let action = match decide(repo, plan, t, remote_head) {
-        Ok(a) => a,
-        Err(e @ PublishError::HumanCommitsConflict { .. }) => {
-            // Say so where the people who added those commits will see it.
-            if !repo.is_dry_run()
-                && let Some(pr) = forge
-                    .find_open_pull_request(t.cousin, t.branch, t.base)
-                    .await?
-            {
-                let note = format!(
-                    "ecosync could not add {} to this branch: {e}. Resolve by merging `{}` into this branch \
-                     by hand, or close this pull request and delete the branch to let ecosync start afresh.",
-                    plan.message.trailer(),
-                    plan.base
-                );
-                forge.comment(t.cousin, pr.number, &note).await?;
-            }
-            return Err(e);
+    // A push that loses a race with another run of the same event (it pushed the branch first) is tried
+    // once more from a fresh fetch, which then usually finds the branch already carrying this sync.
+    let mut attempt = 0;
+    let action = loop {
+        attempt += 1;
+        let action = decide_branch(forge, repo, plan, t).await?;
+        if repo.is_dry_run() {
+            break action;
         }
-        Err(e) => return Err(e),
-    };
-    if !repo.is_dry_run() {
-        match &action {
+        let pushed = match &action {
             BranchAction::Created(new) | BranchAction::AddedOnTop { new, .. } => {
-                repo.push(t.cousin_url, *new, t.branch, false, t.cousin_auth)?;
+                repo.push(t.cousin_url, *new, t.branch, false, t.cousin_auth)
             }
             BranchAction::Replaced { new, .. } => {
-                repo.push(t.cousin_url, *new, t.branch, true, t.cousin_auth)?;
+                repo.push(t.cousin_url, *new, t.branch, true, t.cousin_auth)
             }
-            BranchAction::Reused(_) => {}
+            BranchAction::Reused(_) => Ok(()),
+        };
+        match pushed {
+            Ok(()) => break action,
+            Err(SyncRepoError::Push { .. }) if attempt == 1 => {}
+            Err(e) => return Err(e.into()),
         }
-    }
+    };
     let title = plan.message.title(&t.settings.title);
     let body = plan.message.body();
     let existing = forge
@@ -226,6 +216,39 @@ pub async fn publish(
         branch_action: action,
         pull_request,
     })
+}
+
+/// Fetches the branch and decides what to do to it; a conflict with someone's commits is said on the pull
+/// request, where the people who added those commits will see it.
+async fn decide_branch(
+    forge: &Forge,
+    repo: &SyncRepo,
+    plan: &SyncPlan,
+    t: &PublishTarget<'_>,
+) -> Result<BranchAction, PublishError> {
+    let remote_head =
+        repo.fetch_branch(t.cousin_url, t.branch, &cousin_ref(t.branch), t.cousin_auth)?;
+    match decide(repo, plan, t, remote_head) {
+        Ok(a) => Ok(a),
+        Err(e @ PublishError::HumanCommitsConflict { .. }) => {
+            // Say so where the people who added those commits will see it.
+            if !repo.is_dry_run()
+                && let Some(pr) = forge
+                    .find_open_pull_request(t.cousin, t.branch, t.base)
+                    .await?
+            {
+                let note = format!(
+                    "ecosync could not add {} to this branch: {e}. Resolve by merging `{}` into this branch \
+                     by hand, or close this pull request and delete the branch to let ecosync start afresh.",
+                    plan.message.trailer(),
+                    plan.base
+                );
+                forge.comment(t.cousin, pr.number, &note).await?;
+            }
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Labels, reviewers and assignees of a new pull request.

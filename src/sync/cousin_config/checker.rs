@@ -573,9 +573,10 @@ impl Checker<'_> {
                     .hint("use `diff-apply` (or `squash`/`cherry-pick`) for mapped directories");
                 self.push(d);
             }
-            if let Some((j, other)) = subs.iter().find(|(_, s)| s.to.overlaps(&to)) {
-                if strategy.maps_directories() {
-                    let d = self
+            if let Some((j, other)) = subs.iter().find(|(_, s)| s.to.overlaps(&to))
+                && strategy.maps_directories()
+            {
+                let d = self
                         .error(
                             item.span,
                             &at,
@@ -585,8 +586,7 @@ impl Checker<'_> {
                             ),
                         )
                         .hint("each subscription needs its own directory in this repository");
-                    self.push(d);
-                }
+                self.push(d);
             }
             subs.push((i, Subscription { path, to }));
         }
