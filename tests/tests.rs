@@ -18,6 +18,7 @@ mod subscriber_check;
 mod subscriber_conflicts;
 
 mod subscriber_github;
+mod subscriber_hostile;
 mod subscriber_publish;
 mod subscriber_strategies;
 mod validate;
