@@ -94,7 +94,13 @@ impl FailureReport {
         if let Some(id) = &self.dispatch_id {
             let _ = writeln!(b, "- Dispatch: {}", markdown_code(id, 100));
         }
-        let _ = writeln!(b, "\n**Error:** {}\n", escape::line(&self.error));
+        // The error quotes file names and messages ecosync did not write: in a code block, on one line (so
+        // the block cannot be closed early), nothing in it is rendered as a mention, a link or HTML.
+        let _ = writeln!(
+            b,
+            "\n**Error:**\n\n```text\n{}\n```\n",
+            escape::line(&self.error)
+        );
         if let Some(hint) = &self.hint {
             let _ = writeln!(b, "**Hint:** {hint}\n");
         }
