@@ -53,7 +53,7 @@ impl GitAuth {
 #[derive(Debug, thiserror::Error)]
 pub enum SyncRepoError {
     /// The repository could not be opened.
-    #[error("cannot open git repository `{path}`: {source}")]
+    #[error("cannot open git repository `{path}`")]
     Open {
         /// The path.
         path: String,
@@ -64,7 +64,7 @@ pub enum SyncRepoError {
     #[error("`{0}` is a shallow clone, so its history cannot be searched for earlier syncs")]
     Shallow(String),
     /// Fetching failed. The URL and the message never hold the URL's user name or password.
-    #[error("cannot fetch `{what}` from `{url}`: {source}")]
+    #[error("cannot fetch `{what}` from `{url}`")]
     Fetch {
         /// The ref.
         what: String,
