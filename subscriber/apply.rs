@@ -146,9 +146,10 @@ fn warn_about_credentials(urls: &[(&str, Option<&str>)]) {
         .collect();
     if !with.is_empty() {
         eprintln!(
-            "warning: {} holds a user name or password; it is never shown, but prefer the forge's token \
+            "warning: {} {} a user name or password; it is never shown, but prefer the forge's token \
              (`ECOSYNC_TOKEN`), which is offered to the forge's URLs without being written into one",
-            with.join(" and ")
+            with.join(" and "),
+            if with.len() > 1 { "hold" } else { "holds" }
         );
     }
 }
