@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod dispatch;
 pub mod error_kind;
+pub mod escape;
 pub mod forge;
 pub mod payload;
 pub mod repo_name;

@@ -131,6 +131,25 @@ pub fn redact_userinfo(url: &str) -> Cow<'_, str> {
     }
 }
 
+/// The user name and password of a `scheme://user:password@host/...` URL, when it has any.
+pub fn userinfo(url: &str) -> Option<&str> {
+    let authority_start = url.find("://")? + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    let at = url[authority_start..authority_end].rfind('@')?;
+    Some(&url[authority_start..authority_start + at]).filter(|u| !u.is_empty())
+}
+
+/// `text` (a message that may quote `url`, such as libgit2's) with `url`'s user name and password replaced
+/// by `***` wherever they appear, so a token written into a URL never reaches a message, a log or an issue.
+pub fn redact_userinfo_in<'t>(text: &'t str, url: &str) -> Cow<'t, str> {
+    match userinfo(url) {
+        Some(secret) if text.contains(secret) => Cow::Owned(text.replace(secret, "***")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
 /// A GitHub repository name, `owner/name`, checked against GitHub's allowed characters.
 ///
 /// Holding one proves the string is safe to put in an API path or a local forge path: it contains no `..`,

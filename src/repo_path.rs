@@ -94,9 +94,62 @@ impl RepoPath {
     }
 }
 
-/// True when a path component would be taken for a `.git` directory.
+/// True when a path component would be taken for a `.git` directory by some file system (see
+/// [`unsafe_entry_name`]).
 pub fn is_git_dir_name(component: &str) -> bool {
-    component.eq_ignore_ascii_case(".git")
+    is_hfs_alias(component, ".git")
+        || component
+            .split('\\')
+            .any(|piece| is_ntfs_alias(piece, ".git", "git~1"))
+}
+
+/// Why git would refuse a tree entry named `name` (as `git fsck` and checkout's `verify_path` do), or
+/// `None` when the name is safe. `is_link` is true for a symbolic link entry.
+///
+/// Refused: an empty name, `.` and `..`, a name holding `/` or NUL (a tree entry is one path component),
+/// `.git` in every spelling a file system takes for it: any letter case, with the code points HFS+
+/// ignores (`.g\u{200c}it`), with the trailing spaces or dots and the `:stream` NTFS drops (`.git. `), and
+/// NTFS's short name `git~1`, also as a `\`-separated piece (NTFS's separator); and `.gitmodules` (in the
+/// same spellings, or `gitmod~1`) as a symbolic link, which git would follow when reading submodules.
+pub fn unsafe_entry_name(name: &[u8], is_link: bool) -> Option<&'static str> {
+    if name.is_empty() || name == b"." || name == b".." {
+        return Some("an empty, `.` or `..` name");
+    }
+    if name.contains(&b'/') || name.contains(&0) {
+        return Some("a name holding `/` or NUL");
+    }
+    let text = String::from_utf8_lossy(name);
+    if is_git_dir_name(&text) {
+        return Some("a name git reads as `.git`");
+    }
+    if is_link
+        && (is_hfs_alias(&text, ".gitmodules")
+            || text
+                .split('\\')
+                .any(|piece| is_ntfs_alias(piece, ".gitmodules", "gitmod~1")))
+    {
+        return Some("a `.gitmodules` that is a symbolic link");
+    }
+    None
+}
+
+/// True when HFS+ reads `name` as `target`: letter case ignored and the code points it ignores dropped
+/// (zero-width joiners and marks, directional marks and overrides, the byte-order mark).
+fn is_hfs_alias(name: &str, target: &str) -> bool {
+    let ignorable = |c: char| {
+        matches!(c,
+            '\u{200c}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{206a}'..='\u{206f}' | '\u{feff}')
+    };
+    let kept: String = name.chars().filter(|c| !ignorable(*c)).collect();
+    kept.eq_ignore_ascii_case(target)
+}
+
+/// True when NTFS reads `piece` as `target` (or its short name `short`): letter case ignored, trailing
+/// spaces and dots dropped, and anything from a `:` (an alternate data stream) on.
+fn is_ntfs_alias(piece: &str, target: &str, short: &str) -> bool {
+    let stem = piece.split(':').next().unwrap_or(piece);
+    let stem = stem.trim_end_matches([' ', '.']);
+    stem.eq_ignore_ascii_case(target) || stem.eq_ignore_ascii_case(short)
 }
 
 /// True when some component of `path` is a `.git` directory name.
@@ -132,6 +185,58 @@ mod tests {
         ] {
             assert!(RepoPath::parse(bad).is_err(), "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn entry_names_are_checked_as_git_fsck_does() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\0b",
+            ".git",
+            ".GIT",
+            ".Git",
+            ".g\u{200c}it",
+            "\u{feff}.git",
+            ".git ",
+            ".git.",
+            ".git. . ",
+            ".git::$INDEX_ALLOCATION",
+            "git~1",
+            "GIT~1",
+            "x\\.git",
+        ] {
+            assert!(
+                unsafe_entry_name(bad.as_bytes(), false).is_some(),
+                "{bad:?} should be refused"
+            );
+        }
+        for good in [
+            ".gitignore",
+            ".github",
+            "git",
+            ".gitx",
+            "a\n::warning::x",
+            "git~2",
+            ".gitmodules",
+        ] {
+            assert_eq!(unsafe_entry_name(good.as_bytes(), false), None, "{good:?}");
+        }
+        for link in [
+            ".gitmodules",
+            ".GITMODULES",
+            ".gitmodules ",
+            "gitmod~1",
+            ".gitmodules\u{200d}",
+        ] {
+            assert!(
+                unsafe_entry_name(link.as_bytes(), true).is_some(),
+                "{link:?}"
+            );
+        }
+        assert_eq!(unsafe_entry_name(b".gitignore", true), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::Actions;
-use ecosync::cli_env::{path_or_fallback, string_or_fallback};
+use ecosync::cli_env::{has_credentials, path_or_fallback, string_or_fallback};
 use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::sync::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::request::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
@@ -91,8 +91,14 @@ impl ApplyArgs {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read event file `{}`", path.display()))
                 .map_err(rejected)?;
-            SyncEvent::from_json_str(&text, &path.display().to_string())
-                .map_err(|e| rejected(e.into()))?
+            SyncEvent::from_json_str(&text, &path.display().to_string()).map_err(|e| {
+                let hint = e.hint();
+                let error = rejected(e.into());
+                match hint {
+                    Some(h) => error.hint(h),
+                    None => error,
+                }
+            })?
         } else {
             return Err(CliError::usage(anyhow::anyhow!(
                 "nothing to sync: no `--event`, `--sha` or `--latest`"
@@ -108,6 +114,10 @@ impl ApplyArgs {
                     .map_err(CliError::usage)
             })
             .transpose()?;
+        warn_about_credentials(&[
+            ("`--cousin-url`", self.cousin_url.as_deref()),
+            ("`upstream.url`", config.upstream_url.as_deref()),
+        ]);
         let server_url = string_or_fallback(self.server_url, "GITHUB_SERVER_URL")
             .unwrap_or_else(|| "https://github.com".to_owned());
         let request = SyncRequest {
@@ -123,6 +133,24 @@ impl ApplyArgs {
             now: SystemTime::now(),
         };
         Ok((request, self.forge))
+    }
+}
+
+/// Warns once when a configured URL carries a user name or password: it is never shown (every message
+/// redacts it), but the forge's token, offered through git's credential callback, is the safer way.
+fn warn_about_credentials(urls: &[(&str, Option<&str>)]) {
+    let with: Vec<&str> = urls
+        .iter()
+        .filter(|(_, url)| url.is_some_and(has_credentials))
+        .map(|(name, _)| *name)
+        .collect();
+    if !with.is_empty() {
+        eprintln!(
+            "warning: {} {} a user name or password; it is never shown, but prefer the forge's token \
+             (`ECOSYNC_TOKEN`), which is offered to the forge's URLs without being written into one",
+            with.join(" and "),
+            if with.len() > 1 { "hold" } else { "holds" }
+        );
     }
 }
 

@@ -53,7 +53,7 @@ fn same_event_twice_makes_one_commit_one_branch_one_pr() {
     assert!(out.stdout.contains("pull request: updated #1"), "{out}");
     assert_eq!(p.remote_branch(BRANCH), Some(head));
     assert_eq!(p.pulls().len(), 1);
-    assert!(p.pulls()[0].body.contains("Dispatch: run-42"));
+    assert!(p.pulls()[0].body.contains("Dispatch: `run-42`"));
 }
 
 #[test]

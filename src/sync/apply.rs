@@ -6,7 +6,7 @@
 use git2::Oid;
 
 use crate::actions;
-use crate::error_kind::error_chain;
+use crate::error_kind::{ErrorKind, error_chain};
 use crate::forge::Forge;
 use crate::repo_name::{self, RepoName};
 use crate::sync::cousin_config::{CousinConfig, NotifyTarget, OnConflict, fill_template};
@@ -37,7 +37,7 @@ pub async fn apply(request: &SyncRequest, forge: &Forge) -> Result<SyncOutcome, 
             .map(|id| actions::run_url(&request.server_url, &cousin, id)),
         cousin,
     };
-    Ok(run.apply().await)
+    run.apply().await
 }
 
 /// One sync, once the cousin is known.
@@ -57,7 +57,8 @@ struct Progress {
 }
 
 impl Engine<'_> {
-    async fn apply(&self) -> SyncOutcome {
+    /// `Err` only for a setting that must be fixed (exit 2), which is not reported as an issue.
+    async fn apply(&self) -> Result<SyncOutcome, SyncError> {
         let config = self.config;
         let (upstream_url, upstream_auth) = match &config.upstream_url {
             // A configured URL may point anywhere: the forge's token is never offered to it.
@@ -68,30 +69,34 @@ impl Engine<'_> {
             ),
         };
         let mut progress = Progress {
-            upstream_url: upstream_url.clone(),
+            // Only ever shown (in the failure report): without the URL's user name and password.
+            upstream_url: repo_name::redact_userinfo(&upstream_url).into_owned(),
             base: config.pull_request.base.clone().unwrap_or_default(),
             change: None,
         };
-        match self.sync(upstream_url, upstream_auth, &mut progress).await {
-            Ok(outcome) => outcome,
-            Err(error) if error.is_rejection() => SyncOutcome::Rejected(error),
-            Err(error) => {
-                let report = self.report(&progress, &error).await;
-                match error {
-                    SyncError::Conflict { .. } => SyncOutcome::Conflict(Box::new(Conflicted {
-                        // A conflict is found only once the change is computed.
-                        change: progress.change.expect("a conflict comes with its change"),
-                        error,
-                        report,
-                    })),
-                    error => SyncOutcome::Failed(Box::new(Failed {
-                        change: progress.change,
-                        error,
-                        report,
-                    })),
+        Ok(
+            match self.sync(upstream_url, upstream_auth, &mut progress).await {
+                Ok(outcome) => outcome,
+                Err(error) if error.is_rejection() => SyncOutcome::Rejected(error),
+                Err(error) if error.kind() == ErrorKind::Usage => return Err(error),
+                Err(error) => {
+                    let report = self.report(&progress, &error).await;
+                    match error {
+                        SyncError::Conflict { .. } => SyncOutcome::Conflict(Box::new(Conflicted {
+                            // A conflict is found only once the change is computed.
+                            change: progress.change.expect("a conflict comes with its change"),
+                            error,
+                            report,
+                        })),
+                        error => SyncOutcome::Failed(Box::new(Failed {
+                            change: progress.change,
+                            error,
+                            report,
+                        })),
+                    }
                 }
-            }
-        }
+            },
+        )
     }
 
     async fn auth(&self, repo: &RepoName) -> Result<GitAuth, SyncError> {
@@ -132,6 +137,12 @@ impl Engine<'_> {
             })?,
         };
         progress.base.clone_from(&base);
+        // A template without the commit id resolves now: refuse it before fetching anything.
+        if !config.pull_request.branch.contains("sha}")
+            && let Some(e) = branch_is_base(config, &pr_branch(config, Oid::ZERO_SHA1), &base)
+        {
+            return Err(e);
+        }
         let settings = SyncSettings {
             config: config.clone(),
             upstream_url,
@@ -176,6 +187,9 @@ impl Engine<'_> {
             });
         }
         let branch = pr_branch(config, plan.upstream);
+        if let Some(e) = branch_is_base(config, &branch, &base) {
+            return Err(e);
+        }
         let committer = git2::Signature::now(&request.committer.0, &request.committer.1)?;
         let target = PublishTarget {
             cousin,
@@ -237,6 +251,9 @@ impl Engine<'_> {
             return Ok(None);
         };
         let branch = pr_branch(config, upstream);
+        if let Some(e) = branch_is_base(config, &branch, &settings.base_branch) {
+            return Err(e);
+        }
         let target = CloseTarget {
             cousin: &self.cousin,
             cousin_url,
@@ -310,6 +327,16 @@ impl Engine<'_> {
             },
         }
     }
+}
+
+/// Refuses a sync branch that is the base branch: every push goes to the sync branch, so that would put
+/// the sync into the base without review (and a force push could drop its history).
+fn branch_is_base(config: &CousinConfig, branch: &str, base: &str) -> Option<SyncError> {
+    (branch == base).then(|| SyncError::BranchIsBase {
+        branch: branch.to_owned(),
+        template: config.pull_request.branch.clone(),
+        base: base.to_owned(),
+    })
 }
 
 /// The pull request branch for `upstream`'s commit.

@@ -15,7 +15,7 @@ pub enum SyncChangeError {
     /// A mapped directory could not be read or written.
     #[error(transparent)]
     Mapped(#[from] MappedTreeError),
-    /// The result would write a path outside the mapped directories or into `.git`.
+    /// The result would write a path outside the mapped directories or into `.git` (the path escaped).
     #[error("the change would write `{path}`, {why}; nothing was applied")]
     UnsafePath {
         /// The offending path.
@@ -23,9 +23,73 @@ pub enum SyncChangeError {
         /// Why it is refused.
         why: &'static str,
     },
+    /// An upstream tree entry has a name git itself refuses (`git fsck`, checkout).
+    #[error(
+        "upstream's tree has an entry `{path}`, {why}, which git refuses to check out; nothing was applied"
+    )]
+    UnsafeEntry {
+        /// The entry's path in upstream, escaped (`\n`, `\u{{200c}}`).
+        path: String,
+        /// What is wrong with its name.
+        why: &'static str,
+    },
     /// libgit2 failed.
     #[error("git: {0}")]
     Git(#[from] git2::Error),
+}
+
+/// Checks the names of the entries of tree `new` that are not in tree `old` as they are (same name, id and
+/// mode), recursing only into subtrees that differ, so the cost follows the change, not the repository.
+/// `prefix` is where `new` sits in upstream, for the message.
+fn check_entries(
+    repo: &Repository,
+    old: Option<Oid>,
+    new: Oid,
+    prefix: &str,
+) -> Result<(), SyncChangeError> {
+    if old == Some(new) {
+        return Ok(());
+    }
+    let old_tree = old.map(|o| repo.find_tree(o)).transpose()?;
+    let new_tree = repo.find_tree(new)?;
+    for entry in &new_tree {
+        let name = entry.name_bytes();
+        // A NUL cannot be looked up (and a tree can hold none): such a name is refused below.
+        let previous = old_tree
+            .as_ref()
+            .filter(|_| !name.contains(&0))
+            .and_then(|t| t.get_name_bytes(name))
+            .map(|e| (e.id(), e.filemode()));
+        if previous == Some((entry.id(), entry.filemode())) {
+            continue;
+        }
+        let shown = || {
+            let name = String::from_utf8_lossy(name);
+            let full = if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            full.escape_debug().to_string()
+        };
+        let is_link = entry.filemode() == i32::from(git2::FileMode::Link);
+        if let Some(why) = crate::repo_path::unsafe_entry_name(name, is_link) {
+            return Err(SyncChangeError::UnsafeEntry { path: shown(), why });
+        }
+        if entry.kind() == Some(git2::ObjectType::Tree) {
+            let old_sub = previous
+                .filter(|(_, mode)| *mode == i32::from(git2::FileMode::Tree))
+                .map(|(id, _)| id);
+            let name = String::from_utf8_lossy(name);
+            let sub_prefix = if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            check_entries(repo, old_sub, entry.id(), &sub_prefix)?;
+        }
+    }
+    Ok(())
 }
 
 /// How the new cousin state relates to the old one.
@@ -105,6 +169,8 @@ pub fn compute(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeErro
         let current = repo.find_tree(tree)?;
         let ours = mapped_tree::subtree(repo, &current, &sub.to, at_root, "the cousin")?;
         let theirs = mapped_tree::subtree(repo, &upstream_tree, &sub.path, at_root, "upstream")?;
+        // Whatever upstream holds that the cousin does not could enter it: refuse names git refuses.
+        check_entries(repo, Some(ours), theirs, sub.path.as_str())?;
         let merged = match &base_tree {
             None => MergedTree {
                 tree: theirs,
@@ -135,6 +201,12 @@ pub fn compute(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeErro
 fn merge(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeError> {
     let repo = input.repo;
     let (ours, theirs) = (input.cousin.id(), input.upstream.id());
+    check_entries(
+        repo,
+        Some(input.cousin.tree_id()),
+        input.upstream.tree_id(),
+        "",
+    )?;
     if repo.graph_descendant_of(theirs, ours)? {
         check_paths(repo, input.cousin.tree_id(), input.upstream.tree_id())?;
         return Ok(SyncChange {
@@ -185,7 +257,7 @@ fn check_mapped(
                     String::from_utf8_lossy(file.path_bytes().unwrap_or_default()).into_owned();
                 if touches_git_dir(&rel) {
                     return Err(SyncChangeError::UnsafePath {
-                        path: sub.to.join(&rel),
+                        path: crate::escape::line(&sub.to.join(&rel)).into_owned(),
                         why: "which is inside a `.git` directory",
                     });
                 }
@@ -214,7 +286,7 @@ fn check_paths(repo: &Repository, old: Oid, new: Oid) -> Result<(), SyncChangeEr
             let path = String::from_utf8_lossy(file.path_bytes().unwrap_or_default()).into_owned();
             if touches_git_dir(&path) {
                 return Err(SyncChangeError::UnsafePath {
-                    path,
+                    path: crate::escape::line(&path).into_owned(),
                     why: "which is inside a `.git` directory",
                 });
             }
@@ -272,6 +344,6 @@ mod tests {
             last_synced: None,
         })
         .unwrap_err();
-        assert!(err.to_string().contains("app/.GIT/config"), "{err}");
+        assert!(err.to_string().contains("entry `f/.GIT`"), "{err}");
     }
 }

@@ -1,11 +1,13 @@
 //! `ChangeSummary`: the files a sync changes, with their line counts and a unified diff (rendered with
-//! `similar`), for the dry run's output and the pull request body.
+//! `similar`), for the dry run's output and the pull request body. Paths are kept as they are and escaped
+//! only where shown ([`crate::escape::line`]), since git allows any byte but `/` and NUL in a file name.
 
 use std::fmt::Write as _;
 
 use git2::{Delta, Oid, Repository};
 use similar::{ChangeTag, TextDiff};
 
+use crate::escape;
 use crate::repo_path::RepoPath;
 
 /// One changed file.
@@ -132,15 +134,16 @@ impl ChangeSummary {
                         }
                     }
                 }
+                // A file name may hold a newline: headers show it escaped, so it cannot start a line.
                 let a_name = if delta.status() == Delta::Added {
                     "/dev/null".to_owned()
                 } else {
-                    format!("a/{old_path}")
+                    format!("a/{}", escape::line(&old_path))
                 };
                 let b_name = if delta.status() == Delta::Deleted {
                     "/dev/null".to_owned()
                 } else {
-                    format!("b/{path}")
+                    format!("b/{}", escape::line(&path))
                 };
                 text = td
                     .unified_diff()
@@ -221,7 +224,13 @@ impl ChangeSummary {
         let mut out = self.stat();
         for f in &self.files {
             out.push('\n');
-            let _ = writeln!(out, "diff a/{} b/{} ({})", f.old_path, f.path, f.status);
+            let _ = writeln!(
+                out,
+                "diff a/{} b/{} ({})",
+                escape::line(&f.old_path),
+                escape::line(&f.path),
+                f.status
+            );
             if let Some((a, b)) = &f.mode_change {
                 let _ = writeln!(out, "old mode {a}\nnew mode {b}");
             }
@@ -235,11 +244,12 @@ impl ChangeSummary {
     }
 }
 
+/// The file's name(s) for the stat, escaped to one line.
 fn label(f: &FileChange) -> String {
     if f.old_path != f.path && !f.old_path.is_empty() {
-        format!("{} => {}", f.old_path, f.path)
+        format!("{} => {}", escape::line(&f.old_path), escape::line(&f.path))
     } else {
-        f.path.clone()
+        escape::line(&f.path).into_owned()
     }
 }
 

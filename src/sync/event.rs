@@ -1,11 +1,13 @@
 //! `SyncEvent`: what the subscriber is asked to sync, read from a `repository_dispatch` event (the shared
 //! [`Payload`], or the original design's minimal `{updated_feature, commit_sha}`) or from the command line.
 
+use std::fmt::Write as _;
+
 use git2::Oid;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::payload::Payload;
+use crate::payload::{PAYLOAD_VERSION, Payload};
 use crate::repo_name::RepoName;
 use crate::sync::cousin_config::Subscription;
 
@@ -39,7 +41,7 @@ pub enum SyncEventError {
          brackets or control characters)"
     )]
     DispatchId(Shown),
-    /// A feature or path holds a control character (a newline could forge lines in the run's log).
+    /// A feature holds a control character (a newline could forge lines in the run's log).
     #[error("`{field}` holds a control character: {value}")]
     Control {
         /// The payload field.
@@ -47,10 +49,66 @@ pub enum SyncEventError {
         /// The offending value, escaped.
         value: Shown,
     },
+    /// The payload is larger than GitHub ever delivers.
+    #[error(
+        "the payload in `{file}` is {bytes} bytes, more than the {MAX_EVENT_PAYLOAD_BYTES} GitHub accepts; \
+         the event is rejected"
+    )]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// The payload's serialized size.
+        bytes: usize,
+    },
+    /// The payload lists more features or paths than any dispatcher sends.
+    #[error(
+        "the payload lists {count} `{field}`, more than the {max} accepted; the event is rejected"
+    )]
+    TooMany {
+        /// The payload field.
+        field: &'static str,
+        /// How many it lists.
+        count: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The payload was written by a newer (or unknown) dispatcher.
+    #[error(
+        "the payload is version {got} (`\"ecosync\": {got}`), but this subscriber understands version \
+         {PAYLOAD_VERSION}; the event is rejected"
+    )]
+    Version {
+        /// The payload's `ecosync` version.
+        got: u64,
+    },
+}
+
+impl SyncEventError {
+    /// What to do about it, where there is advice.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            SyncEventError::Version { got } if *got > u64::from(PAYLOAD_VERSION) => Some(
+                "upgrade the subscriber (the `ecosync` version pinned in this repository's workflow) to one \
+                 that understands this payload version",
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// The longest `dispatch_id` accepted (a run URL is far shorter).
 pub const MAX_DISPATCH_ID: usize = 300;
+
+/// The largest `client_payload` accepted, serialized, in bytes: GitHub's documented limit for a
+/// `repository_dispatch` payload (the dispatcher sends at most [`crate::payload::MAX_PAYLOAD_BYTES`]).
+pub const MAX_EVENT_PAYLOAD_BYTES: usize = 65_536;
+
+/// The most `updated_features` accepted: one per subscription pattern of an ecosystem entry, far more than
+/// any entry lists.
+pub const MAX_FEATURES: usize = 500;
+
+/// The most `changed_paths` accepted (a 60 KB payload of the shortest paths holds about 15,000).
+pub const MAX_CHANGED_PATHS: usize = 20_000;
 
 /// A value from the payload, made safe to print: control characters escaped (so a newline in a payload can
 /// never start a line of its own, which GitHub Actions would read as a workflow command), cut to 100
@@ -131,6 +189,20 @@ impl SyncEvent {
             file: file.to_owned(),
             source,
         };
+        // Re-serialized, so the size is the payload's own, not that of the event around it.
+        let bytes = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
+        if bytes > MAX_EVENT_PAYLOAD_BYTES {
+            return Err(SyncEventError::TooLarge {
+                file: file.to_owned(),
+                bytes,
+            });
+        }
+        // The version first: a newer payload may have fields this build does not know.
+        if let Some(got) = value.get("ecosync").and_then(Value::as_u64)
+            && got != u64::from(PAYLOAD_VERSION)
+        {
+            return Err(SyncEventError::Version { got });
+        }
         let event = if value.get("ecosync").is_some() {
             let p: Payload = serde_json::from_value(value).map_err(shape)?;
             let mut features = p.updated_features;
@@ -164,22 +236,32 @@ impl SyncEvent {
         Ok(event)
     }
 
-    /// Refuses payload strings that are printed or put into the pull request but could forge output: a
-    /// control character in a feature or path (a newline followed by `::` is a workflow command to the
-    /// Actions runner), or a `dispatch_id` that is not a plain identifier or URL (markdown, HTML or spaces
-    /// would reach the pull request's body).
+    /// Refuses payloads that no dispatcher sends: more features or paths than [`MAX_FEATURES`] and
+    /// [`MAX_CHANGED_PATHS`], a control character in a feature (a feature is a subscription pattern, which
+    /// never holds one), or a `dispatch_id` that is not a plain identifier or URL. A changed path with a
+    /// control character is data (git allows a newline in a file name): it is escaped wherever shown.
     fn check_printable(&self) -> Result<(), SyncEventError> {
-        let fields = [
-            ("updated_features", &self.features),
-            ("changed_paths", &self.changed_paths),
-        ];
-        for (field, values) in fields {
-            if let Some(v) = values.iter().find(|v| v.chars().any(char::is_control)) {
-                return Err(SyncEventError::Control {
+        for (field, values, max) in [
+            ("updated_features", &self.features, MAX_FEATURES),
+            ("changed_paths", &self.changed_paths, MAX_CHANGED_PATHS),
+        ] {
+            if values.len() > max {
+                return Err(SyncEventError::TooMany {
                     field,
-                    value: Shown::new(v),
+                    count: values.len(),
+                    max,
                 });
             }
+        }
+        if let Some(v) = self
+            .features
+            .iter()
+            .find(|v| v.chars().any(char::is_control))
+        {
+            return Err(SyncEventError::Control {
+                field: "updated_features",
+                value: Shown::new(v),
+            });
         }
         if let Some(id) = &self.dispatch_id {
             let ok = !id.is_empty()
@@ -252,15 +334,22 @@ fn contains_dir(dir: &str, path: &str) -> bool {
     path == dir || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
 }
 
+/// At most 10 items, each escaped and cut like a [`Shown`], then how many were left out.
 fn list(items: &[String]) -> String {
+    const MAX_LISTED: usize = 10;
     if items.is_empty() {
         return "nothing".to_owned();
     }
-    items
+    let mut out = items
         .iter()
-        .map(|i| format!("`{i}`"))
+        .take(MAX_LISTED)
+        .map(|i| Shown::new(i).to_string())
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if items.len() > MAX_LISTED {
+        let _ = write!(out, " and {} more", items.len() - MAX_LISTED);
+    }
+    out
 }
 
 #[cfg(test)]

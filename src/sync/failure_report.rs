@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
+use crate::escape::{self, markdown_code};
 use crate::forge::{Forge, ForgeError, Issue};
-use crate::repo_name::RepoName;
+use crate::repo_name::{RepoName, redact_userinfo};
 use crate::repo_path::RepoPath;
 use crate::sync::strategy::{ChangeBase, Strategy};
 
@@ -91,16 +92,25 @@ impl FailureReport {
             let _ = writeln!(b, "- Run: {url}");
         }
         if let Some(id) = &self.dispatch_id {
-            let _ = writeln!(b, "- Dispatch: {id}");
+            let _ = writeln!(b, "- Dispatch: {}", markdown_code(id, 100));
         }
-        let _ = writeln!(b, "\n**Error:** {}\n", self.error);
+        // The error quotes file names and messages ecosync did not write: in a code block, on one line (so
+        // the block cannot be closed early), nothing in it is rendered as a mention, a link or HTML.
+        let _ = writeln!(
+            b,
+            "\n**Error:**\n\n```text\n{}\n```\n",
+            escape::line(&self.error)
+        );
         if let Some(hint) = &self.hint {
             let _ = writeln!(b, "**Hint:** {hint}\n");
         }
         if !self.conflicts.is_empty() {
             b.push_str("**Conflicting files:**\n\n");
-            for c in &self.conflicts {
-                let _ = writeln!(b, "- `{c}`");
+            for c in self.conflicts.iter().take(100) {
+                let _ = writeln!(b, "- {}", markdown_code(c, usize::MAX));
+            }
+            if self.conflicts.len() > 100 {
+                let _ = writeln!(b, "- ... and {} more", self.conflicts.len() - 100);
             }
             b.push('\n');
         }
@@ -124,10 +134,12 @@ impl FailureReport {
         let mut c = String::new();
         let _ = writeln!(c, "git switch {}", self.base);
         let _ = writeln!(c, "git pull");
+        // A token in the configured URL's userinfo must not reach the issue (Actions masks logs, not issues).
         let _ = writeln!(
             c,
             "git fetch {} {}",
-            self.upstream_url, self.upstream_branch
+            redact_userinfo(&self.upstream_url),
+            self.upstream_branch
         );
         if self.strategy.merges_history() {
             let _ = writeln!(c, "git merge {sha}");

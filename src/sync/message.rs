@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use git2::Oid;
 
+use crate::escape::{self, markdown_code, markdown_code_list};
 use crate::repo_name::RepoName;
 use crate::sync::change_summary::ChangeSummary;
 use crate::sync::cousin_config::fill_template;
@@ -13,6 +14,15 @@ use crate::sync::trailer::SyncTrailer;
 
 /// The most upstream commits listed in a pull request body.
 const MAX_LISTED_COMMITS: usize = 50;
+
+/// The most features (from the payload) named in a commit message or pull request body.
+const MAX_SHOWN_FEATURES: usize = 10;
+
+/// The most characters shown of one feature (or the dispatch identifier).
+const MAX_SHOWN_CHARS: usize = 100;
+
+/// The most conflicting files listed in a pull request body or commit message.
+const MAX_LISTED_FILES: usize = 100;
 
 /// Everything the messages say.
 #[derive(Debug, Clone)]
@@ -90,8 +100,13 @@ impl SyncMessage {
                 self.subject(),
                 self.strategy
             );
+            // The features come from the payload: escaped and bounded like in the pull request body.
             if !self.features.is_empty() {
-                let _ = write!(m, "\nFeatures: {}", self.features.join(", "));
+                let _ = write!(
+                    m,
+                    "\nFeatures: {}",
+                    markdown_code_list(&self.features, MAX_SHOWN_FEATURES, MAX_SHOWN_CHARS)
+                );
             }
             if self.first_sync {
                 m.push_str("\nFirst sync: the mapped directories now match upstream.");
@@ -103,10 +118,18 @@ impl SyncMessage {
                 "\n\nConflicts (committed with markers):\n{}",
                 self.conflicts
                     .iter()
-                    .map(|c| format!("  {c}"))
+                    .take(MAX_LISTED_FILES)
+                    .map(|c| format!("  {}", escape::line(c)))
                     .collect::<Vec<_>>()
                     .join("\n")
             );
+            if self.conflicts.len() > MAX_LISTED_FILES {
+                let _ = write!(
+                    m,
+                    "\n  ... and {} more",
+                    self.conflicts.len() - MAX_LISTED_FILES
+                );
+            }
         }
         let _ = write!(m, "\n\n{}\n", self.trailer());
         m
@@ -161,8 +184,15 @@ impl SyncMessage {
                 "**Conflicts:** these files conflict with changes made in this repository; they are committed \
                  with conflict markers. Resolve them on this branch before merging:\n\n",
             );
-            for c in &self.conflicts {
-                let _ = writeln!(b, "- `{c}`");
+            for c in self.conflicts.iter().take(MAX_LISTED_FILES) {
+                let _ = writeln!(b, "- {}", markdown_code(c, usize::MAX));
+            }
+            if self.conflicts.len() > MAX_LISTED_FILES {
+                let _ = writeln!(
+                    b,
+                    "- ... and {} more",
+                    self.conflicts.len() - MAX_LISTED_FILES
+                );
             }
             b.push('\n');
         }
@@ -180,15 +210,13 @@ impl SyncMessage {
             }
             b.push('\n');
         }
+        // The features are the dispatcher's words, not facts the engine checked: shown only as inline
+        // code nothing can break out of (no link, mention or HTML), at most ten, each cut short.
         if !self.features.is_empty() {
             let _ = writeln!(
                 b,
-                "**Features:** {}\n",
-                self.features
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "**Features named by the dispatch:** {}\n",
+                markdown_code_list(&self.features, MAX_SHOWN_FEATURES, MAX_SHOWN_CHARS)
             );
         }
         let _ = writeln!(b, "### Files changed\n\n```\n{}```\n", self.summary.stat());
@@ -196,7 +224,7 @@ impl SyncMessage {
             let _ = writeln!(b, "Previously synced: {}", self.commit_link(last));
         }
         if let Some(id) = &self.dispatch_id {
-            let _ = writeln!(b, "Dispatch: {id}");
+            let _ = writeln!(b, "Dispatch: {}", markdown_code(id, MAX_SHOWN_CHARS));
         }
         let _ = write!(b, "\n{}\n", self.trailer());
         b

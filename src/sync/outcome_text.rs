@@ -115,6 +115,15 @@ impl SyncOutcome {
     }
 }
 
+/// Paths joined with `, `, each on one line (a file name may hold a newline).
+fn shown_list(paths: &[String]) -> String {
+    paths
+        .iter()
+        .map(|p| crate::escape::line(p))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn describe_change(s: &mut String, c: &ChangeReport) {
     let _ = writeln!(
         s,
@@ -132,7 +141,7 @@ fn describe_change(s: &mut String, c: &ChangeReport) {
     }
     let _ = writeln!(s, "strategy: {}", c.strategy);
     if !c.conflicts.is_empty() {
-        let _ = writeln!(s, "conflicts: {}", c.conflicts.join(", "));
+        let _ = writeln!(s, "conflicts: {}", shown_list(&c.conflicts));
     }
     let _ = writeln!(
         s,
@@ -189,7 +198,7 @@ fn describe_applied(s: &mut String, a: &Applied) {
         let _ = writeln!(
             s,
             "warning: conflicts committed with markers to a draft pull request: {}",
-            a.change.conflicts.join(", ")
+            shown_list(&a.change.conflicts)
         );
     }
     if a.dry_run {

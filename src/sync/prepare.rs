@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use git2::{Oid, Signature};
 
-use crate::repo_name::RepoName;
+use crate::repo_name::{RepoName, redact_userinfo};
 use crate::sync::change::{self, ChangeInput, ChangeShape, SyncChange, SyncChangeError};
 use crate::sync::change_summary::ChangeSummary;
 use crate::sync::cousin_config::CousinConfig;
@@ -242,7 +242,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
             &s.upstream_auth,
         )?
         .ok_or_else(|| SyncRunError::NoUpstreamBranch {
-            url: s.upstream_url.clone(),
+            url: redact_userinfo(&s.upstream_url).into_owned(),
             branch: config.upstream_branch.clone(),
         })?;
     let target = s.event.commit.unwrap_or(tip);
@@ -250,7 +250,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         .find_commit(target)
         .map_err(|_| SyncRunError::UnknownCommit {
             sha: target,
-            url: s.upstream_url.clone(),
+            url: redact_userinfo(&s.upstream_url).into_owned(),
             branch: config.upstream_branch.clone(),
         })?;
     if target != tip && !git.graph_descendant_of(tip, target)? {

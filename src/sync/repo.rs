@@ -6,6 +6,17 @@ use std::path::Path;
 
 use git2::{Cred, FetchOptions, Oid, PushOptions, RemoteCallbacks, Repository};
 
+use crate::repo_name::{redact_userinfo, redact_userinfo_in};
+
+/// `error` with `url`'s user name and password taken out of its message (libgit2 may quote the URL).
+fn redact_error(error: &git2::Error, url: &str) -> git2::Error {
+    git2::Error::new(
+        error.code(),
+        error.class(),
+        redact_userinfo_in(error.message(), url),
+    )
+}
+
 /// Credentials for fetching and pushing over https, handed to git2 only through its credentials callback.
 #[derive(Clone, Default)]
 pub struct GitAuth {
@@ -60,7 +71,7 @@ impl GitAuth {
 #[derive(Debug, thiserror::Error)]
 pub enum SyncRepoError {
     /// The repository could not be opened.
-    #[error("cannot open git repository `{path}`: {source}")]
+    #[error("cannot open git repository `{path}`")]
     Open {
         /// The path.
         path: String,
@@ -70,8 +81,8 @@ pub enum SyncRepoError {
     /// The repository is a shallow clone, so the history cannot be searched for the last sync.
     #[error("`{0}` is a shallow clone, so its history cannot be searched for earlier syncs")]
     Shallow(String),
-    /// Fetching failed.
-    #[error("cannot fetch `{what}` from `{url}`: {source}")]
+    /// Fetching failed. The URL and the message never hold the URL's user name or password.
+    #[error("cannot fetch `{what}` from `{url}`")]
     Fetch {
         /// The ref.
         what: String,
@@ -162,10 +173,10 @@ impl SyncRepo {
         auth: &GitAuth,
     ) -> Result<Option<Oid>, SyncRepoError> {
         let target = self.scratch.as_ref().map_or(&self.repo, |(_, r)| r);
-        let err = |source| SyncRepoError::Fetch {
+        let err = |source: git2::Error| SyncRepoError::Fetch {
             what: format!("refs/heads/{branch}"),
-            url: url.to_owned(),
-            source,
+            url: redact_userinfo(url).into_owned(),
+            source: redact_error(&source, url),
         };
         let mut remote = target.remote_anonymous(url).map_err(err)?;
         let remote_ref = format!("refs/heads/{branch}");
@@ -207,8 +218,8 @@ impl SyncRepo {
     ) -> Result<(), SyncRepoError> {
         let fail = |message: String| SyncRepoError::Push {
             branch: branch.to_owned(),
-            url: url.to_owned(),
-            message,
+            url: redact_userinfo(url).into_owned(),
+            message: redact_userinfo_in(&message, url).into_owned(),
         };
         if self.is_dry_run() {
             return Err(fail("a dry run never pushes".to_owned()));
@@ -217,7 +228,10 @@ impl SyncRepo {
         self.repo
             .reference(&local, commit, true, "ecosync: commit to push")?;
         let rejected = std::cell::RefCell::new(None::<String>);
-        let mut remote = self.repo.remote_anonymous(url)?;
+        let mut remote = self
+            .repo
+            .remote_anonymous(url)
+            .map_err(|e| fail(e.message().to_owned()))?;
         let mut cb = auth.callbacks();
         cb.push_update_reference(|_refname, status| {
             if let Some(s) = status {

@@ -46,7 +46,7 @@ pub enum SyncError {
     /// The change conflicts and `on_conflict` is `issue`.
     #[error(
         "the upstream change conflicts with this repository's own edits in {}",
-        files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        files.iter().map(|f| format!("`{}`", crate::escape::line(f))).collect::<Vec<_>>().join(", ")
     )]
     Conflict {
         /// The conflicting files.
@@ -70,6 +70,19 @@ pub enum SyncError {
         #[source]
         source: PublishError,
     },
+    /// The pull request branch resolves to the branch the pull request targets.
+    #[error(
+        "the sync branch `{branch}` (from `pull_request.branch` `{template}`) is the base branch `{base}`: \
+         the sync would be pushed straight into it, bypassing review; nothing was pushed"
+    )]
+    BranchIsBase {
+        /// The resolved branch.
+        branch: String,
+        /// The template.
+        template: String,
+        /// The base branch.
+        base: String,
+    },
     /// libgit2 failed.
     #[error("git: {0}")]
     Git(#[from] git2::Error),
@@ -80,7 +93,7 @@ impl SyncError {
     /// the input was accepted, or a setting that must be fixed.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            SyncError::CousinUnknown(_) => ErrorKind::Usage,
+            SyncError::CousinUnknown(_) | SyncError::BranchIsBase { .. } => ErrorKind::Usage,
             SyncError::Prepare(e) if e.is_rejection() => ErrorKind::Rejected,
             _ => ErrorKind::Failed,
         }
@@ -105,6 +118,10 @@ impl SyncError {
                     .to_owned(),
             ),
             SyncError::Publish { source, .. } | SyncError::Close { source, .. } => source.hint(),
+            SyncError::BranchIsBase { .. } => Some(
+                "give `pull_request.branch` a branch of its own, such as the default `ecosync/{upstream}`"
+                    .to_owned(),
+            ),
         }
     }
 

@@ -198,6 +198,9 @@ impl Checker<'_> {
             "use `issue` or `draft-pull-request`",
         );
         let notify = self.notify(root.get("notify"));
+        if let (Some((repo, branch, _)), Some(pr)) = (&upstream, &pull_request) {
+            self.sync_branch_is_not_base(root, repo, branch, pr);
+        }
 
         let (upstream_repo, upstream_branch, upstream_url) = upstream?;
         let (max_age_text, max_age) = max_age?;
@@ -727,6 +730,54 @@ impl Checker<'_> {
             assignees: next(Vec::new()),
             draft,
         })
+    }
+
+    /// Refuses a `pull_request.branch` that resolves to the branch the pull request targets: pushing the
+    /// sync there would bypass review. Known here when the template makes a fixed name (no `{sha}` or
+    /// `{short_sha}`): it may not be `pull_request.base`, nor `main` or `master` (the usual default
+    /// branches; `apply` also checks the actual base once it knows it).
+    fn sync_branch_is_not_base(
+        &mut self,
+        root: &JsonNode,
+        upstream: &RepoName,
+        upstream_branch: &str,
+        pr: &PullRequestFile,
+    ) {
+        let Some(span) = root
+            .get("pull_request")
+            .and_then(|p| p.get("branch"))
+            .map(|n| n.span)
+        else {
+            return;
+        };
+        let dashed = format!("{}-{}", upstream.owner(), upstream.name());
+        let resolved = fill_template(
+            &pr.branch,
+            &dashed,
+            upstream.as_str(),
+            upstream_branch,
+            &"0".repeat(40),
+        );
+        let base = pr.base.as_deref();
+        let clash = if base == Some(resolved.as_str()) {
+            "`pull_request.base`"
+        } else if ["main", "master"].contains(&resolved.as_str()) {
+            "a default branch"
+        } else {
+            return;
+        };
+        let d = self
+            .error(
+                span,
+                "/pull_request/branch",
+                format!(
+                    "`pull_request.branch` `{}` makes `{resolved}`, which is {clash}: the sync would be \
+                     pushed straight into the branch it should be reviewed for",
+                    pr.branch
+                ),
+            )
+            .hint("use a branch of its own, such as the default `ecosync/{upstream}`");
+        self.push(d);
     }
 
     /// The template `key` of `pull_request`, checked, or its default.
