@@ -303,6 +303,31 @@ impl GitHubForge {
         Ok(pick_pull(pulls, head_branch, base))
     }
 
+    /// POSTs `body` to `create_uri`, paced and retried; before a retry it GETs `look_uri` and, when
+    /// `created` finds in that list what the last try made before its answer was lost (a timeout, a 5xx
+    /// after the write), answers with the list instead of creating a second one.
+    async fn create_looking_first(
+        &self,
+        crab: &Octocrab,
+        create_uri: &str,
+        look_uri: &str,
+        body: &Value,
+        created: impl Fn(&str) -> bool,
+    ) -> PacedResult<(u16, String)> {
+        let created = &created;
+        self.pacer
+            .run(RequestKind::Mutating, |attempt| async move {
+                if attempt > 1 {
+                    let (status, text) = raw(crab, Method::GET, look_uri, None).await?;
+                    if created(&text) {
+                        return Ok((status, text));
+                    }
+                }
+                raw(crab, Method::POST, create_uri, Some(body)).await
+            })
+            .await
+    }
+
     pub(super) async fn create_pull_request(
         &self,
         repo: &RepoName,
@@ -318,22 +343,11 @@ impl GitHubForge {
             self.api_url,
             pulls_query(repo, &new.head, &new.base)
         );
+        let created = |text: &str| {
+            parse::<Vec<GhPull>>(text).is_ok_and(|p| pick_pull(p, &new.head, &new.base).is_some())
+        };
         let result = self
-            .pacer
-            .run(RequestKind::Mutating, |attempt| {
-                let (crab, body, create_uri, look_uri) = (&crab, &body, &create_uri, &look_uri);
-                async move {
-                    if attempt > 1 {
-                        // The last try may have created it before its answer was lost.
-                        let (status, text) = raw(crab, Method::GET, look_uri, None).await?;
-                        let pulls: Vec<GhPull> = parse(&text)?;
-                        if pick_pull(pulls, &new.head, &new.base).is_some() {
-                            return Ok((status, text));
-                        }
-                    }
-                    raw(crab, Method::POST, create_uri, Some(body)).await
-                }
-            })
+            .create_looking_first(&crab, &create_uri, &look_uri, &body, created)
             .await;
         let (text, delivered) = match finish(result, repo, "create pull request") {
             // Another run opened it between our look and our create: GitHub says so with a 422.
@@ -521,23 +535,9 @@ impl GitHubForge {
                 .into_iter()
                 .find(|i| i.pull_request.is_none() && i.title == title)
         };
+        let created = |text: &str| parse::<Vec<GhIssue>>(text).is_ok_and(|i| pick(i).is_some());
         let result = self
-            .pacer
-            .run(RequestKind::Mutating, |attempt| {
-                let (crab, body, create_uri, look_uri) = (&crab, &body, &create_uri, &look_uri);
-                async move {
-                    if attempt > 1 {
-                        // The last try may have opened it before its answer was lost (a timeout, a 5xx
-                        // after the write): look before opening a second one. The newest come first.
-                        let (status, text) = raw(crab, Method::GET, look_uri, None).await?;
-                        let issues: Vec<GhIssue> = parse(&text)?;
-                        if pick(issues).is_some() {
-                            return Ok((status, text));
-                        }
-                    }
-                    raw(crab, Method::POST, create_uri, Some(body)).await
-                }
-            })
+            .create_looking_first(&crab, &create_uri, &look_uri, &body, created)
             .await;
         let (text, delivered) = finish(result, repo, "create issue")?;
         // The answer is either the created issue or the list that already holds it.
