@@ -262,3 +262,42 @@ fn a_shallow_clone_is_refused_with_a_hint() {
         .expect_code(1)
         .expect_stderr("fetch-depth: 0");
 }
+
+/// A change of thousands of files opens its pull request: the body and the commit message stay within
+/// GitHub's 65,536 characters (a longer body is refused with a 422), list the first files, say how many
+/// more there are, and link the whole change.
+#[test]
+fn a_change_of_thousands_of_files_stays_within_githubs_limits() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    for i in 0..2_500 {
+        p.upstream.write(
+            &format!("features/x/generated/module-{i:05}/implementation-file.txt"),
+            format!("{i}\n"),
+        );
+    }
+    p.upstream.commit("upstream: generate 2,500 files");
+    p.push_upstream();
+    let out = p.apply(&["--latest"]).success();
+    assert!(out.stdout.contains("pull request: opened #1"), "{out}");
+    let pulls = p.pulls();
+    let body = &pulls[0].body;
+    assert!(
+        body.chars().count() <= 65_536,
+        "{} characters",
+        body.chars().count()
+    );
+    assert!(body.contains("more files"), "{body}");
+    assert!(body.contains("/acme/mono/commit/"), "{body}");
+    assert!(
+        body.contains("Ecosync-Upstream: acme/mono@"),
+        "the trailer survives"
+    );
+    let message = p.remote_commit_message(BRANCH);
+    assert!(message.chars().count() <= 65_536);
+    // The 2,500 files, `app/a.txt` and `app/b.txt`, and the cousin's own `README.md` and config.
+    assert_eq!(
+        p.remote_files(BRANCH).len(),
+        2_500 + 4,
+        "every file is on the branch"
+    );
+}

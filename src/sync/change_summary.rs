@@ -219,6 +219,28 @@ impl ChangeSummary {
         out
     }
 
+    /// [`ChangeSummary::stat`] listing at most `listed` files; the totals line still counts them all.
+    pub fn stat_listing(&self, listed: usize) -> String {
+        if self.files.len() <= listed {
+            return self.stat();
+        }
+        let shown = ChangeSummary {
+            files: self.files[..listed].to_vec(),
+        };
+        let full = self.stat();
+        let mut out: String = shown
+            .stat()
+            .lines()
+            .take(listed)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let _ = writeln!(out, " ... and {} more files", self.files.len() - listed);
+        // The totals of every file, as the full stat has them.
+        out.push_str(full.lines().last().unwrap_or_default());
+        out.push('\n');
+        out
+    }
+
     /// The stat followed by every text file's unified diff.
     pub fn unified(&self) -> String {
         let mut out = self.stat();

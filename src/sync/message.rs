@@ -24,6 +24,12 @@ const MAX_SHOWN_CHARS: usize = 100;
 /// The most conflicting files listed in a pull request body or commit message.
 const MAX_LISTED_FILES: usize = 100;
 
+/// GitHub's limit on a pull request body, in characters; a longer one is refused with a 422.
+pub const MAX_BODY_CHARS: usize = 65_536;
+
+/// How many files the body's stat lists, tried in turn until the body fits.
+const LISTED_STAT_FILES: [usize; 3] = [500, 100, 0];
+
 /// Everything the messages say.
 #[derive(Debug, Clone)]
 pub struct SyncMessage {
@@ -162,8 +168,36 @@ impl SyncMessage {
     }
 
     /// The pull request body: what was synced, from where, how, and the trailer (so a squash merge that
-    /// uses the body as message keeps it).
+    /// uses the body as message keeps it). Always within GitHub's [`MAX_BODY_CHARS`]: a change of
+    /// thousands of files lists the first ones and links the whole comparison.
     pub fn body(&self) -> String {
+        for listed in LISTED_STAT_FILES {
+            let body = self.body_listing(listed);
+            if body.chars().count() <= MAX_BODY_CHARS {
+                return body;
+            }
+        }
+        // Only upstream's own commit subjects can still be too long: cut them, keep the trailer.
+        let trailer = format!("\n{}\n", self.trailer());
+        let note = "\n\n(cut to GitHub's limit)\n";
+        let keep = MAX_BODY_CHARS - trailer.chars().count() - note.chars().count();
+        let body: String = self.body_listing(0).chars().take(keep).collect();
+        format!("{body}{note}{trailer}")
+    }
+
+    /// Where GitHub shows the whole change: the comparison since the last sync, else the commit.
+    fn compare_link(&self) -> String {
+        let server = self.server_url.trim_end_matches('/');
+        match self.last_synced {
+            Some(last) => format!(
+                "{server}/{}/compare/{last}...{}",
+                self.upstream, self.upstream_sha
+            ),
+            None => format!("{server}/{}/commit/{}", self.upstream, self.upstream_sha),
+        }
+    }
+
+    fn body_listing(&self, listed_files: usize) -> String {
         let mut b = String::new();
         let _ = writeln!(
             b,
@@ -219,7 +253,18 @@ impl SyncMessage {
                 markdown_code_list(&self.features, MAX_SHOWN_FEATURES, MAX_SHOWN_CHARS)
             );
         }
-        let _ = writeln!(b, "### Files changed\n\n```\n{}```\n", self.summary.stat());
+        let _ = writeln!(
+            b,
+            "### Files changed\n\n```\n{}```\n",
+            self.summary.stat_listing(listed_files)
+        );
+        if self.summary.files.len() > listed_files {
+            let _ = writeln!(
+                b,
+                "The whole upstream change: {} (the diff of this pull request shows every file).\n",
+                self.compare_link()
+            );
+        }
         if let Some(last) = self.last_synced {
             let _ = writeln!(b, "Previously synced: {}", self.commit_link(last));
         }
