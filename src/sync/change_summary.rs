@@ -228,12 +228,10 @@ impl ChangeSummary {
             files: self.files[..listed].to_vec(),
         };
         let full = self.stat();
-        let mut out: String = shown
-            .stat()
-            .lines()
-            .take(listed)
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let mut out = String::new();
+        for line in shown.stat().lines().take(listed) {
+            let _ = writeln!(out, "{line}");
+        }
         let _ = writeln!(out, " ... and {} more files", self.files.len() - listed);
         // The totals of every file, as the full stat has them.
         out.push_str(full.lines().last().unwrap_or_default());
