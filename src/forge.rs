@@ -130,6 +130,14 @@ impl Forge {
         }
     }
 
+    /// Closes an issue as completed.
+    pub async fn close_issue(&self, repo: &RepoName, number: u64) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.close_issue(repo, number).await,
+            Forge::Local(f) => f.close_issue(repo, number).await,
+        }
+    }
+
     /// Asks users and teams (slugs) to review a pull request.
     pub async fn request_reviewers(
         &self,

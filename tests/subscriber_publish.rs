@@ -301,3 +301,29 @@ fn a_change_of_thousands_of_files_stays_within_githubs_limits() {
         "every file is on the branch"
     );
 }
+
+/// The failure issue closes itself, with a comment linking the pull request, once a later run succeeds.
+#[test]
+fn the_failure_issue_closes_itself_when_a_later_run_succeeds() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    let nowhere = p.forge.path().join("acme/nowhere.git");
+    p.apply(&["--latest", "--cousin-url", nowhere.to_str().unwrap()])
+        .expect_code(1);
+    let issues = p.issues("mono");
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].state, "open");
+    let out = p.apply(&["--latest"]).success();
+    assert!(
+        out.stdout
+            .contains("resolved: closed issue #1 in `acme/mono`"),
+        "{out}"
+    );
+    let issues = p.issues("mono");
+    assert_eq!(issues[0].state, "closed", "{out}");
+    let pr = &p.pulls()[0];
+    let last = issues[0].comments.last().expect("a closing comment");
+    assert!(last.contains(&pr.html_url), "{last}");
+    // Another success finds no open issue and closes nothing.
+    let out = p.apply(&["--latest"]).success();
+    assert!(!out.stdout.contains("resolved:"), "{out}");
+}

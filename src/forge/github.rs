@@ -423,6 +423,17 @@ impl GitHubForge {
         .await
     }
 
+    pub(super) async fn close_issue(&self, repo: &RepoName, number: u64) -> Result<(), ForgeError> {
+        self.mutate(
+            repo,
+            "close issue",
+            Method::PATCH,
+            format!("/repos/{repo}/issues/{number}"),
+            json!({ "state": "closed", "state_reason": "completed" }),
+        )
+        .await
+    }
+
     pub(super) async fn request_reviewers(
         &self,
         repo: &RepoName,

@@ -296,6 +296,18 @@ impl LocalForge {
             .map(|_| ())
     }
 
+    pub(super) async fn close_issue(&self, repo: &RepoName, number: u64) -> Result<(), ForgeError> {
+        self.edit_either(
+            repo,
+            number,
+            |p| p.state = "closed".into(),
+            |i| {
+                i.state = "closed".into();
+            },
+        )
+        .await
+    }
+
     pub(super) async fn request_reviewers(
         &self,
         repo: &RepoName,

@@ -16,7 +16,9 @@ use crate::sync::publish::{self, CloseTarget, PublishTarget};
 use crate::sync::repo::{GitAuth, SyncRepo};
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_error::SyncError;
-use crate::sync::sync_outcome::{Applied, ChangeReport, Conflicted, Failed, Report, SyncOutcome};
+use crate::sync::sync_outcome::{
+    Applied, ChangeReport, Conflicted, Failed, Report, Resolved, SyncOutcome,
+};
 
 /// Runs one sync. `Err` means the run could not start (the cousin could not be named); every other ending,
 /// rejections and failures included, is a [`SyncOutcome`], and failures were already reported where the
@@ -76,7 +78,10 @@ impl Engine<'_> {
         };
         Ok(
             match self.sync(upstream_url, upstream_auth, &mut progress).await {
-                Ok(outcome) => outcome,
+                Ok(mut outcome) => {
+                    self.resolve(&mut outcome).await;
+                    outcome
+                }
                 Err(error) if error.is_rejection() => SyncOutcome::Rejected(error),
                 Err(error) if error.kind() == ErrorKind::Usage => return Err(error),
                 Err(error) => {
@@ -170,11 +175,16 @@ impl Engine<'_> {
                     base,
                     by,
                     closed,
+                    resolved: None,
                 });
             }
             Prepared::NoChange { upstream } => {
                 let closed = self.close_superseded(&repo, &settings, upstream).await?;
-                return Ok(SyncOutcome::NoChange { upstream, closed });
+                return Ok(SyncOutcome::NoChange {
+                    upstream,
+                    closed,
+                    resolved: None,
+                });
             }
             Prepared::Change(plan) => plan,
         };
@@ -217,6 +227,7 @@ impl Engine<'_> {
             stacked: config.strategy.stacks(),
             pull_request: published.pull_request,
             dry_run: request.dry_run,
+            resolved: None,
         })))
     }
 
@@ -271,6 +282,59 @@ impl Engine<'_> {
                 cousin: self.cousin.clone(),
                 source,
             })
+    }
+
+    /// After a success: closes the open failure issue of this cousin and upstream, with a comment linking
+    /// the pull request, so the issue says when it stopped being true. A failure to do so is logged, never
+    /// fatal: the sync itself succeeded.
+    async fn resolve(&self, outcome: &mut SyncOutcome) {
+        if self.request.dry_run {
+            return;
+        }
+        let Some(place) = self.notify_place() else {
+            return;
+        };
+        let (slot, link) = match outcome {
+            SyncOutcome::Applied(a) => (&mut a.resolved, outcome_link(&a.pull_request)),
+            SyncOutcome::AlreadySynced { resolved, .. }
+            | SyncOutcome::NoChange { resolved, .. } => (resolved, None),
+            _ => return,
+        };
+        let config = self.config;
+        let title = failure_report::title(&config.upstream_repo, &self.cousin);
+        let label = config.notify_labels.first().map(String::as_str);
+        let found = match self.forge.find_open_issue(&place, &title, label).await {
+            Ok(Some(issue)) => issue,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look for the failure issue to close it");
+                return;
+            }
+        };
+        let (upstream, cousin) = (&config.upstream_repo, &self.cousin);
+        let note = match link {
+            Some(url) => {
+                format!("ecosync synced `{upstream}` into `{cousin}`: {url}. Closing this issue.")
+            }
+            None => {
+                format!(
+                    "ecosync found `{cousin}` in sync with `{upstream}` again. Closing this issue."
+                )
+            }
+        };
+        let closed = async {
+            self.forge.comment(&place, found.number, &note).await?;
+            self.forge.close_issue(&place, found.number).await
+        };
+        match closed.await {
+            Ok(()) => {
+                *slot = Some(Resolved {
+                    place,
+                    issue: found,
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot close the failure issue"),
+        }
     }
 
     /// Where failures go.
@@ -337,6 +401,15 @@ fn branch_is_base(config: &CousinConfig, branch: &str, base: &str) -> Option<Syn
         template: config.pull_request.branch.clone(),
         base: base.to_owned(),
     })
+}
+
+/// The address of the pull request a run opened or updated.
+fn outcome_link(pr: &crate::sync::publish::PullRequestAction) -> Option<String> {
+    use crate::sync::publish::PullRequestAction;
+    match pr {
+        PullRequestAction::Created(p) | PullRequestAction::Updated(p) => Some(p.html_url.clone()),
+        PullRequestAction::WouldCreate(_) | PullRequestAction::WouldUpdate(_) => None,
+    }
 }
 
 /// The pull request branch for `upstream`'s commit.

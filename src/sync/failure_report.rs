@@ -45,6 +45,12 @@ pub struct FailureReport {
     pub server_url: String,
 }
 
+/// The title of the failure issue of `cousin`'s syncs from `upstream`: one per pair, so later failures
+/// (and the success that closes it) find it.
+pub fn title(upstream: &RepoName, cousin: &RepoName) -> String {
+    format!("ecosync: sync of {upstream} into {cousin} failed")
+}
+
 /// What was done with the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportOutcome {
@@ -57,10 +63,7 @@ pub enum ReportOutcome {
 impl FailureReport {
     /// The issue title: one per cousin and upstream, so later failures find it.
     pub fn title(&self) -> String {
-        format!(
-            "ecosync: sync of {} into {} failed",
-            self.upstream, self.cousin
-        )
+        title(&self.upstream, &self.cousin)
     }
 
     /// The issue body (or comment).

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::forge::PullRequest;
 use crate::sync::publish::{BranchAction, PullRequestAction};
 use crate::sync::request::SyncRequest;
-use crate::sync::sync_outcome::{Applied, ChangeReport, Report, SyncOutcome};
+use crate::sync::sync_outcome::{Applied, ChangeReport, Report, Resolved, SyncOutcome};
 
 /// What to print about an outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,16 +46,19 @@ impl SyncOutcome {
                 base,
                 by,
                 closed: pr,
+                resolved,
             } => {
                 let _ = writeln!(
                     s,
                     "already synced: {upstream}@{sha} is included in `{base}` (commit {by}); nothing to do"
                 );
                 closed(s, pr);
+                describe_resolved(s, resolved.as_ref());
             }
             SyncOutcome::NoChange {
                 upstream: sha,
                 closed: pr,
+                resolved,
             } => {
                 let subs = request.config.describe_subscriptions().join(", ");
                 let _ = writeln!(
@@ -63,8 +66,12 @@ impl SyncOutcome {
                     "no change: {upstream}@{sha} changes nothing in {subs}; nothing to do"
                 );
                 closed(s, pr);
+                describe_resolved(s, resolved.as_ref());
             }
-            SyncOutcome::Applied(applied) => describe_applied(s, applied),
+            SyncOutcome::Applied(applied) => {
+                describe_applied(s, applied);
+                describe_resolved(s, applied.resolved.as_ref());
+            }
             SyncOutcome::Conflict(c) => {
                 describe_change(s, &c.change);
                 match &c.report {
@@ -229,5 +236,15 @@ fn describe_report(t: &mut OutcomeText, report: &Report, what: &str) {
             );
         }
         Report::WouldReport(_) | Report::Nowhere => {}
+    }
+}
+
+fn describe_resolved(s: &mut String, resolved: Option<&Resolved>) {
+    if let Some(r) = resolved {
+        let _ = writeln!(
+            s,
+            "resolved: closed issue #{} in `{}` {} (this run succeeded)",
+            r.issue.number, r.place, r.issue.html_url
+        );
     }
 }

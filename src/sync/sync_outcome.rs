@@ -28,6 +28,8 @@ pub enum SyncOutcome {
         by: Oid,
         /// The open sync pull request closed because it had nothing left to bring.
         closed: Option<PullRequest>,
+        /// The failure issue this success closed.
+        resolved: Option<Resolved>,
     },
     /// The commit changes nothing in the subscribed directories.
     NoChange {
@@ -35,6 +37,8 @@ pub enum SyncOutcome {
         upstream: Oid,
         /// The open sync pull request closed because it had nothing left to bring.
         closed: Option<PullRequest>,
+        /// The failure issue this success closed.
+        resolved: Option<Resolved>,
     },
     /// The change was pushed and its pull request opened or updated (or, in a dry run, would be).
     Applied(Box<Applied>),
@@ -89,6 +93,17 @@ pub struct Applied {
     pub pull_request: PullRequestAction,
     /// True for a dry run: nothing was written.
     pub dry_run: bool,
+    /// The failure issue this success closed.
+    pub resolved: Option<Resolved>,
+}
+
+/// The open failure issue that a successful run closed, with a comment saying so.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Where it was.
+    pub place: RepoName,
+    /// The issue.
+    pub issue: Issue,
 }
 
 /// What a reported conflict did.
