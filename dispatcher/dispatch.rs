@@ -90,10 +90,10 @@ impl DispatchCommand {
                     .map_err(CliError::usage)?,
             )
         };
+        // Found once (the repository's root, also from a subdirectory): read before, moved after.
+        let repo_dir = self.plan.repo_dir();
         let watermark_auth = match &forge {
-            Some(forge)
-                if !self.plan.no_watermark && watermark::has_origin(&self.plan.repo_dir()) =>
-            {
+            Some(forge) if !self.plan.no_watermark && watermark::has_origin(&repo_dir) => {
                 let var = self.watermark_token_env.as_deref();
                 let auth = runtime.block_on(watermark::credentials(forge, &source, var));
                 Some(auth.map_err(|e| match e {
@@ -171,7 +171,7 @@ impl DispatchCommand {
             return self.finish(&report);
         }
         let auth = watermark_auth.unwrap_or_default();
-        let moved = watermark::record(&self.plan.repo_dir(), &plan, auth, &mut report);
+        let moved = watermark::record(&repo_dir, &plan, auth, &mut report);
         if let (Ok(()), Some(text)) = (&moved, &report.watermark_after) {
             eprintln!("watermark: {text}");
         }

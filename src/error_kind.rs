@@ -30,7 +30,7 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     while let Some(e) = source {
         let next = e.to_string();
         // `#[error(transparent)]` wrappers and messages that already quote their source add nothing.
-        if !text.ends_with(&next) {
+        if !text.contains(&next) {
             text.push_str(": ");
             text.push_str(&next);
         }

@@ -400,30 +400,19 @@ fn apply_watermark(
     }
     if repo.graph_descendant_of(base, w)? {
         let skipped = watermark::first_parent_count(repo, w, base)?;
-        range.description = format!(
-            "range extended back to {short} over {skipped} {} that {} never dispatched (the event's range \
-             was {})",
-            if skipped == 1 { "commit" } else { "commits" },
-            if skipped == 1 { "was" } else { "were" },
-            range.description
+        let (commits, were) = commits_were(skipped);
+        let message = format!(
+            "range extended back to {short} over {skipped} {commits} that {were} never dispatched"
         );
+        range.description = format!("{message} (the event's range was {})", range.description);
         range.base = Some(w);
-        return Ok(note(
-            Some(w),
-            WatermarkStatus::Extended,
-            format!(
-                "range extended back to {short} over {skipped} {} that {} never dispatched",
-                if skipped == 1 { "commit" } else { "commits" },
-                if skipped == 1 { "was" } else { "were" },
-            ),
-        ));
+        return Ok(note(Some(w), WatermarkStatus::Extended, message));
     }
     let done = watermark::first_parent_count(repo, base, w)?;
+    let (commits, were) = commits_were(done);
     range.description = format!(
-        "{short}..`{head}`: the first {done} {} of the event's range ({}) {} dispatched already",
-        if done == 1 { "commit" } else { "commits" },
+        "{short}..`{head}`: the first {done} {commits} of the event's range ({}) {were} dispatched already",
         range.description,
-        if done == 1 { "was" } else { "were" },
     );
     range.base = Some(w);
     Ok(note(
@@ -431,6 +420,15 @@ fn apply_watermark(
         WatermarkStatus::Narrowed,
         format!("the range starts at {short}: the commits before it were dispatched already"),
     ))
+}
+
+/// `commit`/`was` or `commits`/`were`, for `n` commits.
+fn commits_were(n: usize) -> (&'static str, &'static str) {
+    if n == 1 {
+        ("commit", "was")
+    } else {
+        ("commits", "were")
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use git2::{Direction, Oid, PushOptions, Repository};
 use serde::{Deserialize, Serialize};
 
 use crate::repo_name::redact_userinfo;
-use crate::sync::repo::GitAuth;
+use crate::sync::repo::{GitAuth, advertised};
 
 /// Where the watermark refs live, one per branch.
 pub const REF_PREFIX: &str = "refs/ecosync/dispatched/";
@@ -164,12 +164,7 @@ impl WatermarkRemote {
         remote
             .connect_auth(Direction::Fetch, Some(self.auth.callbacks()), None)
             .map_err(err)?;
-        let found = remote
-            .list()
-            .map_err(err)?
-            .iter()
-            .find(|h| h.name() == name)
-            .map(git2::RemoteHead::oid);
+        let found = advertised(&remote, &name).map_err(err)?;
         remote.disconnect().map_err(err)?;
         let Some(oid) = found else {
             return Ok(None);
@@ -273,12 +268,7 @@ impl WatermarkRemote {
         remote
             .connect_auth(Direction::Push, Some(self.auth.callbacks()), None)
             .map_err(err)?;
-        let seen = remote
-            .list()
-            .map_err(err)?
-            .iter()
-            .find(|h| h.name() == name)
-            .map(git2::RemoteHead::oid);
+        let seen = advertised(&remote, &name).map_err(err)?;
         if seen != current {
             return Ok(Swap::Changed);
         }
@@ -461,7 +451,7 @@ pub fn first_parent_count(repo: &Repository, from: Oid, to: Oid) -> Result<usize
 
 /// After a run's deliveries: moves the watermark of the plan's branch to its head where the plan allows
 /// it. Returns the ref and what became of it, or `None` when the plan did not consult the watermark.
-pub fn after_delivery(
+fn after_delivery(
     repo_dir: &Path,
     plan: &crate::dispatch::plan::Plan,
     auth: GitAuth,

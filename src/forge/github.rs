@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::{Delivered, ForgeError, GitCredentials, Issue, NewPullRequest, PullRequest};
+use crate::error_kind::error_chain;
 use crate::forge::github::pacer::{GaveUp, PacedResult, Pacer, RequestKind};
 use crate::forge::github::retry_policy::Failure;
 use crate::repo_name::RepoName;
@@ -770,20 +771,6 @@ fn to_failure(error: octocrab::Error) -> Failure {
             message: error_chain(&other),
         },
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut s = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        source = e.source();
-    }
-    s
 }
 
 fn github_status(error: &octocrab::Error) -> Option<u16> {

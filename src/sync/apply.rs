@@ -294,10 +294,11 @@ impl Engine<'_> {
         let Some(place) = self.notify_place() else {
             return;
         };
-        let (slot, link) = match outcome {
-            SyncOutcome::Applied(a) => (&mut a.resolved, outcome_link(&a.pull_request)),
+        let link = outcome.pull_request_url().map(str::to_owned);
+        let slot = match outcome {
+            SyncOutcome::Applied(a) => &mut a.resolved,
             SyncOutcome::AlreadySynced { resolved, .. }
-            | SyncOutcome::NoChange { resolved, .. } => (resolved, None),
+            | SyncOutcome::NoChange { resolved, .. } => resolved,
             _ => return,
         };
         let config = self.config;
@@ -401,15 +402,6 @@ fn branch_is_base(config: &CousinConfig, branch: &str, base: &str) -> Option<Syn
         template: config.pull_request.branch.clone(),
         base: base.to_owned(),
     })
-}
-
-/// The address of the pull request a run opened or updated.
-fn outcome_link(pr: &crate::sync::publish::PullRequestAction) -> Option<String> {
-    use crate::sync::publish::PullRequestAction;
-    match pr {
-        PullRequestAction::Created(p) | PullRequestAction::Updated(p) => Some(p.html_url.clone()),
-        PullRequestAction::WouldCreate(_) | PullRequestAction::WouldUpdate(_) => None,
-    }
 }
 
 /// The pull request branch for `upstream`'s commit.

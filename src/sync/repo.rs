@@ -67,6 +67,18 @@ impl GitAuth {
     }
 }
 
+/// The commit a connected remote advertises for the ref `name`, if it has one.
+pub(crate) fn advertised(
+    remote: &git2::Remote<'_>,
+    name: &str,
+) -> Result<Option<Oid>, git2::Error> {
+    Ok(remote
+        .list()?
+        .iter()
+        .find(|h| h.name() == name)
+        .map(git2::RemoteHead::oid))
+}
+
 /// Why a git transport operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncRepoError {
@@ -184,12 +196,7 @@ impl SyncRepo {
         remote
             .connect_auth(git2::Direction::Fetch, Some(auth.callbacks()), None)
             .map_err(err)?;
-        let found = remote
-            .list()
-            .map_err(err)?
-            .iter()
-            .find(|h| h.name() == remote_ref)
-            .map(git2::RemoteHead::oid);
+        let found = advertised(&remote, &remote_ref).map_err(err)?;
         remote.disconnect().map_err(err)?;
         let Some(oid) = found else {
             return Ok(None);
