@@ -251,6 +251,7 @@ fn main() {
             now: SystemTime::now(),
             committer: ("Bench".into(), "bench@example.com".into()),
             server_url: "https://github.com".into(),
+            merged_syncs: Vec::new(),
         };
         let t = Instant::now();
         let repo = SyncRepo::open(&cousin_dir, false).unwrap();

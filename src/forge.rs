@@ -89,6 +89,19 @@ impl Forge {
         }
     }
 
+    /// The merged pull requests of `repo` into `base`, most recently updated first (at most 100: the
+    /// sync trail needs only the recent ones).
+    pub async fn merged_pull_requests(
+        &self,
+        repo: &RepoName,
+        base: &str,
+    ) -> Result<Vec<PullRequest>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.merged_pull_requests(repo, base).await,
+            Forge::Local(f) => f.merged_pull_requests(repo, base),
+        }
+    }
+
     /// Opens a pull request, or returns the open one with the same head and base (looks before it creates).
     pub async fn create_pull_request(
         &self,

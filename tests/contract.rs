@@ -129,6 +129,10 @@ fn every_pull_request_and_issue_request_matches_the_spec() {
         f.find_open_pull_request(&r, "ecosync/sync", "main")
             .await
             .expect("list pull requests");
+        // The sync trail: merged pull requests into the base.
+        f.merged_pull_requests(&r, "main")
+            .await
+            .expect("list merged pull requests");
         let new = NewPullRequest {
             title: "Sync from upstream".into(),
             body: "Upstream commit abc".into(),

@@ -159,8 +159,8 @@ fn a_sync_pr_with_nothing_left_to_bring_is_closed() {
     let p = Pair::new(config(mapped(), "diff-apply"));
     let u1 = p.upstream.head();
     p.apply(&["--latest"]).success();
-    // Merged by hand (the local forge does not close pull requests on merge, as GitHub would).
-    p.merge_pr(BRANCH, "merge");
+    // Merged by hand, outside the forge: the pull request stays open.
+    p.merge_by_hand(BRANCH, "merge");
     assert_eq!(p.pulls()[0].state, "open");
     let out = p.apply(&["--sha", &u1.to_string(), "--dry-run"]).success();
     assert!(out.stdout.contains("would close pull request #1"), "{out}");

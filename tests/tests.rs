@@ -19,6 +19,7 @@ mod subscriber_concurrency;
 mod subscriber_conflicts;
 
 mod subscriber_github;
+mod subscriber_history;
 mod subscriber_hostile;
 mod subscriber_publish;
 mod subscriber_strategies;

@@ -304,6 +304,33 @@ impl GitHubForge {
         Ok(pick_pull(pulls, head_branch, base))
     }
 
+    pub(super) async fn merged_pull_requests(
+        &self,
+        repo: &RepoName,
+        base: &str,
+    ) -> Result<Vec<PullRequest>, ForgeError> {
+        let crab = self.crab(repo, "list merged pull requests").await?;
+        let uri = format!(
+            "/repos/{repo}/pulls?state=closed&base={}&sort=updated&direction=desc&per_page=100",
+            encode_query(base)
+        );
+        let (pulls, _): (Vec<GhPull>, _) = self
+            .json(
+                &crab,
+                repo,
+                "list merged pull requests",
+                Method::GET,
+                uri,
+                None,
+            )
+            .await?;
+        Ok(pulls
+            .into_iter()
+            .map(GhPull::into_pull)
+            .filter(|p| p.merge_commit.is_some())
+            .collect())
+    }
+
     /// POSTs `body` to `create_uri`, paced and retried; before a retry it GETs `look_uri` and, when
     /// `created` finds in that list what the last try made before its answer was lost (a timeout, a 5xx
     /// after the write), answers with the list instead of creating a second one.
@@ -669,6 +696,33 @@ struct GhPull {
     #[serde(default)]
     draft: Option<bool>,
     state: String,
+    #[serde(default)]
+    labels: Vec<GhName>,
+    #[serde(default)]
+    requested_reviewers: Vec<GhLogin>,
+    #[serde(default)]
+    requested_teams: Vec<GhSlug>,
+    #[serde(default)]
+    assignees: Vec<GhLogin>,
+    #[serde(default)]
+    merged_at: Option<String>,
+    #[serde(default)]
+    merge_commit_sha: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GhName {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct GhLogin {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct GhSlug {
+    slug: String,
 }
 
 impl GhPull {
@@ -682,6 +736,17 @@ impl GhPull {
             base: self.base.git_ref,
             draft: self.draft.unwrap_or(false),
             state: self.state,
+            labels: self.labels.into_iter().map(|l| l.name).collect(),
+            reviewers: self
+                .requested_reviewers
+                .into_iter()
+                .map(|u| u.login)
+                .collect(),
+            team_reviewers: self.requested_teams.into_iter().map(|t| t.slug).collect(),
+            assignees: self.assignees.into_iter().map(|u| u.login).collect(),
+            // An open pull request has a `merge_commit_sha` too (GitHub's test merge): only a merged one's
+            // counts.
+            merge_commit: self.merged_at.and(self.merge_commit_sha),
         }
     }
 }

@@ -55,6 +55,9 @@ pub struct PullRecord {
     pub assignees: Vec<String>,
     /// Comment bodies, oldest first.
     pub comments: Vec<String>,
+    /// When merged: the commit the merge made on the base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_commit: Option<String>,
 }
 
 /// An issue as the local forge stores it.
@@ -232,6 +235,22 @@ impl LocalForge {
             .map(to_pull))
     }
 
+    pub(super) fn merged_pull_requests(
+        &self,
+        repo: &RepoName,
+        base: &str,
+    ) -> Result<Vec<PullRequest>, ForgeError> {
+        self.existing(repo)?;
+        let mut merged: Vec<PullRequest> = self
+            .pulls(repo)?
+            .into_iter()
+            .filter(|p| p.base == base && p.merged_commit.is_some())
+            .map(to_pull)
+            .collect();
+        merged.reverse();
+        Ok(merged)
+    }
+
     pub(super) async fn create_pull_request(
         &self,
         repo: &RepoName,
@@ -263,6 +282,7 @@ impl LocalForge {
                 team_reviewers: Vec::new(),
                 assignees: Vec::new(),
                 comments: Vec::new(),
+                merged_commit: None,
             };
             if write_new(&path, &record)? {
                 return Ok(to_pull(record));
@@ -507,6 +527,11 @@ fn to_pull(p: PullRecord) -> PullRequest {
         base: p.base,
         draft: p.draft,
         state: p.state,
+        labels: p.labels,
+        reviewers: p.reviewers,
+        team_reviewers: p.team_reviewers,
+        assignees: p.assignees,
+        merge_commit: p.merged_commit,
     }
 }
 

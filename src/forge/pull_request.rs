@@ -21,6 +21,22 @@ pub struct PullRequest {
     pub draft: bool,
     /// `open` or `closed`.
     pub state: String,
+    /// Its labels.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// The users asked for a review who have not given one yet.
+    #[serde(default)]
+    pub reviewers: Vec<String>,
+    /// The teams asked for a review.
+    #[serde(default)]
+    pub team_reviewers: Vec<String>,
+    /// Its assignees.
+    #[serde(default)]
+    pub assignees: Vec<String>,
+    /// For a merged pull request: the commit the merge made on the base (the merge commit, the squashed
+    /// commit, or the last rebased commit).
+    #[serde(default)]
+    pub merge_commit: Option<String>,
 }
 
 /// What is needed to open a pull request.

@@ -9,7 +9,7 @@ use crate::actions;
 use crate::error_kind::{ErrorKind, error_chain};
 use crate::forge::Forge;
 use crate::repo_name::{self, RepoName};
-use crate::sync::cousin_config::{CousinConfig, NotifyTarget, OnConflict, fill_template};
+use crate::sync::cousin_config::{CousinConfig, NotifyTarget, OnConflict};
 use crate::sync::failure_report::{self, FailureReport, ReportOutcome};
 use crate::sync::prepare::{self, Prepared, SyncPlan, SyncSettings};
 use crate::sync::publish::{self, CloseTarget, PublishTarget};
@@ -144,11 +144,11 @@ impl Engine<'_> {
         progress.base.clone_from(&base);
         // A template without the commit id resolves now: refuse it before fetching anything.
         if !config.pull_request.branch.contains("sha}")
-            && let Some(e) = branch_is_base(config, &pr_branch(config, Oid::ZERO_SHA1), &base)
+            && let Some(e) = branch_is_base(config, &config.pr_branch(Oid::ZERO_SHA1), &base)
         {
             return Err(e);
         }
-        let settings = SyncSettings {
+        let mut settings = SyncSettings {
             config: config.clone(),
             upstream_url,
             upstream_auth,
@@ -159,7 +159,14 @@ impl Engine<'_> {
             now: request.now,
             committer: request.committer.clone(),
             server_url: request.server_url.clone(),
+            merged_syncs: Vec::new(),
         };
+        if let Some(reason) = prepare::not_concerned(&settings)? {
+            return Ok(SyncOutcome::NotSubscribed { reason });
+        }
+        if config.strategy.tracks_last_sync() {
+            settings.merged_syncs = self.merged_syncs(&base).await;
+        }
         let repo = SyncRepo::open(&request.repo_dir, request.dry_run).map_err(|source| {
             SyncError::Open {
                 dir: request.repo_dir.display().to_string(),
@@ -196,7 +203,7 @@ impl Engine<'_> {
                 files: plan.change.conflicts.clone(),
             });
         }
-        let branch = pr_branch(config, plan.upstream);
+        let branch = config.pr_branch(plan.upstream);
         if let Some(e) = branch_is_base(config, &branch, &base) {
             return Err(e);
         }
@@ -212,7 +219,6 @@ impl Engine<'_> {
             settings: &config.pull_request,
             force_draft: conflicted,
             committer,
-            stack: config.strategy.stacks(),
         };
         let published = publish::publish(self.forge, &repo, &plan, &target)
             .await
@@ -224,11 +230,23 @@ impl Engine<'_> {
             change,
             branch: published.branch,
             branch_action: published.branch_action,
-            stacked: config.strategy.stacks(),
+            stacked: plan.picks.as_ref().is_some_and(|p| p.stacked_on.is_some()),
             pull_request: published.pull_request,
             dry_run: request.dry_run,
             resolved: None,
         })))
+    }
+
+    /// The merged sync pull requests the forge knows of, so a squash merge whose message lost the trailer
+    /// is still found. Without them the trailers alone decide: a failure is a warning, not the run's end.
+    async fn merged_syncs(&self, base: &str) -> Vec<(Oid, Oid)> {
+        match self.forge.merged_pull_requests(&self.cousin, base).await {
+            Ok(pulls) => crate::sync::trailer::merged_syncs(&pulls, &self.config.upstream_repo),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list merged pull requests; earlier syncs are found by their trailers alone");
+                Vec::new()
+            }
+        }
     }
 
     fn change_report(&self, settings: &SyncSettings, plan: &SyncPlan) -> ChangeReport {
@@ -244,6 +262,7 @@ impl Engine<'_> {
             base_branch: settings.base_branch.clone(),
             base: plan.base,
             summary: plan.summary.clone(),
+            picks: plan.picks.as_ref().map(|p| p.chain.clone()),
         }
     }
 
@@ -261,7 +280,7 @@ impl Engine<'_> {
         let Some(base_commit) = repo.fetched(&prepare::cousin_ref(&settings.base_branch)) else {
             return Ok(None);
         };
-        let branch = pr_branch(config, upstream);
+        let branch = config.pr_branch(upstream);
         if let Some(e) = branch_is_base(config, &branch, &settings.base_branch) {
             return Err(e);
         }
@@ -402,19 +421,4 @@ fn branch_is_base(config: &CousinConfig, branch: &str, base: &str) -> Option<Syn
         template: config.pull_request.branch.clone(),
         base: base.to_owned(),
     })
-}
-
-/// The pull request branch for `upstream`'s commit.
-fn pr_branch(config: &CousinConfig, upstream: Oid) -> String {
-    fill_template(
-        &config.pull_request.branch,
-        &format!(
-            "{}-{}",
-            config.upstream_repo.owner(),
-            config.upstream_repo.name()
-        ),
-        config.upstream_repo.as_str(),
-        &config.upstream_branch,
-        &upstream.to_string(),
-    )
 }

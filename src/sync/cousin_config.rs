@@ -306,6 +306,21 @@ impl CousinConfig {
         checker::check(&doc, overrides)
     }
 
+    /// The pull request branch for upstream's commit `upstream`.
+    pub fn pr_branch(&self, upstream: git2::Oid) -> String {
+        fill_template(
+            &self.pull_request.branch,
+            &format!(
+                "{}-{}",
+                self.upstream_repo.owner(),
+                self.upstream_repo.name()
+            ),
+            self.upstream_repo.as_str(),
+            &self.upstream_branch,
+            &upstream.to_string(),
+        )
+    }
+
     /// The upstream directory each subscription reads and where it goes, for messages.
     pub fn describe_subscriptions(&self) -> Vec<String> {
         self.subscriptions

@@ -78,7 +78,7 @@ impl SyncMessage {
     /// The commit message. A cherry-pick keeps upstream's message; every message ends with the trailer.
     pub fn commit_message(&self) -> String {
         let mut m = String::new();
-        if self.strategy.keeps_authors() {
+        if self.strategy.keeps_authors() && !self.first_sync {
             m.push_str(self.upstream_message.trim_end());
             let _ = write!(
                 m,

@@ -147,6 +147,28 @@ fn describe_change(s: &mut String, c: &ChangeReport) {
         None => {}
     }
     let _ = writeln!(s, "strategy: {}", c.strategy);
+    if let Some(p) = &c.picks {
+        let n = p.picked.len();
+        let _ = write!(
+            s,
+            "picked: {n} upstream commit{}",
+            if n == 1 { "" } else { "s" }
+        );
+        let mut skipped = Vec::new();
+        if p.unsubscribed > 0 {
+            skipped.push(format!("{} touching no subscribed path", p.unsubscribed));
+        }
+        if p.already_present > 0 {
+            skipped.push(format!("{} already here", p.already_present));
+        }
+        if !skipped.is_empty() {
+            let _ = write!(s, " (skipped {})", skipped.join(", "));
+        }
+        s.push('\n');
+        for pick in &p.picked {
+            let _ = writeln!(s, "  {} -> {}", pick.upstream, pick.commit);
+        }
+    }
     if !c.conflicts.is_empty() {
         let _ = writeln!(s, "conflicts: {}", shown_list(&c.conflicts));
     }

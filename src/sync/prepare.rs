@@ -16,6 +16,7 @@ use crate::sync::change_summary::ChangeSummary;
 use crate::sync::cousin_config::CousinConfig;
 use crate::sync::event::SyncEvent;
 use crate::sync::message::SyncMessage;
+use crate::sync::pick_chain::PickChain;
 use crate::sync::repo::{GitAuth, SyncRepo, SyncRepoError};
 use crate::sync::strategy::Strategy;
 use crate::sync::trailer::{self, LastSync};
@@ -164,6 +165,9 @@ pub struct SyncSettings {
     pub committer: (String, String),
     /// The web address of the forge, for links.
     pub server_url: String,
+    /// What the forge knows of merged sync pull requests: the commit each merge made in the cousin and the
+    /// upstream commit it carried (see [`trailer::find_last_sync`]).
+    pub merged_syncs: Vec<(Oid, Oid)>,
 }
 
 /// The outcome of the pipeline before publishing.
@@ -205,6 +209,17 @@ pub struct SyncPlan {
     pub summary: ChangeSummary,
     /// The messages.
     pub message: SyncMessage,
+    /// For a cherry-pick after an earlier sync: the commits picked, and the branch they stack on.
+    pub picks: Option<Picks>,
+}
+
+/// What a cherry-pick sync picked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picks {
+    /// The picked chain.
+    pub chain: PickChain,
+    /// The open pull request's branch head the picks go on top of, when they stack on earlier ones.
+    pub stacked_on: Option<Oid>,
 }
 
 /// The private ref upstream's branch is fetched into.
@@ -217,10 +232,10 @@ pub fn cousin_ref(branch: &str) -> String {
     format!("refs/ecosync/cousin/{branch}")
 }
 
-/// Runs the pipeline up to the commit.
-pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunError> {
+/// Step 1, which needs no repository: an event from another source is refused; one that concerns no
+/// subscription gives the reason, and nothing is done (the cousin's repository is not even locked).
+pub fn not_concerned(s: &SyncSettings) -> Result<Option<String>, SyncRunError> {
     let config = &s.config;
-    // Step 1: the event.
     if let Some(src) = &s.event.source_repo
         && src != &config.upstream_repo
     {
@@ -229,7 +244,14 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
             configured: config.upstream_repo.clone(),
         });
     }
-    if let Err(why) = s.event.concerned(&config.subscriptions) {
+    Ok(s.event.concerned(&config.subscriptions).err())
+}
+
+/// Runs the pipeline up to the commit.
+pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunError> {
+    let config = &s.config;
+    // Step 1: the event.
+    if let Some(why) = not_concerned(s)? {
         return Ok(Prepared::NotSubscribed(why));
     }
     // Step 2: fetch and verify.
@@ -291,7 +313,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     let base = git.find_commit(base_id)?;
     // Step 3: the last sync.
     let last: Option<LastSync> = if config.strategy.tracks_last_sync() {
-        trailer::find_last_sync(git, base_id, &config.upstream_repo)?
+        trailer::find_last_sync(git, base_id, &config.upstream_repo, &s.merged_syncs)?
     } else {
         None
     };
@@ -317,11 +339,22 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
             });
         }
     }
-    // Step 4: apply.
+    // Step 4: apply. A cherry-pick after an earlier sync picks every commit since; without one, the first
+    // sync brings the mapped directories to upstream's state, as diff-apply's does.
     let last_synced = last.as_ref().map(|l| l.upstream_sha);
+    if config.strategy.stacks()
+        && let Some(last) = last_synced
+    {
+        return pick_plan(repo, s, &base, &upstream, last);
+    }
+    let strategy = if config.strategy.stacks() {
+        Strategy::DiffApply
+    } else {
+        config.strategy
+    };
     let change = change::compute(&ChangeInput {
         repo: git,
-        strategy: config.strategy,
+        strategy,
         subscriptions: &config.subscriptions,
         cousin: &base,
         upstream: &upstream,
@@ -350,7 +383,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         upstream_branch: config.upstream_branch.clone(),
         upstream_sha: target,
         upstream_message: String::from_utf8_lossy(upstream.message_bytes()).into_owned(),
-        upstream_commits: upstream_commits(git, target, last_synced, config.strategy)?,
+        upstream_commits: upstream_commits(git, target, last_synced)?,
         last_synced,
         features: s.event.features.clone(),
         strategy: config.strategy,
@@ -366,7 +399,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
             let seconds = crate::clock::unix_seconds(s.now);
             let committer =
                 Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
-            let author = if config.strategy.keeps_authors() {
+            let author = if config.strategy.keeps_authors() && !change.first_sync {
                 upstream.author().to_owned()
             } else {
                 committer.clone()
@@ -395,16 +428,110 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         tree,
         summary,
         message,
+        picks: None,
     })))
 }
 
-/// The upstream commits a sync brings, newest first: since the last sync for `diff-apply` and `merge`
-/// (bounded), just the one for `cherry-pick` and `squash` without an earlier sync.
+/// A cherry-pick sync after an earlier one: every upstream commit since, picked in order. When the open
+/// pull request's branch builds on the current base with earlier picks, the new ones go on top of it and
+/// the earlier ones stay as they are; otherwise (it was merged, or the base moved) the chain starts from
+/// the base, so nothing the base already has is proposed again.
+fn pick_plan(
+    repo: &SyncRepo,
+    s: &SyncSettings,
+    base: &git2::Commit<'_>,
+    upstream: &git2::Commit<'_>,
+    last: Oid,
+) -> Result<Prepared, SyncRunError> {
+    let git = &repo.repo;
+    let config = &s.config;
+    let mut start = base.clone();
+    let mut from = last;
+    let mut stacked_on = None;
+    if let Some(url) = &s.cousin_url {
+        let branch = config.pr_branch(upstream.id());
+        if let Some(head) = repo.fetch_branch(url, &branch, &cousin_ref(&branch), &s.cousin_auth)?
+            && head != base.id()
+            && git.graph_descendant_of(head, base.id())?
+            && let Some(l) =
+                trailer::find_last_sync(git, head, &config.upstream_repo, &s.merged_syncs)?
+            && l.upstream_sha != from
+            && git.find_commit(l.upstream_sha).is_ok()
+            && git.graph_descendant_of(l.upstream_sha, from)?
+        {
+            start = git.find_commit(head)?;
+            from = l.upstream_sha;
+            stacked_on = Some(head);
+        }
+    }
+    // The branch may already carry more than this event asks for.
+    let target = if from == upstream.id() || git.graph_descendant_of(from, upstream.id())? {
+        git.find_commit(from)?
+    } else {
+        upstream.clone()
+    };
+    let commits = crate::sync::pick_chain::commits_since(git, target.id(), from)?;
+    let seconds = crate::clock::unix_seconds(s.now);
+    let committer = Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
+    let mut message = SyncMessage {
+        upstream: config.upstream_repo.clone(),
+        upstream_branch: config.upstream_branch.clone(),
+        upstream_sha: target.id(),
+        upstream_message: String::from_utf8_lossy(target.message_bytes()).into_owned(),
+        upstream_commits: upstream_commits(git, target.id(), Some(last))?,
+        last_synced: Some(last),
+        features: s.event.features.clone(),
+        strategy: config.strategy,
+        first_sync: false,
+        conflicts: Vec::new(),
+        summary: ChangeSummary::default(),
+        dispatch_id: s.event.dispatch_id.clone(),
+        server_url: s.server_url.clone(),
+    };
+    let (chain, head) = crate::sync::pick_chain::pick(&crate::sync::pick_chain::PickInput {
+        repo: git,
+        subscriptions: &config.subscriptions,
+        start,
+        commits: &commits,
+        message: &message,
+        committer: &committer,
+    })?;
+    let tree = git.find_commit(head)?.tree_id();
+    if head == base.id() {
+        return Ok(Prepared::NoChange {
+            upstream: upstream.id(),
+        });
+    }
+    let dirs: Vec<_> = config.subscriptions.iter().map(|s| s.to.clone()).collect();
+    let summary = ChangeSummary::between_dirs(git, base.tree_id(), tree, &dirs)?;
+    let conflicts = chain.conflicts();
+    message.summary = summary.clone();
+    message.conflicts.clone_from(&conflicts);
+    Ok(Prepared::Change(Box::new(SyncPlan {
+        upstream: target.id(),
+        base: base.id(),
+        change: SyncChange {
+            shape: ChangeShape::Commit {
+                tree,
+                merge_parent: None,
+            },
+            conflicts,
+            first_sync: false,
+        },
+        commit: head,
+        tree,
+        summary,
+        message,
+        picks: Some(Picks { chain, stacked_on }),
+    })))
+}
+
+/// The upstream commits a sync brings, newest first: since the last sync (bounded), just the one without
+/// an earlier sync.
 fn upstream_commits(
     git: &git2::Repository,
     target: Oid,
     last: Option<Oid>,
-    strategy: Strategy,
 ) -> Result<Vec<(Oid, String)>, git2::Error> {
     let subject = |id: Oid| -> Result<String, git2::Error> {
         Ok(
@@ -414,9 +541,6 @@ fn upstream_commits(
     };
     let single =
         || -> Result<Vec<(Oid, String)>, git2::Error> { Ok(vec![(target, subject(target)?)]) };
-    if strategy.stacks() {
-        return single();
-    }
     let Some(last) = last.filter(|l| git.find_commit(*l).is_ok()) else {
         return single();
     };

@@ -140,9 +140,6 @@ pub struct PublishTarget<'a> {
     pub force_draft: bool,
     /// The committer, for a commit added on top of someone's work.
     pub committer: git2::Signature<'static>,
-    /// Stack the sync on top of earlier, unmerged syncs instead of replacing them (`cherry-pick`, where each
-    /// upstream commit is its own change).
-    pub stack: bool,
 }
 
 /// Pushes the plan's commit to the branch and finds or creates the pull request.
@@ -185,6 +182,9 @@ pub async fn publish(
         (Some(pr), true) => PullRequestAction::WouldUpdate(pr),
         (None, true) => PullRequestAction::WouldCreate(title),
         (Some(pr), false) => {
+            // Ensured on every run: a run that stopped between opening the pull request and decorating
+            // it leaves it bare, and the next one completes it.
+            decorate(forge, t, &pr).await?;
             let pr = if pr.title != title || pr.body != body {
                 forge
                     .update_pull_request(t.cousin, pr.number, &title, &body)
@@ -207,7 +207,7 @@ pub async fn publish(
                     },
                 )
                 .await?;
-            decorate(forge, t, pr.number).await?;
+            decorate(forge, t, &pr).await?;
             PullRequestAction::Created(pr)
         }
     };
@@ -251,19 +251,34 @@ async fn decide_branch(
     }
 }
 
-/// Labels, reviewers and assignees of a new pull request.
-async fn decorate(forge: &Forge, t: &PublishTarget<'_>, number: u64) -> Result<(), ForgeError> {
+/// Adds the configured labels, reviewers and assignees the pull request lacks. Reviewers are asked only
+/// when nobody is asked yet: someone who already reviewed is no longer "requested", and asking them again on
+/// every run would ping them for nothing.
+async fn decorate(
+    forge: &Forge,
+    t: &PublishTarget<'_>,
+    pr: &PullRequest,
+) -> Result<(), ForgeError> {
     let s = t.settings;
-    if !s.labels.is_empty() {
-        forge.add_labels(t.cousin, number, &s.labels).await?;
+    let missing = |want: &[String], have: &[String]| -> Vec<String> {
+        want.iter()
+            .filter(|w| !have.iter().any(|h| h.eq_ignore_ascii_case(w)))
+            .cloned()
+            .collect()
+    };
+    let labels = missing(&s.labels, &pr.labels);
+    if !labels.is_empty() {
+        forge.add_labels(t.cousin, pr.number, &labels).await?;
     }
-    if !s.reviewers.is_empty() || !s.team_reviewers.is_empty() {
+    let nobody_asked = pr.reviewers.is_empty() && pr.team_reviewers.is_empty();
+    if nobody_asked && (!s.reviewers.is_empty() || !s.team_reviewers.is_empty()) {
         forge
-            .request_reviewers(t.cousin, number, &s.reviewers, &s.team_reviewers)
+            .request_reviewers(t.cousin, pr.number, &s.reviewers, &s.team_reviewers)
             .await?;
     }
-    if !s.assignees.is_empty() {
-        forge.add_assignees(t.cousin, number, &s.assignees).await?;
+    let assignees = missing(&s.assignees, &pr.assignees);
+    if !assignees.is_empty() {
+        forge.add_assignees(t.cousin, pr.number, &assignees).await?;
     }
     Ok(())
 }
@@ -285,6 +300,13 @@ fn decide(
     };
     if old == plan.commit || (head.tree_id() == plan.tree && carries(&head)) {
         return Ok(BranchAction::Reused(old));
+    }
+    // Built on the branch (cherry-picks stacked on the earlier, unmerged ones): a fast-forward.
+    if git.graph_descendant_of(plan.commit, old)? {
+        return Ok(BranchAction::AddedOnTop {
+            old,
+            new: plan.commit,
+        });
     }
     // Which commits on the branch are not on the base: are they all ecosync's?
     let upstream_tip = git.refname_to_id(&upstream_ref(t.upstream_branch)).ok();
@@ -310,35 +332,11 @@ fn decide(
             last_ours = Some(c.tree_id());
         }
     }
-    if !human && !t.stack {
+    if !human {
         return Ok(BranchAction::Replaced {
             old,
             new: plan.commit,
         });
-    }
-    if !human {
-        // Stacking: the plan's own change (base -> plan) on top of the earlier syncs on the branch.
-        let base_tree = git.find_commit(plan.base)?.tree_id();
-        let merged = tree_merge::merge_trees(git, base_tree, head.tree_id(), plan.tree)?;
-        if !merged.conflicts.is_empty() {
-            return Err(PublishError::HumanCommitsConflict {
-                branch: t.branch.to_owned(),
-                files: merged.conflicts,
-            });
-        }
-        if merged.tree == head.tree_id() {
-            return Ok(BranchAction::Reused(old));
-        }
-        let planned = git.find_commit(plan.commit)?;
-        let new = git.commit(
-            None,
-            &planned.author(),
-            &t.committer,
-            &plan.message.commit_message(),
-            &git.find_tree(merged.tree)?,
-            &[&head],
-        )?;
-        return Ok(BranchAction::AddedOnTop { old, new });
     }
     // Add the sync on top of their work: the change from ecosync's last commit there (else the base) to the
     // plan, merged into the branch head.

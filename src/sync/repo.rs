@@ -7,6 +7,7 @@ use std::path::Path;
 use git2::{Cred, FetchOptions, Oid, PushOptions, RemoteCallbacks, Repository};
 
 use crate::repo_name::{redact_userinfo, redact_userinfo_in};
+use crate::sync::repo_lock::RepoLock;
 
 /// `error` with `url`'s user name and password taken out of its message (libgit2 may quote the URL).
 fn redact_error(error: &git2::Error, url: &str) -> git2::Error {
@@ -113,6 +114,14 @@ pub enum SyncRepoError {
         /// What went wrong.
         message: String,
     },
+    /// The repository's ecosync lock could not be taken or its stale lock files removed.
+    #[error("cannot lock `{path}` for this run")]
+    Lock {
+        /// The git directory.
+        path: String,
+        /// What failed.
+        source: std::io::Error,
+    },
     /// A scratch directory for the dry run could not be made.
     #[error("cannot make a scratch repository for the dry run: {0}")]
     Scratch(std::io::Error),
@@ -127,6 +136,32 @@ pub struct SyncRepo {
     pub repo: Repository,
     /// For a dry run: where fetched objects go instead of the cousin's repository.
     scratch: Option<(tempfile::TempDir, Repository)>,
+    /// One run at a time in this clone (none for a dry run, which writes nothing to it).
+    _lock: Option<RepoLock>,
+}
+
+/// Takes the ecosync lock of the repository whose git directory is `git_dir` and clears what a killed run
+/// left under `refs/<namespace>/` and on each of `refs`.
+fn lock(git_dir: &Path, namespaces: &[&str], refs: &[String]) -> Result<RepoLock, SyncRepoError> {
+    let failed = |source| SyncRepoError::Lock {
+        path: git_dir.display().to_string(),
+        source,
+    };
+    let lock = RepoLock::acquire(git_dir).map_err(failed)?;
+    for path in lock.clear_stale(namespaces, refs).map_err(failed)? {
+        tracing::warn!(path = %path.display(), "removed a lock file a killed run left behind");
+    }
+    Ok(lock)
+}
+
+/// The git directory of a repository on this machine that `url` names (a path or a `file://` URL), if it
+/// names one: the local forge's bare repositories.
+fn local_git_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    if path.contains("://") || !Path::new(path).is_dir() {
+        return None;
+    }
+    Repository::open(path).ok().map(|r| r.path().to_path_buf())
 }
 
 impl SyncRepo {
@@ -140,6 +175,11 @@ impl SyncRepo {
         if repo.is_shallow() {
             return Err(SyncRepoError::Shallow(path.display().to_string()));
         }
+        let lock = if dry_run {
+            None
+        } else {
+            Some(lock(repo.path(), &["ecosync"], &[])?)
+        };
         let scratch = if dry_run {
             let dir = tempfile::Builder::new()
                 .prefix("ecosync-dry-run-")
@@ -161,7 +201,11 @@ impl SyncRepo {
         } else {
             None
         };
-        Ok(SyncRepo { repo, scratch })
+        Ok(SyncRepo {
+            repo,
+            scratch,
+            _lock: lock,
+        })
     }
 
     /// The commit a fetched ref points at (in the scratch repository for a dry run).
@@ -231,6 +275,12 @@ impl SyncRepo {
         if self.is_dry_run() {
             return Err(fail("a dry run never pushes".to_owned()));
         }
+        // A repository on this machine (the local forge) is pushed to under its own ecosync lock, which
+        // makes a ref lock a killed push left on the branch a leftover to clear.
+        let _remote_lock = match local_git_dir(url) {
+            Some(dir) => Some(lock(&dir, &[], &[format!("refs/heads/{branch}")])?),
+            None => None,
+        };
         let local = format!("refs/ecosync/push/{branch}");
         self.repo
             .reference(&local, commit, true, "ecosync: commit to push")?;

@@ -15,7 +15,9 @@ pub enum Strategy {
     /// not conflict. The first sync brings the mapped directories to the upstream state.
     #[default]
     DiffApply,
-    /// Only the one upstream commit's own change (against its first parent), keeping its author and message.
+    /// Every upstream commit since the last sync, each its own change (against its first parent) and its
+    /// own commit, keeping its author and message; commits that touch no subscribed path are skipped. The
+    /// first sync brings the mapped directories to the upstream state.
     CherryPick,
     /// Each mapped directory becomes exactly the upstream directory at that commit (the cousin's own edits
     /// there are overwritten, files deleted upstream are deleted), in one commit.
@@ -69,9 +71,12 @@ impl Strategy {
     }
 
     /// Whether the next sync needs the last synced commit to still exist upstream (`diff-apply`, whose
-    /// change is computed since it).
+    /// change is computed since it, and `cherry-pick`, which picks every commit since it).
     pub fn needs_last_sync(self) -> bool {
-        self.change_base() == ChangeBase::LastSync
+        matches!(
+            self.change_base(),
+            ChangeBase::LastSync | ChangeBase::OwnParent
+        )
     }
 
     /// Whether the sync commit keeps the upstream commit's author and message (`cherry-pick`).

@@ -6,6 +6,7 @@ use git2::Oid;
 use crate::forge::{Issue, PullRequest};
 use crate::repo_name::RepoName;
 use crate::sync::change_summary::ChangeSummary;
+use crate::sync::pick_chain::PickChain;
 use crate::sync::publish::{BranchAction, PullRequestAction};
 use crate::sync::strategy::Strategy;
 use crate::sync::sync_error::SyncError;
@@ -76,6 +77,8 @@ pub struct ChangeReport {
     pub base: Oid,
     /// What the change does to the base: the files and their diffs.
     pub summary: ChangeSummary,
+    /// For a cherry-pick after an earlier sync: the commits picked and skipped.
+    pub picks: Option<PickChain>,
 }
 
 /// What an applied sync did.
@@ -87,7 +90,7 @@ pub struct Applied {
     pub branch: String,
     /// What was done to it.
     pub branch_action: BranchAction,
-    /// Whether syncs stack on this branch (`cherry-pick`) instead of replacing each other.
+    /// Whether the sync's picks went on top of the earlier, unmerged ones on the branch (`cherry-pick`).
     pub stacked: bool,
     /// What was done to the pull request.
     pub pull_request: PullRequestAction,

@@ -82,12 +82,16 @@ pub struct LastSync {
     pub cousin_commit: Oid,
 }
 
-/// Walks the history of `head` (newest first) and returns the first commit whose message carries a trailer
-/// for `upstream`. When one message carries several (a squash of several syncs), the last line wins.
+/// Walks the history of `head` (newest first) and returns the first commit that shows a sync of
+/// `upstream`: its message carries a trailer for it (when one message carries several, a squash of several
+/// syncs, the last line wins), or the forge says it is the commit a merged sync pull request made
+/// (`merged`: cousin commit and the upstream commit its pull request carried), which is how a squash
+/// merge with the title alone as message is still recognised.
 pub fn find_last_sync(
     repo: &Repository,
     head: Oid,
     upstream: &RepoName,
+    merged: &[(Oid, Oid)],
 ) -> Result<Option<LastSync>, git2::Error> {
     let mut walk = repo.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
@@ -96,9 +100,11 @@ pub fn find_last_sync(
         let id = id?;
         let commit = repo.find_commit(id)?;
         let message = String::from_utf8_lossy(commit.message_bytes());
-        if let Some(t) = SyncTrailer::find_all(&message, upstream).last()
-            && let Some(sha) = t.oid()
-        {
+        let found = SyncTrailer::find_all(&message, upstream)
+            .last()
+            .and_then(|t| t.oid())
+            .or_else(|| merged.iter().find(|(c, _)| *c == id).map(|(_, u)| *u));
+        if let Some(sha) = found {
             return Ok(Some(LastSync {
                 upstream_sha: sha,
                 cousin_commit: id,
@@ -106,6 +112,19 @@ pub fn find_last_sync(
         }
     }
     Ok(None)
+}
+
+/// The cousin commits that merged sync pull requests made, each with the upstream commit its pull
+/// request's body names last (pull requests without a trailer for `upstream` are left out).
+pub fn merged_syncs(pulls: &[crate::forge::PullRequest], upstream: &RepoName) -> Vec<(Oid, Oid)> {
+    pulls
+        .iter()
+        .filter_map(|p| {
+            let commit = Oid::from_str(p.merge_commit.as_deref()?).ok()?;
+            let sha = SyncTrailer::find_all(&p.body, upstream).last()?.oid()?;
+            Some((commit, sha))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -102,21 +102,26 @@ impl Repo {
         self
     }
 
-    fn signature(&self) -> Signature<'static> {
+    fn signature(&self, name: &str, email: &str) -> Signature<'static> {
         let t = self.clock.get() + 60;
         self.clock.set(t);
-        Signature::new("Test", "test@example.com", &Time::new(t, 0)).unwrap()
+        Signature::new(name, email, &Time::new(t, 0)).unwrap()
     }
 
     /// Stages everything in the work tree (additions, changes, deletions) and commits it on HEAD.
     pub fn commit(&self, message: &str) -> Oid {
+        self.commit_by(message, "Test", "test@example.com")
+    }
+
+    /// [`Repo::commit`] with `name <email>` as author and committer.
+    pub fn commit_by(&self, message: &str, name: &str, email: &str) -> Oid {
         let mut index = self.git.index().unwrap();
         index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
         index.update_all(["*"], None).unwrap();
         index.write().unwrap();
         let tree_id = index.write_tree().unwrap();
         let tree = self.git.find_tree(tree_id).unwrap();
-        let sig = self.signature();
+        let sig = self.signature(name, email);
         let parents: Vec<git2::Commit> = match self.git.head() {
             Ok(h) => vec![h.peel_to_commit().unwrap()],
             Err(_) => vec![],
@@ -164,7 +169,7 @@ impl Repo {
         assert!(!idx.has_conflicts(), "merge of {other} conflicts");
         let tree_id = idx.write_tree_to(&self.git).unwrap();
         let tree = self.git.find_tree(tree_id).unwrap();
-        let sig = self.signature();
+        let sig = self.signature("Test", "test@example.com");
         let id = self
             .git
             .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&ours, &theirs])

@@ -153,9 +153,21 @@ impl Pair {
             .to_owned()
     }
 
-    /// Merges the forge's `branch` into the cousin's `main` like GitHub's merge button (`how`: `merge`,
-    /// `squash` with the pull request body as message, or `rebase`), then pushes `main`.
-    pub fn merge_pr(&self, branch: &str, how: &str) {
+    /// Merges the forge's `branch` into the cousin's `main` like GitHub's merge button (`how`: `merge`;
+    /// `squash` with the pull request's title and body as message; `squash-commits`, GitHub's default, the
+    /// title and the branch's commit messages; `squash-title`, the title alone; `rebase`, each commit of the
+    /// branch made anew on `main`), pushes `main`, and records the pull request as merged (closed, with the
+    /// commit the merge made) as GitHub would. The branch is kept.
+    pub fn merge_pr(&self, branch: &str, how: &str) -> Oid {
+        self.merge(branch, how, true)
+    }
+
+    /// [`Pair::merge_pr`] done by hand outside the forge: the pull request stays open.
+    pub fn merge_by_hand(&self, branch: &str, how: &str) -> Oid {
+        self.merge(branch, how, false)
+    }
+
+    fn merge(&self, branch: &str, how: &str, recorded: bool) -> Oid {
         let git = &self.cousin.git;
         let mut remote = git
             .remote_anonymous(self.forge_repo("cousin").to_str().unwrap())
@@ -174,6 +186,28 @@ impl Pair {
             .unwrap();
         let main = git.head().unwrap().peel_to_commit().unwrap();
         let sig = git2::Signature::now("Merger", "merger@example.com").unwrap();
+        let record = self
+            .pulls()
+            .into_iter()
+            .rev()
+            .find(|p| p.head == branch && p.state == "open");
+        let (title, body, number) = record
+            .as_ref()
+            .map(|r| (r.title.clone(), r.body.clone(), r.number))
+            .unwrap_or_default();
+        // The branch's own commits, oldest first.
+        let mut walk = git.revwalk().unwrap();
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .unwrap();
+        walk.push(pr.id()).unwrap();
+        walk.hide(main.id()).unwrap();
+        let own: Vec<git2::Commit> = walk
+            .map(|id| git.find_commit(id.unwrap()).unwrap())
+            .collect();
+        let squash = |msg: &str| {
+            git.commit(None, &sig, &sig, msg, &pr.tree().unwrap(), &[&main])
+                .unwrap()
+        };
         let new = match how {
             "merge" => git
                 .commit(
@@ -185,23 +219,33 @@ impl Pair {
                     &[&main, &pr],
                 )
                 .unwrap(),
-            "squash" => {
-                let body = self.pulls().last().unwrap().body.clone();
-                let msg = format!("{} (#1)\n\n{body}", self.pulls().last().unwrap().title);
-                git.commit(None, &sig, &sig, &msg, &pr.tree().unwrap(), &[&main])
-                    .unwrap()
+            "squash" => squash(&format!("{title} (#{number})\n\n{body}")),
+            "squash-commits" => {
+                let commits: Vec<String> = own
+                    .iter()
+                    .map(|c| format!("* {}", c.message().unwrap()))
+                    .collect();
+                squash(&format!("{title} (#{number})\n\n{}\n", commits.join("\n")))
             }
+            "squash-title" => squash(&format!("{title} (#{number})")),
             "rebase" => {
-                // A fresh commit with the same message and tree on top of main (what a rebase merge makes).
-                git.commit(
-                    None,
-                    &sig,
-                    &sig,
-                    pr.message().unwrap(),
-                    &pr.tree().unwrap(),
-                    &[&main],
-                )
-                .unwrap()
+                // Each commit made anew, with its message and tree, on top of main (what a rebase merge
+                // makes when main has not moved).
+                let mut head = main.clone();
+                for c in &own {
+                    let id = git
+                        .commit(
+                            None,
+                            &c.author(),
+                            &sig,
+                            c.message().unwrap(),
+                            &c.tree().unwrap(),
+                            &[&head],
+                        )
+                        .unwrap();
+                    head = git.find_commit(id).unwrap();
+                }
+                head.id()
             }
             other => panic!("unknown merge {other}"),
         };
@@ -211,6 +255,16 @@ impl Pair {
         cb.force();
         git.checkout_head(Some(&mut cb)).unwrap();
         self.push_cousin();
+        if let Some(mut r) = record.filter(|_| recorded) {
+            r.state = "closed".into();
+            r.merged_commit = Some(new.to_string());
+            let path = self
+                .forge
+                .path()
+                .join(format!("acme/cousin.forge/pulls/{}.json", r.number));
+            std::fs::write(path, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+        }
+        new
     }
 
     /// `subscriber apply --repo COUSIN --forge local:DIR --repo-name acme/cousin ARGS...`, after pushing the
