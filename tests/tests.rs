@@ -17,6 +17,7 @@ mod subscriber_apply;
 mod subscriber_check;
 mod subscriber_concurrency;
 mod subscriber_conflicts;
+mod subscriber_crash;
 
 mod subscriber_github;
 mod subscriber_history;
