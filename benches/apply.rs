@@ -252,6 +252,7 @@ fn main() {
             committer: ("Bench".into(), "bench@example.com".into()),
             server_url: "https://github.com".into(),
             merged_syncs: Vec::new(),
+            config_in_repo: None,
         };
         let t = Instant::now();
         let repo = SyncRepo::open(&cousin_dir, false).unwrap();

@@ -122,6 +122,7 @@ impl ApplyArgs {
             .unwrap_or_else(|| "https://github.com".to_owned());
         let request = SyncRequest {
             config,
+            config_file: Some(path),
             event,
             repo_dir: self.repo,
             cousin,

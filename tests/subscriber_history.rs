@@ -197,3 +197,63 @@ fn picks_merged_by_rebase_are_not_proposed_again() {
         .collect();
     assert_eq!(open.len(), 1, "{out}");
 }
+
+/// Rewrites the cousin's configuration with `subscriptions` and commits it.
+fn subscribe(p: &Pair, subscriptions: serde_json::Value) {
+    let path = p.cousin.path().join(".github/ecosync.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg["subscriptions"] = subscriptions;
+    p.cousin.write(
+        ".github/ecosync.json",
+        serde_json::to_string_pretty(&cfg).unwrap(),
+    );
+    p.cousin.commit("cousin: change subscriptions");
+}
+
+#[test]
+fn an_added_subscription_is_backfilled_and_a_removed_one_left_alone() {
+    for strategy in ["diff-apply", "cherry-pick", "squash"] {
+        let p = synced(strategy);
+        subscribe(
+            &p,
+            json!([{"path": "features/x", "to": "app"}, {"path": "other", "to": "vendor/other"}]),
+        );
+        // Upstream has not moved: the new directory still arrives.
+        let out = p.apply(&["--latest"]).success();
+        assert!(
+            out.stdout.contains("backfill: `other` -> `vendor/other`"),
+            "{strategy}\n{out}"
+        );
+        assert!(!out.stdout.contains("conflict"), "{strategy}\n{out}");
+        assert_eq!(
+            p.remote_files(BRANCH)["vendor/other/o.txt"].1,
+            b"o\n",
+            "{strategy}"
+        );
+        assert!(
+            p.pulls()[0]
+                .body
+                .contains("**Backfill:** `other` -> `vendor/other`")
+        );
+        p.merge_pr(BRANCH, "merge");
+        // Narrowed: `features/x` is no longer subscribed; upstream changes both.
+        subscribe(&p, json!([{"path": "other", "to": "vendor/other"}]));
+        p.upstream.write("features/x/a.txt", "changed\n");
+        p.upstream.write("other/o.txt", "o2\n");
+        p.upstream.commit("upstream: both");
+        let out = p.apply(&["--latest"]).success();
+        assert!(
+            out.stdout.contains(
+                "no longer subscribed: `features/x` -> `app` (the files there are left as they are)"
+            ),
+            "{strategy}\n{out}"
+        );
+        let files = p.remote_files(BRANCH);
+        assert_eq!(files["vendor/other/o.txt"].1, b"o2\n", "{strategy}");
+        assert_eq!(
+            files["app/a.txt"].1, b"a1\na2\na3\na4\na5\na6\na7\na8\n",
+            "{strategy}: left alone"
+        );
+    }
+}

@@ -160,6 +160,7 @@ impl Engine<'_> {
             committer: request.committer.clone(),
             server_url: request.server_url.clone(),
             merged_syncs: Vec::new(),
+            config_in_repo: None,
         };
         if let Some(reason) = prepare::not_concerned(&settings)? {
             return Ok(SyncOutcome::NotSubscribed { reason });
@@ -173,6 +174,10 @@ impl Engine<'_> {
                 source,
             }
         })?;
+        settings.config_in_repo = request
+            .config_file
+            .as_deref()
+            .and_then(|file| in_repo(&repo.repo, file));
         let plan = match prepare::prepare(&repo, &settings)? {
             Prepared::NotSubscribed(reason) => return Ok(SyncOutcome::NotSubscribed { reason }),
             Prepared::AlreadySynced { upstream, by } => {
@@ -263,6 +268,8 @@ impl Engine<'_> {
             base: plan.base,
             summary: plan.summary.clone(),
             picks: plan.picks.as_ref().map(|p| p.chain.clone()),
+            backfill: plan.message.backfill.clone(),
+            dropped: plan.message.dropped.clone(),
         }
     }
 
@@ -411,6 +418,15 @@ impl Engine<'_> {
             },
         }
     }
+}
+
+/// `file`'s path relative to the root of `repo`'s work tree, with `/` between its parts, when it is inside.
+fn in_repo(repo: &git2::Repository, file: &std::path::Path) -> Option<String> {
+    let root = repo.workdir()?.canonicalize().ok()?;
+    let file = file.canonicalize().ok()?;
+    let rel = file.strip_prefix(&root).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    Some(parts?.join("/"))
 }
 
 /// Refuses a sync branch that is the base branch: every push goes to the sync branch, so that would put

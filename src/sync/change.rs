@@ -142,6 +142,9 @@ pub struct ChangeInput<'r, 'a> {
     pub upstream: &'a Commit<'r>,
     /// The last upstream commit synced, if any.
     pub last_synced: Option<Oid>,
+    /// Subscriptions added since the last sync: their directories take the upstream state (backfill)
+    /// instead of the change since the last sync.
+    pub backfill: &'a [Subscription],
 }
 
 /// Computes the change.
@@ -171,7 +174,8 @@ pub fn compute(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeErro
         let theirs = mapped_tree::subtree(repo, &upstream_tree, &sub.path, at_root, "upstream")?;
         // Whatever upstream holds that the cousin does not could enter it: refuse names git refuses.
         check_entries(repo, Some(ours), theirs, sub.path.as_str())?;
-        let merged = match &base_tree {
+        let base_tree = base_tree.as_ref().filter(|_| !input.backfill.contains(sub));
+        let merged = match base_tree {
             None => MergedTree {
                 tree: theirs,
                 conflicts: Vec::new(),
@@ -342,6 +346,7 @@ mod tests {
             cousin: &cousin,
             upstream: &up,
             last_synced: None,
+            backfill: &[],
         })
         .unwrap_err();
         assert!(err.to_string().contains("entry `f/.GIT`"), "{err}");

@@ -239,6 +239,17 @@ pub struct Subscription {
     pub to: RepoPath,
 }
 
+impl Subscription {
+    /// `` `path` `` or `` `path` -> `to` ``, for messages.
+    pub fn describe(&self) -> String {
+        if self.path == self.to {
+            format!("`{}`", self.path)
+        } else {
+            format!("`{}` -> `{}`", self.path, self.to)
+        }
+    }
+}
+
 /// The checked pull request settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequestConfig {
@@ -325,13 +336,7 @@ impl CousinConfig {
     pub fn describe_subscriptions(&self) -> Vec<String> {
         self.subscriptions
             .iter()
-            .map(|s| {
-                if s.path == s.to {
-                    format!("`{}`", s.path)
-                } else {
-                    format!("`{}` -> `{}`", s.path, s.to)
-                }
-            })
+            .map(Subscription::describe)
             .collect()
     }
 }

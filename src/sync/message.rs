@@ -51,6 +51,10 @@ pub struct SyncMessage {
     pub strategy: Strategy,
     /// True when this is the first sync.
     pub first_sync: bool,
+    /// Subscriptions added since the last sync, brought to the upstream state (as `path` or `path -> to`).
+    pub backfill: Vec<String>,
+    /// Subscriptions removed since the last sync, whose files are left as they are.
+    pub dropped: Vec<String>,
     /// Conflicting files (committed with markers).
     pub conflicts: Vec<String>,
     /// The change.
@@ -78,7 +82,7 @@ impl SyncMessage {
     /// The commit message. A cherry-pick keeps upstream's message; every message ends with the trailer.
     pub fn commit_message(&self) -> String {
         let mut m = String::new();
-        if self.strategy.keeps_authors() && !self.first_sync {
+        if self.strategy.keeps_authors() && !self.first_sync && self.backfill.is_empty() {
             m.push_str(self.upstream_message.trim_end());
             let _ = write!(
                 m,
@@ -116,6 +120,13 @@ impl SyncMessage {
             }
             if self.first_sync {
                 m.push_str("\nFirst sync: the mapped directories now match upstream.");
+            }
+            if !self.backfill.is_empty() {
+                let _ = write!(
+                    m,
+                    "\nBackfill: {} (new subscriptions, brought to upstream's state)",
+                    self.backfill.join(", ")
+                );
             }
         }
         if !self.conflicts.is_empty() {
@@ -211,6 +222,30 @@ impl SyncMessage {
             b.push_str(
                 "**First sync:** no earlier sync was found, so the mapped directories are brought to the \
                  upstream state (edits made here since are replaced; review the diff).\n\n",
+            );
+        }
+        if !self.backfill.is_empty() {
+            let _ = writeln!(
+                b,
+                "**Backfill:** {} {} new since the last sync, so {} brought to upstream's state.\n",
+                self.backfill.join(", "),
+                if self.backfill.len() == 1 {
+                    "is"
+                } else {
+                    "are"
+                },
+                if self.backfill.len() == 1 {
+                    "it is"
+                } else {
+                    "they are"
+                },
+            );
+        }
+        if !self.dropped.is_empty() {
+            let _ = writeln!(
+                b,
+                "**No longer subscribed:** {}; the files there are left as they are.\n",
+                self.dropped.join(", ")
             );
         }
         if !self.conflicts.is_empty() {

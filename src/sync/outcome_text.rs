@@ -147,6 +147,20 @@ fn describe_change(s: &mut String, c: &ChangeReport) {
         None => {}
     }
     let _ = writeln!(s, "strategy: {}", c.strategy);
+    if !c.backfill.is_empty() {
+        let _ = writeln!(
+            s,
+            "backfill: {} (new since the last sync: brought to upstream's state)",
+            c.backfill.join(", ")
+        );
+    }
+    if !c.dropped.is_empty() {
+        let _ = writeln!(
+            s,
+            "no longer subscribed: {} (the files there are left as they are)",
+            c.dropped.join(", ")
+        );
+    }
     if let Some(p) = &c.picks {
         let n = p.picked.len();
         let _ = write!(

@@ -91,6 +91,7 @@ pub fn pick(input: &PickInput<'_, '_>) -> Result<(PickChain, Oid), SyncChangeErr
             cousin: &head,
             upstream: &upstream,
             last_synced: None,
+            backfill: &[],
         })?;
         let tree = change.tree(repo)?;
         if tree == head.tree_id() {
@@ -102,6 +103,7 @@ pub fn pick(input: &PickInput<'_, '_>) -> Result<(PickChain, Oid), SyncChangeErr
         words.upstream_message = String::from_utf8_lossy(upstream.message_bytes()).into_owned();
         words.conflicts.clone_from(&change.conflicts);
         words.first_sync = false;
+        words.backfill.clear();
         let commit = repo.commit(
             None,
             &upstream.author(),

@@ -13,7 +13,7 @@ use git2::{Oid, Signature};
 use crate::repo_name::{RepoName, redact_userinfo};
 use crate::sync::change::{self, ChangeInput, ChangeShape, SyncChange, SyncChangeError};
 use crate::sync::change_summary::ChangeSummary;
-use crate::sync::cousin_config::CousinConfig;
+use crate::sync::cousin_config::{ConfigOverrides, CousinConfig, Subscription};
 use crate::sync::event::SyncEvent;
 use crate::sync::message::SyncMessage;
 use crate::sync::pick_chain::PickChain;
@@ -168,6 +168,9 @@ pub struct SyncSettings {
     /// What the forge knows of merged sync pull requests: the commit each merge made in the cousin and the
     /// upstream commit it carried (see [`trailer::find_last_sync`]).
     pub merged_syncs: Vec<(Oid, Oid)>,
+    /// Where the configuration file is in the cousin's repository (relative to its root), when it is in
+    /// it: its version in the last sync's commit tells which subscriptions are new since.
+    pub config_in_repo: Option<String>,
 }
 
 /// The outcome of the pipeline before publishing.
@@ -317,6 +320,29 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     } else {
         None
     };
+    // Subscriptions added or removed since the last sync.
+    let (backfill, dropped) = match (&last, &s.config_in_repo) {
+        (Some(l), Some(path)) if config.strategy.maps_directories() => {
+            match previous_subscriptions(git, l.cousin_commit, path, config) {
+                Some(before) => (
+                    config
+                        .subscriptions
+                        .iter()
+                        .filter(|sub| !before.contains(sub))
+                        .cloned()
+                        .collect(),
+                    before
+                        .into_iter()
+                        .filter(|sub| !config.subscriptions.contains(sub))
+                        .collect(),
+                ),
+                None => (Vec::new(), Vec::new()),
+            }
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    let mut upstream = upstream;
+    let mut target = target;
     if config.strategy.merges_history() {
         if base_id == target || git.graph_descendant_of(base_id, target)? {
             return Ok(Prepared::AlreadySynced {
@@ -327,10 +353,15 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     } else if let Some(l) = &last {
         let known = git.find_commit(l.upstream_sha).is_ok();
         if l.upstream_sha == target || (known && git.graph_descendant_of(l.upstream_sha, target)?) {
-            return Ok(Prepared::AlreadySynced {
-                upstream: target,
-                by: l.cousin_commit,
-            });
+            if backfill.is_empty() {
+                return Ok(Prepared::AlreadySynced {
+                    upstream: target,
+                    by: l.cousin_commit,
+                });
+            }
+            // Synced already, but new subscriptions still need their backfill: at the synced commit.
+            target = l.upstream_sha;
+            upstream = git.find_commit(target)?;
         }
         if !known && config.strategy.needs_last_sync() {
             return Err(SyncRunError::LostSync {
@@ -345,7 +376,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     if config.strategy.stacks()
         && let Some(last) = last_synced
     {
-        return pick_plan(repo, s, &base, &upstream, last);
+        return pick_plan(repo, s, &base, &upstream, last, &backfill, &dropped);
     }
     let strategy = if config.strategy.stacks() {
         Strategy::DiffApply
@@ -359,6 +390,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         cousin: &base,
         upstream: &upstream,
         last_synced,
+        backfill: &backfill,
     })?;
     let tree = change.tree(git)?;
     if tree == base.tree_id()
@@ -388,6 +420,8 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         features: s.event.features.clone(),
         strategy: config.strategy,
         first_sync: change.first_sync,
+        backfill: backfill.iter().map(Subscription::describe).collect(),
+        dropped: dropped.iter().map(Subscription::describe).collect(),
         conflicts: change.conflicts.clone(),
         summary: summary.clone(),
         dispatch_id: s.event.dispatch_id.clone(),
@@ -442,6 +476,8 @@ fn pick_plan(
     base: &git2::Commit<'_>,
     upstream: &git2::Commit<'_>,
     last: Oid,
+    backfill: &[Subscription],
+    dropped: &[Subscription],
 ) -> Result<Prepared, SyncRunError> {
     let git = &repo.repo;
     let config = &s.config;
@@ -483,11 +519,42 @@ fn pick_plan(
         features: s.event.features.clone(),
         strategy: config.strategy,
         first_sync: false,
+        backfill: backfill.iter().map(Subscription::describe).collect(),
+        dropped: dropped.iter().map(Subscription::describe).collect(),
         conflicts: Vec::new(),
         summary: ChangeSummary::default(),
         dispatch_id: s.event.dispatch_id.clone(),
         server_url: s.server_url.clone(),
     };
+    // New subscriptions first take upstream's state as of the last sync, in a commit of their own; the
+    // picks then bring them forward with the rest.
+    if !backfill.is_empty() && stacked_on.is_none() {
+        let at = git.find_commit(from)?;
+        let change = change::compute(&ChangeInput {
+            repo: git,
+            strategy: Strategy::DiffApply,
+            subscriptions: backfill,
+            cousin: &start,
+            upstream: &at,
+            last_synced: None,
+            backfill,
+        })?;
+        let tree = change.tree(git)?;
+        if tree != start.tree_id() {
+            let mut words = message.clone();
+            words.upstream_sha = from;
+            words.upstream_message = String::from_utf8_lossy(at.message_bytes()).into_owned();
+            let id = git.commit(
+                None,
+                &committer,
+                &committer,
+                &words.commit_message(),
+                &git.find_tree(tree)?,
+                &[&start],
+            )?;
+            start = git.find_commit(id)?;
+        }
+    }
     let (chain, head) = crate::sync::pick_chain::pick(&crate::sync::pick_chain::PickInput {
         repo: git,
         subscriptions: &config.subscriptions,
@@ -524,6 +591,26 @@ fn pick_plan(
         message,
         picks: Some(Picks { chain, stacked_on }),
     })))
+}
+
+/// The subscriptions the last sync ran with: the configuration file as it was in `at`, the cousin commit
+/// that records the sync. `None` when that cannot be known (no such file there, one that does not load, or
+/// one for another upstream): then nothing counts as added or removed.
+fn previous_subscriptions(
+    git: &git2::Repository,
+    at: Oid,
+    path: &str,
+    config: &CousinConfig,
+) -> Option<Vec<Subscription>> {
+    let tree = git.find_commit(at).ok()?.tree().ok()?;
+    let entry = tree.get_path(std::path::Path::new(path)).ok()?;
+    let blob = git.find_blob(entry.id()).ok()?;
+    let text = std::str::from_utf8(blob.content()).ok()?;
+    let overrides = ConfigOverrides {
+        upstream_repo: Some(config.upstream_repo.clone()),
+    };
+    let before = CousinConfig::load(path, text, &overrides).ok()?;
+    (before.upstream_repo == config.upstream_repo).then_some(before.subscriptions)
 }
 
 /// The upstream commits a sync brings, newest first: since the last sync (bounded), just the one without

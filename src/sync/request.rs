@@ -18,6 +18,9 @@ pub const DEFAULT_COMMITTER_EMAIL: &str = "41898282+github-actions[bot]@users.no
 pub struct SyncRequest {
     /// The cousin's checked configuration.
     pub config: CousinConfig,
+    /// The file it was read from, if any (inside the clone, its version at the last sync tells which
+    /// subscriptions are new since).
+    pub config_file: Option<PathBuf>,
     /// What to sync.
     pub event: SyncEvent,
     /// The cousin's clone (its history must be complete, not shallow).

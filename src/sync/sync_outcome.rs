@@ -79,6 +79,10 @@ pub struct ChangeReport {
     pub summary: ChangeSummary,
     /// For a cherry-pick after an earlier sync: the commits picked and skipped.
     pub picks: Option<PickChain>,
+    /// Subscriptions added since the last sync, brought to the upstream state.
+    pub backfill: Vec<String>,
+    /// Subscriptions removed since the last sync, whose files were left as they are.
+    pub dropped: Vec<String>,
 }
 
 /// What an applied sync did.
