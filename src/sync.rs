@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod change;
 pub mod change_summary;
+pub mod conflict;
 pub mod cousin_config;
 pub mod event;
 pub mod failure_report;

@@ -14,7 +14,7 @@ fn conflict_opens_one_issue_upstream_and_pushes_nothing() {
     let out = p
         .apply(&["--latest"])
         .expect_code(1)
-        .expect_stderr("conflicts with this repository's own edits in `app/a.txt`");
+        .expect_stderr("conflicts with this repository in `app/a.txt` (edited here and upstream)");
     assert!(
         out.stdout
             .contains("reported: opened issue #1 in `acme/mono`"),
@@ -49,6 +49,27 @@ fn conflict_opens_one_issue_upstream_and_pushes_nothing() {
     let issues = p.issues("mono");
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].comments.len(), 1);
+}
+
+/// A file the cousin deleted, which upstream then changed, is called missing, not an edit.
+#[test]
+fn a_missing_file_is_called_missing() {
+    let p = conflicting(json!({}));
+    // Only b.txt is in the way: the cousin deleted its copy, upstream changed it.
+    p.cousin
+        .write("app/a.txt", "a1\na2\na3\na4\na5\na6\na7\na8\n")
+        .remove("app/b.txt");
+    p.cousin.commit("cousin: no b");
+    let out = p.apply(&["--latest"]).expect_code(1).expect_stderr(
+        "conflicts with this repository in `app/b.txt` (missing here, changed upstream)",
+    );
+    assert!(!out.stderr.contains("own edits"), "{out}");
+    let body = &p.issues("mono")[0].body;
+    assert!(
+        body.contains("- `app/b.txt` (missing here, changed upstream)"),
+        "{body}"
+    );
+    assert!(body.contains("nothing was pushed"), "{body}");
 }
 
 #[test]

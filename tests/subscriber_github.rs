@@ -89,6 +89,16 @@ fn failed_pull_request_create_is_completed_by_the_next_run() {
         .expect("the push happened before the failure");
     assert!(fake.pulls("acme/cousin").is_empty());
     assert_eq!(fake.issues("acme/mono").len(), 1);
+    // The issue says what is really there: the branch was pushed.
+    let body = fake.issues("acme/mono")[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        body.contains(&format!("branch `{BRANCH}` holds the sync at `{head}`")),
+        "{body}"
+    );
+    assert!(!body.contains("nothing was pushed"), "{body}");
     let out = apply(&p, &fake).success();
     assert!(out.stdout.contains("already carries this sync"), "{out}");
     assert_eq!(p.remote_branch(BRANCH), Some(head), "no second commit");

@@ -405,6 +405,13 @@ impl Engine<'_> {
             error: error_chain(error),
             hint: error.hint(),
             conflicts: change.map(|c| c.conflicts.clone()).unwrap_or_default(),
+            pushed: match error {
+                SyncError::Publish {
+                    source: crate::sync::publish::PublishError::AfterPush { branch, head, .. },
+                    ..
+                } => Some((branch.clone(), head.to_string())),
+                _ => None,
+            },
             run_url: self.run_url.clone(),
             dispatch_id: self.request.event.dispatch_id.clone(),
             server_url: self.request.server_url.clone(),

@@ -4,6 +4,7 @@
 use git2::{Commit, Oid, Repository, Tree};
 
 use crate::repo_path::touches_git_dir;
+use crate::sync::conflict::Conflict;
 use crate::sync::cousin_config::Subscription;
 use crate::sync::mapped_tree::{self, MappedTreeError};
 use crate::sync::strategy::{ChangeBase, Strategy};
@@ -111,8 +112,8 @@ pub enum ChangeShape {
 pub struct SyncChange {
     /// What the new state is.
     pub shape: ChangeShape,
-    /// Conflicting paths in the cousin (the tree then carries conflict markers).
-    pub conflicts: Vec<String>,
+    /// Conflicting files in the cousin (the tree then carries conflict markers).
+    pub conflicts: Vec<Conflict>,
     /// True when no earlier sync was found and the mapped directories were brought to the upstream state.
     pub first_sync: bool,
 }
@@ -185,7 +186,7 @@ pub fn compute(input: &ChangeInput<'_, '_>) -> Result<SyncChange, SyncChangeErro
                 tree_merge::merge_trees(repo, ancestor, ours, theirs)?
             }
         };
-        conflicts.extend(merged.conflicts.iter().map(|c| sub.to.join(c)));
+        conflicts.extend(merged.conflicts.iter().map(|c| c.under(&sub.to)));
         if merged.tree != ours {
             tree = mapped_tree::splice(repo, &current, &sub.to, merged.tree)?;
         }

@@ -2,6 +2,7 @@
 //! upstream commit, the run's URL, and the exact commands to do the sync by hand. A later failure comments
 //! on the open issue instead of opening another.
 
+use crate::sync::conflict::Conflict;
 use std::fmt::Write as _;
 
 use crate::escape::{self, markdown_code};
@@ -36,7 +37,9 @@ pub struct FailureReport {
     /// What to do about it, when there is advice.
     pub hint: Option<String>,
     /// Conflicting files.
-    pub conflicts: Vec<String>,
+    pub conflicts: Vec<Conflict>,
+    /// The branch and commit that hold the sync when the run failed after pushing it.
+    pub pushed: Option<(String, String)>,
     /// The run's URL under Actions.
     pub run_url: Option<String>,
     /// The dispatch identifier.
@@ -74,9 +77,16 @@ impl FailureReport {
         } else {
             "stopped at a conflict"
         };
+        let pushed = match &self.pushed {
+            Some((branch, head)) => format!(
+                "branch `{}` holds the sync at `{head}`, but no pull request was opened or updated for it",
+                escape::line(branch)
+            ),
+            None => "nothing was pushed".to_owned(),
+        };
         let _ = writeln!(
             b,
-            "Syncing **{}** into **{}** (`{}`) with strategy `{}` {what}; nothing was pushed.\n",
+            "Syncing **{}** into **{}** (`{}`) with strategy `{}` {what}; {pushed}.\n",
             self.upstream, self.cousin, self.base, self.strategy
         );
         if let Some(sha) = &self.upstream_sha {
@@ -110,7 +120,12 @@ impl FailureReport {
         if !self.conflicts.is_empty() {
             b.push_str("**Conflicting files:**\n\n");
             for c in self.conflicts.iter().take(100) {
-                let _ = writeln!(b, "- {}", markdown_code(c, usize::MAX));
+                let _ = writeln!(
+                    b,
+                    "- {} ({})",
+                    markdown_code(&c.path, usize::MAX),
+                    c.kind.describe()
+                );
             }
             if self.conflicts.len() > 100 {
                 let _ = writeln!(b, "- ... and {} more", self.conflicts.len() - 100);

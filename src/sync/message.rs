@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use git2::Oid;
 
-use crate::escape::{self, markdown_code, markdown_code_list};
+use crate::escape::{markdown_code, markdown_code_list};
 use crate::repo_name::RepoName;
 use crate::sync::change_summary::ChangeSummary;
+use crate::sync::conflict::Conflict;
 use crate::sync::cousin_config::fill_template;
 use crate::sync::strategy::Strategy;
 use crate::sync::trailer::SyncTrailer;
@@ -56,7 +57,7 @@ pub struct SyncMessage {
     /// Subscriptions removed since the last sync, whose files are left as they are.
     pub dropped: Vec<String>,
     /// Conflicting files (committed with markers).
-    pub conflicts: Vec<String>,
+    pub conflicts: Vec<Conflict>,
     /// The change.
     pub summary: ChangeSummary,
     /// The dispatch identifier.
@@ -136,7 +137,7 @@ impl SyncMessage {
                 self.conflicts
                     .iter()
                     .take(MAX_LISTED_FILES)
-                    .map(|c| format!("  {}", escape::line(c)))
+                    .map(|c| format!("  {c}"))
                     .collect::<Vec<_>>()
                     .join("\n")
             );
@@ -250,11 +251,17 @@ impl SyncMessage {
         }
         if !self.conflicts.is_empty() {
             b.push_str(
-                "**Conflicts:** these files conflict with changes made in this repository; they are committed \
-                 with conflict markers. Resolve them on this branch before merging:\n\n",
+                "**Conflicts:** upstream's change and this repository disagree about these files; they are \
+                 committed with conflict markers where both sides are text, else with this repository's side. \
+                 Resolve them on this branch before merging:\n\n",
             );
             for c in self.conflicts.iter().take(MAX_LISTED_FILES) {
-                let _ = writeln!(b, "- {}", markdown_code(c, usize::MAX));
+                let _ = writeln!(
+                    b,
+                    "- {} ({})",
+                    markdown_code(&c.path, usize::MAX),
+                    c.kind.describe()
+                );
             }
             if self.conflicts.len() > MAX_LISTED_FILES {
                 let _ = writeln!(

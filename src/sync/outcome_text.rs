@@ -1,6 +1,7 @@
 //! The text of a [`SyncOutcome`] for people: what `subscriber apply` prints (and whatever else runs the
 //! engine, so every front end words an outcome the same way), and the one-line job summary.
 
+use crate::sync::conflict::Conflict;
 use std::fmt::Write as _;
 
 use crate::forge::PullRequest;
@@ -122,11 +123,12 @@ impl SyncOutcome {
     }
 }
 
-/// Paths joined with `, `, each on one line (a file name may hold a newline).
-fn shown_list(paths: &[String]) -> String {
-    paths
+/// Conflicts joined with `, `, each path on one line (a file name may hold a newline) and saying how the
+/// sides disagree.
+fn shown_list(conflicts: &[Conflict]) -> String {
+    conflicts
         .iter()
-        .map(|p| crate::escape::line(p))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }

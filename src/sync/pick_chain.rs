@@ -5,6 +5,7 @@
 use git2::{Commit, Oid, Repository, Signature};
 
 use crate::sync::change::{self, ChangeInput, SyncChangeError};
+use crate::sync::conflict::Conflict;
 use crate::sync::cousin_config::Subscription;
 use crate::sync::mapped_tree;
 use crate::sync::message::SyncMessage;
@@ -18,7 +19,7 @@ pub struct PickedCommit {
     /// The cousin commit made for it.
     pub commit: Oid,
     /// Files committed with conflict markers.
-    pub conflicts: Vec<String>,
+    pub conflicts: Vec<Conflict>,
 }
 
 /// The picked chain.
@@ -34,14 +35,14 @@ pub struct PickChain {
 
 impl PickChain {
     /// Every conflicting file of every picked commit, sorted, once each.
-    pub fn conflicts(&self) -> Vec<String> {
-        let mut all: Vec<String> = self
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        let mut all: Vec<Conflict> = self
             .picked
             .iter()
             .flat_map(|p| p.conflicts.iter().cloned())
             .collect();
         all.sort();
-        all.dedup();
+        all.dedup_by(|a, b| a.path == b.path);
         all
     }
 }

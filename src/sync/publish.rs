@@ -14,6 +14,7 @@ use git2::Oid;
 
 use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
 use crate::repo_name::RepoName;
+use crate::sync::conflict::Conflict;
 use crate::sync::cousin_config::PullRequestConfig;
 use crate::sync::prepare::{SyncPlan, cousin_ref, upstream_ref};
 use crate::sync::repo::{GitAuth, SyncRepo, SyncRepoError};
@@ -33,17 +34,30 @@ pub enum PublishError {
     #[error(
         "branch `{branch}` has commits not made by ecosync and the sync conflicts with them in {}; the \
          branch was left as it is",
-        files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        files.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     )]
     HumanCommitsConflict {
         /// The branch.
         branch: String,
         /// The conflicting files.
-        files: Vec<String>,
+        files: Vec<Conflict>,
     },
     /// libgit2 failed.
     #[error("git: {0}")]
     Git(#[from] git2::Error),
+    /// The branch holds the sync (pushed now or by an earlier run), then the pull request step failed.
+    #[error(
+        "branch `{branch}` holds the sync at `{head}`, but its pull request could not be opened or updated"
+    )]
+    AfterPush {
+        /// The branch.
+        branch: String,
+        /// Its head.
+        head: Oid,
+        /// What failed.
+        #[source]
+        source: Box<PublishError>,
+    },
 }
 
 impl PublishError {
@@ -56,6 +70,7 @@ impl PublishError {
                  delete the branch to let ecosync start afresh"
                     .to_owned(),
             ),
+            PublishError::AfterPush { source, .. } => source.hint(),
             PublishError::Repo(_) | PublishError::Git(_) => None,
         }
     }
@@ -151,6 +166,7 @@ pub async fn publish(
 ) -> Result<Published, PublishError> {
     // A push that loses a race with another run of the same event (it pushed the branch first) is tried
     // once more from a fresh fetch, which then usually finds the branch already carrying this sync.
+    repo.clear_remote_leftovers(t.cousin_url, t.branch)?;
     let mut attempt = 0;
     let action = loop {
         attempt += 1;
@@ -173,6 +189,31 @@ pub async fn publish(
             Err(e) => return Err(e.into()),
         }
     };
+    let pull_request = pull_request(forge, repo, plan, t).await.map_err(|source| {
+        if repo.is_dry_run() {
+            return source;
+        }
+        PublishError::AfterPush {
+            branch: t.branch.to_owned(),
+            head: action.head(),
+            source: Box::new(source),
+        }
+    })?;
+    Ok(Published {
+        branch: t.branch.to_owned(),
+        branch_action: action,
+        pull_request,
+    })
+}
+
+/// Finds or opens the pull request of the pushed branch, brings its title, body and decorations up to
+/// date.
+async fn pull_request(
+    forge: &Forge,
+    repo: &SyncRepo,
+    plan: &SyncPlan,
+    t: &PublishTarget<'_>,
+) -> Result<PullRequestAction, PublishError> {
     let title = plan.message.title(&t.settings.title);
     let body = plan.message.body();
     let existing = forge
@@ -211,11 +252,7 @@ pub async fn publish(
             PullRequestAction::Created(pr)
         }
     };
-    Ok(Published {
-        branch: t.branch.to_owned(),
-        branch_action: action,
-        pull_request,
-    })
+    Ok(pull_request)
 }
 
 /// Fetches the branch and decides what to do to it; a conflict with someone's commits is said on the pull

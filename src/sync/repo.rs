@@ -142,13 +142,21 @@ pub struct SyncRepo {
 
 /// Takes the ecosync lock of the repository whose git directory is `git_dir` and clears what a killed run
 /// left under `refs/<namespace>/` and on each of `refs`.
-fn lock(git_dir: &Path, namespaces: &[&str], refs: &[String]) -> Result<RepoLock, SyncRepoError> {
+fn lock(
+    git_dir: &Path,
+    namespaces: &[&str],
+    refs: &[String],
+    clear_packs: bool,
+) -> Result<RepoLock, SyncRepoError> {
     let failed = |source| SyncRepoError::Lock {
         path: git_dir.display().to_string(),
         source,
     };
     let lock = RepoLock::acquire(git_dir).map_err(failed)?;
-    for path in lock.clear_stale(namespaces, refs).map_err(failed)? {
+    for path in lock
+        .clear_stale(namespaces, refs, clear_packs)
+        .map_err(failed)?
+    {
         tracing::warn!(path = %path.display(), "removed a lock file a killed run left behind");
     }
     Ok(lock)
@@ -178,7 +186,7 @@ impl SyncRepo {
         let lock = if dry_run {
             None
         } else {
-            Some(lock(repo.path(), &["ecosync"], &[])?)
+            Some(lock(repo.path(), &["ecosync"], &[], true)?)
         };
         let scratch = if dry_run {
             let dir = tempfile::Builder::new()
@@ -258,6 +266,15 @@ impl SyncRepo {
         Ok(Some(oid))
     }
 
+    /// For a repository on this machine (the local forge): clears what a push killed mid-way left there for
+    /// `branch` (its ref lock, a temporary pack), under that repository's ecosync lock. Elsewhere a no-op.
+    pub fn clear_remote_leftovers(&self, url: &str, branch: &str) -> Result<(), SyncRepoError> {
+        if let Some(dir) = local_git_dir(url).filter(|_| !self.is_dry_run()) {
+            lock(&dir, &[], &[format!("refs/heads/{branch}")], true)?;
+        }
+        Ok(())
+    }
+
     /// Pushes `commit` to `refs/heads/{branch}` at `url`; `force` allows a non-fast-forward update.
     pub fn push(
         &self,
@@ -278,7 +295,7 @@ impl SyncRepo {
         // A repository on this machine (the local forge) is pushed to under its own ecosync lock, which
         // makes a ref lock a killed push left on the branch a leftover to clear.
         let _remote_lock = match local_git_dir(url) {
-            Some(dir) => Some(lock(&dir, &[], &[format!("refs/heads/{branch}")])?),
+            Some(dir) => Some(lock(&dir, &[], &[format!("refs/heads/{branch}")], true)?),
             None => None,
         };
         let local = format!("refs/ecosync/push/{branch}");

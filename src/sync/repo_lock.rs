@@ -36,9 +36,15 @@ impl RepoLock {
     }
 
     /// Removes the `*.lock` files a killed run left under `refs/<namespace>/` for each namespace (for
-    /// example `ecosync` for `refs/ecosync/`), and the ref lock of each named ref (`refs/heads/<branch>`).
-    /// Returns what was removed, for the log.
-    pub fn clear_stale(&self, namespaces: &[&str], refs: &[String]) -> io::Result<Vec<PathBuf>> {
+    /// example `ecosync` for `refs/ecosync/`), the ref lock of each named ref (`refs/heads/<branch>`),
+    /// and, with `clear_packs` (a repository only ecosync fetches into while it holds the lock), the
+    /// temporary packs of a killed fetch. Returns what was removed, for the log.
+    pub fn clear_stale(
+        &self,
+        namespaces: &[&str],
+        refs: &[String],
+        clear_packs: bool,
+    ) -> io::Result<Vec<PathBuf>> {
         let mut removed = Vec::new();
         for ns in namespaces {
             let mut stack = vec![self.git_dir.join("refs").join(ns)];
@@ -61,6 +67,22 @@ impl RepoLock {
         }
         for r in refs {
             remove(&self.git_dir.join(format!("{r}.lock")), &mut removed)?;
+        }
+        // A fetch killed while libgit2 indexed its pack leaves the temporary pack and its index lock.
+        if clear_packs {
+            let pack_dir = self.git_dir.join("objects/pack");
+            if let Ok(entries) = std::fs::read_dir(&pack_dir) {
+                for entry in entries {
+                    let path = entry?.path();
+                    if path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("pack_git2_"))
+                    {
+                        remove(&path, &mut removed)?;
+                    }
+                }
+            }
         }
         // libgit2 locks `shallow` on every fetch, even in a repository that is not shallow. Without a
         // `shallow` file no shallow operation is under way, so with our lock held the lock is a leftover.
@@ -97,11 +119,19 @@ mod tests {
         std::fs::write(git.join("refs/heads/ecosync/acme-mono.lock"), "x").unwrap();
         std::fs::write(git.join("refs/heads/other.lock"), "x").unwrap();
         std::fs::write(git.join("shallow.lock"), "").unwrap();
+        std::fs::create_dir_all(git.join("objects/pack")).unwrap();
+        std::fs::write(git.join("objects/pack/pack_git2_1234idx.lock"), "").unwrap();
+        std::fs::write(git.join("objects/pack/pack-1234.pack"), "").unwrap();
         let lock = RepoLock::acquire(git).unwrap();
         let removed = lock
-            .clear_stale(&["ecosync"], &["refs/heads/ecosync/acme-mono".to_owned()])
+            .clear_stale(
+                &["ecosync"],
+                &["refs/heads/ecosync/acme-mono".to_owned()],
+                true,
+            )
             .unwrap();
-        assert_eq!(removed.len(), 3, "{removed:?}");
+        assert_eq!(removed.len(), 4, "{removed:?}");
+        assert!(git.join("objects/pack/pack-1234.pack").exists());
         assert!(git.join("refs/ecosync/upstream/main").exists());
         assert!(git.join("refs/heads/other.lock").exists(), "not ours");
         assert!(!git.join("shallow.lock").exists());
@@ -113,7 +143,7 @@ mod tests {
         std::fs::write(dir.path().join("shallow"), "").unwrap();
         std::fs::write(dir.path().join("shallow.lock"), "").unwrap();
         let lock = RepoLock::acquire(dir.path()).unwrap();
-        assert!(lock.clear_stale(&[], &[]).unwrap().is_empty());
+        assert!(lock.clear_stale(&[], &[], false).unwrap().is_empty());
         assert!(dir.path().join("shallow.lock").exists());
     }
 }

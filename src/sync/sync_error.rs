@@ -3,6 +3,7 @@
 use crate::error_kind::ErrorKind;
 use crate::forge::ForgeError;
 use crate::repo_name::{InferError, RepoName};
+use crate::sync::conflict::Conflict;
 use crate::sync::prepare::{SHALLOW_HINT, SyncRunError};
 use crate::sync::publish::PublishError;
 use crate::sync::repo::SyncRepoError;
@@ -45,12 +46,12 @@ pub enum SyncError {
     Prepare(#[from] SyncRunError),
     /// The change conflicts and `on_conflict` is `issue`.
     #[error(
-        "the upstream change conflicts with this repository's own edits in {}",
-        files.iter().map(|f| format!("`{}`", crate::escape::line(f))).collect::<Vec<_>>().join(", ")
+        "the upstream change conflicts with this repository in {}",
+        files.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     )]
     Conflict {
-        /// The conflicting files.
-        files: Vec<String>,
+        /// The conflicting files, each with how the sides disagree.
+        files: Vec<Conflict>,
     },
     /// Pushing the branch or opening the pull request failed.
     #[error("cannot publish the sync to `{cousin}`")]

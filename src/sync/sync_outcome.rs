@@ -6,6 +6,7 @@ use git2::Oid;
 use crate::forge::{Issue, PullRequest};
 use crate::repo_name::RepoName;
 use crate::sync::change_summary::ChangeSummary;
+use crate::sync::conflict::Conflict;
 use crate::sync::pick_chain::PickChain;
 use crate::sync::publish::{BranchAction, PullRequestAction};
 use crate::sync::strategy::Strategy;
@@ -68,7 +69,7 @@ pub struct ChangeReport {
     /// The strategy.
     pub strategy: Strategy,
     /// Files committed with conflict markers (or, for a conflict reported as an issue, the files).
-    pub conflicts: Vec<String>,
+    pub conflicts: Vec<Conflict>,
     /// The commit made for the pull request branch.
     pub commit: Oid,
     /// The cousin's base branch.

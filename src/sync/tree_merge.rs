@@ -3,14 +3,16 @@
 
 use git2::{Index, IndexEntry, Oid, Repository};
 
+use crate::sync::conflict::{Conflict, ConflictKind};
+
 /// The result of a three-way merge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergedTree {
     /// The merged tree; conflicting text files hold conflict markers, other conflicting entries keep the
     /// cousin's side (or upstream's when the cousin has none).
     pub tree: Oid,
-    /// The conflicting paths, relative to the merged trees, sorted.
-    pub conflicts: Vec<String>,
+    /// The conflicting files, relative to the merged trees, sorted by path.
+    pub conflicts: Vec<Conflict>,
 }
 
 /// Merges `theirs` into `ours` with `ancestor` as the common base.
@@ -68,7 +70,13 @@ pub fn resolve_index(repo: &Repository, mut index: Index) -> Result<MergedTree, 
         if let Some(t) = &conflict.their {
             to_remove.push(t.path.clone());
         }
-        conflicts.push(path);
+        let kind = match (&conflict.ancestor, &conflict.our, &conflict.their) {
+            (_, None, _) => ConflictKind::MissingHere,
+            (_, Some(_), None) => ConflictKind::DeletedUpstream,
+            (None, Some(_), Some(_)) => ConflictKind::BothAdded,
+            (Some(_), Some(_), Some(_)) => ConflictKind::BothEdited,
+        };
+        conflicts.push(Conflict { path, kind });
         let entry = match (&conflict.our, &conflict.their) {
             (Some(our), Some(their)) if is_text_blob(repo, our) && is_text_blob(repo, their) => {
                 let mut opts = git2::MergeFileOptions::new();
@@ -156,7 +164,12 @@ mod tests {
         let ours = tree(&repo, &[("t.txt", b"mine\n2\n3\n"), ("bin", b"\0ours")]);
         let theirs = tree(&repo, &[("t.txt", b"theirs\n2\n3\n"), ("bin", b"\0theirs")]);
         let m = merge_trees(&repo, base, ours, theirs).unwrap();
-        assert_eq!(m.conflicts, ["bin", "t.txt"]);
+        assert_eq!(crate::sync::conflict::paths(&m.conflicts), ["bin", "t.txt"]);
+        assert!(
+            m.conflicts
+                .iter()
+                .all(|c| c.kind == ConflictKind::BothEdited)
+        );
         let t = repo.find_tree(m.tree).unwrap();
         let text = repo.find_blob(t.get_name("t.txt").unwrap().id()).unwrap();
         let text = String::from_utf8_lossy(text.content()).into_owned();
