@@ -7,6 +7,7 @@ use crate::dispatch::DispatchCommand;
 use crate::glue::CliResult;
 use crate::plan::PlanCommand;
 use crate::validate::ValidateArgs;
+use crate::watch::WatchCommand;
 
 /// Works out which paths a push changed and notifies the downstream repositories that subscribe to them.
 ///
@@ -33,6 +34,8 @@ enum Command {
     Plan(PlanCommand),
     /// Send one `repository_dispatch` to each repository the push concerns.
     Dispatch(Box<DispatchCommand>),
+    /// Watch the source repository and deliver every push, as a long-running service.
+    Watch(Box<WatchCommand>),
     /// Run the whole chain on a sample, locally: no token, no network.
     Demo(DemoArgs),
 }
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Validate(args) => args.run(),
         Command::Plan(args) => args.run(),
         Command::Dispatch(args) => args.run(),
+        Command::Watch(args) => args.run(),
         Command::Demo(args) => args.run(),
     }
 }

@@ -8,6 +8,7 @@ mod dispatch;
 mod glue;
 mod plan;
 mod validate;
+mod watch;
 
 fn main() -> std::process::ExitCode {
     glue::main(cli::run)

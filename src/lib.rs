@@ -23,6 +23,7 @@ pub mod repo_name;
 pub mod repo_path;
 pub mod schemas;
 pub mod sync;
+pub mod watch;
 
 pub use config::diagnostic::{Diagnostic, Location, Severity};
 pub use config::json_document::{JsonDocument, JsonMember, JsonNode, JsonValue, Span};

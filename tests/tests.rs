@@ -25,5 +25,6 @@ mod subscriber_hostile;
 mod subscriber_publish;
 mod subscriber_strategies;
 mod validate;
+mod watch;
 mod watermark;
 mod workflows;

@@ -1,0 +1,265 @@
+//! `dispatcher watch` on the local forge: a push is delivered within a few intervals, exactly once, also
+//! across a SIGKILL and a restart; SIGTERM exits 0 promptly with the state written; a corrupt or newer state
+//! file is an error, never a silent reset.
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::support::dispatch::{local_forge, source};
+use crate::support::plan::Config;
+use crate::support::{Cmd, Repo};
+
+/// A developer's clone that pushes to the forge's `acme/source`, and the watcher's own clone of it.
+struct Scene {
+    dev: Repo,
+    config: Config,
+    forge: tempfile::TempDir,
+    clone: tempfile::TempDir,
+    state: tempfile::TempDir,
+}
+
+impl Scene {
+    fn new() -> Scene {
+        let (dev, config) = source(&["acme/cousin"]);
+        let forge = local_forge(&["acme/source", "acme/cousin"]);
+        dev.push(&forge.path().join("acme/source.git"), "main");
+        let clone = tempfile::tempdir().unwrap();
+        git2::Repository::clone(
+            forge.path().join("acme/source.git").to_str().unwrap(),
+            clone.path(),
+        )
+        .unwrap();
+        Scene {
+            dev,
+            config,
+            forge,
+            clone,
+            state: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn watch(&self) -> Cmd {
+        Cmd::dispatcher()
+            .arg("watch")
+            .arg("--repo")
+            .arg(self.clone.path())
+            .arg("--config")
+            .arg(self.config.path())
+            .arg("--state-dir")
+            .arg(self.state.path())
+            .args(["--interval", "150ms", "--source-repo", "acme/source"])
+            .arg("--forge")
+            .arg(format!("local:{}", self.forge.path().display()))
+            .env("ECOSYNC_MIN_INTERVAL", "0")
+            .timeout(Duration::from_secs(60))
+    }
+
+    /// Commits a change to `src/` and pushes it.
+    fn push_change(&self, n: u32) -> git2::Oid {
+        self.dev.write("src/lib.rs", format!("fn v{n}() {{}}"));
+        let id = self.dev.commit(&format!("change {n}"));
+        self.dev
+            .push(&self.forge.path().join("acme/source.git"), "main");
+        id
+    }
+
+    fn dispatches(&self) -> Vec<serde_json::Value> {
+        ecosync::forge::LocalForge::new(self.forge.path())
+            .dispatches(&ecosync::RepoName::parse("acme/cousin").unwrap())
+            .unwrap_or_default()
+    }
+
+    fn recorded_head(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.state.path().join("watch-state.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v["branches"]["main"]["head"].as_str().map(str::to_owned)
+    }
+}
+
+/// Waits up to 20 seconds for `done`.
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn signal(pid: u32, s: Signal) {
+    kill(Pid::from_raw(i32::try_from(pid).unwrap()), s).unwrap();
+}
+
+fn commit_sha(dispatch: &serde_json::Value) -> String {
+    dispatch["client_payload"]["commit_sha"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn a_push_is_delivered_once_and_sigterm_writes_the_state() {
+    let s = Scene::new();
+    let start_head = s.dev.head().to_string();
+    let mut pushed = None;
+    let out = s.watch().run_with(|pid| {
+        // The first poll records the head without delivering it.
+        wait_for("the first poll", || s.recorded_head().is_some());
+        assert_eq!(s.recorded_head().as_deref(), Some(start_head.as_str()));
+        assert!(s.dispatches().is_empty());
+        let c = s.push_change(1);
+        pushed = Some(c);
+        wait_for("the delivery", || !s.dispatches().is_empty());
+        // A few more intervals: nothing is sent twice.
+        std::thread::sleep(Duration::from_millis(600));
+        signal(pid, Signal::SIGTERM);
+    });
+    let out = out.success();
+    assert!(
+        out.stderr.contains("stopped by SIGTERM: state written"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("acme/cousin: delivered"), "{out}");
+    let dispatches = s.dispatches();
+    assert_eq!(dispatches.len(), 1, "{out}");
+    let pushed = pushed.unwrap().to_string();
+    assert_eq!(commit_sha(&dispatches[0]), pushed);
+    assert_eq!(s.recorded_head(), Some(pushed));
+}
+
+#[test]
+fn a_killed_watcher_restarts_without_delivering_twice() {
+    let s = Scene::new();
+    let first = s.watch().run_with(|pid| {
+        wait_for("the first poll", || s.recorded_head().is_some());
+        s.push_change(1);
+        wait_for("the first delivery", || s.dispatches().len() == 1);
+        signal(pid, Signal::SIGKILL);
+    });
+    assert_eq!(first.code, None, "killed\n{first}");
+    // Pushed while it was down: delivered at restart, with nothing before it again.
+    let c2 = s.push_change(2);
+    let second = s.watch().run_with(|pid| {
+        wait_for("the delivery after the restart", || {
+            s.dispatches().len() >= 2
+        });
+        std::thread::sleep(Duration::from_millis(600));
+        signal(pid, Signal::SIGTERM);
+    });
+    let second = second.success();
+    let shas: Vec<String> = s.dispatches().iter().map(commit_sha).collect();
+    assert_eq!(shas.len(), 2, "nothing delivered twice\n{second}");
+    assert_eq!(shas[1], c2.to_string(), "{second}");
+}
+
+#[test]
+fn a_corrupt_or_newer_state_file_is_an_error() {
+    let s = Scene::new();
+    let file = s.state.path().join("watch-state.json");
+    std::fs::write(&file, "{\"version\": 99, \"branches\": {}}").unwrap();
+    s.watch()
+        .run()
+        .expect_code(1)
+        .expect_stderr("written by a newer ecosync");
+    std::fs::write(&file, "not json").unwrap();
+    let out = s.watch().run().expect_code(1);
+    assert!(out.stderr.contains("is not a watch state file"), "{out}");
+    assert!(out.stderr.contains("hint:"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "not json",
+        "never reset"
+    );
+}
+
+#[test]
+fn pushes_during_a_failure_are_delivered_after_recovery_and_the_breaker_opens_and_closes() {
+    let s = Scene::new();
+    let cousin = s.forge.path().join("acme/cousin.git");
+    let before = s.dev.head().to_string();
+    let mut last = None;
+    let out = s
+        .watch()
+        .args(["--retry-delay", "100ms", "--retry-max-delay", "200ms"])
+        .args(["--breaker-threshold", "3", "--breaker-cooldown", "1s"])
+        .run_with(|pid| {
+            wait_for("the first poll", || s.recorded_head().is_some());
+            // The target is gone: its deliveries fail.
+            std::fs::remove_dir_all(&cousin).unwrap();
+            s.push_change(1);
+            std::thread::sleep(Duration::from_millis(400));
+            last = Some(s.push_change(2));
+            // Enough failures to open the circuit.
+            std::thread::sleep(Duration::from_millis(1500));
+            git2::Repository::init_bare(&cousin).unwrap();
+            wait_for("the delivery after recovery", || !s.dispatches().is_empty());
+            std::thread::sleep(Duration::from_millis(400));
+            signal(pid, Signal::SIGTERM);
+        });
+    let out = out.success();
+    assert!(
+        out.stderr.contains("acme/cousin: failed (1 in a row)"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("circuit open"), "{out}");
+    let dispatches = s.dispatches();
+    assert_eq!(dispatches.len(), 1, "one delivery for both pushes\n{out}");
+    let payload = &dispatches[0]["client_payload"];
+    assert_eq!(payload["base_sha"], before.as_str(), "{out}");
+    assert_eq!(
+        commit_sha(&dispatches[0]),
+        last.unwrap().to_string(),
+        "{out}"
+    );
+    // Recovered: nothing is left pending.
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(s.state.path().join("watch-state.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        state["branches"]["main"].get("pending").is_none(),
+        "{state}"
+    );
+}
+
+#[test]
+fn min_changes_holds_a_small_range_until_the_next_push_and_only_filters_targets() {
+    let s = Scene::new();
+    let before = s.dev.head().to_string();
+    let out = s
+        .watch()
+        .args(["--min-changes", "2", "--only", "acme/*"])
+        .run_with(|pid| {
+            wait_for("the first poll", || s.recorded_head().is_some());
+            s.push_change(1);
+            std::thread::sleep(Duration::from_millis(500));
+            assert!(s.dispatches().is_empty(), "one changed path is held back");
+            s.dev.write("docs/guide.md", "guide 2");
+            s.dev.commit("docs");
+            s.dev.push(&s.forge.path().join("acme/source.git"), "main");
+            wait_for("the delivery", || !s.dispatches().is_empty());
+            signal(pid, Signal::SIGTERM);
+        });
+    let out = out.success();
+    assert!(
+        out.stderr
+            .contains("1 changed path(s), fewer than `--min-changes 2`"),
+        "{out}"
+    );
+    let d = s.dispatches();
+    assert_eq!(d.len(), 1, "{out}");
+    assert_eq!(d[0]["client_payload"]["base_sha"], before.as_str());
+    // A glob that takes no target: nothing is delivered.
+    let s = Scene::new();
+    let out = s
+        .watch()
+        .args(["--only", "other/*", "--startup-sync", "--max-polls", "2"])
+        .run()
+        .success();
+    assert!(out.stderr.contains("not matched by `--only`"), "{out}");
+    assert!(s.dispatches().is_empty());
+}
