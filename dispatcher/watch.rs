@@ -213,9 +213,10 @@ fn print_event(event: WatchEvent) {
             Some(f) => format!("`{branch}` moved {f}..{to}"),
             None => format!("`{branch}` at {to}: startup sync"),
         },
-        WatchEvent::Delivered { repo, base, head } => {
-            format!("{repo}: delivered {base}..{head}")
-        }
+        WatchEvent::Delivered {
+            repo, base, head, ..
+        } => format!("{repo}: delivered {base}..{head}"),
+        WatchEvent::Delivering { .. } | WatchEvent::Polled { .. } => return,
         WatchEvent::WouldDeliver { repo, base, head } => {
             format!("{repo}: would deliver {base}..{head} (dry run)")
         }
@@ -239,6 +240,7 @@ fn print_event(event: WatchEvent) {
             failures,
             retry_in,
             breaker_open,
+            ..
         } => format!(
             "{repo}: failed ({failures} in a row): {error}; {} in {}",
             if breaker_open {

@@ -94,6 +94,20 @@ pub enum WatchEvent {
         base: String,
         /// Its head.
         head: String,
+        /// How many of its paths the range changed.
+        paths: usize,
+        /// How long the delivery took, retries included.
+        duration: Duration,
+    },
+    /// Deliveries in flight (`0` when they are done).
+    Delivering {
+        /// How many.
+        count: usize,
+    },
+    /// A poll ended; `pending` targets are behind their branch.
+    Polled {
+        /// Targets waiting for a retry or for more changes.
+        pending: usize,
     },
     /// A dry run would deliver this.
     WouldDeliver {
@@ -132,6 +146,8 @@ pub enum WatchEvent {
         retry_in: Duration,
         /// Whether its circuit is now open.
         breaker_open: bool,
+        /// How long the attempt took.
+        duration: Duration,
     },
     /// A poll failed (listing or fetching `origin`, planning); the next poll tries again.
     PollFailed {
@@ -176,7 +192,9 @@ pub async fn watch(
     let mut polls = 0;
     loop {
         match poll(settings, forge, &mut state, &mut log).await {
-            Ok(()) => {}
+            Ok(()) => log(WatchEvent::Polled {
+                pending: state.branches.values().map(|b| b.pending.len()).sum(),
+            }),
             Err(WatchError::State(e)) => return Err(WatchError::State(e)),
             Err(e) => log(WatchEvent::PollFailed {
                 error: crate::error_kind::error_chain(&e),
@@ -423,14 +441,25 @@ async fn deliver_branch(
             }
             continue;
         };
+        log(WatchEvent::Delivering {
+            count: ready.deliveries.len(),
+        });
         let report = dispatch::deliver(&ready, &settings.delivery, forge, |_, _, _| {}).await;
+        log(WatchEvent::Delivering { count: 0 });
         for r in &report.repos {
             let repo = r.repo.to_string();
+            let duration = Duration::from_millis(r.duration_ms);
             match r.status {
                 DeliveryStatus::Delivered => log(WatchEvent::Delivered {
+                    paths: ready
+                        .deliveries
+                        .iter()
+                        .find(|d| d.repo == r.repo)
+                        .map_or(0, |d| d.paths.len()),
                     repo,
                     base: ready.base.clone(),
                     head: ready.head.clone(),
+                    duration,
                 }),
                 DeliveryStatus::Failed | DeliveryStatus::Unsent => {
                     let failures = state.pending.get(&repo).map_or(0, |p| p.failures) + 1;
@@ -447,6 +476,7 @@ async fn deliver_branch(
                         failures,
                         retry_in: wait,
                         breaker_open: open,
+                        duration,
                     });
                     next_pending.insert(
                         repo,
