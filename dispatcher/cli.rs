@@ -15,7 +15,7 @@ use crate::validate::ValidateArgs;
 #[derive(Debug, Parser)]
 #[command(
     name = "dispatcher",
-    version,
+    version = env!("ECOSYNC_VERSION_LINE"),
     about,
     long_about,
     propagate_version = true
