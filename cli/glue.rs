@@ -134,8 +134,15 @@ fn library_hint(error: &anyhow::Error) -> Option<String> {
 /// map the outcome to an exit status.
 pub fn main<C: clap::Parser>(run: impl FnOnce(C) -> CliResult) -> ExitCode {
     init_logging();
+    // Before any thread or git2 call: git over https goes through rustls, not libgit2's OpenSSL.
+    if let Err(e) = ecosync::forge::git_https::install() {
+        return finish(Err(CliError::failed(e)));
+    }
     // `--help` shows `[env: NAME]` for an unset variable instead of `NAME=`.
-    let mut cmd = ecosync::cli_env::hide_unset_env_values(C::command());
+    // An empty variable counts as unset (a workflow's `${{ inputs.x }}` of an input not given).
+    let mut cmd = ecosync::cli_env::hide_unset_env_values(
+        ecosync::cli_env::ignore_empty_env_values(C::command()),
+    );
     let matches = cmd.get_matches_mut();
     let cli = C::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
     finish(run(cli))

@@ -16,7 +16,7 @@ use crate::watch::WatchCommand;
 #[derive(Debug, Parser)]
 #[command(
     name = "dispatcher",
-    version,
+    version = env!("ECOSYNC_VERSION_LINE"),
     about,
     long_about,
     propagate_version = true

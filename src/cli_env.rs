@@ -12,7 +12,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
-use clap::Command;
+use clap::{Arg, Command};
 
 /// The variable flag `--long` reads under the rule: `some-flag` gives `ECOSYNC_SOME_FLAG`.
 pub fn flag_env_name(long: &str) -> String {
@@ -73,18 +73,34 @@ pub fn hide_unset_env_values(cmd: Command) -> Command {
     })
 }
 
+/// Makes every argument (of `cmd` and of all its subcommands) whose environment variable is set but empty
+/// behave as if the variable were unset. A workflow passes an optional value as `VAR: ${{ inputs.x }}`,
+/// which is empty when the input was not given; that must mean "not given", not an empty value (or, for a
+/// boolean flag, an error). Call it on the built command, before parsing, like [`hide_unset_env_values`].
+pub fn ignore_empty_env_values(cmd: Command) -> Command {
+    map_args(cmd, &|arg| match arg.get_env() {
+        Some(var) if std::env::var_os(var).is_some_and(|v| v.is_empty()) => arg.env(None),
+        _ => arg,
+    })
+}
+
 /// [`hide_unset_env_values`] with the decision given: `hide(var)` says whether to hide `var`'s value.
 fn hide_env_values_where(cmd: Command, hide: &dyn Fn(&OsStr) -> bool) -> Command {
-    let cmd = cmd.mut_args(|arg| match arg.get_env() {
+    map_args(cmd, &|arg| match arg.get_env() {
         Some(var) if hide(var) => arg.hide_env_values(true),
         _ => arg,
-    });
+    })
+}
+
+/// `cmd` with `f` applied to every argument of it and of all its subcommands.
+fn map_args(cmd: Command, f: &dyn Fn(Arg) -> Arg) -> Command {
+    let cmd = cmd.mut_args(f);
     let names: Vec<String> = cmd
         .get_subcommands()
         .map(|s| s.get_name().to_owned())
         .collect();
     names.iter().fold(cmd, |cmd, name| {
-        cmd.mut_subcommand(name, |sub| hide_env_values_where(sub, hide))
+        cmd.mut_subcommand(name, |sub| map_args(sub, f))
     })
 }
 

@@ -8,6 +8,7 @@
 pub mod forge_args;
 mod forge_error;
 mod git_credentials;
+pub mod git_https;
 pub mod github;
 mod issue;
 pub mod local;

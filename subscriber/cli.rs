@@ -15,7 +15,7 @@ use crate::glue::CliResult;
 #[derive(Debug, Parser)]
 #[command(
     name = "subscriber",
-    version,
+    version = env!("ECOSYNC_VERSION_LINE"),
     about,
     long_about,
     propagate_version = true

@@ -4,11 +4,14 @@
 
 mod support;
 
+mod build_info;
 mod chain;
 mod change_set;
 mod contract;
 mod dispatch;
 mod forge_github;
+mod git_https;
+mod install;
 mod plan;
 mod schemas;
 mod smoke;

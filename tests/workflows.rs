@@ -7,7 +7,8 @@ use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
 use serde_json::json;
 
-use crate::support::workflow::{Context, ecosync_steps};
+use crate::support::Cmd;
+use crate::support::workflow::{ACTION_REPOSITORY, Context, action_definition, ecosync_steps};
 
 /// The workflows call both binaries; if a refactor drops a step, the extraction notices.
 #[test]
@@ -33,12 +34,192 @@ fn workflows_call_both_binaries() {
         steps.iter().any(|s| s.run.contains("subscriber check")),
         "{names:?}"
     );
+    assert!(
+        steps
+            .iter()
+            .filter(|s| s.action.is_some())
+            .any(|s| s.run.contains("dispatcher dispatch")),
+        "the dispatch goes through the action: {names:?}"
+    );
 }
 
-/// No expression is ever pasted into a script: event data reaches it only through `env:`.
+/// The pin in `action/pin.txt`: `OWNER/REPO@<40 hex> # v<this version>`.
+fn pin() -> (String, String, String) {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action/pin.txt")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .expect("a pin line");
+    let (uses, comment) = line.split_once(" # ").expect("`uses # vX.Y.Z`");
+    let (repo, sha) = uses.split_once('@').expect("owner/repo@sha");
+    (repo.to_owned(), sha.to_owned(), comment.to_owned())
+}
+
+/// Every use of the action in the shipped workflows and the README is the one pinned in `action/pin.txt`: a
+/// full commit SHA (never a tag or branch) with this version in its comment, and the install script's
+/// canonical repository is the same.
+#[test]
+fn shipped_workflows_use_the_pinned_action() {
+    let (repo, sha, comment) = pin();
+    assert_eq!(repo, ACTION_REPOSITORY);
+    assert!(
+        sha.len() == 40
+            && sha
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        "not a full commit SHA: {sha}"
+    );
+    assert_eq!(comment, format!("v{}", env!("CARGO_PKG_VERSION")));
+    let expected = format!("{repo}@{sha} # {comment}");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    for file in [
+        "workflows/dispatch_updates.yml",
+        "workflows/sync-upstream.yml",
+        "README.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for line in text.lines().filter(|l| l.contains(&format!("{repo}@"))) {
+            let uses = line
+                .trim()
+                .trim_start_matches("- ")
+                .trim_start_matches("uses:")
+                .trim();
+            assert_eq!(
+                uses, expected,
+                "{file}: `{line}` is not the pin of action/pin.txt"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "only {seen} uses of the action");
+    let install = std::fs::read_to_string(root.join("action/install.sh")).unwrap();
+    assert!(
+        install.contains(&format!("CANONICAL_REPOSITORY=\"{repo}\"")),
+        "action/install.sh names another canonical repository"
+    );
+    // In a clone that has the pinned commit, it is one that has the action.
+    if let Ok(git) = git2::Repository::discover(root)
+        && let Ok(commit) = git.find_commit(git2::Oid::from_str(&sha).unwrap())
+    {
+        assert!(
+            commit.tree().unwrap().get_name("action.yml").is_some(),
+            "the pinned commit {sha} has no action.yml"
+        );
+    }
+}
+
+/// The action's outputs are exactly what the binaries write to `$GITHUB_OUTPUT`, each read from the step
+/// that runs the command; its scripts take every input through `env:`, never pasted in.
+#[test]
+fn action_definition_is_safe_and_complete() {
+    let action = action_definition();
+    let outputs: Vec<&str> = action["outputs"]
+        .as_hash()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outputs,
+        [
+            "delivered",
+            "failed",
+            "skipped",
+            "unsent",
+            "result",
+            "pull_request"
+        ]
+    );
+    for (name, output) in action["outputs"].as_hash().unwrap() {
+        assert_eq!(
+            output["value"].as_str(),
+            Some(format!("${{{{ steps.run.outputs.{} }}}}", name.as_str().unwrap()).as_str())
+        );
+    }
+    let steps = action["runs"]["steps"].as_vec().unwrap();
+    for step in steps {
+        if let Some(run) = step["run"].as_str() {
+            assert!(!run.contains("${{"), "expression inside run: {run}");
+        }
+        if let Some(uses) = step["uses"].as_str() {
+            let sha = uses.split_once('@').unwrap().1;
+            assert!(
+                sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{uses}"
+            );
+        }
+    }
+    // The token reaches only the step that runs the command.
+    let with_token: Vec<&str> = steps
+        .iter()
+        .filter(|s| {
+            s["env"].as_hash().is_some_and(|e| {
+                e.values()
+                    .any(|v| v.as_str() == Some("${{ inputs.token }}"))
+            })
+        })
+        .map(|s| s["id"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(with_token, ["run"]);
+}
+
+/// `args` is one argument per line, passed as it is: no word splitting, globbing or expansion; blank lines
+/// skipped. The token becomes `ECOSYNC_TOKEN` and is not an argument.
+#[test]
+fn action_arguments_are_one_per_line_and_never_expanded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // A stand-in `dispatcher` that prints its arguments, one per line between brackets.
+    let fake = bin.join("dispatcher");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\nprintf 'token:%s\\n' \"${ECOSYNC_TOKEN:+set}\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(tmp.path().join("a-file"), "").unwrap();
+    let out = Cmd::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/action/run.sh"))
+        .dir(tmp.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("INPUT_COMMAND", "dispatcher  dispatch")
+        .env(
+            "INPUT_ARGS",
+            "--report=r.json\n\n  --base=$(touch pwned) *  \n--head\na b\r\n",
+        )
+        .env("INPUT_TOKEN", "ghs_not_a_real_token")
+        .run()
+        .success();
+    assert_eq!(
+        out.stdout,
+        "[dispatch]\n[--report=r.json]\n[--base=$(touch pwned) *]\n[--head]\n[a b]\ntoken:set\n",
+        "{out}"
+    );
+    assert!(
+        !tmp.path().join("pwned").exists(),
+        "an argument was expanded"
+    );
+    assert!(!out.stdout.contains("ghs_not_a_real") && !out.stderr.contains("ghs_not_a_real"));
+    // Only the two binaries can be run.
+    Cmd::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/action/run.sh"))
+        .env("INPUT_COMMAND", "rm -rf /")
+        .run()
+        .expect_code(2)
+        .expect_stdout("must start with `dispatcher` or `subscriber`");
+}
+
+/// No expression is ever pasted into a script: event data reaches it only through `env:` (or an action's
+/// inputs, which the action passes on through `env:`).
 #[test]
 fn no_expression_inside_run_scripts() {
-    for s in ecosync_steps() {
+    for s in ecosync_steps().into_iter().filter(|s| s.action.is_none()) {
         assert!(
             !s.run.contains("${{"),
             "{}/{}/{}: expression inside run:",
@@ -61,6 +242,35 @@ fn context_evaluates_alternatives() {
     );
     let r = std::panic::catch_unwind(|| Context::default().eval("${{ github.event.x }}"));
     assert!(r.is_err());
+    let latest =
+        "${{ github.event_name != 'repository_dispatch' && inputs.sha == '' && 'true' || '' }}";
+    let ctx = |event: &str, sha: &str| {
+        Context::default()
+            .set("github.event_name", event)
+            .set("inputs.sha", sha)
+    };
+    assert_eq!(ctx("repository_dispatch", "").eval(latest), "");
+    assert_eq!(ctx("schedule", "").eval(latest), "true");
+    assert_eq!(ctx("workflow_dispatch", "").eval(latest), "true");
+    assert_eq!(ctx("workflow_dispatch", "abc").eval(latest), "");
+}
+
+/// Every output a command wrote is one the action re-exports (a new output must be declared in action.yml).
+fn assert_outputs_declared(written: &str) {
+    let action = action_definition();
+    let declared = action["outputs"].as_hash().unwrap();
+    let mut names = 0;
+    for line in written.lines() {
+        let Some((name, _)) = line.split_once('=') else {
+            continue;
+        };
+        assert!(
+            declared.contains_key(&yaml_rust2::Yaml::String(name.to_owned())),
+            "`{name}` is written to $GITHUB_OUTPUT but is not an output of action.yml"
+        );
+        names += 1;
+    }
+    assert!(names > 0, "no output written");
 }
 
 /// The runner's variables for one job of one event, as GitHub Actions sets them.
@@ -196,6 +406,7 @@ fn every_workflow_command_runs_against_a_local_fixture() {
     }
     let outputs = std::fs::read_to_string(&env["GITHUB_OUTPUT"]).unwrap();
     assert!(outputs.contains("delivered=3"), "{outputs}");
+    assert_outputs_declared(&outputs);
     // The dispatch watermark now marks the push as dispatched, in the source's own (bare) repository.
     let bare = git2::Repository::open_bare(forge.join(format!("{source}.git"))).unwrap();
     assert_eq!(
@@ -227,6 +438,7 @@ fn every_workflow_command_runs_against_a_local_fixture() {
             .success();
             ran.insert(format!("{}/{}/{}", step.workflow, step.job, step.name));
         }
+        assert_outputs_declared(&std::fs::read_to_string(&env["GITHUB_OUTPUT"]).unwrap());
         let pulls = LocalForge::new(&forge).pulls(&cousin).unwrap();
         assert_eq!(
             pulls.len(),

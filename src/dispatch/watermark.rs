@@ -162,7 +162,7 @@ impl WatermarkRemote {
         let err = |e: git2::Error| self.error("read", branch, &e);
         let mut remote = repo.remote_anonymous(&self.url).map_err(err)?;
         remote
-            .connect_auth(Direction::Fetch, Some(self.auth.callbacks()), None)
+            .connect_auth(Direction::Fetch, Some(self.auth.callbacks(&self.url)), None)
             .map_err(err)?;
         let found = advertised(&remote, &name).map_err(err)?;
         remote.disconnect().map_err(err)?;
@@ -171,7 +171,7 @@ impl WatermarkRemote {
         };
         if repo.find_commit(oid).is_err() {
             let mut fo = git2::FetchOptions::new();
-            fo.remote_callbacks(self.auth.callbacks());
+            fo.remote_callbacks(self.auth.callbacks(&self.url));
             fo.update_fetchhead(false);
             fo.download_tags(git2::AutotagOption::None);
             remote
@@ -266,14 +266,14 @@ impl WatermarkRemote {
             .map_err(err)?;
         let mut remote = repo.remote_anonymous(&self.url).map_err(err)?;
         remote
-            .connect_auth(Direction::Push, Some(self.auth.callbacks()), None)
+            .connect_auth(Direction::Push, Some(self.auth.callbacks(&self.url)), None)
             .map_err(err)?;
         let seen = advertised(&remote, &name).map_err(err)?;
         if seen != current {
             return Ok(Swap::Changed);
         }
         let rejected = std::cell::RefCell::new(None::<String>);
-        let mut callbacks = self.auth.callbacks();
+        let mut callbacks = self.auth.callbacks(&self.url);
         callbacks.push_update_reference(|_, status| {
             if let Some(s) = status {
                 *rejected.borrow_mut() = Some(s.to_owned());

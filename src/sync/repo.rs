@@ -53,7 +53,15 @@ impl GitAuth {
         })
     }
 
-    pub(crate) fn callbacks(&self) -> RemoteCallbacks<'_> {
+    /// The callbacks for one operation on the remote `url`; the credentials are also lent to the https
+    /// transport for `url` (libgit2 does not call back into a custom transport).
+    pub(crate) fn callbacks(&self, url: &str) -> RemoteCallbacks<'_> {
+        crate::forge::git_https::lend(
+            url,
+            self.userpass
+                .as_ref()
+                .map(|(u, p)| (u.as_str(), p.as_str())),
+        );
         let mut cb = RemoteCallbacks::new();
         let mut tried = false;
         cb.credentials(move |_url, _user, _allowed| match &self.userpass {
@@ -246,7 +254,7 @@ impl SyncRepo {
         let remote_ref = format!("refs/heads/{branch}");
         // Look first: fetching a branch that does not exist is not an error for us, just "absent".
         remote
-            .connect_auth(git2::Direction::Fetch, Some(auth.callbacks()), None)
+            .connect_auth(git2::Direction::Fetch, Some(auth.callbacks(url)), None)
             .map_err(err)?;
         let found = advertised(&remote, &remote_ref).map_err(err)?;
         remote.disconnect().map_err(err)?;
@@ -254,7 +262,7 @@ impl SyncRepo {
             return Ok(None);
         };
         let mut fo = FetchOptions::new();
-        fo.remote_callbacks(auth.callbacks());
+        fo.remote_callbacks(auth.callbacks(url));
         fo.update_fetchhead(false);
         fo.download_tags(git2::AutotagOption::None);
         remote
@@ -306,7 +314,7 @@ impl SyncRepo {
             .repo
             .remote_anonymous(url)
             .map_err(|e| fail(e.message().to_owned()))?;
-        let mut cb = auth.callbacks();
+        let mut cb = auth.callbacks(url);
         cb.push_update_reference(|_refname, status| {
             if let Some(s) = status {
                 *rejected.borrow_mut() = Some(s.to_owned());

@@ -319,10 +319,11 @@ fn list_and_fetch(
     let mut remote = repo
         .find_remote("origin")
         .map_err(|_| WatchError::NoOrigin(dir))?;
+    let url = remote.url().unwrap_or_default().to_owned();
     remote
         .connect_auth(
             git2::Direction::Fetch,
-            Some(settings.origin_auth.callbacks()),
+            Some(settings.origin_auth.callbacks(&url)),
             None,
         )
         .map_err(git)?;
@@ -348,7 +349,7 @@ fn list_and_fetch(
         .collect();
     if !moved.is_empty() {
         let mut fo = FetchOptions::new();
-        fo.remote_callbacks(settings.origin_auth.callbacks());
+        fo.remote_callbacks(settings.origin_auth.callbacks(&url));
         fo.download_tags(git2::AutotagOption::None);
         remote.fetch(&moved, Some(&mut fo), None).map_err(git)?;
     }
