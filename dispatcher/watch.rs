@@ -13,6 +13,7 @@ use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::sync::repo::GitAuth;
+use ecosync::watch::watch_status::WatchStatus;
 use ecosync::watch::{WatchEvent, WatchSettings};
 use ecosync::{ForgeArgs, RepoName, SourceLocation};
 
@@ -88,6 +89,11 @@ pub struct WatchCommand {
     #[arg(long, env = "ECOSYNC_BREAKER_COOLDOWN", value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration)]
     pub breaker_cooldown: Duration,
 
+    /// Serve `/metrics` (Prometheus text format) and `/healthz` (JSON) on this address, e.g.
+    /// `127.0.0.1:9464`.
+    #[arg(long, env = "ECOSYNC_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
     /// Stop after this many polls [default: run until SIGTERM or SIGINT].
     #[arg(long, env = "ECOSYNC_MAX_POLLS", value_name = "N")]
     pub max_polls: Option<u64>,
@@ -127,10 +133,22 @@ impl WatchCommand {
                 "`--interval` must be more than 0s"
             )));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // Two threads: `/metrics` and `/healthz` answer while a poll waits on git.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
+        let status = WatchStatus::new(self.interval, self.initial_delay);
+        if let Some(addr) = self.listen {
+            let listener = runtime
+                .block_on(ecosync::watch::watch_status::bind(addr))
+                .with_context(|| format!("cannot listen on `{addr}`"))
+                .map_err(|e| {
+                    CliError::usage(e).hint("pick a free address, e.g. `127.0.0.1:9464`")
+                })?;
+            runtime.spawn(status.clone().serve(listener));
+        }
         let forge = if self.dry_run {
             None
         } else {
@@ -178,9 +196,16 @@ impl WatchCommand {
             settings.state_dir.display(),
             if self.dry_run { ", dry run" } else { "" }
         );
+        if let Some(addr) = self.listen {
+            eprintln!("{} serving /metrics and /healthz on http://{addr}", stamp());
+        }
         let result = runtime.block_on(async {
             stop.listen();
-            ecosync::watch::watch(&settings, forge.as_ref(), print_event).await
+            ecosync::watch::watch(&settings, forge.as_ref(), |event| {
+                status.observe(&event);
+                print_event(event);
+            })
+            .await
         });
         result.map_err(|e| {
             let hint = match &e {

@@ -2,6 +2,7 @@
 //! each push exactly once, with its state in a directory of its own.
 
 pub mod watch_state;
+pub mod watch_status;
 pub mod watched_branches;
 pub mod watcher;
 

@@ -263,3 +263,88 @@ fn min_changes_holds_a_small_range_until_the_next_push_and_only_filters_targets(
     assert!(out.stderr.contains("not matched by `--only`"), "{out}");
     assert!(s.dispatches().is_empty());
 }
+
+/// A GET on loopback, answered as (status line, body).
+fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}
+
+#[test]
+fn metrics_and_healthz_show_the_deliveries() {
+    let s = Scene::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut seen = None;
+    let out = s
+        .watch()
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .run_with(|pid| {
+            wait_for("the first poll", || s.recorded_head().is_some());
+            let c = s.push_change(1);
+            wait_for("the delivery", || !s.dispatches().is_empty());
+            wait_for("the metrics", || {
+                http_get(port, "/metrics")
+                    .1
+                    .contains("result=\"delivered\"")
+            });
+            let (status, metrics) = http_get(port, "/metrics");
+            let (health_status, health) = http_get(port, "/healthz");
+            seen = Some((c, status, metrics, health_status, health));
+            signal(pid, Signal::SIGTERM);
+        });
+    out.success();
+    let (pushed, status, metrics, health_status, health) = seen.unwrap();
+    assert!(status.contains("200"), "{status}");
+    // A real Prometheus text-format parser reads it.
+    let lines = metrics.lines().map(|l| Ok(l.to_owned()));
+    let scrape = prometheus_parse::Scrape::parse(lines).unwrap();
+    let value = |name: &str, label: (&str, &str)| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && s.labels.get(label.0) == Some(label.1))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+    };
+    assert_eq!(
+        value("ecosync_deliveries_total", ("result", "delivered")),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert!(
+        value("ecosync_files_processed_total", ("target", "acme/cousin")).unwrap() >= 1.0,
+        "{metrics}"
+    );
+    for name in [
+        "ecosync_sync_duration_seconds",
+        "ecosync_active_syncs",
+        "ecosync_queue_depth",
+        "ecosync_last_success_timestamp_seconds",
+        "ecosync_breaker_open",
+    ] {
+        assert!(metrics.contains(name), "{name} missing in\n{metrics}");
+    }
+    assert!(health_status.contains("200"), "{health_status}");
+    let health: serde_json::Value = serde_json::from_str(health.trim()).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["last_success_commit"], pushed.to_string().as_str());
+    assert!(health["last_poll"].is_string());
+}
