@@ -210,3 +210,33 @@ pub fn assert_every_flag_follows_the_rule<C: clap::CommandFactory>() {
         Vec::<String>::new()
     );
 }
+
+/// Opens `--audit-log FILE` for appending before anything happens; a file that cannot be opened is a usage
+/// error (exit 2), found before any side effect.
+pub fn open_audit_log(
+    path: Option<&std::path::Path>,
+) -> Result<Option<ecosync::audit_log::AuditLog>, CliError> {
+    path.map(|p| {
+        ecosync::audit_log::AuditLog::open(p).map_err(|e| {
+            CliError::usage(anyhow::anyhow!(
+                "cannot open the audit log `{}`: {e}",
+                p.display()
+            ))
+            .hint("pass a file in a directory this user can write")
+        })
+    })
+    .transpose()
+}
+
+/// Appends to the audit log; a failure to write is a warning, never the run's end (the actions were taken).
+pub fn record_audit(
+    log: &ecosync::audit_log::AuditLog,
+    entries: &[ecosync::audit_log::AuditEntry],
+) {
+    if let Err(e) = log.record(entries) {
+        eprintln!(
+            "warning: cannot append to the audit log `{}`: {e}",
+            log.path().display()
+        );
+    }
+}

@@ -57,6 +57,10 @@ pub struct DispatchCommand {
     #[arg(long, env = "ECOSYNC_RETRY_FAILED", value_name = "REPORT")]
     pub retry_failed: Option<PathBuf>,
 
+    /// Append one JSON line per dispatch sent (or failed) to this file.
+    #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+
     /// Read and move the dispatch watermark with the token in this variable (e.g. `GITHUB_TOKEN`, which has
     /// Contents: write on the source repository) [default: the forge's credentials].
     #[arg(long, env = "ECOSYNC_WATERMARK_TOKEN_ENV", value_name = "VAR")]
@@ -74,6 +78,7 @@ impl DispatchCommand {
             None => ecosync::repo_name::infer_from_origin(&self.plan.repo, "--source-repo")
                 .map_err(|e| CliError::usage(e).hint(SOURCE_HINT))?,
         };
+        let audit = crate::glue::open_audit_log(self.audit_log.as_deref())?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -165,6 +170,9 @@ impl DispatchCommand {
             })
             .await
         });
+        if let Some(log) = &audit {
+            crate::glue::record_audit(log, &ecosync::audit_log::delivery_entries(&report));
+        }
         // Only now, after every delivery was made or reported: the next run starts from this head. A
         // stopped run leaves it, so the next run covers this range again.
         if report.interrupted.is_some() {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
+use ecosync::audit_log::AuditEntry;
 use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings};
@@ -94,6 +95,10 @@ pub struct WatchCommand {
     #[arg(long, env = "ECOSYNC_LISTEN", value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
 
+    /// Append one JSON line per dispatch sent (or failed) to this file.
+    #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+
     /// Stop after this many polls [default: run until SIGTERM or SIGINT].
     #[arg(long, env = "ECOSYNC_MAX_POLLS", value_name = "N")]
     pub max_polls: Option<u64>,
@@ -128,6 +133,7 @@ impl WatchCommand {
                     .map_err(CliError::usage)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let audit = crate::glue::open_audit_log(self.audit_log.as_deref())?;
         if self.interval.is_zero() {
             return Err(CliError::usage(anyhow::anyhow!(
                 "`--interval` must be more than 0s"
@@ -203,6 +209,10 @@ impl WatchCommand {
             stop.listen();
             ecosync::watch::watch(&settings, forge.as_ref(), |event| {
                 status.observe(&event);
+                if let Some(log) = &audit {
+                    let entry = audit_entry(&event, &settings.delivery.dispatch_id);
+                    crate::glue::record_audit(log, &entry.into_iter().collect::<Vec<_>>());
+                }
                 print_event(event);
             })
             .await
@@ -220,6 +230,20 @@ impl WatchCommand {
         })?;
         Ok(Exit::Success)
     }
+}
+
+/// The audit line of a delivery or a failed one.
+fn audit_entry(event: &WatchEvent, dispatch_id: &str) -> Option<AuditEntry> {
+    let (repo, head, result, detail) = match event {
+        WatchEvent::Delivered { repo, head, .. } => (repo, Some(head.clone()), "ok", None),
+        WatchEvent::Failed { repo, error, .. } => (repo, None, "failed", Some(error.clone())),
+        _ => return None,
+    };
+    let mut e = AuditEntry::now("dispatch_sent", repo.clone(), result);
+    e.source_commit = head;
+    e.dispatch_id = Some(dispatch_id.to_owned());
+    e.detail = detail;
+    Some(e)
 }
 
 /// The current time, UTC, to the second.

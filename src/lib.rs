@@ -10,6 +10,7 @@
 //! - [`config`]: what both configuration files share: a JSON document with positions, diagnostics.
 
 pub mod actions;
+pub mod audit_log;
 pub mod cli_env;
 pub mod clock;
 pub mod config;

@@ -67,6 +67,10 @@ pub struct ApplyArgs {
     /// The Actions run ID, for the run's URL in failure reports [default: `$GITHUB_RUN_ID`].
     #[arg(long, env = "ECOSYNC_RUN_ID", hide = true)]
     pub run_id: Option<String>,
+    /// Append one JSON line per action taken (branch pushed, pull request opened, updated or closed, issue
+    /// opened, commented on or closed) to this file.
+    #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
     #[command(flatten)]
     pub forge: ForgeArgs,
 }
@@ -157,6 +161,7 @@ fn warn_about_credentials(urls: &[(&str, Option<&str>)]) {
 
 /// Runs `apply`.
 pub fn run(args: ApplyArgs) -> CliResult {
+    let audit = crate::glue::open_audit_log(args.audit_log.as_deref())?;
     let (request, forge_args) = args.request()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -176,6 +181,19 @@ pub fn run(args: ApplyArgs) -> CliResult {
     let outcome = runtime
         .block_on(ecosync::sync::apply(&request, &forge))
         .map_err(|e| CliError::new(e.kind(), e))?;
+    if let Some(log) = &audit {
+        let cousin = match &request.cousin {
+            Some(c) => Some(c.clone()),
+            None => ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name").ok(),
+        };
+        let entries = ecosync::audit_log::sync_entries(
+            &outcome,
+            cousin.as_ref().map_or("", RepoName::as_str),
+            request.event.dispatch_id.as_deref(),
+            request.dry_run,
+        );
+        crate::glue::record_audit(log, &entries);
+    }
     let text = outcome.text(&request);
     print_stdout(&text.stdout)?;
     eprint!("{}", text.stderr);

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod audit_log;
 mod build_info;
 mod chain;
 mod change_set;

@@ -106,7 +106,8 @@ fn a_push_is_delivered_once_and_sigterm_writes_the_state() {
     let s = Scene::new();
     let start_head = s.dev.head().to_string();
     let mut pushed = None;
-    let out = s.watch().run_with(|pid| {
+    let audit = s.state.path().join("audit.jsonl");
+    let out = s.watch().arg("--audit-log").arg(&audit).run_with(|pid| {
         // The first poll records the head without delivering it.
         wait_for("the first poll", || s.recorded_head().is_some());
         assert_eq!(s.recorded_head().as_deref(), Some(start_head.as_str()));
@@ -128,7 +129,16 @@ fn a_push_is_delivered_once_and_sigterm_writes_the_state() {
     assert_eq!(dispatches.len(), 1, "{out}");
     let pushed = pushed.unwrap().to_string();
     assert_eq!(commit_sha(&dispatches[0]), pushed);
-    assert_eq!(s.recorded_head(), Some(pushed));
+    assert_eq!(s.recorded_head(), Some(pushed.clone()));
+    let audit: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["action"], "dispatch_sent");
+    assert_eq!(audit[0]["target"], "acme/cousin");
+    assert_eq!(audit[0]["source_commit"], pushed.as_str());
 }
 
 #[test]
