@@ -77,7 +77,7 @@ pub struct ApplyArgs {
 
 impl ApplyArgs {
     /// Everything that can be wrong with the command line and the configuration, before anything happens.
-    fn request(self) -> Result<(SyncRequest, ForgeArgs), CliError> {
+    pub(crate) fn request(self) -> Result<(SyncRequest, ForgeArgs), CliError> {
         let path = config_file::config_path(self.config.as_deref(), &self.repo);
         let overrides = ConfigOverrides {
             upstream_repo: self.upstream.clone(),

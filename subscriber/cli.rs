@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use crate::apply::ApplyArgs;
 use crate::check::CheckArgs;
 use crate::glue::CliResult;
+use crate::watch::WatchArgs;
 
 /// Applies an upstream change in a downstream repository and opens one pull request for it.
 ///
@@ -29,6 +30,8 @@ pub struct Cli {
 enum Command {
     Check(CheckArgs),
     Apply(Box<ApplyArgs>),
+    /// Watch the upstream branch and sync each new head, as a long-running service.
+    Watch(Box<WatchArgs>),
 }
 
 /// Runs the subcommand.
@@ -36,6 +39,7 @@ pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
         Command::Apply(args) => crate::apply::run(*args),
+        Command::Watch(args) => crate::watch::run(*args),
     }
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod config_file;
 #[path = "../cli/glue.rs"]
 mod glue;
+mod watch;
 
 fn main() -> std::process::ExitCode {
     glue::main(cli::run)

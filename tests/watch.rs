@@ -358,3 +358,49 @@ fn metrics_and_healthz_show_the_deliveries() {
     assert_eq!(health["last_success_commit"], pushed.to_string().as_str());
     assert!(health["last_poll"].is_string());
 }
+
+#[test]
+fn subscriber_watch_syncs_each_new_upstream_head_once() {
+    use crate::support::subscriber_fixture::{Pair, config};
+    let p = Pair::new(config(
+        serde_json::json!([{"path": "features/x", "to": "app"}]),
+        "diff-apply",
+    ));
+    p.push_cousin();
+    let state = tempfile::tempdir().unwrap();
+    let watch = || {
+        Cmd::subscriber()
+            .arg("watch")
+            .arg("--state-dir")
+            .arg(state.path())
+            .args(["--interval", "150ms", "--repo-name", "acme/cousin"])
+            .arg("--repo")
+            .arg(p.cousin.path())
+            .arg("--forge")
+            .arg(format!("local:{}", p.forge.path().display()))
+            .timeout(Duration::from_secs(60))
+    };
+    let out = watch().run_with(|pid| {
+        wait_for("the first sync", || !p.pulls().is_empty());
+        p.upstream.write("features/x/b.txt", "b2\n");
+        let c = p.upstream.commit("upstream: b2");
+        wait_for("the second sync", || {
+            p.pulls()[0].body.contains(&c.to_string()[..12])
+        });
+        std::thread::sleep(Duration::from_millis(400));
+        signal(pid, Signal::SIGTERM);
+    });
+    let out = out.success();
+    assert!(
+        out.stderr.contains("stopped by SIGTERM: state written"),
+        "{out}"
+    );
+    assert_eq!(p.pulls().len(), 1, "one pull request, updated\n{out}");
+    assert_eq!(p.remote_files("ecosync/acme-mono")["app/b.txt"].1, b"b2\n");
+    let head = p.remote_branch("ecosync/acme-mono");
+    // Restarted with nothing new upstream: nothing is synced again.
+    let again = watch().args(["--max-polls", "3"]).run().success();
+    assert!(!again.stderr.contains("syncing"), "{again}");
+    assert!(!again.stderr.contains("upstream moved"), "{again}");
+    assert_eq!(p.remote_branch("ecosync/acme-mono"), head);
+}

@@ -223,7 +223,7 @@ fn stop_name(settings: &WatchSettings) -> Option<&'static str> {
 }
 
 /// Sleeps `d`, waking early for a stop; false when stopped.
-async fn pause(d: Duration, stop: &dispatch::stop_signal::StopSignal) -> bool {
+pub(crate) async fn pause(d: Duration, stop: &dispatch::stop_signal::StopSignal) -> bool {
     let tick = Duration::from_millis(50);
     let mut left = d;
     while !left.is_zero() {
@@ -499,10 +499,14 @@ async fn deliver_branch(
 
 /// Exponential backoff with ±25% jitter, bounded by `retry_max`.
 fn backoff(settings: &WatchSettings, failures: u32) -> Duration {
-    let exp = settings
-        .retry_base
+    backoff_delay(settings.retry_base, settings.retry_max, failures)
+}
+
+/// `base` doubled for each failure in a row after the first, at most `max`, with ±25% jitter.
+pub(crate) fn backoff_delay(base: Duration, max: Duration, failures: u32) -> Duration {
+    let exp = base
         .saturating_mul(1 << failures.saturating_sub(1).min(20))
-        .min(settings.retry_max);
+        .min(max);
     exp.mul_f64(0.75 + fastrand::f64() * 0.5)
 }
 

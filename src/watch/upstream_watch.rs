@@ -1,0 +1,199 @@
+//! `subscriber watch`: the pull model for a downstream repository that cannot receive dispatches. Every
+//! interval it lists the upstream branch (one ref listing, no fetch) and, when it moved, runs the same sync
+//! as `subscriber apply --latest`; the head it synced is kept in the state directory, so a restart does not
+//! sync again what was synced. A failed sync is retried after an exponential backoff with jitter.
+
+use std::time::{Duration, SystemTime};
+
+use git2::Oid;
+
+use crate::dispatch::stop_signal::StopSignal;
+use crate::forge::Forge;
+use crate::sync::event::SyncEvent;
+use crate::sync::repo::GitAuth;
+use crate::sync::sync_error::SyncError;
+use crate::sync::{SyncOutcome, SyncRequest};
+use crate::watch::watch_state::{BranchState, WatchState, WatchStateError};
+
+/// How to watch.
+#[derive(Debug, Clone)]
+pub struct UpstreamWatchSettings {
+    /// Where the state is kept.
+    pub state_dir: std::path::PathBuf,
+    /// Time between polls.
+    pub interval: Duration,
+    /// Wait this long before the first poll.
+    pub initial_delay: Duration,
+    /// First retry delay after a failed sync.
+    pub retry_base: Duration,
+    /// The longest retry delay.
+    pub retry_max: Duration,
+    /// Stop after this many polls; `None`: until a signal.
+    pub max_polls: Option<u64>,
+    /// Set by SIGINT or SIGTERM.
+    pub stop: StopSignal,
+}
+
+/// What the watcher did.
+#[derive(Debug)]
+pub enum UpstreamEvent {
+    /// Nothing new upstream.
+    Quiet,
+    /// The upstream branch is at a head not synced yet.
+    Moved {
+        /// The head synced before, if any.
+        from: Option<Oid>,
+        /// The new head.
+        to: Oid,
+    },
+    /// A sync ran (successfully, or with its failure reported as configured).
+    Synced(Box<SyncOutcome>),
+    /// The sync failed; it is tried again after `retry_in`.
+    Retrying {
+        /// Failures in a row.
+        failures: u32,
+        /// The wait.
+        retry_in: Duration,
+    },
+    /// Listing upstream failed; the next poll tries again.
+    PollFailed {
+        /// What went wrong.
+        error: String,
+    },
+    /// Stopped, with the state written.
+    Stopped {
+        /// The signal's name, when one stopped it.
+        signal: Option<&'static str>,
+    },
+}
+
+/// Why the watcher could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamWatchError {
+    /// The state could not be read or written.
+    #[error(transparent)]
+    State(#[from] WatchStateError),
+    /// A setting must be fixed (the engine's usage errors).
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+/// Runs until a signal (or `max_polls`).
+pub async fn watch_upstream(
+    request: &SyncRequest,
+    forge: &Forge,
+    settings: &UpstreamWatchSettings,
+    mut log: impl FnMut(UpstreamEvent),
+) -> Result<(), UpstreamWatchError> {
+    let mut state = WatchState::load(&settings.state_dir)?;
+    let branch = request.config.upstream_branch.clone();
+    let stop = &settings.stop;
+    let mut failures = 0u32;
+    let mut polls = 0;
+    let mut wait = settings.initial_delay;
+    loop {
+        if !crate::watch::watcher::pause(wait, stop).await {
+            break;
+        }
+        wait = settings.interval;
+        match upstream_head(request, forge).await {
+            Err(error) => log(UpstreamEvent::PollFailed { error }),
+            Ok(None) => log(UpstreamEvent::PollFailed {
+                error: format!("upstream has no branch `{branch}`"),
+            }),
+            Ok(Some(head)) => {
+                let recorded = state
+                    .branches
+                    .get(&branch)
+                    .and_then(|b| Oid::from_str(&b.head).ok());
+                if recorded == Some(head) {
+                    log(UpstreamEvent::Quiet);
+                } else {
+                    log(UpstreamEvent::Moved {
+                        from: recorded,
+                        to: head,
+                    });
+                    let mut run = request.clone();
+                    run.event = SyncEvent::manual(None);
+                    run.now = SystemTime::now();
+                    let outcome = crate::sync::apply(&run, forge).await?;
+                    let failed = matches!(
+                        outcome,
+                        SyncOutcome::Failed(_)
+                            | SyncOutcome::Conflict(_)
+                            | SyncOutcome::Rejected(_)
+                    );
+                    // What was synced is the tip the engine saw, which may be newer than the listing.
+                    let synced = outcome.upstream_sha().unwrap_or(head);
+                    log(UpstreamEvent::Synced(Box::new(outcome)));
+                    if failed {
+                        failures += 1;
+                        let delay = crate::watch::watcher::backoff_delay(
+                            settings.retry_base,
+                            settings.retry_max,
+                            failures,
+                        );
+                        log(UpstreamEvent::Retrying {
+                            failures,
+                            retry_in: delay,
+                        });
+                        wait = delay;
+                    } else {
+                        failures = 0;
+                        if !request.dry_run {
+                            state.branches.insert(
+                                branch.clone(),
+                                BranchState {
+                                    head: synced.to_string(),
+                                    ..BranchState::default()
+                                },
+                            );
+                            state.save(&settings.state_dir)?;
+                        }
+                    }
+                }
+            }
+        }
+        polls += 1;
+        if settings.max_polls.is_some_and(|m| polls >= m) || stop.signal().is_some() {
+            break;
+        }
+    }
+    if !request.dry_run {
+        state.save(&settings.state_dir)?;
+    }
+    log(UpstreamEvent::Stopped {
+        signal: stop.signal().map(StopSignal::name),
+    });
+    Ok(())
+}
+
+/// The head of the upstream branch, by one ref listing.
+async fn upstream_head(request: &SyncRequest, forge: &Forge) -> Result<Option<Oid>, String> {
+    let config = &request.config;
+    // A configured URL may point anywhere: the forge's token is never offered to it.
+    let (url, auth) = if let Some(url) = &config.upstream_url {
+        (url.clone(), GitAuth::default())
+    } else {
+        let creds = forge
+            .git_credentials(&config.upstream_repo)
+            .await
+            .map_err(|e| crate::error_kind::error_chain(&e))?;
+        (forge.git_url(&config.upstream_repo), GitAuth::from(creds))
+    };
+    let shown = crate::repo_name::redact_userinfo(&url).into_owned();
+    let remote_ref = format!("refs/heads/{}", config.upstream_branch);
+    let fail = |e: git2::Error| {
+        format!(
+            "cannot list `{shown}`: {}",
+            crate::repo_name::redact_userinfo_in(e.message(), &url)
+        )
+    };
+    let mut remote = git2::Remote::create_detached(url.as_str()).map_err(fail)?;
+    remote
+        .connect_auth(git2::Direction::Fetch, Some(auth.callbacks(&url)), None)
+        .map_err(fail)?;
+    let head = crate::sync::repo::advertised(&remote, &remote_ref).map_err(fail)?;
+    let _ = remote.disconnect();
+    Ok(head)
+}

@@ -1,0 +1,155 @@
+//! `subscriber watch`: polls the upstream branch and runs the same sync as `subscriber apply --latest`
+//! when it moved, as a long-running service; one timestamped line per sync and per failure. SIGTERM or
+//! SIGINT: the sync in flight finishes, the state is written, exit 0.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use ecosync::dispatch::stop_signal::StopSignal;
+use ecosync::watch::upstream_watch::{UpstreamEvent, UpstreamWatchSettings};
+
+use crate::apply::ApplyArgs;
+use crate::glue::{CliError, CliResult, Exit};
+
+/// Watch the upstream branch and sync each new head, as a service (the pull model).
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Where the watcher keeps the upstream head it synced last (created if missing).
+    #[arg(long, env = "ECOSYNC_STATE_DIR", value_name = "DIR")]
+    pub state_dir: PathBuf,
+
+    /// Time between polls.
+    #[arg(long, env = "ECOSYNC_INTERVAL", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub interval: Duration,
+
+    /// Wait this long before the first poll.
+    #[arg(long, env = "ECOSYNC_INITIAL_DELAY", value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub initial_delay: Duration,
+
+    /// First retry delay after a failed sync (doubled for each failure in a row, with jitter).
+    #[arg(long, env = "ECOSYNC_RETRY_DELAY", value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub retry_delay: Duration,
+
+    /// The longest retry delay.
+    #[arg(long, env = "ECOSYNC_RETRY_MAX_DELAY", value_name = "DURATION", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub retry_max_delay: Duration,
+
+    /// Stop after this many polls [default: run until SIGTERM or SIGINT].
+    #[arg(long, env = "ECOSYNC_MAX_POLLS", value_name = "N")]
+    pub max_polls: Option<u64>,
+
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// Runs `watch`.
+pub fn run(mut args: WatchArgs) -> CliResult {
+    if args.apply.event.is_some() || args.apply.sha.is_some() {
+        return Err(CliError::usage(anyhow::anyhow!(
+            "`subscriber watch` syncs the upstream branch's head: `--event` and `--sha` do not apply"
+        ))
+        .hint("drop them; each poll runs what `subscriber apply --latest` would"));
+    }
+    if args.interval.is_zero() {
+        return Err(CliError::usage(anyhow::anyhow!(
+            "`--interval` must be more than 0s"
+        )));
+    }
+    args.apply.latest = true;
+    let audit = crate::glue::open_audit_log(args.apply.audit_log.as_deref())?;
+    let (request, forge_args) = args.apply.request()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let forge = {
+        let _entered = runtime.enter();
+        forge_args
+            .build()
+            .context("invalid forge settings")
+            .map_err(CliError::usage)?
+    };
+    let stop = StopSignal::new();
+    let settings = UpstreamWatchSettings {
+        state_dir: args.state_dir.clone(),
+        interval: args.interval,
+        initial_delay: args.initial_delay,
+        retry_base: args.retry_delay,
+        retry_max: args.retry_max_delay.max(args.retry_delay),
+        max_polls: args.max_polls,
+        stop: stop.clone(),
+    };
+    eprintln!(
+        "{} watching `{}` (`{}`) every {} for `{}`, state in `{}`",
+        stamp(),
+        request.config.upstream_repo,
+        request.config.upstream_branch,
+        humantime::format_duration(args.interval),
+        request.repo_dir.display(),
+        args.state_dir.display()
+    );
+    let cousin = request
+        .cousin
+        .clone()
+        .or_else(|| ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name").ok());
+    runtime
+        .block_on(async {
+            stop.listen();
+            ecosync::watch::upstream_watch::watch_upstream(&request, &forge, &settings, |event| {
+                match event {
+                    UpstreamEvent::Quiet => tracing::debug!("poll: nothing new upstream"),
+                    UpstreamEvent::Moved { from, to } => match from {
+                        Some(f) => eprintln!("{} upstream moved {f}..{to}", stamp()),
+                        None => eprintln!("{} upstream at {to}: syncing", stamp()),
+                    },
+                    UpstreamEvent::Synced(outcome) => {
+                        if let Some(log) = &audit {
+                            let entries = ecosync::audit_log::sync_entries(
+                                &outcome,
+                                cousin.as_ref().map_or("", |c| c.as_str()),
+                                None,
+                                request.dry_run,
+                            );
+                            crate::glue::record_audit(log, &entries);
+                        }
+                        let text = outcome.text(&request);
+                        for line in text.stdout.lines().chain(text.stderr.lines()) {
+                            eprintln!("{} {line}", stamp());
+                        }
+                    }
+                    UpstreamEvent::Retrying { failures, retry_in } => eprintln!(
+                        "{} sync failed ({failures} in a row): tried again in {}",
+                        stamp(),
+                        humantime::format_duration(Duration::from_secs(retry_in.as_secs()))
+                    ),
+                    UpstreamEvent::PollFailed { error } => eprintln!(
+                        "{} poll failed: {}; tried again next poll",
+                        stamp(),
+                        ecosync::escape::line(&error)
+                    ),
+                    UpstreamEvent::Stopped { signal } => match signal {
+                        Some(s) => eprintln!("{} stopped by {s}: state written", stamp()),
+                        None => eprintln!("{} stopped: state written", stamp()),
+                    },
+                }
+            })
+            .await
+        })
+        .map_err(|e| match e {
+            ecosync::watch::upstream_watch::UpstreamWatchError::State(s) => {
+                let hint = s.hint();
+                CliError::failed(s).hint(hint)
+            }
+            ecosync::watch::upstream_watch::UpstreamWatchError::Sync(s) => {
+                CliError::new(s.kind(), s)
+            }
+        })?;
+    Ok(Exit::Success)
+}
+
+/// The current time, UTC, to the second.
+fn stamp() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
