@@ -404,3 +404,56 @@ fn subscriber_watch_syncs_each_new_upstream_head_once() {
     assert!(!again.stderr.contains("upstream moved"), "{again}");
     assert_eq!(p.remote_branch("ecosync/acme-mono"), head);
 }
+
+#[test]
+fn the_breaker_opens_and_closes_against_the_fake_github() {
+    use crate::support::fake_github::{FakeGitHub, Fault, FaultKind};
+    let s = Scene::new();
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/cousin");
+    // Three refusals in a row, then GitHub accepts again.
+    fake.fail(
+        Fault::new(FaultKind::Status(422))
+            .method("POST")
+            .path("/repos/acme/cousin/dispatches")
+            .times(3),
+    );
+    let out = Cmd::dispatcher()
+        .arg("watch")
+        .arg("--repo")
+        .arg(s.clone.path())
+        .arg("--config")
+        .arg(s.config.path())
+        .arg("--state-dir")
+        .arg(s.state.path())
+        .args(["--interval", "100ms", "--source-repo", "acme/source"])
+        .args(["--retry-delay", "100ms", "--retry-max-delay", "100ms"])
+        .args(["--breaker-threshold", "2", "--breaker-cooldown", "400ms"])
+        .args(["--api-url", &fake.url()])
+        .env("ECOSYNC_TOKEN", "test-token-not-secret")
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .timeout(Duration::from_secs(60))
+        .run_with(|pid| {
+            wait_for("the first poll", || s.recorded_head().is_some());
+            s.push_change(1);
+            wait_for("the delivery", || {
+                !fake.dispatches("acme/cousin").is_empty()
+            });
+            std::thread::sleep(Duration::from_millis(300));
+            signal(pid, Signal::SIGTERM);
+        });
+    let out = out.success();
+    assert!(out.stderr.contains("failed (1 in a row)"), "{out}");
+    assert!(out.stderr.contains("failed (2 in a row)"), "{out}");
+    assert!(out.stderr.contains("circuit open, probed again"), "{out}");
+    assert!(
+        out.stderr.contains("failed (3 in a row)"),
+        "the probe failed once\n{out}"
+    );
+    assert!(
+        out.stderr.contains("acme/cousin: delivered"),
+        "closed again\n{out}"
+    );
+    assert_eq!(fake.dispatches("acme/cousin").len(), 1, "{out}");
+    assert!(!out.stderr.contains("test-token"), "{out}");
+}
