@@ -31,6 +31,15 @@ pub struct WatchCommand {
     #[arg(long, env = "ECOSYNC_REPO", value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
 
+    /// Watch this repository instead of `--repo`: cloned bare into `--state-dir` (needs `--config`).
+    #[arg(
+        long,
+        env = "ECOSYNC_SOURCE_URL",
+        value_name = "URL",
+        conflicts_with = "repo"
+    )]
+    pub source_url: Option<String>,
+
     /// Where the watcher keeps what it processed (created if missing).
     #[arg(long, env = "ECOSYNC_STATE_DIR", value_name = "DIR")]
     pub state_dir: PathBuf,
@@ -115,7 +124,23 @@ pub struct WatchCommand {
 impl WatchCommand {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
-        let location = SourceLocation::find(&self.repo, self.config.as_deref());
+        let location = match &self.source_url {
+            Some(url) => {
+                let Some(config) = &self.config else {
+                    return Err(CliError::usage(anyhow::anyhow!(
+                        "`--source-url` needs `--config FILE`: the bare clone has no work tree to find `ecosystem.json` in"
+                    )));
+                };
+                let dir = ecosync::watch::watcher::bare_source(&self.state_dir, url)
+                    .map_err(CliError::failed)?;
+                SourceLocation {
+                    repo_dir: dir,
+                    config_path: config.clone(),
+                    config_name: config.display().to_string(),
+                }
+            }
+            None => SourceLocation::find(&self.repo, self.config.as_deref()),
+        };
         let source = match &string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
             Some(s) => RepoName::parse(s)
                 .with_context(|| format!("invalid `--source-repo` `{s}`"))
@@ -166,6 +191,13 @@ impl WatchCommand {
                     .map_err(CliError::usage)?,
             )
         };
+        // `origin` is read with the forge's credentials for the source (none for the local forge).
+        let origin_auth = match &forge {
+            Some(f) => runtime
+                .block_on(ecosync::dispatch::watermark::credentials(f, &source, None))
+                .map_err(CliError::failed)?,
+            None => GitAuth::default(),
+        };
         let stop = StopSignal::new();
         let settings = WatchSettings {
             repo_dir: location.repo_dir,
@@ -190,7 +222,7 @@ impl WatchCommand {
             retry_max: self.retry_max_delay.max(self.retry_delay),
             breaker_threshold: self.breaker_threshold.max(1),
             breaker_cooldown: self.breaker_cooldown,
-            origin_auth: GitAuth::default(),
+            origin_auth,
             max_polls: self.max_polls,
         };
         eprintln!(
@@ -299,7 +331,10 @@ fn print_event(event: WatchEvent) {
             },
             humantime::format_duration(Duration::from_secs(retry_in.as_secs()))
         ),
-        WatchEvent::PollFailed { error } => format!("poll failed: {error}; tried again next poll"),
+        WatchEvent::PollFailed { error, retry_in } => format!(
+            "poll failed: {error}; tried again in {}",
+            humantime::format_duration(Duration::from_secs(retry_in.as_secs().max(1)))
+        ),
         WatchEvent::Stopped { signal } => match signal {
             Some(s) => format!("stopped by {s}: state written"),
             None => "stopped: state written".to_owned(),

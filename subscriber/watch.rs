@@ -8,7 +8,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use ecosync::dispatch::stop_signal::StopSignal;
+use ecosync::sync::SyncOutcome;
+use ecosync::watch::WatchEvent;
 use ecosync::watch::upstream_watch::{UpstreamEvent, UpstreamWatchSettings};
+use ecosync::watch::watch_status::WatchStatus;
 
 use crate::apply::ApplyArgs;
 use crate::glue::{CliError, CliResult, Exit};
@@ -36,6 +39,11 @@ pub struct WatchArgs {
     #[arg(long, env = "ECOSYNC_RETRY_MAX_DELAY", value_name = "DURATION", default_value = "15m", value_parser = humantime::parse_duration)]
     pub retry_max_delay: Duration,
 
+    /// Serve `/metrics` (Prometheus text format) and `/healthz` (JSON) on this address, e.g.
+    /// `127.0.0.1:9465`.
+    #[arg(long, env = "ECOSYNC_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
     /// Stop after this many polls [default: run until SIGTERM or SIGINT].
     #[arg(long, env = "ECOSYNC_MAX_POLLS", value_name = "N")]
     pub max_polls: Option<u64>,
@@ -60,10 +68,20 @@ pub fn run(mut args: WatchArgs) -> CliResult {
     args.apply.latest = true;
     let audit = crate::glue::open_audit_log(args.apply.audit_log.as_deref())?;
     let (request, forge_args) = args.apply.request()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Two threads: `/metrics` and `/healthz` answer while a sync works.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let status = WatchStatus::new(args.interval, args.initial_delay);
+    if let Some(addr) = args.listen {
+        let listener = runtime
+            .block_on(ecosync::watch::watch_status::bind(addr))
+            .with_context(|| format!("cannot listen on `{addr}`"))
+            .map_err(|e| CliError::usage(e).hint("pick a free address, e.g. `127.0.0.1:9465`"))?;
+        runtime.spawn(status.clone().serve(listener));
+    }
     let forge = {
         let _entered = runtime.enter();
         forge_args
@@ -94,17 +112,28 @@ pub fn run(mut args: WatchArgs) -> CliResult {
         .cousin
         .clone()
         .or_else(|| ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name").ok());
+    let target = cousin
+        .as_ref()
+        .map_or_else(String::new, ToString::to_string);
+    let mut started = std::time::Instant::now();
     runtime
         .block_on(async {
             stop.listen();
             ecosync::watch::upstream_watch::watch_upstream(&request, &forge, &settings, |event| {
                 match event {
-                    UpstreamEvent::Quiet => tracing::debug!("poll: nothing new upstream"),
-                    UpstreamEvent::Moved { from, to } => match from {
-                        Some(f) => eprintln!("{} upstream moved {f}..{to}", stamp()),
-                        None => eprintln!("{} upstream at {to}: syncing", stamp()),
-                    },
+                    UpstreamEvent::Quiet => {
+                        status.observe(&WatchEvent::Polled { pending: 0 });
+                        tracing::debug!("poll: nothing new upstream");
+                    }
+                    UpstreamEvent::Moved { from, to } => {
+                        started = std::time::Instant::now();
+                        match from {
+                            Some(f) => eprintln!("{} upstream moved {f}..{to}", stamp()),
+                            None => eprintln!("{} upstream at {to}: syncing", stamp()),
+                        }
+                    }
                     UpstreamEvent::Synced(outcome) => {
+                        observe_sync(&status, &outcome, &target, started.elapsed());
                         if let Some(log) = &audit {
                             let entries = ecosync::audit_log::sync_entries(
                                 &outcome,
@@ -124,11 +153,17 @@ pub fn run(mut args: WatchArgs) -> CliResult {
                         stamp(),
                         humantime::format_duration(Duration::from_secs(retry_in.as_secs()))
                     ),
-                    UpstreamEvent::PollFailed { error } => eprintln!(
-                        "{} poll failed: {}; tried again next poll",
-                        stamp(),
-                        ecosync::escape::line(&error)
-                    ),
+                    UpstreamEvent::PollFailed { error } => {
+                        eprintln!(
+                            "{} poll failed: {}; tried again next poll",
+                            stamp(),
+                            ecosync::escape::line(&error)
+                        );
+                        status.observe(&WatchEvent::PollFailed {
+                            error,
+                            retry_in: args.interval,
+                        });
+                    }
                     UpstreamEvent::Stopped { signal } => match signal {
                         Some(s) => eprintln!("{} stopped by {s}: state written", stamp()),
                         None => eprintln!("{} stopped: state written", stamp()),
@@ -147,6 +182,37 @@ pub fn run(mut args: WatchArgs) -> CliResult {
             }
         })?;
     Ok(Exit::Success)
+}
+
+/// A sync as the metrics and the health document see it: a delivery to this repository, or a failure.
+fn observe_sync(status: &WatchStatus, outcome: &SyncOutcome, target: &str, took: Duration) {
+    let head = outcome
+        .upstream_sha()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    match outcome {
+        SyncOutcome::Failed(_) | SyncOutcome::Conflict(_) | SyncOutcome::Rejected(_) => {
+            status.observe(&WatchEvent::Failed {
+                repo: target.to_owned(),
+                error: outcome.result().to_owned(),
+                failures: 1,
+                retry_in: Duration::ZERO,
+                breaker_open: false,
+                duration: took,
+            });
+        }
+        _ => status.observe(&WatchEvent::Delivered {
+            repo: target.to_owned(),
+            base: String::new(),
+            head,
+            paths: match outcome {
+                SyncOutcome::Applied(a) => a.change.summary.files.len(),
+                _ => 0,
+            },
+            duration: took,
+        }),
+    }
+    status.observe(&WatchEvent::Polled { pending: 0 });
 }
 
 /// The current time, UTC, to the second.

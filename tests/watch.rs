@@ -380,16 +380,33 @@ fn subscriber_watch_syncs_each_new_upstream_head_once() {
             .arg(format!("local:{}", p.forge.path().display()))
             .timeout(Duration::from_secs(60))
     };
-    let out = watch().run_with(|pid| {
-        wait_for("the first sync", || !p.pulls().is_empty());
-        p.upstream.write("features/x/b.txt", "b2\n");
-        let c = p.upstream.commit("upstream: b2");
-        wait_for("the second sync", || {
-            p.pulls()[0].body.contains(&c.to_string()[..12])
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut health = None;
+    let out = watch()
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .run_with(|pid| {
+            wait_for("the first sync", || !p.pulls().is_empty());
+            p.upstream.write("features/x/b.txt", "b2\n");
+            let c = p.upstream.commit("upstream: b2");
+            wait_for("the second sync", || {
+                p.pulls()[0].body.contains(&c.to_string()[..12])
+            });
+            std::thread::sleep(Duration::from_millis(400));
+            health = Some((c, http_get(port, "/healthz")));
+            signal(pid, Signal::SIGTERM);
         });
-        std::thread::sleep(Duration::from_millis(400));
-        signal(pid, Signal::SIGTERM);
-    });
+    let (c, (status, body)) = health.unwrap();
+    assert!(status.contains("200"), "{status}");
+    let body: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+    assert_eq!(
+        body["last_success_commit"],
+        c.to_string().as_str(),
+        "{body}"
+    );
     let out = out.success();
     assert!(
         out.stderr.contains("stopped by SIGTERM: state written"),
@@ -456,4 +473,42 @@ fn the_breaker_opens_and_closes_against_the_fake_github() {
     );
     assert_eq!(fake.dispatches("acme/cousin").len(), 1, "{out}");
     assert!(!out.stderr.contains("test-token"), "{out}");
+}
+
+#[test]
+fn source_url_is_cloned_bare_into_the_state_dir() {
+    let s = Scene::new();
+    let url = s.forge.path().join("acme/source.git");
+    let out = Cmd::dispatcher()
+        .arg("watch")
+        .arg("--source-url")
+        .arg(&url)
+        .arg("--config")
+        .arg(s.config.path())
+        .arg("--state-dir")
+        .arg(s.state.path())
+        .args(["--interval", "150ms", "--source-repo", "acme/source"])
+        .arg("--forge")
+        .arg(format!("local:{}", s.forge.path().display()))
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .timeout(Duration::from_secs(60))
+        .run_with(|pid| {
+            wait_for("the first poll", || s.recorded_head().is_some());
+            s.push_change(1);
+            wait_for("the delivery", || !s.dispatches().is_empty());
+            signal(pid, Signal::SIGTERM);
+        });
+    out.success();
+    assert!(git2::Repository::open_bare(s.state.path().join("source.git")).is_ok());
+    assert_eq!(s.dispatches().len(), 1);
+    // Without `--config` there is no ecosystem.json to find.
+    Cmd::dispatcher()
+        .arg("watch")
+        .arg("--source-url")
+        .arg(&url)
+        .arg("--state-dir")
+        .arg(s.state.path())
+        .run()
+        .expect_code(2)
+        .expect_stderr("`--source-url` needs `--config FILE`");
 }

@@ -233,7 +233,7 @@ impl WatchStatus {
                     h.open.insert(repo.clone());
                 }
             }
-            WatchEvent::PollFailed { error } => {
+            WatchEvent::PollFailed { error, .. } => {
                 self.health_state().last_failure = Some((now, format!("poll: {error}")));
             }
             WatchEvent::Delivering { count } => {

@@ -153,6 +153,8 @@ pub enum WatchEvent {
     PollFailed {
         /// What went wrong.
         error: String,
+        /// When the next poll comes.
+        retry_in: Duration,
     },
     /// The watcher stopped (a signal, or `max_polls`), with its state written.
     Stopped {
@@ -175,6 +177,35 @@ pub enum WatchError {
     NoOrigin(String),
 }
 
+/// The bare clone of `url` that `--source-url` watches, in `state_dir/source.git`: made on first use, its
+/// `origin` set to `url`.
+pub fn bare_source(state_dir: &std::path::Path, url: &str) -> Result<PathBuf, WatchError> {
+    let path = state_dir.join("source.git");
+    let failed = |source: git2::Error| {
+        WatchError::Plan(PlanError::Repository {
+            dir: path.clone(),
+            source,
+        })
+    };
+    std::fs::create_dir_all(state_dir).map_err(|source| {
+        WatchError::State(WatchStateError::Io {
+            what: "create the state directory",
+            path: state_dir.to_path_buf(),
+            source,
+        })
+    })?;
+    let repo = match Repository::open_bare(&path) {
+        Ok(r) => r,
+        Err(_) => Repository::init_bare(&path).map_err(failed)?,
+    };
+    if repo.find_remote("origin").is_ok() {
+        repo.remote_set_url("origin", url).map_err(failed)?;
+    } else {
+        repo.remote("origin", url).map_err(failed)?;
+    }
+    Ok(path)
+}
+
 /// Runs the loop until a signal (or `max_polls`), reporting each step to `log`.
 pub async fn watch(
     settings: &WatchSettings,
@@ -190,22 +221,33 @@ pub async fn watch(
         return Ok(());
     }
     let mut polls = 0;
+    let mut poll_failures = 0;
     loop {
+        let mut wait = settings.interval;
         match poll(settings, forge, &mut state, &mut log).await {
-            Ok(()) => log(WatchEvent::Polled {
-                pending: state.branches.values().map(|b| b.pending.len()).sum(),
-            }),
+            Ok(()) => {
+                poll_failures = 0;
+                log(WatchEvent::Polled {
+                    pending: state.branches.values().map(|b| b.pending.len()).sum(),
+                });
+            }
             Err(WatchError::State(e)) => return Err(WatchError::State(e)),
-            Err(e) => log(WatchEvent::PollFailed {
-                error: crate::error_kind::error_chain(&e),
-            }),
+            Err(e) => {
+                // A source that cannot be listed or fetched is not hammered: the wait grows.
+                poll_failures += 1;
+                wait = wait.max(backoff(settings, poll_failures));
+                log(WatchEvent::PollFailed {
+                    error: crate::error_kind::error_chain(&e),
+                    retry_in: wait,
+                });
+            }
         }
         if !settings.dry_run {
             state.save(&settings.state_dir)?;
         }
         polls += 1;
         let done = settings.max_polls.is_some_and(|m| polls >= m);
-        if done || stop.signal().is_some() || !pause(settings.interval, stop).await {
+        if done || stop.signal().is_some() || !pause(wait, stop).await {
             log(WatchEvent::Stopped {
                 signal: stop_name(settings),
             });
