@@ -7,6 +7,8 @@ mod dispatch;
 #[path = "../cli/glue.rs"]
 mod glue;
 mod plan;
+#[path = "../cli/service.rs"]
+mod service;
 mod validate;
 mod watch;
 

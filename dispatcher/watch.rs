@@ -14,11 +14,11 @@ use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::sync::repo::GitAuth;
-use ecosync::watch::watch_status::WatchStatus;
 use ecosync::watch::{WatchEvent, WatchSettings};
 use ecosync::{ForgeArgs, RepoName, SourceLocation};
 
 use crate::glue::{CliError, CliResult, Exit};
+use crate::service::{ServiceArgs, stamp};
 
 /// Watch the source repository and deliver every push to the repositories it concerns, as a service.
 #[derive(Debug, Args)]
@@ -39,18 +39,6 @@ pub struct WatchCommand {
         conflicts_with = "repo"
     )]
     pub source_url: Option<String>,
-
-    /// Where the watcher keeps what it processed (created if missing).
-    #[arg(long, env = "ECOSYNC_STATE_DIR", value_name = "DIR")]
-    pub state_dir: PathBuf,
-
-    /// Time between polls.
-    #[arg(long, env = "ECOSYNC_INTERVAL", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
-    pub interval: Duration,
-
-    /// Wait this long before the first poll.
-    #[arg(long, env = "ECOSYNC_INITIAL_DELAY", value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
-    pub initial_delay: Duration,
 
     /// For a branch with no recorded head, deliver its head commit's change at start (without it, the
     /// first poll only records the heads).
@@ -78,14 +66,6 @@ pub struct WatchCommand {
     #[arg(long, env = "ECOSYNC_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
 
-    /// First retry delay after a failed delivery (doubled for each failure in a row, with jitter).
-    #[arg(long, env = "ECOSYNC_RETRY_DELAY", value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
-    pub retry_delay: Duration,
-
-    /// The longest retry delay.
-    #[arg(long, env = "ECOSYNC_RETRY_MAX_DELAY", value_name = "DURATION", default_value = "15m", value_parser = humantime::parse_duration)]
-    pub retry_max_delay: Duration,
-
     /// Failures in a row after which a target is skipped for `--breaker-cooldown` (circuit open).
     #[arg(
         long,
@@ -99,23 +79,17 @@ pub struct WatchCommand {
     #[arg(long, env = "ECOSYNC_BREAKER_COOLDOWN", value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration)]
     pub breaker_cooldown: Duration,
 
-    /// Serve `/metrics` (Prometheus text format) and `/healthz` (JSON) on this address, e.g.
-    /// `127.0.0.1:9464`.
-    #[arg(long, env = "ECOSYNC_LISTEN", value_name = "ADDR")]
-    pub listen: Option<std::net::SocketAddr>,
-
     /// Append one JSON line per dispatch sent (or failed) to this file.
     #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
-
-    /// Stop after this many polls [default: run until SIGTERM or SIGINT].
-    #[arg(long, env = "ECOSYNC_MAX_POLLS", value_name = "N")]
-    pub max_polls: Option<u64>,
 
     /// The repository the change comes from, carried in every payload [default: `$GITHUB_REPOSITORY`, else
     /// the `origin` remote].
     #[arg(long, env = "ECOSYNC_SOURCE_REPO", value_name = "OWNER/NAME")]
     pub source_repo: Option<String>,
+
+    #[command(flatten)]
+    pub service: ServiceArgs,
 
     #[command(flatten)]
     pub forge: ForgeArgs,
@@ -131,7 +105,7 @@ impl WatchCommand {
                         "`--source-url` needs `--config FILE`: the bare clone has no work tree to find `ecosystem.json` in"
                     )));
                 };
-                let dir = ecosync::watch::watcher::bare_source(&self.state_dir, url)
+                let dir = ecosync::watch::watcher::bare_source(&self.service.state_dir, url)
                     .map_err(CliError::failed)?;
                 SourceLocation {
                     repo_dir: dir,
@@ -159,27 +133,8 @@ impl WatchCommand {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let audit = crate::glue::open_audit_log(self.audit_log.as_deref())?;
-        if self.interval.is_zero() {
-            return Err(CliError::usage(anyhow::anyhow!(
-                "`--interval` must be more than 0s"
-            )));
-        }
-        // Two threads: `/metrics` and `/healthz` answer while a poll waits on git.
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        let status = WatchStatus::new(self.interval, self.initial_delay);
-        if let Some(addr) = self.listen {
-            let listener = runtime
-                .block_on(ecosync::watch::watch_status::bind(addr))
-                .with_context(|| format!("cannot listen on `{addr}`"))
-                .map_err(|e| {
-                    CliError::usage(e).hint("pick a free address, e.g. `127.0.0.1:9464`")
-                })?;
-            runtime.spawn(status.clone().serve(listener));
-        }
+        self.service.check()?;
+        let (runtime, status) = self.service.start()?;
         let forge = if self.dry_run {
             None
         } else {
@@ -203,9 +158,9 @@ impl WatchCommand {
             repo_dir: location.repo_dir,
             config_path: location.config_path,
             config_name: location.config_name,
-            state_dir: self.state_dir.clone(),
-            interval: self.interval,
-            initial_delay: self.initial_delay,
+            state_dir: self.service.state_dir.clone(),
+            interval: self.service.interval,
+            initial_delay: self.service.initial_delay,
             startup_sync: self.startup_sync,
             only,
             min_changes: self.min_changes,
@@ -218,25 +173,22 @@ impl WatchCommand {
                 notify_issue: false,
                 stop: stop.clone(),
             },
-            retry_base: self.retry_delay,
-            retry_max: self.retry_max_delay.max(self.retry_delay),
+            retry_base: self.service.retry_delay,
+            retry_max: self.service.retry_max(),
             breaker_threshold: self.breaker_threshold.max(1),
             breaker_cooldown: self.breaker_cooldown,
             origin_auth,
-            max_polls: self.max_polls,
+            max_polls: self.service.max_polls,
         };
         eprintln!(
             "{} watching `{}` ({}) every {}, state in `{}`{}",
             stamp(),
             settings.repo_dir.display(),
             source,
-            humantime::format_duration(self.interval),
+            humantime::format_duration(self.service.interval),
             settings.state_dir.display(),
             if self.dry_run { ", dry run" } else { "" }
         );
-        if let Some(addr) = self.listen {
-            eprintln!("{} serving /metrics and /healthz on http://{addr}", stamp());
-        }
         let result = runtime.block_on(async {
             stop.listen();
             ecosync::watch::watch(&settings, forge.as_ref(), |event| {
@@ -276,11 +228,6 @@ fn audit_entry(event: &WatchEvent, dispatch_id: &str) -> Option<AuditEntry> {
     e.dispatch_id = Some(dispatch_id.to_owned());
     e.detail = detail;
     Some(e)
-}
-
-/// The current time, UTC, to the second.
-fn stamp() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 fn print_event(event: WatchEvent) {

@@ -7,6 +7,8 @@ mod cli;
 mod config_file;
 #[path = "../cli/glue.rs"]
 mod glue;
+#[path = "../cli/service.rs"]
+mod service;
 mod watch;
 
 fn main() -> std::process::ExitCode {

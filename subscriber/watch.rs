@@ -2,7 +2,6 @@
 //! when it moved, as a long-running service; one timestamped line per sync and per failure. SIGTERM or
 //! SIGINT: the sync in flight finishes, the state is written, exit 0.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -15,38 +14,13 @@ use ecosync::watch::watch_status::WatchStatus;
 
 use crate::apply::ApplyArgs;
 use crate::glue::{CliError, CliResult, Exit};
+use crate::service::{ServiceArgs, stamp};
 
 /// Watch the upstream branch and sync each new head, as a service (the pull model).
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Where the watcher keeps the upstream head it synced last (created if missing).
-    #[arg(long, env = "ECOSYNC_STATE_DIR", value_name = "DIR")]
-    pub state_dir: PathBuf,
-
-    /// Time between polls.
-    #[arg(long, env = "ECOSYNC_INTERVAL", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
-    pub interval: Duration,
-
-    /// Wait this long before the first poll.
-    #[arg(long, env = "ECOSYNC_INITIAL_DELAY", value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
-    pub initial_delay: Duration,
-
-    /// First retry delay after a failed sync (doubled for each failure in a row, with jitter).
-    #[arg(long, env = "ECOSYNC_RETRY_DELAY", value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
-    pub retry_delay: Duration,
-
-    /// The longest retry delay.
-    #[arg(long, env = "ECOSYNC_RETRY_MAX_DELAY", value_name = "DURATION", default_value = "15m", value_parser = humantime::parse_duration)]
-    pub retry_max_delay: Duration,
-
-    /// Serve `/metrics` (Prometheus text format) and `/healthz` (JSON) on this address, e.g.
-    /// `127.0.0.1:9465`.
-    #[arg(long, env = "ECOSYNC_LISTEN", value_name = "ADDR")]
-    pub listen: Option<std::net::SocketAddr>,
-
-    /// Stop after this many polls [default: run until SIGTERM or SIGINT].
-    #[arg(long, env = "ECOSYNC_MAX_POLLS", value_name = "N")]
-    pub max_polls: Option<u64>,
+    #[command(flatten)]
+    pub service: ServiceArgs,
 
     #[command(flatten)]
     pub apply: ApplyArgs,
@@ -60,28 +34,11 @@ pub fn run(mut args: WatchArgs) -> CliResult {
         ))
         .hint("drop them; each poll runs what `subscriber apply --latest` would"));
     }
-    if args.interval.is_zero() {
-        return Err(CliError::usage(anyhow::anyhow!(
-            "`--interval` must be more than 0s"
-        )));
-    }
+    args.service.check()?;
     args.apply.latest = true;
     let audit = crate::glue::open_audit_log(args.apply.audit_log.as_deref())?;
     let (request, forge_args) = args.apply.request()?;
-    // Two threads: `/metrics` and `/healthz` answer while a sync works.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let status = WatchStatus::new(args.interval, args.initial_delay);
-    if let Some(addr) = args.listen {
-        let listener = runtime
-            .block_on(ecosync::watch::watch_status::bind(addr))
-            .with_context(|| format!("cannot listen on `{addr}`"))
-            .map_err(|e| CliError::usage(e).hint("pick a free address, e.g. `127.0.0.1:9465`"))?;
-        runtime.spawn(status.clone().serve(listener));
-    }
+    let (runtime, status) = args.service.start()?;
     let forge = {
         let _entered = runtime.enter();
         forge_args
@@ -90,13 +47,14 @@ pub fn run(mut args: WatchArgs) -> CliResult {
             .map_err(CliError::usage)?
     };
     let stop = StopSignal::new();
+    let service = &args.service;
     let settings = UpstreamWatchSettings {
-        state_dir: args.state_dir.clone(),
-        interval: args.interval,
-        initial_delay: args.initial_delay,
-        retry_base: args.retry_delay,
-        retry_max: args.retry_max_delay.max(args.retry_delay),
-        max_polls: args.max_polls,
+        state_dir: service.state_dir.clone(),
+        interval: service.interval,
+        initial_delay: service.initial_delay,
+        retry_base: service.retry_delay,
+        retry_max: service.retry_max(),
+        max_polls: service.max_polls,
         stop: stop.clone(),
     };
     eprintln!(
@@ -104,9 +62,9 @@ pub fn run(mut args: WatchArgs) -> CliResult {
         stamp(),
         request.config.upstream_repo,
         request.config.upstream_branch,
-        humantime::format_duration(args.interval),
+        humantime::format_duration(service.interval),
         request.repo_dir.display(),
-        args.state_dir.display()
+        service.state_dir.display()
     );
     let cousin = request
         .cousin
@@ -161,7 +119,7 @@ pub fn run(mut args: WatchArgs) -> CliResult {
                         );
                         status.observe(&WatchEvent::PollFailed {
                             error,
-                            retry_in: args.interval,
+                            retry_in: service.interval,
                         });
                     }
                     UpstreamEvent::Stopped { signal } => match signal {
@@ -213,9 +171,4 @@ fn observe_sync(status: &WatchStatus, outcome: &SyncOutcome, target: &str, took:
         }),
     }
     status.observe(&WatchEvent::Polled { pending: 0 });
-}
-
-/// The current time, UTC, to the second.
-fn stamp() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }

@@ -11,14 +11,14 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, event_file, payload, tree_files};
+use crate::support::subscriber_fixture::{Pair, event_file, payload, synced_to_first, tree_files};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
 /// A cousin synced to upstream's first commit and three upstream commits to bring, with a pull request
 /// that has labels, reviewers and assignees to set.
 fn scene(strategy: &str) -> (Pair, Oid) {
-    let p = Pair::new(json!({
+    let p = synced_to_first(json!({
         "upstream": {"repo": "acme/mono"},
         "subscriptions": [{"path": "features/x", "to": "app"}],
         "strategy": strategy,
@@ -29,12 +29,6 @@ fn scene(strategy: &str) -> (Pair, Oid) {
             "assignees": ["hubot"],
         },
     }));
-    let u1 = p.upstream.head();
-    p.cousin
-        .write("app/a.txt", "a1\na2\na3\na4\na5\na6\na7\na8\n")
-        .write("app/b.txt", "b1\n");
-    p.cousin
-        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
     p.push_cousin();
     p.upstream
         .write("features/x/a.txt", "A1\na2\na3\na4\na5\na6\na7\na8\n");

@@ -5,7 +5,7 @@
 use git2::Oid;
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config, event_file, payload};
+use crate::support::subscriber_fixture::{Pair, config, event_file, payload, synced_to_first};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
@@ -27,19 +27,12 @@ fn branch_commits(p: &Pair, branch: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-/// A cousin synced (by a merged first sync) to upstream's first commit, `features/x` kept at `app`.
+/// A cousin synced to upstream's first commit, `features/x` kept at `app`, with `strategy`.
 fn synced(strategy: &str) -> Pair {
-    let p = Pair::new(config(
+    synced_to_first(config(
         json!([{"path": "features/x", "to": "app"}]),
         strategy,
-    ));
-    let u1 = p.upstream.head();
-    p.cousin
-        .write("app/a.txt", "a1\na2\na3\na4\na5\na6\na7\na8\n")
-        .write("app/b.txt", "b1\n");
-    p.cousin
-        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
-    p
+    ))
 }
 
 #[test]

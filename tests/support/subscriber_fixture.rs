@@ -373,6 +373,19 @@ pub fn payload(source: &str, sha: Oid, features: &[&str]) -> serde_json::Value {
     })
 }
 
+/// A cousin with `config` (which maps `features/x` to `app`), synced by an earlier sync to upstream's first
+/// commit: `app` holds upstream's `features/x` as it was then, and the commit carries the trailer.
+pub fn synced_to_first(config: serde_json::Value) -> Pair {
+    let p = Pair::new(config);
+    let u1 = p.upstream.head();
+    p.cousin
+        .write("app/a.txt", "a1\na2\na3\na4\na5\na6\na7\na8\n")
+        .write("app/b.txt", "b1\n");
+    p.cousin
+        .commit(&format!("sync\n\nEcosync-Upstream: acme/mono@{u1}\n"));
+    p
+}
+
 /// A cousin synced to upstream's first commit that changed the last line of `app/a.txt`, and an upstream
 /// that changed the same line differently.
 pub fn conflicting(extra: serde_json::Value) -> Pair {
