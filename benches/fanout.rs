@@ -122,6 +122,10 @@ fn main() {
                 "PATH",
                 "--min-interval",
                 "0",
+                "--max-writes-per-minute",
+                "0",
+                "--max-writes-per-hour",
+                "0",
                 "--concurrency",
                 &width_text,
             ]);
