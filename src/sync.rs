@@ -8,6 +8,7 @@ pub mod change_summary;
 pub mod cousin_config;
 pub mod event;
 pub mod failure_report;
+pub mod local_upstream;
 pub mod mapped_tree;
 pub mod message;
 pub mod outcome_text;
