@@ -14,7 +14,7 @@
 //! - `git fetch` of upstream's branch into a fresh clone (what git needs before it can cherry-pick).
 //!
 //! Run with `cargo bench --bench apply`; `ECOSYNC_BENCH_FILES` and `ECOSYNC_BENCH_RUNS` change the size and
-//! the number of timed runs (median reported).
+//! the number of timed runs (median reported), `ECOSYNC_BENCH_SUBSCRIBER` the binary timed.
 
 use std::path::Path;
 use std::process::Command;
@@ -233,7 +233,10 @@ fn main() {
     );
 
     // 1. The real binary, dry run.
-    let bin = env!("CARGO_BIN_EXE_subscriber");
+    // `ECOSYNC_BENCH_SUBSCRIBER` times another build of the binary (an older one, to compare).
+    let bin_path = std::env::var("ECOSYNC_BENCH_SUBSCRIBER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_subscriber").into());
+    let bin = bin_path.as_str();
     let mut binary = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
