@@ -215,8 +215,10 @@ struct RawEntry<'a> {
 }
 
 impl RawEntry<'_> {
+    /// Whether the entry is a directory: mode `40000` (or the zero-padded `040000` some old tools wrote).
     fn is_tree(&self) -> bool {
-        self.mode == b"40000"
+        let digits = self.mode.strip_prefix(b"0").unwrap_or(self.mode);
+        digits == b"40000"
     }
 }
 
@@ -388,6 +390,47 @@ fn oid(raw: &[u8]) -> Result<Oid, ChangeSetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_are_merged_in_gits_order_where_a_file_becomes_a_directory() {
+        // git sorts a directory as if its name ended with `/`: `a`, `a.b`, `a/` (`.` < `/`), `ab`.
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let blob = |text: &str| repo.blob(text.as_bytes()).unwrap();
+        let tree = |entries: &[(&str, Oid, i32)]| {
+            let mut tb = repo.treebuilder(None).unwrap();
+            for (name, id, mode) in entries {
+                tb.insert(name, *id, *mode).unwrap();
+            }
+            tb.write().unwrap()
+        };
+        let x = tree(&[("x", blob("x"), 0o100644)]);
+        let old = tree(&[
+            ("a", blob("file a"), 0o100644),
+            ("a.b", blob("1"), 0o100644),
+            ("ab", x, 0o040000),
+            ("z", blob("z"), 0o100644),
+        ]);
+        let new = tree(&[
+            ("a", x, 0o040000),
+            ("a.b", blob("2"), 0o100644),
+            ("ab", x, 0o040000),
+            ("z", blob("z"), 0o100755),
+        ]);
+        let sig = git2::Signature::new("T", "t@example.com", &git2::Time::new(0, 0)).unwrap();
+        let commit = |t: Oid, parents: &[&git2::Commit<'_>]| {
+            let t = repo.find_tree(t).unwrap();
+            repo.commit(None, &sig, &sig, "c", &t, parents).unwrap()
+        };
+        let base = commit(old, &[]);
+        let head = commit(new, &[&repo.find_commit(base).unwrap()]);
+        let changes = ChangeSet::between(&repo, Some(base), head).unwrap();
+        assert_eq!(changes.paths, ["a", "a.b", "a/x", "z"]);
+        assert_eq!(
+            tree_paths(&repo, head).unwrap(),
+            ["a.b", "a/x", "ab/x", "z"]
+        );
+    }
 
     #[test]
     fn an_empty_repository_says_to_commit_first() {
