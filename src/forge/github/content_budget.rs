@@ -1,8 +1,8 @@
 //! `ContentBudget`: GitHub's content-creation limits (80 requests a minute, 500 an hour) as sliding windows.
 //!
 //! GitHub's secondary rate limits allow "no more than 80 content-generating requests per minute and no more
-//! than 500 content-generating requests per hour", and a client that goes over is suspended for a while
-//! (Sourcegraph's batch changes saw an hour). GitHub does not list which endpoints are content-generating:
+//! than 500 content-generating requests per hour", and a client that goes over is throttled, for up to an
+//! hour, so ecosync paces below the limits rather than reacting to them. GitHub does not list which endpoints are content-generating:
 //! a `repository_dispatch` creates a workflow run, so every mutating request counts here, which can only be
 //! stricter than GitHub. The budget hands out start times: a request starts at once while every window has
 //! room, and otherwise when the oldest start that fills a window leaves it. With the defaults, 1,000
