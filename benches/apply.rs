@@ -8,8 +8,13 @@
 //! - `git cherry-pick` of the equivalent commit with the git CLI in a checked-out clone of the cousin
 //!   (upstream already fetched, so only the cherry-pick itself is timed);
 //!
-//! and the ratios. Run with `cargo bench --bench apply`; `ECOSYNC_BENCH_FILES` and `ECOSYNC_BENCH_RUNS`
-//! change the size and the number of timed runs (median reported).
+//! and the ratios; then, on a fresh CI-like clone of the cousin (none of upstream's objects present, upstream
+//! of `ECOSYNC_BENCH_UPSTREAM_FILES` files, 100,000 by default, over a local path):
+//! - `subscriber apply --dry-run` (the real binary) in a fresh clone;
+//! - `git fetch` of upstream's branch into a fresh clone (what git needs before it can cherry-pick).
+//!
+//! Run with `cargo bench --bench apply`; `ECOSYNC_BENCH_FILES` and `ECOSYNC_BENCH_RUNS` change the size and
+//! the number of timed runs (median reported), `ECOSYNC_BENCH_SUBSCRIBER` the binary timed.
 
 use std::path::Path;
 use std::process::Command;
@@ -102,12 +107,16 @@ fn main() {
         .prefix("ecosync-bench-")
         .tempdir()
         .unwrap();
+    let upstream_files: usize = std::env::var("ECOSYNC_BENCH_UPSTREAM_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let (up_dir, cousin_dir, forge_dir) = (
         work.path().join("upstream"),
         work.path().join("cousin"),
         work.path().join("forge"),
     );
-    eprintln!("building an upstream and a cousin of {total} files ...");
+    eprintln!("building an upstream of {upstream_files} files and a cousin of {total} files ...");
     let t0 = Instant::now();
     // Upstream: features/x with 200 files; the change edits 23 of them.
     let mut opts = git2::RepositoryInitOptions::new();
@@ -121,9 +130,26 @@ fn main() {
             )
         })
         .collect();
+    // The rest of the monorepo, which the cousin does not subscribe to.
+    let rest: Vec<(String, Vec<u8>)> = (0..upstream_files.saturating_sub(feature.len()))
+        .map(|i| {
+            (
+                format!("services/svc{:03}/file{i:06}.rs", i / 1000),
+                format!("// upstream file {i}\nfn f{i}() {{}}\n").into_bytes(),
+            )
+        })
+        .collect();
+    // Every upstream object goes to memory first, then into one packfile: no 100,000 loose-object writes.
+    let up_odb = up.odb().unwrap();
+    let mempack = up_odb.add_new_mempack_backend(1_000).unwrap();
+    let with_rest = |files: &[(String, Vec<u8>)]| {
+        let mut all = files.to_vec();
+        all.extend_from_slice(&rest);
+        all
+    };
     let c1 = commit(
         &up,
-        tree_of(&up, &feature),
+        tree_of(&up, &with_rest(&feature)),
         &[],
         "upstream: initial",
         now - 7200,
@@ -134,11 +160,20 @@ fn main() {
     }
     let c2 = commit(
         &up,
-        tree_of(&up, &changed),
+        tree_of(&up, &with_rest(&changed)),
         &[c1],
         "upstream: 23-file change",
         now - 3600,
     );
+    {
+        let mut buf = git2::Buf::new();
+        mempack.dump(&up, &mut buf).unwrap();
+        let mut writer = up_odb.packwriter().unwrap();
+        std::io::Write::write_all(&mut writer, &buf).unwrap();
+        writer.commit().unwrap();
+        mempack.reset().unwrap();
+    }
+    drop(up_odb);
     // The cousin: the synced feature plus its own files, 50,000 in all.
     let cousin = Repository::init_opts(&cousin_dir, &opts).unwrap();
     let mut files = feature.clone();
@@ -192,13 +227,26 @@ fn main() {
         ],
     );
     git(&cli_dir, &["fetch", "-q", up_dir.to_str().unwrap(), "main"]);
+    // Warm: the cousin has upstream's objects too (a later run in the same clone).
+    git(
+        &cousin_dir,
+        &[
+            "fetch",
+            "-q",
+            up_dir.to_str().unwrap(),
+            "main:refs/remotes/upstream/main",
+        ],
+    );
     eprintln!(
         "set-up took {:.1?}; timing {runs} runs of each",
         t0.elapsed()
     );
 
     // 1. The real binary, dry run.
-    let bin = env!("CARGO_BIN_EXE_subscriber");
+    // `ECOSYNC_BENCH_SUBSCRIBER` times another build of the binary (an older one, to compare).
+    let bin_path = std::env::var("ECOSYNC_BENCH_SUBSCRIBER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_subscriber").into());
+    let bin = bin_path.as_str();
     let mut binary = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
@@ -271,7 +319,60 @@ fn main() {
         cli.push(t.elapsed());
         git(&cli_dir, &["reset", "-q", "--hard", &base.to_string()]);
     }
+    // 4. A fresh CI-like clone: the cousin cloned, none of upstream's objects present.
+    let fresh = |name: String| {
+        let dir = work.path().join(name);
+        git(
+            work.path(),
+            &[
+                "clone",
+                "-q",
+                "--no-local",
+                cousin_dir.to_str().unwrap(),
+                dir.to_str().unwrap(),
+            ],
+        );
+        dir
+    };
+    let mut fresh_binary = Vec::new();
+    let mut fresh_git = Vec::new();
+    for run in 0..runs {
+        let dir = fresh(format!("fresh-bin-{run}"));
+        let t = Instant::now();
+        let out = Command::new(bin)
+            .args([
+                "apply",
+                "--dry-run",
+                "--sha",
+                &c2.to_string(),
+                "--repo-name",
+                "acme/cousin",
+            ])
+            .arg("--repo")
+            .arg(&dir)
+            .arg("--forge")
+            .arg(format!("local:{}", forge_dir.display()))
+            .env_remove("GITHUB_EVENT_PATH")
+            .output()
+            .unwrap();
+        fresh_binary.push(t.elapsed());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!("{CHANGED} files changed")),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let dir = fresh(format!("fresh-git-{run}"));
+        let t = Instant::now();
+        git(&dir, &["fetch", "-q", up_dir.to_str().unwrap(), "main"]);
+        fresh_git.push(t.elapsed());
+    }
     let (b, l, c) = (median(binary), median(library), median(cli));
+    let (fb, fg) = (median(fresh_binary), median(fresh_git));
     println!("cousin of {total} files, upstream change of {CHANGED} files, median of {runs} runs");
     println!(
         "  subscriber apply --dry-run (binary):  {:>8.1} ms",
@@ -289,5 +390,20 @@ fn main() {
         "  ratio binary / git: {:.2}   library / git: {:.2}   (below 1.00: faster than git)",
         b.as_secs_f64() / c.as_secs_f64(),
         l.as_secs_f64() / c.as_secs_f64()
+    );
+    println!(
+        "fresh clone of the cousin (no upstream object), upstream of {upstream_files} files over a local path"
+    );
+    println!(
+        "  subscriber apply --dry-run (binary):  {:>8.1} ms",
+        fb.as_secs_f64() * 1e3
+    );
+    println!(
+        "  git fetch of upstream's main:         {:>8.1} ms",
+        fg.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio binary / git fetch: {:.2}",
+        fb.as_secs_f64() / fg.as_secs_f64()
     );
 }

@@ -12,6 +12,11 @@
 //!
 //! Settings: `ECOSYNC_BENCH_REPOS` (default 1000), `ECOSYNC_BENCH_LATENCY_MS` (default 50),
 //! `ECOSYNC_BENCH_CONCURRENCY` (default `1,8,32`).
+//!
+//! `cargo bench --bench fanout -- --schedule` instead prints what `ECOSYNC_BENCH_REPOS` dispatches cost in
+//! wall time under several pacings, from the pacer's own [`ContentBudget`] run on a simulated clock (each
+//! request taking `ECOSYNC_BENCH_LATENCY_MS`, serial): no request is sent and nothing sleeps. It also prints
+//! the most requests started in any minute and in any hour, against GitHub's 80 and 500.
 
 // Figures: counts and nanoseconds far below 2^52 become f64 exactly enough to print.
 #![allow(clippy::cast_precision_loss)]
@@ -46,6 +51,10 @@ fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
 fn main() {
     let repos: usize = setting("ECOSYNC_BENCH_REPOS", 1000);
     let latency = Duration::from_millis(setting("ECOSYNC_BENCH_LATENCY_MS", 50));
+    if std::env::args().any(|a| a == "--schedule") {
+        schedule(repos, latency);
+        return;
+    }
     let widths: Vec<usize> = std::env::var("ECOSYNC_BENCH_CONCURRENCY")
         .unwrap_or_else(|_| "1,8,32".into())
         .split(',')
@@ -122,6 +131,10 @@ fn main() {
                 "PATH",
                 "--min-interval",
                 "0",
+                "--max-writes-per-minute",
+                "0",
+                "--max-writes-per-hour",
+                "0",
                 "--concurrency",
                 &width_text,
             ]);
@@ -144,6 +157,82 @@ fn main() {
         assert_eq!(delivered, repos, "every dispatch delivered");
         assert_eq!(fake.requests().len(), repos, "one request per dispatch");
         row("ecosync", wall);
+    }
+}
+
+/// Prints the wall time of `repos` serial dispatches under several pacings, computed with the pacer's
+/// budget on a simulated clock.
+fn schedule(repos: usize, latency: Duration) {
+    use ecosync::forge::github::content_budget::{
+        ContentBudget, GITHUB_PER_HOUR, GITHUB_PER_MINUTE,
+    };
+    let busiest = |starts: &[Instant], window: Duration| {
+        let mut most = 0;
+        let mut first = 0;
+        for (i, &s) in starts.iter().enumerate() {
+            while starts[first] + window <= s {
+                first += 1;
+            }
+            most = most.max(i + 1 - first);
+        }
+        most
+    };
+    println!(
+        "{repos} serial dispatches, {} ms each, pacer budget on a simulated clock (GitHub allows 80 a minute, 500 an hour)",
+        latency.as_millis()
+    );
+    println!(
+        "| Pacing | Wall time | Most in a minute | Most in an hour | Within GitHub's limits |"
+    );
+    println!("|---|---:|---:|---:|---|");
+    let second = Duration::from_secs(1);
+    let cases = [
+        (
+            "`--min-interval 1s`, limits off (the old default)",
+            second,
+            0,
+            0,
+        ),
+        ("`--min-interval 0`, limits off", Duration::ZERO, 0, 0),
+        (
+            "`--min-interval 0`, 80 a minute, 500 an hour",
+            Duration::ZERO,
+            GITHUB_PER_MINUTE,
+            GITHUB_PER_HOUR,
+        ),
+        (
+            "default: `--min-interval 1s`, 80 a minute, 500 an hour",
+            second,
+            GITHUB_PER_MINUTE,
+            GITHUB_PER_HOUR,
+        ),
+    ];
+    for (name, interval, per_minute, per_hour) in cases {
+        let mut budget = ContentBudget::new(interval, per_minute, per_hour);
+        let t0 = Instant::now();
+        let mut now = t0;
+        let mut starts = Vec::with_capacity(repos);
+        for _ in 0..repos {
+            let start = budget.reserve(now);
+            starts.push(start);
+            now = start + latency;
+        }
+        let wall = now - t0;
+        let (minute, hour) = (
+            busiest(&starts, Duration::from_secs(60)),
+            busiest(&starts, Duration::from_secs(3600)),
+        );
+        let secs = wall.as_secs();
+        println!(
+            "| {name} | {} min {:02} s | {minute} | {hour} | {} |",
+            secs / 60,
+            secs % 60,
+            if minute <= 80 && hour <= 500 {
+                "yes"
+            } else {
+                "no"
+            }
+        );
     }
 }
 

@@ -1,12 +1,15 @@
-//! Benchmark of `dispatcher plan --format json` against `git diff --name-only` on a synthetic monorepo.
+//! Benchmark of `dispatcher plan --format json` against `git diff --no-renames --name-only` on a synthetic
+//! monorepo.
 //!
-//! Run with `cargo bench --bench plan` (add `-- --runs N` for more runs, `-- --keep` to keep the repository).
-//! It builds, with git2 and in memory (one packfile, no work tree), a repository of 100,000 files, a push
-//! that changes 10,000 of them (8,000 edits, 1,000 renames, 1,000 deletions), and an `ecosystem.json` of
-//! 1,000 entries with 3 patterns each (a third of them negated); then it runs both commands on the same
-//! range, several times, and prints the best wall time, the peak resident memory (from `getrusage` of a
-//! helper process that runs just that command) and the ratio. Targets: plan within 1.5x of git, under
-//! 100 MiB.
+//! Run with `cargo bench --bench plan` (options after `--`: `--runs N`, `--entries N`, `--changed N`,
+//! `--one-line`, `--keep`, or `--table` for the grid of 10 to 10,000 entries by 100 to 100,000 changed
+//! paths). It builds, with git2 and in memory (one packfile, no work tree), a repository of 100,000 files,
+//! a push that changes `--changed` paths (default 10,500: 8,000 edits, 1,000 renames, which count twice,
+//! and 500 deletions, in those proportions), and an `ecosystem.json` of `--entries` entries (default
+//! 1,000) with 3 patterns each (a third of them negated), pretty-printed unless `--one-line`; then it runs
+//! both commands on the same range, alternately, several times, and prints the median wall and CPU times,
+//! the peak resident memory (from `getrusage` of a helper process that runs just that command) and the
+//! ratios. Targets: plan within 1.5x of git, under 100 MiB.
 
 // Figures: counts and nanoseconds far below 2^52 become f64 exactly enough to print.
 #![allow(clippy::cast_precision_loss)]
@@ -23,21 +26,40 @@ const SERVICES: usize = 100;
 const MODULES: usize = 10;
 const FILES_PER_MODULE: usize = 99;
 const DOC_AREAS: usize = 1_000;
-const ENTRIES: usize = 1_000;
+
+/// What to build and run.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    entries: usize,
+    changed: usize,
+    one_line: bool,
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("__measure") {
         return measure_child(&args[1..]);
     }
-    let runs = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(5usize);
+    let number = |flag: &str, default: usize| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|n| n.replace(['_', ','], "").parse().ok())
+            .unwrap_or(default)
+    };
+    let runs = number("--runs", 5).max(1);
     let keep = args.iter().any(|a| a == "--keep");
-    match run(runs, keep) {
+    let result = if args.iter().any(|a| a == "--table") {
+        table(runs)
+    } else {
+        let case = Case {
+            entries: number("--entries", 1_000),
+            changed: number("--changed", 10_500),
+            one_line: args.iter().any(|a| a == "--one-line"),
+        };
+        single(case, runs, keep)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -72,23 +94,155 @@ fn measure_child(cmd: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(runs: usize, keep: bool) -> Result<(), Box<dyn std::error::Error>> {
+/// The figures of one command over several runs.
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    /// Median wall time, seconds.
+    wall: f64,
+    /// Median CPU time (user + system), seconds.
+    cpu: f64,
+    /// Peak RSS over all runs, KiB.
+    rss: i64,
+}
+
+/// The figures of plan and git for one case, and the plan's changed paths and deliveries.
+struct Outcome {
+    plan: Figures,
+    git: Figures,
+    paths: usize,
+    deliveries: usize,
+}
+
+/// A built repository: the directory that holds it, and the push's two commits.
+struct Built {
+    dir: tempfile::TempDir,
+    base: Oid,
+    head: Oid,
+}
+
+fn build(changed: usize) -> Result<Built, Box<dyn std::error::Error>> {
     let dir = tempfile::Builder::new()
         .prefix("ecosync-bench-")
         .tempdir()?;
     let t = Instant::now();
-    let (base, head, changed) = build_repo(dir.path())?;
+    let (base, head) = build_repo(dir.path(), changed)?;
     eprintln!(
-        "built {} files, push {base:.12}..{head:.12} changing {changed} files, in {:.1} s",
+        "built {} files, push {base:.12}..{head:.12} changing {changed} paths, in {:.1} s",
         SERVICES * MODULES * FILES_PER_MODULE + DOC_AREAS,
         t.elapsed().as_secs_f64()
     );
-    let config = dir.path().join("ecosystem.json");
-    std::fs::write(&config, ecosystem())?;
+    Ok(Built { dir, base, head })
+}
 
+fn single(case: Case, runs: usize, keep: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let built = build(case.changed)?;
+    let o = run_case(&built, case, runs)?;
+    let mib = |kib: i64| kib as f64 / 1024.0;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "benchmark: {runs} runs, {} entries ({}), {} changed paths, {} deliveries; median wall and CPU \
+         (user+sys) time, peak RSS over all runs",
+        case.entries,
+        if case.one_line {
+            "one line"
+        } else {
+            "pretty-printed"
+        },
+        o.paths,
+        o.deliveries
+    )?;
+    writeln!(
+        out,
+        "dispatcher plan --format json          : wall {:7.3} s  cpu {:7.3} s  {:7.1} MiB",
+        o.plan.wall,
+        o.plan.cpu,
+        mib(o.plan.rss)
+    )?;
+    writeln!(
+        out,
+        "git diff --no-renames --name-only      : wall {:7.3} s  cpu {:7.3} s  {:7.1} MiB",
+        o.git.wall,
+        o.git.cpu,
+        mib(o.git.rss)
+    )?;
+    writeln!(
+        out,
+        "ratio plan / git                       : wall {:7.2}x   cpu {:7.2}x (target <= 1.5x); plan under 100 MiB: {}",
+        o.plan.wall / o.git.wall,
+        o.plan.cpu / o.git.cpu.max(1e-6),
+        if mib(o.plan.rss) < 100.0 { "yes" } else { "NO" }
+    )?;
+    if keep {
+        let kept = built.dir.keep();
+        writeln!(out, "kept the repository in {}", kept.display())?;
+    }
+    Ok(())
+}
+
+/// The grid: 10 to 10,000 entries by 100 to 100,000 changed paths, and 10,000 entries on one line.
+fn table(runs: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "median of {runs} runs; plan wall and CPU time, git's wall and CPU time, their ratios, plan's peak RSS"
+    )?;
+    writeln!(
+        out,
+        "| Entries | Layout | Changed paths | Deliveries | plan wall | plan CPU | git wall | git CPU | wall ratio | CPU ratio | plan RSS |"
+    )?;
+    writeln!(
+        out,
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    for changed in [100, 10_000, 100_000] {
+        let built = build(changed)?;
+        let mut cases: Vec<Case> = [10, 100, 1_000, 10_000]
+            .into_iter()
+            .map(|entries| Case {
+                entries,
+                changed,
+                one_line: false,
+            })
+            .collect();
+        cases.push(Case {
+            entries: 10_000,
+            changed,
+            one_line: true,
+        });
+        for case in cases {
+            let o = run_case(&built, case, runs)?;
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.2}x | {:.2}x | {:.1} MiB |",
+                case.entries,
+                if case.one_line { "one line" } else { "pretty" },
+                o.paths,
+                o.deliveries,
+                o.plan.wall * 1e3,
+                o.plan.cpu * 1e3,
+                o.git.wall * 1e3,
+                o.git.cpu * 1e3,
+                o.plan.wall / o.git.wall,
+                o.plan.cpu / o.git.cpu.max(1e-6),
+                o.plan.rss as f64 / 1024.0
+            )?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn run_case(built: &Built, case: Case, runs: usize) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let config = built.dir.path().join(format!(
+        "ecosystem-{}-{}.json",
+        case.entries,
+        if case.one_line { "line" } else { "pretty" }
+    ));
+    std::fs::write(&config, ecosystem(case.entries, case.one_line))?;
     let dispatcher = env!("CARGO_BIN_EXE_dispatcher");
-    let (base, head) = (base.to_string(), head.to_string());
-    let git_dir = dir.path().join("repo.git");
+    let (base, head) = (built.base.to_string(), built.head.to_string());
+    let git_dir = built.dir.path().join("repo.git");
     let plan_cmd: Vec<String> = [
         dispatcher,
         "plan",
@@ -113,6 +267,7 @@ fn run(runs: usize, keep: bool) -> Result<(), Box<dyn std::error::Error>> {
         "--git-dir",
         path_str(&git_dir)?,
         "diff",
+        "--no-renames",
         "--name-only",
         &base,
         &head,
@@ -121,7 +276,7 @@ fn run(runs: usize, keep: bool) -> Result<(), Box<dyn std::error::Error>> {
     .map(std::string::ToString::to_string)
     .collect();
 
-    // Sanity: the plan's changed paths are git's, with renames counted on both sides.
+    // Sanity: the plan's changed paths are git's.
     let plan_out = Command::new(&plan_cmd[0]).args(&plan_cmd[1..]).output()?;
     if !plan_out.status.success() {
         return Err(format!("plan failed: {}", String::from_utf8_lossy(&plan_out.stderr)).into());
@@ -129,60 +284,39 @@ fn run(runs: usize, keep: bool) -> Result<(), Box<dyn std::error::Error>> {
     let plan: serde_json::Value = serde_json::from_slice(&plan_out.stdout)?;
     let paths = plan["changed_paths"].as_array().map_or(0, Vec::len);
     let deliveries = plan["deliveries"].as_array().map_or(0, Vec::len);
-    eprintln!("plan: {paths} changed paths, {deliveries} deliveries");
+    let git_out = Command::new(&git_cmd[0]).args(&git_cmd[1..]).output()?;
+    let git_paths = git_out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    if git_paths != paths {
+        return Err(format!("plan found {paths} changed paths, git {git_paths}").into());
+    }
 
-    let mut plan_best = (f64::MAX, 0i64, f64::MAX);
-    let mut git_best = (f64::MAX, 0i64, f64::MAX);
+    let (mut plan_runs, mut git_runs) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        let p = measure(&plan_cmd)?;
-        let g = measure(&git_cmd)?;
-        plan_best = (
-            plan_best.0.min(p.0),
-            plan_best.1.max(p.1),
-            plan_best.2.min(p.2),
-        );
-        git_best = (
-            git_best.0.min(g.0),
-            git_best.1.max(g.1),
-            git_best.2.min(g.2),
-        );
+        plan_runs.push(measure(&plan_cmd)?);
+        git_runs.push(measure(&git_cmd)?);
     }
-    let mib = |kib: i64| kib as f64 / 1024.0;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "benchmark: {runs} runs; best wall and CPU (user+sys) time, peak RSS over all runs"
-    )?;
-    writeln!(
-        out,
-        "dispatcher plan --format json : wall {:7.3} s  cpu {:7.3} s  {:7.1} MiB",
-        plan_best.0,
-        plan_best.2,
-        mib(plan_best.1)
-    )?;
-    writeln!(
-        out,
-        "git diff --name-only          : wall {:7.3} s  cpu {:7.3} s  {:7.1} MiB",
-        git_best.0,
-        git_best.2,
-        mib(git_best.1)
-    )?;
-    writeln!(
-        out,
-        "ratio plan / git              : wall {:7.2}x   cpu {:7.2}x (target <= 1.5x); plan under 100 MiB: {}",
-        plan_best.0 / git_best.0,
-        plan_best.2 / git_best.2.max(1e-6),
-        if mib(plan_best.1) < 100.0 {
-            "yes"
-        } else {
-            "NO"
-        }
-    )?;
-    if keep {
-        let kept = dir.keep();
-        writeln!(out, "kept the repository in {}", kept.display())?;
+    Ok(Outcome {
+        plan: figures(&plan_runs),
+        git: figures(&git_runs),
+        paths,
+        deliveries,
+    })
+}
+
+fn figures(runs: &[(f64, i64, f64)]) -> Figures {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Figures {
+        wall: median(runs.iter().map(|r| r.0).collect()),
+        cpu: median(runs.iter().map(|r| r.2).collect()),
+        rss: runs.iter().map(|r| r.1).max().unwrap_or(0),
     }
-    Ok(())
 }
 
 /// One run of `cmd`: wall seconds, peak RSS in KiB, CPU seconds (user + system).
@@ -213,9 +347,9 @@ fn path_str(p: &Path) -> Result<&str, Box<dyn std::error::Error>> {
     p.to_str().ok_or_else(|| "temp path is not UTF-8".into())
 }
 
-/// Builds the bare repository `dir/repo.git` with two commits on `main`; returns (base, head, files
-/// changed by the push).
-fn build_repo(dir: &Path) -> Result<(Oid, Oid, usize), git2::Error> {
+/// Builds the bare repository `dir/repo.git` with two commits on `main` whose trees differ in `changed`
+/// paths; returns (base, head).
+fn build_repo(dir: &Path, changed: usize) -> Result<(Oid, Oid), git2::Error> {
     let repo = Repository::init_opts(
         dir.join("repo.git"),
         git2::RepositoryInitOptions::new()
@@ -245,23 +379,27 @@ fn build_repo(dir: &Path) -> Result<(Oid, Oid, usize), git2::Error> {
     let base_tree = repo.find_tree(build_tree(&repo, &files)?)?;
     let base = repo.commit(Some("HEAD"), &sig, &sig, "base", &base_tree, &[])?;
 
-    // The push: 8,000 edits, 1,000 renames (into another module), 1,000 deletions, spread over the tree.
+    // The push: edits, renames (into another directory, two paths each) and deletions in the proportions
+    // 16 : 2 : 1 (8,000, 1,000 and 500 for 10,500 paths), spread over the tree.
+    let renames_wanted = changed * 2 / 21;
+    let edits_wanted = changed * 16 / 21;
+    let deletes_wanted = changed - edits_wanted - 2 * renames_wanted;
     let paths: Vec<String> = files.keys().cloned().collect();
     let (mut edits, mut renames, mut deletes) = (0, 0, 0);
     for (i, path) in paths.iter().enumerate() {
         match i % 10 {
-            0..=7 if edits < 8_000 => {
+            0..=7 if edits < edits_wanted => {
                 let blob = repo.blob(format!("// {path}\nfn f() {{ changed() }}\n").as_bytes())?;
                 files.insert(path.clone(), blob);
                 edits += 1;
             }
-            8 if renames < 1_000 => {
+            8 if renames < renames_wanted => {
                 if let Some(blob) = files.remove(path) {
                     files.insert(format!("moved/{path}"), blob);
                     renames += 1;
                 }
             }
-            9 if deletes < 1_000 => {
+            9 if deletes < deletes_wanted => {
                 files.remove(path);
                 deletes += 1;
             }
@@ -286,7 +424,7 @@ fn build_repo(dir: &Path) -> Result<(Oid, Oid, usize), git2::Error> {
         .map_err(|e| git2::Error::from_str(&e.to_string()))?;
     writer.commit()?;
     mempack.reset()?;
-    Ok((base, head, edits + renames + deletes))
+    Ok((base, head))
 }
 
 /// Writes the nested trees for `files` (path to blob) and returns the root tree's id.
@@ -323,10 +461,10 @@ fn build_tree(repo: &Repository, files: &BTreeMap<String, Oid>) -> Result<Oid, g
     level(repo, &entries)
 }
 
-/// 1,000 entries with 3 patterns each, in the styles people write: bare directories, `**` globs,
-/// extension globs, and a negation in every entry but a third.
-fn ecosystem() -> String {
-    let entries: Vec<serde_json::Value> = (0..ENTRIES)
+/// `count` entries with 3 patterns each, in the styles people write: bare directories, `**` globs,
+/// extension globs, and a negation in every entry but a third; pretty-printed or on one line.
+fn ecosystem(count: usize, one_line: bool) -> String {
+    let entries: Vec<serde_json::Value> = (0..count)
         .map(|k| {
             let (s, m) = (k % SERVICES, k / SERVICES % MODULES);
             let first = match k % 3 {
@@ -345,5 +483,9 @@ fn ecosystem() -> String {
             })
         })
         .collect();
-    serde_json::to_string_pretty(&entries).unwrap_or_default()
+    if one_line {
+        serde_json::to_string(&entries).unwrap_or_default()
+    } else {
+        serde_json::to_string_pretty(&entries).unwrap_or_default()
+    }
 }

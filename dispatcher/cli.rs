@@ -43,14 +43,21 @@ enum Command {
 /// Runs the subcommand.
 pub fn run(cli: Cli) -> CliResult {
     // Like git itself, trust the local object database instead of re-hashing every object read: on a
-    // large diff this check alone costs as much as the diff.
-    git2::opts::strict_hash_verification(false);
+    // large diff this check alone costs as much as the diff. Planning (`plan`, `dispatch`) sets it itself
+    // once its configuration is being read on another thread, so that libgit2's start-up, which the first
+    // call pays, overlaps that reading.
     match cli.command {
-        Command::Validate(args) => args.run(),
+        Command::Validate(args) => {
+            git2::opts::strict_hash_verification(false);
+            args.run()
+        }
         Command::Plan(args) => args.run(),
         Command::Dispatch(args) => args.run(),
         Command::Watch(args) => args.run(),
-        Command::Demo(args) => args.run(),
+        Command::Demo(args) => {
+            git2::opts::strict_hash_verification(false);
+            args.run()
+        }
     }
 }
 

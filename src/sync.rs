@@ -9,6 +9,7 @@ pub mod conflict;
 pub mod cousin_config;
 pub mod event;
 pub mod failure_report;
+pub mod local_upstream;
 pub mod mapped_tree;
 pub mod message;
 pub mod outcome_text;

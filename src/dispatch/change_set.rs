@@ -2,14 +2,15 @@
 //!
 //! The comparison walks the two trees side by side by object id, as `git diff --name-only --no-renames` does:
 //! a subtree with the same id on both sides is skipped without being read, no blob is ever read, no patch is
-//! generated and no rename detection runs. (libgit2's own tree-to-tree diff reads every subtree of both
+//! generated and no rename detection runs. Trees are read raw from the object database and their sorted
+//! entries merged in place, so a changed directory costs one read and one pass, with no tree object built. (libgit2's own tree-to-tree diff reads every subtree of both
 //! commits even when they are identical, which on a 100,000-file monorepo costs more than the whole plan.)
 //! A rename therefore shows up as a deletion of the old path and an addition of the new one, which is exactly
 //! what subscriptions need (both paths count), at no extra cost. Additions, deletions, content changes, mode
 //! changes, type changes (file to symlink, file to directory...) and submodule pointer moves all count, by
 //! path. There is no limit on the number of files or commits.
 
-use git2::{ObjectType, Oid, Repository, Tree, TreeEntry};
+use git2::{ObjectType, Odb, OdbObject, Oid, Repository, Tree};
 
 /// The id of git's empty tree, used as the base when every file of a commit counts as changed.
 pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
@@ -181,12 +182,17 @@ fn diff_paths(
     base: Option<&Tree<'_>>,
     head: &Tree<'_>,
 ) -> Result<Vec<String>, ChangeSetError> {
+    let odb = repo
+        .odb()
+        .map_err(ChangeSetError::git("cannot open the object database"))?;
     let mut walk = TreeWalk {
-        repo,
+        odb: &odb,
         prefix: Vec::new(),
         paths: Vec::new(),
     };
-    walk.compare(base, Some(head))?;
+    let old = base.map(|t| read_tree(&odb, t.id())).transpose()?;
+    let new = read_tree(&odb, head.id())?;
+    walk.compare(old.as_ref().map_or(&[][..], OdbObject::data), new.data())?;
     let mut paths: Vec<String> = walk
         .paths
         .into_iter()
@@ -200,64 +206,176 @@ fn diff_paths(
     Ok(paths)
 }
 
-/// A side-by-side walk of two trees collecting the paths whose entries differ.
+/// One entry of a raw tree object: `<octal mode> <name>\0<20-byte id>`.
+#[derive(Clone, Copy)]
+struct RawEntry<'a> {
+    mode: &'a [u8],
+    name: &'a [u8],
+    id: &'a [u8],
+}
+
+impl RawEntry<'_> {
+    /// Whether the entry is a directory: mode `40000` (or the zero-padded `040000` some old tools wrote).
+    fn is_tree(&self) -> bool {
+        let digits = self.mode.strip_prefix(b"0").unwrap_or(self.mode);
+        digits == b"40000"
+    }
+}
+
+/// The entries of a raw tree object, in the order git stores them.
+struct RawEntries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for RawEntries<'a> {
+    type Item = Result<RawEntry<'a>, ()>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let parsed = (|| {
+            let space = self.rest.iter().position(|&b| b == b' ')?;
+            let nul = space + 1 + self.rest[space + 1..].iter().position(|&b| b == 0)?;
+            let end = nul + 1 + 20;
+            let entry = RawEntry {
+                mode: &self.rest[..space],
+                name: &self.rest[space + 1..nul],
+                id: self.rest.get(nul + 1..end)?,
+            };
+            self.rest = &self.rest[end..];
+            Some(entry)
+        })();
+        if parsed.is_none() {
+            self.rest = &[];
+        }
+        Some(parsed.ok_or(()))
+    }
+}
+
+/// git's order of tree entries: by name, a tree's name compared as if it ended with `/`.
+fn entry_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
+    let key = |e: &RawEntry<'_>, i: usize| match e.name.get(i) {
+        Some(&c) => c,
+        None if e.is_tree() => b'/',
+        None => 0,
+    };
+    let common = a.name.len().min(b.name.len());
+    a.name[..common]
+        .cmp(&b.name[..common])
+        .then_with(|| key(a, common).cmp(&key(b, common)))
+}
+
+/// A side-by-side walk of two trees collecting the paths whose entries differ. Trees are read raw from the
+/// object database and their entries compared in place: no tree object is built, nothing is cached.
 struct TreeWalk<'r> {
-    repo: &'r Repository,
+    odb: &'r Odb<'r>,
     /// The directory being compared, with a trailing `/` (empty at the root).
     prefix: Vec<u8>,
     paths: Vec<Vec<u8>>,
 }
 
+/// The raw tree object `id`.
+fn read_tree<'o>(odb: &'o Odb<'_>, id: Oid) -> Result<OdbObject<'o>, ChangeSetError> {
+    let object = odb.read(id).map_err(|source| ChangeSetError::Git {
+        what: format!("cannot read tree `{id}`"),
+        source,
+    })?;
+    if object.kind() != ObjectType::Tree {
+        return Err(ChangeSetError::Git {
+            what: format!("object `{id}` is not a tree"),
+            source: git2::Error::from_str("unexpected object type"),
+        });
+    }
+    Ok(object)
+}
+
+/// The next entry of a raw tree under `prefix`, or an error naming the directory if the tree is malformed.
+fn next_entry<'a>(
+    entries: &mut RawEntries<'a>,
+    prefix: &[u8],
+) -> Result<Option<RawEntry<'a>>, ChangeSetError> {
+    entries
+        .next()
+        .transpose()
+        .map_err(|()| ChangeSetError::Git {
+            what: format!(
+                "the tree of `{}` is malformed",
+                String::from_utf8_lossy(prefix)
+            ),
+            source: git2::Error::from_str("malformed tree entry"),
+        })
+}
+
 impl TreeWalk<'_> {
-    /// Compares two directories (a missing side has no entries).
-    fn compare(
-        &mut self,
-        old: Option<&Tree<'_>>,
-        new: Option<&Tree<'_>>,
-    ) -> Result<(), ChangeSetError> {
-        if let Some(new) = new {
-            for entry in new {
-                let name = entry.name_bytes();
-                let counterpart = old.and_then(|o| o.get_name_bytes(name));
-                match counterpart {
-                    Some(o) if o.id() == entry.id() && o.filemode() == entry.filemode() => {}
-                    Some(o) => self.changed(name, Some(&o), Some(&entry))?,
-                    None => self.changed(name, None, Some(&entry))?,
+    /// Compares two raw trees (an empty slice has no entries), merging their sorted entries.
+    fn compare(&mut self, old: &[u8], new: &[u8]) -> Result<(), ChangeSetError> {
+        let mut olds = RawEntries { rest: old };
+        let mut news = RawEntries { rest: new };
+        let mut o = next_entry(&mut olds, &self.prefix)?;
+        let mut n = next_entry(&mut news, &self.prefix)?;
+        loop {
+            let order = match (&o, &n) {
+                (None, None) => return Ok(()),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => entry_order(a, b),
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    self.changed(o.as_ref(), None)?;
+                    o = next_entry(&mut olds, &self.prefix)?;
+                }
+                std::cmp::Ordering::Greater => {
+                    self.changed(None, n.as_ref())?;
+                    n = next_entry(&mut news, &self.prefix)?;
+                }
+                std::cmp::Ordering::Equal => {
+                    if let (Some(a), Some(b)) = (&o, &n)
+                        && (a.id != b.id || a.mode != b.mode)
+                    {
+                        self.changed(o.as_ref(), n.as_ref())?;
+                    }
+                    o = next_entry(&mut olds, &self.prefix)?;
+                    n = next_entry(&mut news, &self.prefix)?;
                 }
             }
         }
-        if let Some(old) = old {
-            for entry in old {
-                let name = entry.name_bytes();
-                if new.and_then(|n| n.get_name_bytes(name)).is_none() {
-                    self.changed(name, Some(&entry), None)?;
-                }
-            }
-        }
-        Ok(())
     }
 
-    /// One name whose entries differ: recurse into directories, record everything else.
+    /// One name whose entries differ (or that is on one side only): recurse into directories, record
+    /// everything else.
     fn changed(
         &mut self,
-        name: &[u8],
-        old: Option<&TreeEntry<'_>>,
-        new: Option<&TreeEntry<'_>>,
+        old: Option<&RawEntry<'_>>,
+        new: Option<&RawEntry<'_>>,
     ) -> Result<(), ChangeSetError> {
-        let repo = self.repo;
-        let old_tree = old.map(|e| subtree(repo, e)).transpose()?.flatten();
-        let new_tree = new.map(|e| subtree(repo, e)).transpose()?.flatten();
-        let blob_side = old.is_some_and(|e| !is_tree(e)) || new.is_some_and(|e| !is_tree(e));
-        if blob_side {
-            let mut path = self.prefix.clone();
+        let Some(name) = new.or(old).map(|e| e.name) else {
+            return Ok(());
+        };
+        if old.is_some_and(|e| !e.is_tree()) || new.is_some_and(|e| !e.is_tree()) {
+            let mut path = Vec::with_capacity(self.prefix.len() + name.len());
+            path.extend_from_slice(&self.prefix);
             path.extend_from_slice(name);
             self.paths.push(path);
         }
+        let odb = self.odb;
+        let old_tree = old
+            .filter(|e| e.is_tree())
+            .map(|e| read_tree(odb, oid(e.id)?))
+            .transpose()?;
+        let new_tree = new
+            .filter(|e| e.is_tree())
+            .map(|e| read_tree(odb, oid(e.id)?))
+            .transpose()?;
         if old_tree.is_some() || new_tree.is_some() {
             let len = self.prefix.len();
             self.prefix.extend_from_slice(name);
             self.prefix.push(b'/');
-            let result = self.compare(old_tree.as_ref(), new_tree.as_ref());
+            let result = self.compare(
+                old_tree.as_ref().map_or(&[][..], OdbObject::data),
+                new_tree.as_ref().map_or(&[][..], OdbObject::data),
+            );
             self.prefix.truncate(len);
             result?;
         }
@@ -265,29 +383,54 @@ impl TreeWalk<'_> {
     }
 }
 
-/// The tree an entry points at, or `None` for a blob, symlink or submodule.
-fn subtree<'r>(
-    repo: &'r Repository,
-    entry: &TreeEntry<'_>,
-) -> Result<Option<Tree<'r>>, ChangeSetError> {
-    if !is_tree(entry) {
-        return Ok(None);
-    }
-    repo.find_tree(entry.id())
-        .map(Some)
-        .map_err(ChangeSetError::git(format!(
-            "cannot read tree `{}`",
-            entry.id()
-        )))
-}
-
-fn is_tree(entry: &TreeEntry<'_>) -> bool {
-    entry.kind() == Some(ObjectType::Tree)
+fn oid(raw: &[u8]) -> Result<Oid, ChangeSetError> {
+    Oid::from_bytes(raw).map_err(ChangeSetError::git("a tree entry has a malformed id"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_are_merged_in_gits_order_where_a_file_becomes_a_directory() {
+        // git sorts a directory as if its name ended with `/`: `a`, `a.b`, `a/` (`.` < `/`), `ab`.
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let blob = |text: &str| repo.blob(text.as_bytes()).unwrap();
+        let tree = |entries: &[(&str, Oid, i32)]| {
+            let mut tb = repo.treebuilder(None).unwrap();
+            for (name, id, mode) in entries {
+                tb.insert(name, *id, *mode).unwrap();
+            }
+            tb.write().unwrap()
+        };
+        let x = tree(&[("x", blob("x"), 0o100644)]);
+        let old = tree(&[
+            ("a", blob("file a"), 0o100644),
+            ("a.b", blob("1"), 0o100644),
+            ("ab", x, 0o040000),
+            ("z", blob("z"), 0o100644),
+        ]);
+        let new = tree(&[
+            ("a", x, 0o040000),
+            ("a.b", blob("2"), 0o100644),
+            ("ab", x, 0o040000),
+            ("z", blob("z"), 0o100755),
+        ]);
+        let sig = git2::Signature::new("T", "t@example.com", &git2::Time::new(0, 0)).unwrap();
+        let commit = |t: Oid, parents: &[&git2::Commit<'_>]| {
+            let t = repo.find_tree(t).unwrap();
+            repo.commit(None, &sig, &sig, "c", &t, parents).unwrap()
+        };
+        let base = commit(old, &[]);
+        let head = commit(new, &[&repo.find_commit(base).unwrap()]);
+        let changes = ChangeSet::between(&repo, Some(base), head).unwrap();
+        assert_eq!(changes.paths, ["a", "a.b", "a/x", "z"]);
+        assert_eq!(
+            tree_paths(&repo, head).unwrap(),
+            ["a.b", "a/x", "ab/x", "z"]
+        );
+    }
 
     #[test]
     fn an_empty_repository_says_to_commit_first() {

@@ -163,7 +163,12 @@ impl PathPattern {
                 globs.push(format!("{body}/**"));
             }
         }
-        for g in &globs {
+        // Only brackets, braces and escapes can make a glob invalid (every `**` is a whole component by
+        // now, and `*` is always valid): the others are not parsed twice, here and in the matcher.
+        for g in globs
+            .iter()
+            .filter(|g| g.contains(['[', ']', '{', '}', '\\']))
+        {
             build_glob(g).map_err(|e| PathPatternError::Glob {
                 pattern: text.to_owned(),
                 reason: e.kind().to_string(),
@@ -324,6 +329,38 @@ mod tests {
 
     fn m(pattern: &str, path: &str) -> bool {
         PathPattern::parse(pattern).unwrap().is_match(path)
+    }
+
+    #[test]
+    fn globs_without_brackets_braces_or_escapes_always_build() {
+        // `parse_as` skips building those; the matcher builds them later and must not fail.
+        for p in [
+            "**",
+            "*",
+            "a/**",
+            "**/a",
+            "a/**/b",
+            "*.rs",
+            "**/*.rs",
+            "a**",
+            "**a",
+            "a**b/**c**",
+            "***",
+            "a/***/b",
+            "docs/*",
+            "x*y*z",
+            "!**/gen/**",
+            "a/b/",
+            "**.js",
+            "v1.2.3",
+            "a b/c d",
+        ] {
+            let pattern = PathPattern::parse(p).unwrap();
+            for g in pattern.globs() {
+                assert!(!g.contains(['[', ']', '{', '}', '\\']), "{g}");
+                assert!(build_glob(g).is_ok(), "`{g}` from `{p}` does not build");
+            }
+        }
     }
 
     #[test]

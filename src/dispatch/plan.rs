@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dispatch::change_set::ChangeSet;
 use crate::dispatch::ecosystem::Ecosystem;
-use crate::dispatch::subscription_matcher::MatcherError;
+use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::dispatch::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
 
@@ -115,6 +115,23 @@ fn quoted_list(items: &[String]) -> String {
         .join(", ")
 }
 
+/// An ecosystem's subscription and branch patterns, each compiled once into one matcher.
+#[derive(Debug, Clone)]
+pub struct PlanMatchers {
+    subscriptions: SubscriptionMatcher,
+    branches: SubscriptionMatcher,
+}
+
+impl PlanMatchers {
+    /// Compiles every entry's subscriptions and branches.
+    pub fn new(ecosystem: &Ecosystem) -> Result<Self, MatcherError> {
+        Ok(PlanMatchers {
+            subscriptions: ecosystem.subscription_matcher()?,
+            branches: ecosystem.branch_matcher()?,
+        })
+    }
+}
+
 impl Plan {
     /// Matches `changes` against every entry of `ecosystem` for a push to `git_ref`.
     #[tracing::instrument(skip_all, fields(paths = changes.paths.len(), entries = ecosystem.entries().len()))]
@@ -124,6 +141,20 @@ impl Plan {
         git_ref: Option<&str>,
         range: &str,
     ) -> Result<Plan, MatcherError> {
+        let matchers = PlanMatchers::new(ecosystem)?;
+        Ok(Self::build_with(
+            ecosystem, &matchers, changes, git_ref, range,
+        ))
+    }
+
+    /// [`Plan::build`] with the patterns already compiled (while the trees were being compared).
+    pub fn build_with(
+        ecosystem: &Ecosystem,
+        matchers: &PlanMatchers,
+        changes: &ChangeSet,
+        git_ref: Option<&str>,
+        range: &str,
+    ) -> Plan {
         let entries = ecosystem.entries();
         let mut considered = vec![false; entries.len()];
         let mut skipped = Vec::new();
@@ -131,7 +162,7 @@ impl Plan {
             // A tag or other non-branch ref (branch names are kept short): no entry's branches match it.
             Some(r) if r.starts_with("refs/") => vec![false; entries.len()],
             Some(r) => {
-                let matcher = ecosystem.branch_matcher()?;
+                let matcher = &matchers.branches;
                 let mut ok = vec![false; entries.len()];
                 let mut scratch = crate::dispatch::subscription_matcher::Scratch::default();
                 let mut decisions = Vec::new();
@@ -169,9 +200,7 @@ impl Plan {
             }
         }
 
-        let per_entry = ecosystem
-            .subscription_matcher()?
-            .match_paths(&changes.paths);
+        let per_entry = matchers.subscriptions.match_paths(&changes.paths);
         let mut deliveries = Vec::new();
         let mut unmatched = 0;
         for (i, credited) in per_entry.into_iter().enumerate() {
@@ -203,7 +232,7 @@ impl Plan {
                     .collect(),
             });
         }
-        Ok(Plan {
+        Plan {
             base: changes.base_sha(),
             head: changes.head.to_string(),
             git_ref: git_ref.map(str::to_owned),
@@ -213,7 +242,7 @@ impl Plan {
             skipped,
             unmatched,
             watermark: None,
-        })
+        }
     }
 
     /// The JSON contract, pretty-printed, with a final newline.

@@ -13,7 +13,7 @@ use crate::config::diagnostic::Diagnostic;
 use crate::dispatch::change_set::{ChangeSet, ChangeSetError};
 use crate::dispatch::ecosystem::{Ecosystem, EcosystemInvalid};
 use crate::dispatch::github_event::{GitHubEvent, short_branch};
-use crate::dispatch::plan::Plan;
+use crate::dispatch::plan::{Plan, PlanMatchers};
 use crate::dispatch::revision_range::{RangeChoice, RevisionRange};
 use crate::dispatch::subscription_matcher::MatcherError;
 use crate::dispatch::watermark::{
@@ -193,6 +193,47 @@ impl PlanRequest {
     /// Makes the plan. Returns it with the configuration's warnings.
     #[tracing::instrument(skip_all, fields(repo = %self.repo_dir.display()))]
     pub fn run(&self) -> Result<(PlanOutcome, Vec<Diagnostic>), PlanError> {
+        // The configuration is read, checked and compiled on a second thread while this one opens the
+        // repository (libgit2's start-up) and compares the trees: neither needs the other until matching.
+        let (config, changes) = std::thread::scope(|scope| {
+            let config = scope.spawn(|| self.load_config());
+            let changes = self.changes();
+            // A panic on the configuration's thread is a bug; resume it here rather than hide it.
+            let config = config
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (config, changes)
+        });
+        // An invalid configuration is reported first, whatever happened to the repository.
+        let (ecosystem, warnings, matchers) = config?;
+        match changes? {
+            Changes::Stop(outcome) => Ok((outcome, warnings)),
+            Changes::Compared {
+                changes,
+                git_ref,
+                range,
+                note,
+                repo,
+            } => {
+                let mut plan = Plan::build_with(
+                    &ecosystem,
+                    &matchers,
+                    &changes,
+                    git_ref.as_deref(),
+                    &range.description,
+                );
+                plan.watermark = note;
+                // What only served to build the plan (the compiled patterns, the changed paths, libgit2's
+                // caches) is freed on a thread of its own, off the path to the answer: on a large
+                // configuration and diff that is milliseconds, and a command that exits next never waits.
+                std::thread::spawn(move || drop((ecosystem, matchers, changes, repo)));
+                Ok((PlanOutcome::Planned(plan), warnings))
+            }
+        }
+    }
+
+    /// Reads, checks and compiles `ecosystem.json`.
+    fn load_config(&self) -> Result<(Ecosystem, Vec<Diagnostic>, PlanMatchers), PlanError> {
         let (ecosystem, warnings) =
             Ecosystem::load(&self.config_path, &self.config_name).map_err(|diagnostics| {
                 EcosystemInvalid {
@@ -200,6 +241,15 @@ impl PlanRequest {
                     diagnostics,
                 }
             })?;
+        let matchers = PlanMatchers::new(&ecosystem)?;
+        Ok((ecosystem, warnings, matchers))
+    }
+
+    /// Opens the clone, chooses the range (the watermark included) and compares its two trees.
+    fn changes(&self) -> Result<Changes, PlanError> {
+        // Like git itself, trust the local object database instead of re-hashing every object read: on a
+        // large diff this check alone costs as much as the diff.
+        git2::opts::strict_hash_verification(false);
         let repo = Repository::open(&self.repo_dir).map_err(|source| PlanError::Repository {
             dir: self.repo_dir.clone(),
             source,
@@ -209,26 +259,32 @@ impl PlanRequest {
         let mut range = match choice {
             RangeChoice::Range(r) => r,
             RangeChoice::Deleted { before } => {
-                return Ok((PlanOutcome::BranchDeleted { git_ref, before }, warnings));
+                return Ok(Changes::Stop(PlanOutcome::BranchDeleted {
+                    git_ref,
+                    before,
+                }));
             }
         };
         let mut note = None;
         if let (Some(settings), Some(branch), Some(kind)) = (&self.watermark, &git_ref, kind) {
             let n = apply_watermark(&repo, settings, branch, kind, &mut range)?;
             if n.status == WatermarkStatus::AlreadyDispatched {
-                let outcome = PlanOutcome::AlreadyDispatched {
+                return Ok(Changes::Stop(PlanOutcome::AlreadyDispatched {
                     git_ref: branch.clone(),
                     head: range.head.to_string(),
                     watermark: n,
-                };
-                return Ok((outcome, warnings));
+                }));
             }
             note = Some(n);
         }
         let changes = ChangeSet::between(&repo, range.base, range.head)?;
-        let mut plan = Plan::build(&ecosystem, &changes, git_ref.as_deref(), &range.description)?;
-        plan.watermark = note;
-        Ok((PlanOutcome::Planned(plan), warnings))
+        Ok(Changes::Compared {
+            changes,
+            git_ref,
+            range,
+            note,
+            repo,
+        })
     }
 
     /// `--ref`, else the event's, else the current branch.
@@ -305,6 +361,20 @@ impl PlanRequest {
             }
         }
     }
+}
+
+/// What the repository side of a plan found: the changed paths, or an outcome that needs no matching.
+enum Changes {
+    /// Nothing to compare (a deleted branch) or nothing to send (already dispatched).
+    Stop(PlanOutcome),
+    /// The two trees were compared.
+    Compared {
+        changes: ChangeSet,
+        git_ref: Option<String>,
+        range: RevisionRange,
+        note: Option<WatermarkNote>,
+        repo: Repository,
+    },
 }
 
 /// Where a range came from, for the watermark.

@@ -8,13 +8,15 @@
 //! (`services/api/**/*.rs`, `!services/web/*.rs`, ...) one regex at a time for every path with that extension,
 //! which is N x M again in a monorepo where every entry subscribes to some `.rs` files. So each glob is split
 //! at its leading literal directory (`services/api` + `**/*.rs`). The tails, deduplicated (a thousand entries
-//! typically write a handful of distinct tails: `**`, `*.md`, `**/*.rs`...), form one `GlobSet`; a path is
-//! run through it once per ancestor directory that some glob names, and a tail's match counts only for the
-//! globs of that directory. Globs that start with a wildcard form a second `GlobSet`, run once per path.
+//! typically write a handful of distinct tails: `**`, `*.md`, `**/*.rs`...), are compiled once each. For each
+//! ancestor directory of a path that some glob names, only that directory's tails are tried: `**` matches
+//! without running anything, a literal tail (`README.md`) is one comparison, and the few wildcard tails of
+//! the directory each run their own matcher (a directory with many of them runs one `GlobSet` of every
+//! wildcard tail instead). Globs that start with a wildcard form a second `GlobSet`, run once per path.
 
 use std::collections::HashMap;
 
-use globset::{Candidate, GlobSet, GlobSetBuilder};
+use globset::{Candidate, GlobMatcher, GlobSet, GlobSetBuilder};
 
 use crate::dispatch::path_pattern::{PathPattern, build_glob};
 
@@ -45,8 +47,29 @@ pub struct Scratch {
 /// An (entry, pattern) pair.
 type Owner = (u32, u32);
 
-/// The globs of one literal directory: (tail index, owner), sorted by tail index.
-type DirMembers = Vec<(usize, Owner)>;
+/// Above this many distinct wildcard tails in one directory, a path runs the shared `GlobSet` of every
+/// wildcard tail once instead of each of the directory's tails one by one.
+const MAX_TAILS_ONE_BY_ONE: usize = 8;
+
+/// The globs of one literal directory.
+#[derive(Debug, Clone, Default)]
+struct DirMembers {
+    /// (tail index, owner) of every glob of the directory, sorted by tail index.
+    owners: Vec<(usize, Owner)>,
+    /// The distinct tails among them that are neither `**` nor literal, sorted.
+    wildcard_tails: Vec<usize>,
+}
+
+/// What a tail (the part of a glob below its literal directory) needs to be matched.
+#[derive(Debug, Clone)]
+enum Tail {
+    /// `**`: anything below the directory.
+    Anything,
+    /// No glob character: exactly this path below the directory.
+    Literal(String),
+    /// Anything else: its own matcher.
+    Wildcard(GlobMatcher),
+}
 
 /// Every entry's patterns, compiled once.
 #[derive(Debug, Clone)]
@@ -57,7 +80,10 @@ pub struct SubscriptionMatcher {
     rooted_owners: Vec<(u32, u32)>,
     /// The distinct tails of the globs that start with a literal directory, matched against the part of
     /// the path below that directory.
-    tails: GlobSet,
+    tails: Vec<Tail>,
+    /// Every wildcard tail in one set, for directories with many (set index to tail index).
+    wildcard_set: GlobSet,
+    wildcard_ids: Vec<usize>,
     /// For each literal directory: (tail index, (entry, pattern)) of its globs, sorted by tail index.
     by_dir: HashMap<String, DirMembers>,
     /// For each entry, for each pattern: whether it is negated.
@@ -69,7 +95,9 @@ impl SubscriptionMatcher {
     pub fn new(entries: &[Vec<PathPattern>]) -> Result<Self, MatcherError> {
         let mut rooted = GlobSetBuilder::new();
         let mut rooted_owners = Vec::new();
-        let mut tails = GlobSetBuilder::new();
+        let mut tails = Vec::new();
+        let mut wildcard_set = GlobSetBuilder::new();
+        let mut wildcard_ids = Vec::new();
         let mut tail_ids: HashMap<&str, usize> = HashMap::new();
         let mut by_dir: HashMap<String, DirMembers> = HashMap::new();
         let mut negated = Vec::with_capacity(entries.len());
@@ -83,9 +111,22 @@ impl SubscriptionMatcher {
                         let next = tail_ids.len();
                         let id = *tail_ids.entry(tail).or_insert(next);
                         if id == next {
-                            tails.add(build_glob(tail)?);
+                            tails.push(if tail == "**" {
+                                Tail::Anything
+                            } else if !tail.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+                                Tail::Literal(tail.to_owned())
+                            } else {
+                                let glob = build_glob(tail)?;
+                                wildcard_set.add(glob.clone());
+                                wildcard_ids.push(id);
+                                Tail::Wildcard(glob.compile_matcher())
+                            });
                         }
-                        by_dir.entry(dir.to_owned()).or_default().push((id, owner));
+                        by_dir
+                            .entry(dir.to_owned())
+                            .or_default()
+                            .owners
+                            .push((id, owner));
                     } else {
                         rooted.add(build_glob(glob)?);
                         rooted_owners.push(owner);
@@ -94,12 +135,21 @@ impl SubscriptionMatcher {
             }
         }
         for members in by_dir.values_mut() {
-            members.sort_unstable();
+            members.owners.sort_unstable();
+            members.wildcard_tails = members
+                .owners
+                .iter()
+                .map(|&(t, _)| t)
+                .filter(|&t| matches!(tails[t], Tail::Wildcard(_)))
+                .collect();
+            members.wildcard_tails.dedup();
         }
         Ok(SubscriptionMatcher {
             rooted: rooted.build()?,
             rooted_owners,
-            tails: tails.build()?,
+            tails,
+            wildcard_set: wildcard_set.build()?,
+            wildcard_ids,
             by_dir,
             negated,
         })
@@ -122,16 +172,43 @@ impl SubscriptionMatcher {
             let Some(members) = self.by_dir.get(&path[..i]) else {
                 continue;
             };
-            self.tails
-                .matches_candidate_into(&Candidate::new(&path[i + 1..]), &mut scratch.globs);
-            for &tail in &scratch.globs {
-                let from = members.partition_point(|&(t, _)| t < tail);
-                scratch.owners.extend(
-                    members[from..]
-                        .iter()
-                        .take_while(|&&(t, _)| t == tail)
-                        .map(|&(_, owner)| owner),
-                );
+            let rest = &path[i + 1..];
+            // The wildcard tails of this directory that match `rest`, into `scratch.globs` (sorted).
+            scratch.globs.clear();
+            if !members.wildcard_tails.is_empty() {
+                let candidate = Candidate::new(rest);
+                if members.wildcard_tails.len() <= MAX_TAILS_ONE_BY_ONE {
+                    for &t in &members.wildcard_tails {
+                        if let Tail::Wildcard(m) = &self.tails[t]
+                            && m.is_match_candidate(&candidate)
+                        {
+                            scratch.globs.push(t);
+                        }
+                    }
+                } else {
+                    let mut hits = std::mem::take(&mut scratch.globs);
+                    self.wildcard_set
+                        .matches_candidate_into(&candidate, &mut hits);
+                    for h in &mut hits {
+                        *h = self.wildcard_ids[*h];
+                    }
+                    hits.sort_unstable();
+                    scratch.globs = hits;
+                }
+            }
+            let mut wildcard_hits = scratch.globs.iter().peekable();
+            for &(tail, owner) in &members.owners {
+                let hit = match &self.tails[tail] {
+                    Tail::Anything => true,
+                    Tail::Literal(l) => l == rest,
+                    Tail::Wildcard(_) => {
+                        while wildcard_hits.next_if(|&&h| h < tail).is_some() {}
+                        wildcard_hits.peek() == Some(&&tail)
+                    }
+                };
+                if hit {
+                    scratch.owners.push(owner);
+                }
             }
         }
         scratch.owners.sort_unstable();
@@ -258,6 +335,57 @@ mod tests {
         assert_eq!(per_entry[0], vec![(0, 0)]);
         assert_eq!(per_entry[1], vec![(2, 0)]);
         assert_eq!(per_entry[2], vec![(0, 0), (1, 0)]);
+    }
+
+    /// The decision of each entry for `path` by evaluating every pattern on its own, last match wins.
+    fn naive(entries: &[Vec<PathPattern>], paths: &[&str]) -> Vec<Vec<(usize, usize)>> {
+        entries
+            .iter()
+            .map(|patterns| {
+                paths
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, path)| {
+                        let last = patterns.iter().rposition(|p| p.is_match(path))?;
+                        (!patterns[last].is_negated()).then_some((i, last))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn literal_any_and_wildcard_tails_agree_with_each_pattern_on_its_own() {
+        // `src` has more wildcard tails than are tried one by one (the shared set is used); `docs` few.
+        let mut many: Vec<String> = (0..12).map(|i| format!("src/**/f{i}*.rs")).collect();
+        many.push("!src/gen/**".into());
+        many.push("src/gen/keep.rs".into());
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let entries = vec![
+            entry(&many),
+            entry(&["docs", "!docs/*.tmp", "docs/**/x*.md"]),
+            entry(&["docs/**", "!docs/a/README.md", "src/f1.rs"]),
+            entry(&["**/README.md", "src/f11x.rs"]),
+        ];
+        let paths = [
+            "src/f1.rs",
+            "src/a/f11x.rs",
+            "src/gen/f3.rs",
+            "src/gen/keep.rs",
+            "src/a/b/f7_.rs",
+            "src/g.rs",
+            "docs",
+            "docs/a.tmp",
+            "docs/a/README.md",
+            "docs/a/b/xy.md",
+            "docs/b.md",
+            "README.md",
+            "srcx/f1.rs",
+        ];
+        let m = SubscriptionMatcher::new(&entries).unwrap();
+        assert_eq!(m.match_paths(&paths), naive(&entries, &paths));
+        // And something matched in each entry, so the comparison says something.
+        assert!(m.match_paths(&paths).iter().all(|e| !e.is_empty()));
     }
 
     #[test]

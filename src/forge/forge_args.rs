@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::forge::github::content_budget::{ContentBudget, GITHUB_PER_HOUR, GITHUB_PER_MINUTE};
 use crate::forge::github::pacer::Pacer;
 use crate::forge::github::retry_policy::RetryPolicy;
 use crate::forge::github::{GitHubAuth, Timeouts};
@@ -64,6 +65,16 @@ pub struct ForgeArgs {
     #[arg(long, env = "ECOSYNC_MIN_INTERVAL", default_value = "1s", value_name = "DURATION",
           value_parser = parse_duration)]
     pub min_interval: Duration,
+
+    /// The most mutating requests started in any minute; 0 for no limit (GitHub allows 80
+    /// content-creating requests a minute).
+    #[arg(long, env = "ECOSYNC_MAX_WRITES_PER_MINUTE", default_value_t = GITHUB_PER_MINUTE, value_name = "N")]
+    pub max_writes_per_minute: u32,
+
+    /// The most mutating requests started in any hour; 0 for no limit (GitHub allows 500
+    /// content-creating requests an hour).
+    #[arg(long, env = "ECOSYNC_MAX_WRITES_PER_HOUR", default_value_t = GITHUB_PER_HOUR, value_name = "N")]
+    pub max_writes_per_hour: u32,
 
     /// The most tries of one request, the first included.
     #[arg(long, env = "ECOSYNC_MAX_ATTEMPTS", default_value_t = 5, value_name = "N",
@@ -146,10 +157,14 @@ impl ForgeArgs {
             },
             None => GitHubAuth::Token(self.token()?),
         };
-        let pacer = Pacer::new(
+        let pacer = Pacer::with_content_limits(
             self.retry_policy(),
             self.concurrency as usize,
-            self.min_interval,
+            ContentBudget::new(
+                self.min_interval,
+                self.max_writes_per_minute,
+                self.max_writes_per_hour,
+            ),
         );
         let timeouts = Timeouts {
             connect: self.request_timeout.min(Duration::from_secs(10)),

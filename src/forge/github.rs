@@ -10,6 +10,7 @@
 //! is not made twice.
 
 use std::fmt::Write as _;
+pub mod content_budget;
 pub mod pacer;
 pub mod retry_policy;
 

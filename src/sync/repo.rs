@@ -2,12 +2,14 @@
 //! private ref namespace, builds trees and commits, and pushes; or, for a dry run, the same with every write
 //! kept in memory or in a throw-away scratch repository, so the cousin's repository is left untouched.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use git2::{Cred, FetchOptions, Oid, PushOptions, RemoteCallbacks, Repository};
 
 use crate::repo_name::{redact_userinfo, redact_userinfo_in};
 use crate::sync::repo_lock::RepoLock;
+use crate::sync::local_upstream::LocalUpstream;
 
 /// `error` with `url`'s user name and password taken out of its message (libgit2 may quote the URL).
 fn redact_error(error: &git2::Error, url: &str) -> git2::Error {
@@ -146,6 +148,8 @@ pub struct SyncRepo {
     scratch: Option<(tempfile::TempDir, Repository)>,
     /// One run at a time in this clone (none for a dry run, which writes nothing to it).
     _lock: Option<RepoLock>,
+    /// For a dry run: the object directories of local upstreams read in place, added as alternates.
+    borrowed: Mutex<Vec<PathBuf>>,
 }
 
 /// Takes the ecosync lock of the repository whose git directory is `git_dir` and clears what a killed run
@@ -221,6 +225,7 @@ impl SyncRepo {
             repo,
             scratch,
             _lock: lock,
+            borrowed: Mutex::default(),
         })
     }
 
@@ -237,6 +242,10 @@ impl SyncRepo {
 
     /// Fetches `refs/heads/{branch}` from `url` into `local_ref` and returns its commit, or `None` when the
     /// remote has no such branch.
+    ///
+    /// In a dry run, upstream's branch (`local_ref` under `refs/ecosync/upstream/`) in a repository on this
+    /// machine (a path or a `file://` URL) is not fetched but read in place ([`LocalUpstream`]): its object
+    /// directory becomes an alternate for the run.
     pub fn fetch_branch(
         &self,
         url: &str,
@@ -250,6 +259,17 @@ impl SyncRepo {
             url: redact_userinfo(url).into_owned(),
             source: redact_error(&source, url),
         };
+        // Only upstream's branch, and only in a dry run, is read in place; the cousin's own branches are
+        // fetched as before. A real run writes a commit into the cousin's store that must stay whole after
+        // the run, so it fetches the objects the commit takes.
+        let upstream = local_ref.starts_with(&crate::sync::prepare::upstream_ref(""));
+        if let Some((_, scratch)) = &self.scratch
+            && let Some(local) = upstream.then(|| LocalUpstream::open(url)).flatten()
+        {
+            return self
+                .read_in_place(scratch, &local, branch, local_ref)
+                .map_err(err);
+        }
         let mut remote = target.remote_anonymous(url).map_err(err)?;
         let remote_ref = format!("refs/heads/{branch}");
         // Look first: fetching a branch that does not exist is not an error for us, just "absent".
@@ -281,6 +301,34 @@ impl SyncRepo {
             lock(&dir, &[], &[format!("refs/heads/{branch}")], true)?;
         }
         Ok(())
+    }
+
+    /// Points `local_ref` of the dry run's scratch repository at `refs/heads/{branch}` of a local repository,
+    /// whose objects the cousin's repository and the scratch repository then read through an alternate.
+    /// Nothing is copied, and nothing of it outlives the run: the dry run keeps what it builds in memory.
+    fn read_in_place(
+        &self,
+        scratch: &Repository,
+        local: &LocalUpstream,
+        branch: &str,
+        local_ref: &str,
+    ) -> Result<Option<Oid>, git2::Error> {
+        let Some(oid) = local.branch_tip(branch)? else {
+            return Ok(None);
+        };
+        let objects = local.objects_dir();
+        let mut borrowed = self
+            .borrowed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !borrowed.contains(&objects) {
+            let dir = objects.to_string_lossy();
+            self.repo.odb()?.add_disk_alternate(&dir)?;
+            scratch.odb()?.add_disk_alternate(&dir)?;
+            borrowed.push(objects);
+        }
+        scratch.reference(local_ref, oid, true, "ecosync: read in place")?;
+        Ok(Some(oid))
     }
 
     /// Pushes `commit` to `refs/heads/{branch}` at `url`; `force` allows a non-fast-forward update.

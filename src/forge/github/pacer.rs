@@ -1,7 +1,8 @@
 //! `Pacer`: the one place every forge request goes through, for pacing and retries.
 //!
 //! GitHub asks integrations to make requests serially and to leave at least one second between mutating
-//! requests; both are settable (`concurrency`, `min_interval`). When GitHub throttles one request, every
+//! requests; both are settable (`concurrency`, `min_interval`). Mutating requests also keep GitHub's
+//! content-creation limits, 80 a minute and 500 an hour by default ([`ContentBudget`]). When GitHub throttles one request, every
 //! request of this process pauses until the wait is over, since the limit is per token. Each request is
 //! retried according to the [`RetryPolicy`], within its bound on tries and on total time.
 
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{Mutex, Semaphore};
 
+use crate::forge::github::content_budget::{ContentBudget, GITHUB_PER_HOUR, GITHUB_PER_MINUTE};
 use crate::forge::github::retry_policy::{Failure, RetryPolicy};
 
 /// Whether a request changes something on the server (and so is spaced by the minimum interval).
@@ -17,7 +19,7 @@ use crate::forge::github::retry_policy::{Failure, RetryPolicy};
 pub enum RequestKind {
     /// GET: not spaced.
     Read,
-    /// POST, PATCH, PUT, DELETE: spaced by `min_interval`.
+    /// POST, PATCH, PUT, DELETE: spaced by `min_interval` and counted against the content-creation limits.
     Mutating,
 }
 
@@ -51,21 +53,33 @@ pub type PacedResult<T> = Result<Attempted<T>, (Attempted<Failure>, GaveUp)>;
 #[derive(Debug)]
 pub struct Pacer {
     policy: RetryPolicy,
-    min_interval: Duration,
     in_flight: Semaphore,
-    next_mutating: Mutex<Instant>,
+    budget: Mutex<ContentBudget>,
     paused_until: Mutex<Option<Instant>>,
 }
 
 impl Pacer {
     /// A pacer allowing `concurrency` requests at once (at least 1), with `min_interval` between the starts
-    /// of mutating requests.
+    /// of mutating requests and GitHub's content-creation limits (80 a minute, 500 an hour).
     pub fn new(policy: RetryPolicy, concurrency: usize, min_interval: Duration) -> Self {
+        Self::with_content_limits(
+            policy,
+            concurrency,
+            ContentBudget::new(min_interval, GITHUB_PER_MINUTE, GITHUB_PER_HOUR),
+        )
+    }
+
+    /// A pacer allowing `concurrency` requests at once (at least 1) whose mutating requests start when
+    /// `budget` says.
+    pub fn with_content_limits(
+        policy: RetryPolicy,
+        concurrency: usize,
+        budget: ContentBudget,
+    ) -> Self {
         Pacer {
             policy,
-            min_interval,
             in_flight: Semaphore::new(concurrency.max(1)),
-            next_mutating: Mutex::new(Instant::now()),
+            budget: Mutex::new(budget),
             paused_until: Mutex::new(None),
         }
     }
@@ -139,7 +153,8 @@ impl Pacer {
         }
     }
 
-    /// Waits out a rate-limit pause and, for a mutating request, the minimum interval since the last one.
+    /// Waits out a rate-limit pause and, for a mutating request, its turn in the budget (the minimum
+    /// interval since the last one, room in the minute and in the hour).
     async fn wait_for_turn(&self, kind: RequestKind) {
         // Sleeping until an instant already passed still waits for the next timer tick (about 1 ms):
         // only sleep when there is something to wait for.
@@ -147,13 +162,14 @@ impl Pacer {
         if let Some(until) = paused.filter(|u| *u > Instant::now()) {
             tokio::time::sleep_until(until.into()).await;
         }
-        if kind == RequestKind::Mutating && !self.min_interval.is_zero() {
+        if kind == RequestKind::Mutating {
             let now = Instant::now();
             let start = {
-                let mut next = self.next_mutating.lock().await;
-                let start = (*next).max(now);
-                *next = start + self.min_interval;
-                start
+                let mut budget = self.budget.lock().await;
+                if budget.is_unlimited() {
+                    return;
+                }
+                budget.reserve(now)
             };
             if start > now {
                 tokio::time::sleep_until(start.into()).await;
@@ -362,6 +378,44 @@ mod tests {
             other_started >= Duration::from_millis(990),
             "{other_started:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn mutating_requests_keep_the_windows_of_the_budget() {
+        // 3 starts in any 300 ms: the slots are 0, 0, 0, 300 and 300 ms. A request never runs before its slot
+        // (load can only delay it), so the fourth and fifth run 300 ms or more after the start.
+        let window = crate::forge::github::content_budget::Window {
+            limit: 3,
+            length: Duration::from_millis(300),
+        };
+        let budget = ContentBudget::with_windows(Duration::ZERO, &[window]);
+        let pacer = Pacer::with_content_limits(fast_policy(), 8, budget);
+        let start = Instant::now();
+        let times = std::sync::Mutex::new(Vec::new());
+        let one = || async {
+            pacer
+                .run(RequestKind::Mutating, |_| async {
+                    times.lock().unwrap().push(start.elapsed());
+                    Ok::<_, Failure>(())
+                })
+                .await
+        };
+        let _ = tokio::join!(one(), one(), one(), one(), one());
+        // Reads are not counted.
+        pacer
+            .run(RequestKind::Read, |_| async { Ok::<_, Failure>(()) })
+            .await
+            .unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        let mut times = times.into_inner().unwrap();
+        times.sort();
+        assert_eq!(times.len(), 5);
+        assert!(times[3] >= Duration::from_millis(300), "{times:?}");
+        assert!(times[4] >= Duration::from_millis(300), "{times:?}");
     }
 
     #[tokio::test]
