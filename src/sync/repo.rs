@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use git2::{Cred, FetchOptions, Oid, PushOptions, RemoteCallbacks, Repository};
 
 use crate::repo_name::{redact_userinfo, redact_userinfo_in};
-use crate::sync::repo_lock::RepoLock;
 use crate::sync::local_upstream::LocalUpstream;
+use crate::sync::repo_lock::RepoLock;
 
 /// `error` with `url`'s user name and password taken out of its message (libgit2 may quote the URL).
 fn redact_error(error: &git2::Error, url: &str) -> git2::Error {
