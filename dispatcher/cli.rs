@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::demo::DemoArgs;
 use crate::dispatch::DispatchCommand;
+use crate::explain::ExplainArgs;
 use crate::glue::CliResult;
 use crate::plan::PlanCommand;
 use crate::validate::ValidateArgs;
@@ -35,6 +36,8 @@ enum Command {
     Dispatch(Box<DispatchCommand>),
     /// Run the whole chain on a sample, locally: no token, no network.
     Demo(DemoArgs),
+    /// Explain why each path is or is not delivered to each entry; sends nothing, needs no token.
+    Explain(ExplainArgs),
 }
 
 /// Runs the subcommand.
@@ -47,6 +50,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Plan(args) => args.run(),
         Command::Dispatch(args) => args.run(),
         Command::Demo(args) => args.run(),
+        Command::Explain(args) => args.run(),
     }
 }
 

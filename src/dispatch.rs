@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod delivery_report;
 pub mod delivery_text;
 pub mod ecosystem;
+pub mod explain;
 pub mod failure_notice;
 pub mod fan_out;
 pub mod github_event;

@@ -8,6 +8,7 @@ pub mod change_summary;
 pub mod conflict;
 pub mod cousin_config;
 pub mod event;
+pub mod explain;
 pub mod failure_report;
 pub mod mapped_tree;
 pub mod message;

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::apply::ApplyArgs;
 use crate::check::CheckArgs;
+use crate::explain::ExplainArgs;
 use crate::glue::CliResult;
 
 /// Applies an upstream change in a downstream repository and opens one pull request for it.
@@ -29,6 +30,7 @@ pub struct Cli {
 enum Command {
     Check(CheckArgs),
     Apply(Box<ApplyArgs>),
+    Explain(ExplainArgs),
 }
 
 /// Runs the subcommand.
@@ -36,6 +38,7 @@ pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
         Command::Apply(args) => crate::apply::run(*args),
+        Command::Explain(args) => crate::explain::run(&args),
     }
 }
 

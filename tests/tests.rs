@@ -8,6 +8,7 @@ mod chain;
 mod change_set;
 mod contract;
 mod dispatch;
+mod explain;
 mod forge_github;
 mod plan;
 mod schemas;
