@@ -7,6 +7,7 @@ use crate::dispatch::DispatchCommand;
 use crate::explain::ExplainArgs;
 use crate::glue::CliResult;
 use crate::plan::PlanCommand;
+use crate::status::StatusArgs;
 use crate::validate::ValidateArgs;
 
 /// Works out which paths a push changed and notifies the downstream repositories that subscribe to them.
@@ -38,6 +39,8 @@ enum Command {
     Demo(DemoArgs),
     /// Explain why each path is or is not delivered to each entry; sends nothing, needs no token.
     Explain(ExplainArgs),
+    /// List the delivery statuses `dispatch --ack` set on a commit; `--wait` until none is pending.
+    Status(Box<StatusArgs>),
 }
 
 /// Runs the subcommand.
@@ -51,6 +54,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Dispatch(args) => args.run(),
         Command::Demo(args) => args.run(),
         Command::Explain(args) => args.run(),
+        Command::Status(args) => args.run(),
     }
 }
 

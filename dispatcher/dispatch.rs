@@ -24,6 +24,8 @@ use crate::plan::PlanArgs;
 /// Send one `repository_dispatch` to each repository the push concerns (see `plan`), paced and retried as
 /// GitHub asks. Needs a token with Contents: write on every target (or `--forge local:DIR`).
 #[derive(Debug, Args)]
+// Independent on/off flags of the command line, each its own `ECOSYNC_` variable: not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 pub struct DispatchCommand {
     #[command(flatten)]
     pub plan: PlanArgs,
@@ -47,6 +49,12 @@ pub struct DispatchCommand {
     /// On failures, open one issue in the source repository listing them (or comment on the open one).
     #[arg(long, env = "ECOSYNC_NOTIFY_ISSUE", value_parser = BoolishValueParser::new())]
     pub notify_issue: bool,
+
+    /// Set a `pending` commit status (context `ecosync/<owner>/<name>`) on the source commit for each
+    /// target before its dispatch, for subscribers with `"acknowledge": true` to settle; `dispatcher
+    /// status` lists them. Needs Commit statuses: write on the source repository; never fatal.
+    #[arg(long, env = "ECOSYNC_ACK", value_parser = BoolishValueParser::new())]
+    pub ack: bool,
 
     /// Write a JSON report (one line per repository) to this file.
     #[arg(long, env = "ECOSYNC_REPORT", value_name = "FILE")]
@@ -144,6 +152,7 @@ impl DispatchCommand {
             concurrency: self.forge.concurrency as usize,
             notify_issue: self.notify_issue,
             stop: StopSignal::new(),
+            ack: self.ack,
         };
         let Some(forge) = forge else {
             let preview = dispatch::preview(&plan, &settings);
@@ -187,6 +196,26 @@ impl DispatchCommand {
 
     /// Prints the summary, writes the report and the Actions outputs, and picks the exit status.
     fn finish(&self, report: &DeliveryReport) -> CliResult {
+        let set = report
+            .acknowledgements
+            .iter()
+            .filter(|a| a.error.is_none())
+            .count();
+        if !report.acknowledgements.is_empty() {
+            eprintln!(
+                "ack: {set} of {} delivery statuses set on {}",
+                report.acknowledgements.len(),
+                report.commit_sha
+            );
+        }
+        for a in report.acknowledgements.iter().filter(|a| a.error.is_some()) {
+            eprintln!(
+                "warning: cannot set the `{}` status for {}: {}",
+                a.state,
+                a.repo,
+                a.error.as_deref().unwrap_or_default()
+            );
+        }
         if let Some(issue) = &report.failure_issue {
             eprintln!("{}", issue.describe());
         }

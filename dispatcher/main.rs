@@ -8,6 +8,7 @@ mod explain;
 #[path = "../cli/glue.rs"]
 mod glue;
 mod plan;
+mod status;
 mod validate;
 
 fn main() -> std::process::ExitCode {

@@ -5,6 +5,7 @@
 //! and retried by one [`crate::forge::github::pacer::Pacer`]; [`LocalForge`] keeps everything in a directory, for trying
 //! ecosync and for tests. Build one from the command line with [`crate::forge::forge_args::ForgeArgs`].
 
+pub mod commit_status;
 pub mod forge_args;
 mod forge_error;
 mod git_credentials;
@@ -20,6 +21,7 @@ pub use issue::Issue;
 pub use local::LocalForge;
 pub use pull_request::{NewPullRequest, PullRequest};
 
+use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
 use crate::repo_name::RepoName;
 
 /// How a request that succeeded went: for reports.
@@ -234,6 +236,31 @@ impl Forge {
         match self {
             Forge::GitHub(f) => f.comment(repo, number, body).await,
             Forge::Local(f) => f.comment(repo, number, body).await,
+        }
+    }
+
+    /// Sets a commit status on `sha` of `repo` (a mutating request, paced like the others).
+    pub async fn set_commit_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        status: &NewCommitStatus,
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.set_commit_status(repo, sha, status).await,
+            Forge::Local(f) => f.set_commit_status(repo, sha, status).await,
+        }
+    }
+
+    /// Every status of `sha` of `repo`, newest first (at most 100 from GitHub).
+    pub async fn commit_statuses(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+    ) -> Result<Vec<CommitStatus>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.commit_statuses(repo, sha).await,
+            Forge::Local(f) => f.commit_statuses(repo, sha),
         }
     }
 

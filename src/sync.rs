@@ -2,6 +2,7 @@
 //! event, verification and the change computed with the strategy (mapped trees, three-way tree merges),
 //! its summary, message and trailer, publishing the pull request, and the failure report.
 
+pub mod acknowledge;
 pub mod apply;
 pub mod change;
 pub mod change_summary;

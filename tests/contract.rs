@@ -181,3 +181,41 @@ fn every_pull_request_and_issue_request_matches_the_spec() {
     });
     assert_no_violation(&prism);
 }
+
+#[test]
+fn commit_status_requests_match_the_spec() {
+    use ecosync::forge::commit_status::{NewCommitStatus, StatusState};
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/widget").unwrap();
+    let target = RepoName::parse("acme/gadget").unwrap();
+    let sha = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+    block_on(async {
+        let f = forge(&prism);
+        // `dispatch --ack`: pending, without a URL outside Actions.
+        let pending = NewCommitStatus::new(&target, StatusState::Pending, "dispatched", None);
+        f.set_commit_status(&r, sha, &pending)
+            .await
+            .expect("create a commit status");
+        // The subscriber: success linking to the pull request, failure linking to the issue.
+        for (state, url) in [
+            (
+                StatusState::Success,
+                "https://github.com/acme/gadget/pull/1",
+            ),
+            (
+                StatusState::Failure,
+                "https://github.com/acme/gadget/issues/2",
+            ),
+        ] {
+            let s = NewCommitStatus::new(&target, state, "synced", Some(url.into()));
+            f.set_commit_status(&r, sha, &s)
+                .await
+                .expect("create a commit status");
+        }
+        // `dispatcher status`: the list, read into our type.
+        f.commit_statuses(&r, sha)
+            .await
+            .expect("list commit statuses for a reference");
+    });
+    assert_no_violation(&prism);
+}

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod acknowledge;
 mod chain;
 mod change_set;
 mod contract;

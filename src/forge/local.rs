@@ -7,6 +7,7 @@
 //! DIR/<owner>/<name>.forge/dispatches/N.json  one received repository_dispatch event each (N = 000001, ...)
 //! DIR/<owner>/<name>.forge/pulls/N.json       one pull request record each (N = its number)
 //! DIR/<owner>/<name>.forge/issues/N.json      one issue record each (numbers shared with pull requests)
+//! DIR/<owner>/<name>.forge/statuses/SHA.json  the commit statuses of one commit, newest first
 //! ```
 //!
 //! A dispatch file holds exactly the event a `repository_dispatch` workflow receives as `github.event`:
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::sync::Mutex;
 
 use super::{Delivered, ForgeError, Issue, NewPullRequest, PullRequest};
+use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
 use crate::repo_name::RepoName;
 
 /// The login the local forge records as the sender of events and the author of records.
@@ -441,6 +443,58 @@ impl LocalForge {
             |i| i.comments.push(body.to_string()),
         )
         .await
+    }
+
+    pub(super) async fn set_commit_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        status: &NewCommitStatus,
+    ) -> Result<(), ForgeError> {
+        let path = self.status_path(repo, sha)?;
+        let _guard = self.lock.lock().await;
+        let _file = self.file_lock(repo)?;
+        let mut all = self.commit_statuses(repo, sha)?;
+        all.insert(
+            0,
+            CommitStatus {
+                state: status.state,
+                context: status.context.clone(),
+                description: Some(status.description.clone()),
+                target_url: status.target_url.clone(),
+                updated_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                    .to_string(),
+            },
+        );
+        write_replace(&path, &all)
+    }
+
+    pub(super) fn commit_statuses(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+    ) -> Result<Vec<CommitStatus>, ForgeError> {
+        let path = self.status_path(repo, sha)?;
+        if path.is_file() {
+            read(&path)
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
+    /// The file of `sha`'s statuses; `sha` must be a full hexadecimal commit id (it names a file).
+    fn status_path(&self, repo: &RepoName, sha: &str) -> Result<PathBuf, ForgeError> {
+        self.existing(repo)?;
+        if sha.len() != 40 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ForgeError::LocalRecord {
+                path: self.records_path(repo).join("statuses"),
+                message: format!("`{sha}` is not a full commit SHA"),
+            });
+        }
+        Ok(self
+            .records_path(repo)
+            .join("statuses")
+            .join(format!("{}.json", sha.to_ascii_lowercase())))
     }
 
     pub(super) fn git_url(&self, repo: &RepoName) -> String {

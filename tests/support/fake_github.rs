@@ -2,7 +2,8 @@
 //!
 //! It implements the endpoints the forge layer uses, with GitHub's status codes and response shapes:
 //! repository dispatch (204, no body), get repository, list/create/update pull requests, request
-//! reviewers, labels, assignees, list/create issues, comments, git refs, and the app installation lookup.
+//! reviewers, labels, assignees, list/create issues, comments, git refs, commit statuses (create, list),
+//! and the app installation lookup.
 //! It checks request bodies the way GitHub does (Prism does not check issue bodies), records every request
 //! (without the `Authorization` header) with its arrival time, and can be told to fail: a status, a
 //! dropped connection, a slow answer, the three kinds of rate limit, on a route, on a repository, from the
@@ -165,6 +166,8 @@ struct RepoState {
     pull_comments: BTreeMap<u64, Vec<String>>,
     dispatches: Vec<Value>,
     refs: BTreeMap<String, String>,
+    /// Commit statuses by SHA, newest first (GitHub keeps every one ever set).
+    statuses: BTreeMap<String, Vec<Value>>,
 }
 
 #[derive(Default)]
@@ -288,6 +291,15 @@ impl FakeGitHub {
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         self.lock().requests.clear();
+    }
+
+    /// The commit statuses of `sha` in `repo`, newest first.
+    pub fn statuses(&self, repo: &str, sha: &str) -> Vec<Value> {
+        self.lock()
+            .repos
+            .get(repo)
+            .and_then(|r| r.statuses.get(sha).cloned())
+            .unwrap_or_default()
     }
 
     /// The dispatch bodies (`event_type`, `client_payload`) `repo` accepted.
@@ -1037,6 +1049,39 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
                 ),
             }
         }
+        ("POST", ["statuses", sha]) => {
+            let state = parsed.get("state").and_then(Value::as_str);
+            if !matches!(state, Some("pending" | "success" | "failure" | "error")) {
+                return unprocessable("state must be one of pending, success, failure, error");
+            }
+            for key in ["context", "description", "target_url"] {
+                if !matches!(parsed.get(key), None | Some(Value::Null | Value::String(_))) {
+                    return unprocessable(&format!("`{key}` must be a string"));
+                }
+            }
+            if sha.len() != 40 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return unprocessable("No commit found for SHA");
+            }
+            let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+            let status = json!({
+                "id": next_id, "node_id": format!("SC_{next_id}"),
+                "url": format!("{base}/repos/{repo}/statuses/{sha}"),
+                "state": state, "description": parsed.get("description").cloned().unwrap_or(Value::Null),
+                "target_url": parsed.get("target_url").cloned().unwrap_or(Value::Null),
+                "context": parsed.get("context").and_then(Value::as_str).unwrap_or("default"),
+                "avatar_url": null, "creator": user("ecosync-bot"),
+                "created_at": now, "updated_at": now,
+            });
+            r.statuses
+                .entry((*sha).to_owned())
+                .or_default()
+                .insert(0, status.clone());
+            respond(201, Some(status))
+        }
+        ("GET", ["commits", sha, "statuses"]) => respond(
+            200,
+            Some(json!(r.statuses.get(*sha).cloned().unwrap_or_default())),
+        ),
         ("GET", ["git", "ref", name @ ..]) => {
             let full = format!("refs/{}", name.join("/"));
             match r.refs.get(&full) {
