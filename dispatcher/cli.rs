@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::demo::DemoArgs;
 use crate::dispatch::DispatchCommand;
+use crate::doctor::DoctorArgs;
 use crate::explain::ExplainArgs;
 use crate::glue::CliResult;
 use crate::plan::PlanCommand;
@@ -41,6 +42,8 @@ enum Command {
     Explain(ExplainArgs),
     /// List the delivery statuses `dispatch --ack` set on a commit; `--wait` until none is pending.
     Status(Box<StatusArgs>),
+    /// Check, with the configured credentials, what `dispatch` needs; prints each check and its fix.
+    Doctor(Box<DoctorArgs>),
 }
 
 /// Runs the subcommand.
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => args.run(),
         Command::Explain(args) => args.run(),
         Command::Status(args) => args.run(),
+        Command::Doctor(args) => args.run(),
     }
 }
 

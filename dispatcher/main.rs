@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod dispatch;
+mod doctor;
 mod explain;
 #[path = "../cli/glue.rs"]
 mod glue;

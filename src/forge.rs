@@ -12,6 +12,7 @@ mod git_credentials;
 pub mod github;
 mod issue;
 pub mod local;
+pub mod permissions;
 mod pull_request;
 
 pub use forge_error::ForgeError;
@@ -22,6 +23,7 @@ pub use local::LocalForge;
 pub use pull_request::{NewPullRequest, PullRequest};
 
 use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
+use crate::forge::permissions::{ActionsPullRequests, Identity, RepoAccess};
 use crate::repo_name::RepoName;
 
 /// How a request that succeeded went: for reports.
@@ -262,6 +264,49 @@ impl Forge {
             Forge::GitHub(f) => f.commit_statuses(repo, sha).await,
             Forge::Local(f) => f.commit_statuses(repo, sha),
         }
+    }
+
+    /// Who the credentials are (`context`: the repository named in errors, whose owner picks an app's
+    /// installation).
+    pub async fn identity(&self, context: &RepoName) -> Result<Identity, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.identity(context).await,
+            Forge::Local(f) => Ok(Identity::Local {
+                root: f.root().display().to_string(),
+            }),
+        }
+    }
+
+    /// Whether the credentials can see `repo` and what they may do there.
+    pub async fn repo_access(&self, repo: &RepoName) -> Result<RepoAccess, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.repo_access(repo).await,
+            Forge::Local(f) => Ok(f.repo_access(repo)),
+        }
+    }
+
+    /// The setting "Allow GitHub Actions to create and approve pull requests" of `repo`.
+    pub async fn actions_pull_requests(
+        &self,
+        repo: &RepoName,
+    ) -> Result<ActionsPullRequests, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.actions_pull_requests(repo).await,
+            Forge::Local(_) => Ok(ActionsPullRequests::Allowed),
+        }
+    }
+
+    /// Whether `branch` exists in `repo`.
+    pub async fn branch_exists(&self, repo: &RepoName, branch: &str) -> Result<bool, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.branch_exists(repo, branch).await,
+            Forge::Local(f) => Ok(f.branch_exists(repo, branch)),
+        }
+    }
+
+    /// Whether this is the local forge.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Forge::Local(_))
     }
 
     /// Where to fetch from and push to for `repo`. Never contains a token.

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::apply::ApplyArgs;
 use crate::check::CheckArgs;
+use crate::doctor::DoctorArgs;
 use crate::explain::ExplainArgs;
 use crate::glue::CliResult;
 
@@ -31,6 +32,7 @@ enum Command {
     Check(CheckArgs),
     Apply(Box<ApplyArgs>),
     Explain(ExplainArgs),
+    Doctor(Box<DoctorArgs>),
 }
 
 /// Runs the subcommand.
@@ -39,6 +41,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Check(args) => crate::check::run(&args),
         Command::Apply(args) => crate::apply::run(*args),
         Command::Explain(args) => crate::explain::run(&args),
+        Command::Doctor(args) => crate::doctor::run(&args),
     }
 }
 

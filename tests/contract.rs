@@ -219,3 +219,29 @@ fn commit_status_requests_match_the_spec() {
     });
     assert_no_violation(&prism);
 }
+
+#[test]
+fn doctor_requests_match_the_spec() {
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/widget").unwrap();
+    block_on(async {
+        let f = forge(&prism);
+        // `GET /user` (Prism answers with its example user).
+        f.identity(&r).await.expect("get the authenticated user");
+        // `GET /repos/{owner}/{repo}` with its `permissions`.
+        let access = f.repo_access(&r).await.expect("get a repository");
+        assert!(access.visible);
+        f.actions_pull_requests(&r)
+            .await
+            .expect("get default workflow permissions for a repository");
+        f.branch_exists(&r, "main").await.expect("get a branch");
+        // A branch name with a `/` is encoded into one path segment.
+        f.branch_exists(&r, "release/1.x")
+            .await
+            .expect("get a branch");
+    });
+    // What an installation token asks when `GET /user` refuses it.
+    let (status, headers) = raw(&prism, "GET", "/installation/repositories?per_page=1", "");
+    assert!(!status.contains(" 422"), "{status}\n{headers}");
+    assert_no_violation(&prism);
+}

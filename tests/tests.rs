@@ -9,6 +9,7 @@ mod chain;
 mod change_set;
 mod contract;
 mod dispatch;
+mod doctor;
 mod explain;
 mod forge_github;
 mod plan;

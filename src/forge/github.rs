@@ -11,6 +11,7 @@
 
 use std::fmt::Write as _;
 pub mod pacer;
+mod permissions;
 pub mod retry_policy;
 
 use std::collections::HashMap;

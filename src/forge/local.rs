@@ -23,6 +23,7 @@ use tokio::sync::Mutex;
 
 use super::{Delivered, ForgeError, Issue, NewPullRequest, PullRequest};
 use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
+use crate::forge::permissions::{RepoAccess, RolePermissions};
 use crate::repo_name::RepoName;
 
 /// The login the local forge records as the sender of events and the author of records.
@@ -495,6 +496,28 @@ impl LocalForge {
             .records_path(repo)
             .join("statuses")
             .join(format!("{}.json", sha.to_ascii_lowercase())))
+    }
+
+    /// The local forge has no permissions: a repository that exists may be written.
+    pub(super) fn repo_access(&self, repo: &RepoName) -> RepoAccess {
+        let visible = self.existing(repo).is_ok();
+        RepoAccess {
+            visible,
+            default_branch: visible.then(|| self.default_branch(repo).ok()).flatten(),
+            role: visible.then_some(RolePermissions {
+                admin: true,
+                maintain: true,
+                push: true,
+                triage: true,
+                pull: true,
+            }),
+            grants: None,
+        }
+    }
+
+    pub(super) fn branch_exists(&self, repo: &RepoName, branch: &str) -> bool {
+        git2::Repository::open_bare(self.repo_path(repo))
+            .is_ok_and(|git| git.find_reference(&format!("refs/heads/{branch}")).is_ok())
     }
 
     pub(super) fn git_url(&self, repo: &RepoName) -> String {
