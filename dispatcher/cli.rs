@@ -6,6 +6,7 @@ use crate::demo::DemoArgs;
 use crate::dispatch::DispatchCommand;
 use crate::doctor::DoctorArgs;
 use crate::explain::ExplainArgs;
+use crate::forecast::ForecastArgs;
 use crate::glue::CliResult;
 use crate::plan::PlanCommand;
 use crate::status::StatusArgs;
@@ -44,6 +45,8 @@ enum Command {
     Status(Box<StatusArgs>),
     /// Check, with the configured credentials, what `dispatch` needs; prints each check and its fix.
     Doctor(Box<DoctorArgs>),
+    /// Forecast what each target's sync would do once the head is merged; writes nothing.
+    Forecast(Box<ForecastArgs>),
 }
 
 /// Runs the subcommand.
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Explain(args) => args.run(),
         Command::Status(args) => args.run(),
         Command::Doctor(args) => args.run(),
+        Command::Forecast(args) => args.run(),
     }
 }
 

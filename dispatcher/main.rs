@@ -6,6 +6,7 @@ mod demo;
 mod dispatch;
 mod doctor;
 mod explain;
+mod forecast;
 #[path = "../cli/glue.rs"]
 mod glue;
 mod plan;

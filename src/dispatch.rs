@@ -12,6 +12,7 @@ pub mod ecosystem;
 pub mod explain;
 pub mod failure_notice;
 pub mod fan_out;
+pub mod forecast;
 pub mod github_event;
 pub mod path_pattern;
 pub mod plan;

@@ -11,6 +11,7 @@ mod contract;
 mod dispatch;
 mod doctor;
 mod explain;
+mod forecast;
 mod forge_github;
 mod plan;
 mod schemas;

@@ -1,0 +1,85 @@
+//! `dispatcher forecast`: what each target's sync would do once the head is merged upstream, before the
+//! merge: clean, conflicts, not subscribed, already has it, or unknown with the reason.
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use ecosync::cli_env::string_or_fallback;
+use ecosync::dispatch::forecast;
+use ecosync::{ForgeArgs, PlanOutcome, RepoName};
+
+use crate::glue::{CliError, CliResult, Exit, print_stdout};
+use crate::plan::PlanArgs;
+
+/// How to print the forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForecastFormat {
+    /// For people.
+    Text,
+    /// For tools.
+    Json,
+    /// For a pull request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+}
+
+/// Forecast, before a pull request is merged, what each target's sync would do: fetch each target's base
+/// branch (read-only), read its `.github/ecosync.json`, and run the sync engine in memory as if the head
+/// were merged upstream. Takes `plan`'s options (a `pull_request` event gives base and head) and the forge
+/// options; writes nothing.
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    #[command(flatten)]
+    pub forge: ForgeArgs,
+
+    /// The repository the change comes from [default: `$GITHUB_REPOSITORY`, else the `origin` remote].
+    #[arg(long, env = "ECOSYNC_SOURCE_REPO", value_name = "OWNER/NAME")]
+    pub source_repo: Option<String>,
+
+    /// Output format.
+    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = ForecastFormat::Text)]
+    pub format: ForecastFormat,
+}
+
+impl ForecastArgs {
+    /// Runs the command.
+    pub fn run(&self) -> CliResult {
+        let source = match &string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
+            Some(s) => RepoName::parse(s)
+                .with_context(|| format!("invalid `--source-repo` `{s}`"))
+                .map_err(CliError::usage)?,
+            None => ecosync::repo_name::infer_from_origin(&self.plan.repo, "--source-repo")
+                .map_err(|e| CliError::usage(e).hint("GitHub Actions sets GITHUB_REPOSITORY"))?,
+        };
+        // The watermark says what was dispatched; a forecast is about a change not merged yet.
+        let mut plan_args = self.plan.clone();
+        plan_args.no_watermark = true;
+        let plan = match plan_args.build_plan(None)? {
+            PlanOutcome::Planned(plan) => plan,
+            PlanOutcome::BranchDeleted { .. } | PlanOutcome::AlreadyDispatched { .. } => {
+                print_stdout("nothing to forecast: the range has no change\n")?;
+                return Ok(Exit::Success);
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let forge = {
+            let _entered = runtime.enter();
+            self.forge
+                .build()
+                .context("cannot set up the forge")
+                .map_err(CliError::usage)?
+        };
+        let repo_dir = self.plan.repo_dir();
+        let forecasts = runtime.block_on(forecast::forecast(&plan, &source, &repo_dir, &forge));
+        print_stdout(&match self.format {
+            ForecastFormat::Text => forecast::to_text(&plan, &forecasts),
+            ForecastFormat::Json => forecast::to_json(&plan, &forecasts),
+            ForecastFormat::Markdown => forecast::to_markdown(&plan, &forecasts),
+        })?;
+        Ok(Exit::Success)
+    }
+}
