@@ -2,9 +2,11 @@
 //! merge: clean, conflicts, not subscribed, already has it, or unknown with the reason.
 
 use anyhow::Context as _;
+use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
-use ecosync::cli_env::string_or_fallback;
+use ecosync::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync::dispatch::forecast;
+use ecosync::forge::sticky_comment::{self, StickyComment};
 use ecosync::{ForgeArgs, PlanOutcome, RepoName};
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
@@ -40,6 +42,28 @@ pub struct ForecastArgs {
     /// Output format.
     #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = ForecastFormat::Text)]
     pub format: ForecastFormat,
+
+    /// Also post the markdown forecast as one sticky comment on the source pull request, updated in place
+    /// on every run (found by a hidden marker), never a second one.
+    #[arg(long, env = "ECOSYNC_COMMENT", value_parser = BoolishValueParser::new())]
+    pub comment: bool,
+
+    /// The source pull request to comment on [default: the `pull_request` event's number].
+    #[arg(long, env = "ECOSYNC_PULL_REQUEST", value_name = "NUMBER")]
+    pub pull_request: Option<u64>,
+}
+
+/// The hidden marker of the sticky forecast comment.
+const MARKER: &str = "<!-- ecosync-forecast -->";
+
+/// The pull request's number from the event file (`number`, or `pull_request.number`).
+fn event_pull_request(args: &PlanArgs) -> Option<u64> {
+    let path = path_or_fallback(args.event.clone(), "GITHUB_EVENT_PATH")?;
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    value["number"]
+        .as_u64()
+        .or_else(|| value["pull_request"]["number"].as_u64())
 }
 
 impl ForecastArgs {
@@ -51,6 +75,20 @@ impl ForecastArgs {
                 .map_err(CliError::usage)?,
             None => ecosync::repo_name::infer_from_origin(&self.plan.repo, "--source-repo")
                 .map_err(|e| CliError::usage(e).hint("GitHub Actions sets GITHUB_REPOSITORY"))?,
+        };
+        let pull_request = if self.comment {
+            Some(
+                self.pull_request
+                    .or_else(|| event_pull_request(&self.plan))
+                    .ok_or_else(|| {
+                        CliError::usage(anyhow::anyhow!(
+                            "`--comment` needs the source pull request"
+                        ))
+                        .hint("pass `--pull-request NUMBER`, or run on a `pull_request` event")
+                    })?,
+            )
+        } else {
+            None
         };
         // The watermark says what was dispatched; a forecast is about a change not merged yet.
         let mut plan_args = self.plan.clone();
@@ -80,6 +118,21 @@ impl ForecastArgs {
             ForecastFormat::Json => forecast::to_json(&plan, &forecasts),
             ForecastFormat::Markdown => forecast::to_markdown(&plan, &forecasts),
         })?;
+        if let Some(number) = pull_request {
+            let body = forecast::to_markdown(&plan, &forecasts);
+            let done = runtime
+                .block_on(sticky_comment::upsert(
+                    &forge, &source, number, MARKER, &body,
+                ))
+                .with_context(|| format!("cannot comment on {source}#{number}"))?;
+            eprintln!(
+                "forecast comment {} on {source}#{number}",
+                match done {
+                    StickyComment::Created => "posted",
+                    StickyComment::Updated => "updated",
+                }
+            );
+        }
         Ok(Exit::Success)
     }
 }

@@ -14,6 +14,7 @@ mod issue;
 pub mod local;
 pub mod permissions;
 mod pull_request;
+pub mod sticky_comment;
 
 pub use forge_error::ForgeError;
 pub use git_credentials::GitCredentials;
@@ -25,6 +26,16 @@ pub use pull_request::{NewPullRequest, PullRequest};
 use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
 use crate::forge::permissions::{ActionsPullRequests, Identity, RepoAccess};
 use crate::repo_name::RepoName;
+
+/// A comment on an issue or pull request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Comment {
+    /// Its id (on the local forge: its index among the comments).
+    pub id: u64,
+    /// Its text.
+    #[serde(default)]
+    pub body: String,
+}
 
 /// How a request that succeeded went: for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,6 +318,28 @@ impl Forge {
     /// Whether this is the local forge.
     pub fn is_local(&self) -> bool {
         matches!(self, Forge::Local(_))
+    }
+
+    /// The comments on an issue or pull request, oldest first (at most 100 from GitHub).
+    pub async fn comments(&self, repo: &RepoName, number: u64) -> Result<Vec<Comment>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.comments(repo, number).await,
+            Forge::Local(f) => f.comments(repo, number),
+        }
+    }
+
+    /// Replaces the body of a comment of issue or pull request `number`.
+    pub async fn update_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        comment: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.update_comment(repo, comment, body).await,
+            Forge::Local(f) => f.update_comment(repo, number, comment, body).await,
+        }
     }
 
     /// Where to fetch from and push to for `repo`. Never contains a token.

@@ -245,3 +245,18 @@ fn doctor_requests_match_the_spec() {
     assert!(!status.contains(" 422"), "{status}\n{headers}");
     assert_no_violation(&prism);
 }
+
+#[test]
+fn sticky_comment_requests_match_the_spec() {
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/widget").unwrap();
+    block_on(async {
+        let f = forge(&prism);
+        // `forecast --comment`: list the pull request's comments, then update the marked one in place.
+        f.comments(&r, 42).await.expect("list issue comments");
+        f.update_comment(&r, 42, 1_000_001, "<!-- ecosync-forecast -->\nbody")
+            .await
+            .expect("update an issue comment");
+    });
+    assert_no_violation(&prism);
+}

@@ -134,3 +134,90 @@ fn forecast_says_not_subscribed_and_already_has_it() {
         );
     }
 }
+
+#[test]
+fn forecast_comment_is_one_sticky_comment_updated_in_place() {
+    use ecosync::forge::{LocalForge, NewPullRequest};
+    let tmp = tempfile::tempdir().unwrap();
+    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let source = DemoSample::source();
+    let forge = ecosync::Forge::Local(LocalForge::new(sample.forge_dir()));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pr = rt
+        .block_on(forge.create_pull_request(
+            &source,
+            &NewPullRequest {
+                title: "webpush v2".into(),
+                body: "a change".into(),
+                head: "feature".into(),
+                base: "main".into(),
+                draft: false,
+            },
+        ))
+        .unwrap();
+    let number = pr.number.to_string();
+    let run = |head: git2::Oid| {
+        Cmd::dispatcher()
+            .args([
+                "forecast",
+                "--ref",
+                "main",
+                "--comment",
+                "--pull-request",
+                &number,
+            ])
+            .args([
+                "--forge",
+                &format!("local:{}", sample.forge_dir().display()),
+            ])
+            .args([
+                "--base",
+                &sample.first.to_string(),
+                "--head",
+                &head.to_string(),
+            ])
+            .arg("--repo")
+            .arg(sample.work_dir(source.as_str()))
+            .run()
+            .success()
+    };
+    let v2 = sample.push_update().unwrap();
+    run(v2).expect_stderr(&format!("forecast comment posted on {source}#{number}"));
+    let v3 = sample
+        .push(
+            source.as_str(),
+            &[(
+                "features/webpush/react/src/subscribe.js",
+                "export const RETRIES = 9;\n",
+            )],
+            "nine",
+        )
+        .unwrap();
+    run(v3).expect_stderr(&format!("forecast comment updated on {source}#{number}"));
+    let local = LocalForge::new(sample.forge_dir());
+    let comments = &local.pulls(&source).unwrap()[0].comments;
+    assert_eq!(comments.len(), 1, "updated, not duplicated: {comments:?}");
+    assert!(comments[0].starts_with("<!-- ecosync-forecast -->\n### ecosync forecast"));
+    assert!(
+        comments[0].contains(&v3.to_string()[..12]),
+        "{}",
+        comments[0]
+    );
+    assert!(
+        !comments[0].contains(&v2.to_string()[..12]),
+        "{}",
+        comments[0]
+    );
+    // Without a pull request to comment on: a usage error before anything is read.
+    Cmd::dispatcher()
+        .args(["forecast", "--comment", "--forge", "local:/nonexistent"])
+        .arg("--repo")
+        .arg(sample.work_dir(source.as_str()))
+        .run()
+        .expect_code(2)
+        .expect_stderr("`--comment` needs the source pull request");
+}

@@ -654,6 +654,41 @@ impl GitHubForge {
         .await
     }
 
+    pub(super) async fn comments(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Vec<super::Comment>, ForgeError> {
+        let crab = self.crab(repo, "list comments").await?;
+        let (found, _): (Vec<super::Comment>, _) = self
+            .json(
+                &crab,
+                repo,
+                "list comments",
+                Method::GET,
+                format!("/repos/{repo}/issues/{number}/comments?per_page=100"),
+                None,
+            )
+            .await?;
+        Ok(found)
+    }
+
+    pub(super) async fn update_comment(
+        &self,
+        repo: &RepoName,
+        comment: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        self.mutate(
+            repo,
+            "update comment",
+            Method::PATCH,
+            format!("/repos/{repo}/issues/comments/{comment}"),
+            json!({ "body": body }),
+        )
+        .await
+    }
+
     pub(super) fn git_url(&self, repo: &RepoName) -> String {
         format!("{}/{repo}.git", self.web_url)
     }

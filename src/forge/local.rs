@@ -520,6 +520,52 @@ impl LocalForge {
             .is_ok_and(|git| git.find_reference(&format!("refs/heads/{branch}")).is_ok())
     }
 
+    pub(super) fn comments(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Vec<super::Comment>, ForgeError> {
+        self.existing(repo)?;
+        let bodies = match (self.pull_path(repo, number), self.issue_path(repo, number)) {
+            (p, _) if p.exists() => read::<PullRecord>(&p)?.comments,
+            (_, i) if i.exists() => read::<IssueRecord>(&i)?.comments,
+            _ => {
+                return Err(ForgeError::LocalNotFound {
+                    repo: repo.to_string(),
+                    what: "issue or pull request",
+                    number,
+                });
+            }
+        };
+        Ok(bodies
+            .into_iter()
+            .zip(0u64..)
+            .map(|(body, id)| super::Comment { id, body })
+            .collect())
+    }
+
+    pub(super) async fn update_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        comment: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        let index = usize::try_from(comment).unwrap_or(usize::MAX);
+        let set = |comments: &mut Vec<String>| {
+            if let Some(c) = comments.get_mut(index) {
+                body.clone_into(c);
+            }
+        };
+        self.edit_either(
+            repo,
+            number,
+            |p| set(&mut p.comments),
+            |i| set(&mut i.comments),
+        )
+        .await
+    }
+
     pub(super) fn git_url(&self, repo: &RepoName) -> String {
         self.repo_path(repo).display().to_string()
     }
