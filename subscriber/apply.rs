@@ -174,6 +174,30 @@ pub fn run(args: ApplyArgs) -> CliResult {
     if let Some(id) = &request.event.dispatch_id {
         print_stdout(&format!("dispatch: {id}\n"))?;
     }
+    // Before the first write: a permission GitHub states for certain is missing, so the pull request
+    // would fail after the push.
+    if !request.dry_run && !forge.is_local() {
+        let cousin = request.cousin.clone().or_else(|| {
+            ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name").ok()
+        });
+        if let Some(cousin) = cousin
+            && let Some(check) = runtime.block_on(ecosync::doctor::subscriber_checks::preflight(
+                &forge,
+                &request.config,
+                &cousin,
+            ))
+        {
+            let error = CliError::failed(anyhow::anyhow!(
+                "preflight: {}: {}; nothing was pushed",
+                check.check,
+                check.detail
+            ));
+            return Err(match check.fix {
+                Some(fix) => error.hint(fix),
+                None => error,
+            });
+        }
+    }
     let outcome = runtime
         .block_on(ecosync::sync::apply(&request, &forge))
         .map_err(|e| CliError::new(e.kind(), e))?;

@@ -325,3 +325,77 @@ fn doctor_on_the_local_forge() {
         "{out}"
     );
 }
+
+/// `subscriber apply` checks, before its first write, what GitHub states for certain: with a workflow's
+/// token in a repository where Actions may not open pull requests it stops before pushing anything.
+#[test]
+fn apply_preflight_stops_before_the_push() {
+    use ecosync::demo::DemoSample;
+    let tmp = tempfile::tempdir().unwrap();
+    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    sample.push_update().unwrap();
+    let cousin = "acme/react-webpush";
+    let fake = FakeGitHub::start();
+    fake.add_repo(cousin)
+        .add_repo(DemoSample::source().as_str());
+    fake.forbid_actions_pull_requests(cousin);
+    let work = sample.work_dir(cousin);
+    let mut cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join(".github/ecosync.json")).unwrap())
+            .unwrap();
+    let source_url = sample
+        .forge_dir()
+        .join(format!("{}.git", DemoSample::source()));
+    cfg["upstream"]["url"] = json!(source_url.display().to_string());
+    let config = tmp.path().join("react.json");
+    std::fs::write(&config, serde_json::to_vec(&cfg).unwrap()).unwrap();
+    let bare = sample.forge_dir().join(format!("{cousin}.git"));
+    let apply = |token: String| {
+        Cmd::subscriber()
+            .args([
+                "apply",
+                "--latest",
+                "--forge",
+                "github",
+                "--min-interval",
+                "0",
+            ])
+            .arg("--config")
+            .arg(&config)
+            .arg("--repo")
+            .arg(&work)
+            .arg("--cousin-url")
+            .arg(&bare)
+            .env("GITHUB_API_URL", fake.url())
+            .env("GITHUB_REPOSITORY", cousin)
+            .env("ECOSYNC_TOKEN", token)
+            .run()
+    };
+    let out = apply(format!("{INSTALLATION_TOKEN_PREFIX}wf")).expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "error: preflight: actions may open pull requests in acme/react-webpush: \"Allow GitHub Actions to create and approve pull requests\" is off"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("hint: in `acme/react-webpush`: Settings"),
+        "{out}"
+    );
+    let branches: Vec<String> = git2::Repository::open_bare(&bare)
+        .unwrap()
+        .branches(None)
+        .unwrap()
+        .map(|b| b.unwrap().0.name().unwrap().unwrap().to_owned())
+        .collect();
+    assert_eq!(branches, ["main"], "nothing was pushed");
+    assert!(
+        fake.requests().iter().all(|r| r.method == "GET"),
+        "no write"
+    );
+    // A personal token is not stopped by the preflight: the sync goes through.
+    apply(TOKEN.to_owned()).success();
+    assert_eq!(fake.pulls(cousin).len(), 1);
+}

@@ -5,7 +5,7 @@
 
 use crate::doctor::capability::Capability;
 use crate::doctor::common_checks::{self, unreachable_check};
-use crate::doctor::doctor_report::{Check, DoctorReport};
+use crate::doctor::doctor_report::{Check, DoctorReport, Verdict};
 use crate::forge::Forge;
 use crate::forge::permissions::{ActionsPullRequests, Identity};
 use crate::repo_name::RepoName;
@@ -105,6 +105,37 @@ pub async fn check(forge: &Forge, config: &CousinConfig, cousin: &RepoName) -> D
         }
     }
     report
+}
+
+/// The checks `subscriber apply` makes before its first write, so a missing permission fails before a
+/// branch is pushed: the first definite failure, if any. Only what GitHub states for certain counts: a
+/// GitHub App's grants (Contents, Pull requests, Workflows when needed) and, for an installation token (a
+/// workflow's `GITHUB_TOKEN`), the setting "Allow GitHub Actions to create and approve pull requests". A
+/// personal token's role says nothing certain about a fine-grained token's grants, and a check the forge
+/// cannot answer never stops a run.
+pub async fn preflight(forge: &Forge, config: &CousinConfig, cousin: &RepoName) -> Option<Check> {
+    let identity = forge.identity(cousin).await.ok()?;
+    match identity {
+        Identity::App => {
+            let access = forge.repo_access(cousin).await.ok()?;
+            if !access.visible || access.grants.is_none() {
+                return None;
+            }
+            let mut needed = vec![Capability::Contents, Capability::PullRequests];
+            if reaches_workflows(config) {
+                needed.push(Capability::Workflows);
+            }
+            needed
+                .into_iter()
+                .map(|c| c.judge(cousin, &identity, &access))
+                .find(|c| c.result == Verdict::Fail)
+        }
+        Identity::Installation { .. } => {
+            let check = actions_setting(forge, cousin).await;
+            (check.result == Verdict::Fail).then_some(check)
+        }
+        _ => None,
+    }
 }
 
 async fn actions_setting(forge: &Forge, cousin: &RepoName) -> Check {
