@@ -75,13 +75,7 @@ impl DispatchCommand {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
-        let source = match &string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
-            Some(s) => RepoName::parse(s)
-                .with_context(|| format!("invalid `--source-repo` `{s}`"))
-                .map_err(CliError::usage)?,
-            None => ecosync::repo_name::infer_from_origin(&self.plan.repo, "--source-repo")
-                .map_err(|e| CliError::usage(e).hint(SOURCE_HINT))?,
-        };
+        let source = source_repo(self.source_repo.clone(), &self.plan.repo)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -257,3 +251,14 @@ impl DispatchCommand {
 }
 
 const SOURCE_HINT: &str = "GitHub Actions sets GITHUB_REPOSITORY";
+
+/// The source repository: `--source-repo`, else `$GITHUB_REPOSITORY`, else the `origin` remote of `repo`.
+pub fn source_repo(flag: Option<String>, repo: &std::path::Path) -> Result<RepoName, CliError> {
+    match &string_or_fallback(flag, "GITHUB_REPOSITORY") {
+        Some(s) => RepoName::parse(s)
+            .with_context(|| format!("invalid `--source-repo` `{s}`"))
+            .map_err(CliError::usage),
+        None => ecosync::repo_name::infer_from_origin(repo, "--source-repo")
+            .map_err(|e| CliError::usage(e).hint(SOURCE_HINT)),
+    }
+}

@@ -68,17 +68,7 @@ impl DoctorArgs {
             source,
             notify_issue: self.notify_issue,
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        let forge = {
-            let _entered = runtime.enter();
-            self.forge
-                .build()
-                .context("cannot set up the forge")
-                .map_err(CliError::usage)?
-        };
+        let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
         let report = runtime.block_on(dispatcher_checks::check(&forge, &ecosystem, &needs));
         print_stdout(&match self.format {
             DoctorFormat::Text => report.to_text(),

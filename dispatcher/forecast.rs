@@ -4,10 +4,10 @@
 use anyhow::Context as _;
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
-use ecosync::cli_env::{path_or_fallback, string_or_fallback};
+use ecosync::cli_env::path_or_fallback;
 use ecosync::dispatch::forecast;
 use ecosync::forge::sticky_comment::{self, StickyComment};
-use ecosync::{ForgeArgs, PlanOutcome, RepoName};
+use ecosync::{ForgeArgs, PlanOutcome};
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use crate::plan::PlanArgs;
@@ -69,13 +69,7 @@ fn event_pull_request(args: &PlanArgs) -> Option<u64> {
 impl ForecastArgs {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
-        let source = match &string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
-            Some(s) => RepoName::parse(s)
-                .with_context(|| format!("invalid `--source-repo` `{s}`"))
-                .map_err(CliError::usage)?,
-            None => ecosync::repo_name::infer_from_origin(&self.plan.repo, "--source-repo")
-                .map_err(|e| CliError::usage(e).hint("GitHub Actions sets GITHUB_REPOSITORY"))?,
-        };
+        let source = crate::dispatch::source_repo(self.source_repo.clone(), &self.plan.repo)?;
         let pull_request = if self.comment {
             Some(
                 self.pull_request
@@ -100,17 +94,7 @@ impl ForecastArgs {
                 return Ok(Exit::Success);
             }
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        let forge = {
-            let _entered = runtime.enter();
-            self.forge
-                .build()
-                .context("cannot set up the forge")
-                .map_err(CliError::usage)?
-        };
+        let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
         let repo_dir = self.plan.repo_dir();
         let forecasts = runtime.block_on(forecast::forecast(&plan, &source, &repo_dir, &forge));
         print_stdout(&match self.format {

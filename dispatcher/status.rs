@@ -6,11 +6,10 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use ecosync::cli_env::string_or_fallback;
+use ecosync::ForgeArgs;
 use ecosync::dispatch::change_set::resolve_commit;
 use ecosync::dispatch::delivery_statuses::DeliveryStatuses;
 use ecosync::forge::forge_args::parse_duration;
-use ecosync::{ForgeArgs, RepoName};
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
 
@@ -60,30 +59,14 @@ impl StatusArgs {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
         // Phase one: the repository, the commit and the forge, before any request.
-        let source = match &string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
-            Some(s) => RepoName::parse(s)
-                .with_context(|| format!("invalid `--source-repo` `{s}`"))
-                .map_err(CliError::usage)?,
-            None => ecosync::repo_name::infer_from_origin(&self.repo, "--source-repo")
-                .map_err(|e| CliError::usage(e).hint("GitHub Actions sets GITHUB_REPOSITORY"))?,
-        };
+        let source = crate::dispatch::source_repo(self.source_repo.clone(), &self.repo)?;
         let sha = resolve_sha(&self.repo, &self.rev)?;
         if self.poll_interval.is_zero() {
             return Err(CliError::usage(anyhow::anyhow!(
                 "`--poll-interval` must be more than zero"
             )));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        let forge = {
-            let _entered = runtime.enter();
-            self.forge
-                .build()
-                .context("cannot set up the forge")
-                .map_err(CliError::usage)?
-        };
+        let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
         let result = runtime.block_on(async {
             match self.wait {
                 Some(timeout) => {

@@ -63,17 +63,7 @@ pub fn run(args: &DoctorArgs) -> CliResult {
         None => ecosync::repo_name::infer_from_origin(&args.repo, "--repo-name")
             .map_err(CliError::usage)?,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let forge = {
-        let _entered = runtime.enter();
-        args.forge
-            .build()
-            .context("cannot set up the forge")
-            .map_err(CliError::usage)?
-    };
+    let (runtime, forge) = crate::glue::runtime_and_forge(&args.forge)?;
     let report = runtime.block_on(subscriber_checks::check(&forge, &config, &cousin));
     print_stdout(&match args.format {
         DoctorFormat::Text => report.to_text(),
