@@ -116,23 +116,36 @@ fn forecast_says_not_subscribed_and_already_has_it() {
     let tmp = tempfile::tempdir().unwrap();
     let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
     let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
-    // The cousins were imported at `first`: forecasting `first` itself finds each one has it.
+    // The react cousin's own configuration now subscribes elsewhere than the ecosystem entry says.
+    sample
+        .push(
+            "acme/react-webpush",
+            &[(
+                ".github/ecosync.json",
+                r#"{"upstream": {"repo": "acme/webdev-monorepo"}, "strategy": "squash",
+                    "subscriptions": [{"path": "features/webpush/vue", "to": ""}]}"#,
+            )],
+            "Follow the vue example instead",
+        )
+        .unwrap();
+    // The other cousins were imported at `first`: forecasting `first` itself finds each one has it.
     let repo = git2::Repository::open(sample.work_dir(DemoSample::source().as_str())).unwrap();
     let root = repo.find_commit(sample.first).unwrap();
     assert_eq!(root.parent_count(), 0);
     let out = forecast(&sample, None, sample.first, "json").success();
     let json = out.json();
-    for repo in [
-        "acme/flask-webpush",
-        "acme/react-webpush",
-        "acme/webdev-fork",
-    ] {
+    for repo in ["acme/flask-webpush", "acme/webdev-fork"] {
         assert_eq!(
             target(&json, repo)["result"],
             "already_has_it",
             "{repo}: {json:#}"
         );
     }
+    assert_eq!(
+        target(&json, "acme/react-webpush")["result"],
+        "not_subscribed",
+        "{json:#}"
+    );
 }
 
 #[test]
