@@ -173,6 +173,26 @@ fn finish(result: CliResult) -> ExitCode {
     ExitCode::from(error.kind.exit_code())
 }
 
+/// A single-threaded runtime and the forge `args` describe, built inside it (the GitHub client needs a
+/// runtime to be built in): what every command that talks to a forge starts with.
+#[allow(dead_code)] // `subscriber check` and `explain` need no forge.
+pub fn runtime_and_forge(
+    args: &ecosync::ForgeArgs,
+) -> Result<(tokio::runtime::Runtime, ecosync::Forge), CliError> {
+    use anyhow::Context as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let forge = {
+        let _entered = runtime.enter();
+        args.build()
+            .context("cannot set up the forge")
+            .map_err(CliError::usage)?
+    };
+    Ok((runtime, forge))
+}
+
 /// Writes to stdout; a closed pipe is an error that [`main`] treats as success (`subscriber apply | head`).
 pub fn print_stdout(s: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();

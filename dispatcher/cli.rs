@@ -4,8 +4,12 @@ use clap::{Parser, Subcommand};
 
 use crate::demo::DemoArgs;
 use crate::dispatch::DispatchCommand;
+use crate::doctor::DoctorArgs;
+use crate::explain::ExplainArgs;
+use crate::forecast::ForecastArgs;
 use crate::glue::CliResult;
 use crate::plan::PlanCommand;
+use crate::status::StatusArgs;
 use crate::validate::ValidateArgs;
 use crate::watch::WatchCommand;
 
@@ -38,6 +42,14 @@ enum Command {
     Watch(Box<WatchCommand>),
     /// Run the whole chain on a sample, locally: no token, no network.
     Demo(DemoArgs),
+    /// Explain why each path is or is not delivered to each entry; sends nothing, needs no token.
+    Explain(ExplainArgs),
+    /// List the delivery statuses `dispatch --ack` set on a commit; `--wait` until none is pending.
+    Status(Box<StatusArgs>),
+    /// Check, with the configured credentials, what `dispatch` needs; prints each check and its fix.
+    Doctor(Box<DoctorArgs>),
+    /// Forecast what each target's sync would do once the head is merged; writes nothing.
+    Forecast(Box<ForecastArgs>),
 }
 
 /// Runs the subcommand.
@@ -58,6 +70,10 @@ pub fn run(cli: Cli) -> CliResult {
             git2::opts::strict_hash_verification(false);
             args.run()
         }
+        Command::Explain(args) => args.run(),
+        Command::Status(args) => args.run(),
+        Command::Doctor(args) => args.run(),
+        Command::Forecast(args) => args.run(),
     }
 }
 

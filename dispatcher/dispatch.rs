@@ -24,6 +24,8 @@ use crate::plan::PlanArgs;
 /// Send one `repository_dispatch` to each repository the push concerns (see `plan`), paced and retried as
 /// GitHub asks. Needs a token with Contents: write on every target (or `--forge local:DIR`).
 #[derive(Debug, Args)]
+// Independent on/off flags of the command line, each its own `ECOSYNC_` variable: not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 pub struct DispatchCommand {
     #[command(flatten)]
     pub plan: PlanArgs,
@@ -48,6 +50,12 @@ pub struct DispatchCommand {
     #[arg(long, env = "ECOSYNC_NOTIFY_ISSUE", value_parser = BoolishValueParser::new())]
     pub notify_issue: bool,
 
+    /// Set a `pending` commit status (context `ecosync/<owner>/<name>`) on the source commit for each
+    /// target before its dispatch, for subscribers with `"acknowledge": true` to settle; `dispatcher
+    /// status` lists them. Needs Commit statuses: write on the source repository; never fatal.
+    #[arg(long, env = "ECOSYNC_ACK", value_parser = BoolishValueParser::new())]
+    pub ack: bool,
+
     /// Write a JSON report (one line per repository) to this file.
     #[arg(long, env = "ECOSYNC_REPORT", value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -71,13 +79,7 @@ impl DispatchCommand {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
-        let source = match &string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
-            Some(s) => RepoName::parse(s)
-                .with_context(|| format!("invalid `--source-repo` `{s}`"))
-                .map_err(CliError::usage)?,
-            None => ecosync::repo_name::infer_from_origin(&self.plan.repo, "--source-repo")
-                .map_err(|e| CliError::usage(e).hint(SOURCE_HINT))?,
-        };
+        let source = source_repo(self.source_repo.clone(), &self.plan.repo)?;
         let audit = crate::glue::open_audit_log(self.audit_log.as_deref())?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -149,6 +151,7 @@ impl DispatchCommand {
             concurrency: self.forge.concurrency as usize,
             notify_issue: self.notify_issue,
             stop: StopSignal::new(),
+            ack: self.ack,
         };
         let Some(forge) = forge else {
             let preview = dispatch::preview(&plan, &settings);
@@ -195,6 +198,26 @@ impl DispatchCommand {
 
     /// Prints the summary, writes the report and the Actions outputs, and picks the exit status.
     fn finish(&self, report: &DeliveryReport) -> CliResult {
+        let set = report
+            .acknowledgements
+            .iter()
+            .filter(|a| a.error.is_none())
+            .count();
+        if !report.acknowledgements.is_empty() {
+            eprintln!(
+                "ack: {set} of {} delivery statuses set on {}",
+                report.acknowledgements.len(),
+                report.commit_sha
+            );
+        }
+        for a in report.acknowledgements.iter().filter(|a| a.error.is_some()) {
+            eprintln!(
+                "warning: cannot set the `{}` status for {}: {}",
+                a.state,
+                a.repo,
+                a.error.as_deref().unwrap_or_default()
+            );
+        }
         if let Some(issue) = &report.failure_issue {
             eprintln!("{}", issue.describe());
         }
@@ -236,3 +259,14 @@ impl DispatchCommand {
 }
 
 const SOURCE_HINT: &str = "GitHub Actions sets GITHUB_REPOSITORY";
+
+/// The source repository: `--source-repo`, else `$GITHUB_REPOSITORY`, else the `origin` remote of `repo`.
+pub fn source_repo(flag: Option<String>, repo: &std::path::Path) -> Result<RepoName, CliError> {
+    match &string_or_fallback(flag, "GITHUB_REPOSITORY") {
+        Some(s) => RepoName::parse(s)
+            .with_context(|| format!("invalid `--source-repo` `{s}`"))
+            .map_err(CliError::usage),
+        None => ecosync::repo_name::infer_from_origin(repo, "--source-repo")
+            .map_err(|e| CliError::usage(e).hint(SOURCE_HINT)),
+    }
+}

@@ -4,11 +4,15 @@
 mod cli;
 mod demo;
 mod dispatch;
+mod doctor;
+mod explain;
+mod forecast;
 #[path = "../cli/glue.rs"]
 mod glue;
 mod plan;
 #[path = "../cli/service.rs"]
 mod service;
+mod status;
 mod validate;
 mod watch;
 

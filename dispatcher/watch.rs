@@ -21,6 +21,8 @@ use crate::glue::{CliError, CliResult, Exit};
 use crate::service::{ServiceArgs, stamp};
 
 /// Watch the source repository and deliver every push to the repositories it concerns, as a service.
+// Each flag is one independent switch of the command line, as clap wants them.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 pub struct WatchCommand {
     /// The ecosystem file [default: ecosystem.json at the root of --repo].
@@ -78,6 +80,16 @@ pub struct WatchCommand {
     /// How long an open circuit skips its target before one probe.
     #[arg(long, env = "ECOSYNC_BREAKER_COOLDOWN", value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration)]
     pub breaker_cooldown: Duration,
+
+    /// Set a `pending` commit status on the source commit for each target before its dispatch, for the
+    /// subscriber to settle (as `dispatch --ack`).
+    #[arg(long, env = "ECOSYNC_ACK", value_parser = BoolishValueParser::new())]
+    pub ack: bool,
+
+    /// On failures, open one issue in the source repository listing them (or comment on the open one), as
+    /// `dispatch --notify-issue`.
+    #[arg(long, env = "ECOSYNC_NOTIFY_ISSUE", value_parser = BoolishValueParser::new())]
+    pub notify_issue: bool,
 
     /// Append one JSON line per dispatch sent (or failed) to this file.
     #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
@@ -170,7 +182,8 @@ impl WatchCommand {
                 dispatch_id: dispatch::deliver::dispatch_id(&source),
                 source_repo: source.clone(),
                 concurrency: self.forge.concurrency as usize,
-                notify_issue: false,
+                notify_issue: self.notify_issue,
+                ack: self.ack,
                 stop: stop.clone(),
             },
             retry_base: self.service.retry_delay,

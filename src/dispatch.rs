@@ -2,13 +2,17 @@
 //! the changed paths, the path patterns and the matcher over `ecosystem.json`, the plan, the fan-out of one
 //! notification per repository, the delivery report and the failure notice.
 
+pub mod acknowledge;
 pub mod change_set;
 pub mod deliver;
 pub mod delivery_report;
+pub mod delivery_statuses;
 pub mod delivery_text;
 pub mod ecosystem;
+pub mod explain;
 pub mod failure_notice;
 pub mod fan_out;
+pub mod forecast;
 pub mod github_event;
 pub mod path_pattern;
 pub mod plan;

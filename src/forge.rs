@@ -5,6 +5,7 @@
 //! and retried by one [`crate::forge::github::pacer::Pacer`]; [`LocalForge`] keeps everything in a directory, for trying
 //! ecosync and for tests. Build one from the command line with [`crate::forge::forge_args::ForgeArgs`].
 
+pub mod commit_status;
 pub mod forge_args;
 mod forge_error;
 mod git_credentials;
@@ -12,7 +13,9 @@ pub mod git_https;
 pub mod github;
 mod issue;
 pub mod local;
+pub mod permissions;
 mod pull_request;
+pub mod sticky_comment;
 
 pub use forge_error::ForgeError;
 pub use git_credentials::GitCredentials;
@@ -21,7 +24,19 @@ pub use issue::Issue;
 pub use local::LocalForge;
 pub use pull_request::{NewPullRequest, PullRequest};
 
+use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
+use crate::forge::permissions::{ActionsPullRequests, Identity, RepoAccess};
 use crate::repo_name::RepoName;
+
+/// A comment on an issue or pull request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Comment {
+    /// Its id (on the local forge: its index among the comments).
+    pub id: u64,
+    /// Its text.
+    #[serde(default)]
+    pub body: String,
+}
 
 /// How a request that succeeded went: for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +250,96 @@ impl Forge {
         match self {
             Forge::GitHub(f) => f.comment(repo, number, body).await,
             Forge::Local(f) => f.comment(repo, number, body).await,
+        }
+    }
+
+    /// Sets a commit status on `sha` of `repo` (a mutating request, paced like the others).
+    pub async fn set_commit_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        status: &NewCommitStatus,
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.set_commit_status(repo, sha, status).await,
+            Forge::Local(f) => f.set_commit_status(repo, sha, status).await,
+        }
+    }
+
+    /// Every status of `sha` of `repo`, newest first (at most 100 from GitHub).
+    pub async fn commit_statuses(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+    ) -> Result<Vec<CommitStatus>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.commit_statuses(repo, sha).await,
+            Forge::Local(f) => f.commit_statuses(repo, sha),
+        }
+    }
+
+    /// Who the credentials are (`context`: the repository named in errors, whose owner picks an app's
+    /// installation).
+    pub async fn identity(&self, context: &RepoName) -> Result<Identity, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.identity(context).await,
+            Forge::Local(f) => Ok(Identity::Local {
+                root: f.root().display().to_string(),
+            }),
+        }
+    }
+
+    /// Whether the credentials can see `repo` and what they may do there.
+    pub async fn repo_access(&self, repo: &RepoName) -> Result<RepoAccess, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.repo_access(repo).await,
+            Forge::Local(f) => Ok(f.repo_access(repo)),
+        }
+    }
+
+    /// The setting "Allow GitHub Actions to create and approve pull requests" of `repo`.
+    pub async fn actions_pull_requests(
+        &self,
+        repo: &RepoName,
+    ) -> Result<ActionsPullRequests, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.actions_pull_requests(repo).await,
+            Forge::Local(_) => Ok(ActionsPullRequests::Allowed),
+        }
+    }
+
+    /// Whether `branch` exists in `repo`.
+    pub async fn branch_exists(&self, repo: &RepoName, branch: &str) -> Result<bool, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.branch_exists(repo, branch).await,
+            Forge::Local(f) => Ok(f.branch_exists(repo, branch)),
+        }
+    }
+
+    /// Whether this is the local forge.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Forge::Local(_))
+    }
+
+    /// The comments on an issue or pull request, oldest first (at most 100 from GitHub).
+    pub async fn comments(&self, repo: &RepoName, number: u64) -> Result<Vec<Comment>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.comments(repo, number).await,
+            Forge::Local(f) => f.comments(repo, number),
+        }
+    }
+
+    /// Replaces the body of a comment of issue or pull request `number`.
+    pub async fn update_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        comment: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.update_comment(repo, comment, body).await,
+            Forge::Local(f) => f.update_comment(repo, number, comment, body).await,
         }
     }
 

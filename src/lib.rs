@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod dispatch;
+pub mod doctor;
 pub mod error_kind;
 pub mod escape;
 pub mod forge;

@@ -2,12 +2,14 @@
 //! event, verification and the change computed with the strategy (mapped trees, three-way tree merges),
 //! its summary, message and trailer, publishing the pull request, and the failure report.
 
+pub mod acknowledge;
 pub mod apply;
 pub mod change;
 pub mod change_summary;
 pub mod conflict;
 pub mod cousin_config;
 pub mod event;
+pub mod explain;
 pub mod failure_report;
 pub mod local_upstream;
 pub mod mapped_tree;

@@ -9,6 +9,7 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::Actions;
 use ecosync::cli_env::{has_credentials, path_or_fallback, string_or_fallback};
+use ecosync::sync::acknowledge::Acknowledged;
 use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::sync::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::request::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
@@ -178,6 +179,30 @@ pub fn run(args: ApplyArgs) -> CliResult {
     if let Some(id) = &request.event.dispatch_id {
         print_stdout(&format!("dispatch: {id}\n"))?;
     }
+    // Before the first write: a permission GitHub states for certain is missing, so the pull request
+    // would fail after the push.
+    if !request.dry_run && !forge.is_local() {
+        let cousin = request.cousin.clone().or_else(|| {
+            ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name").ok()
+        });
+        if let Some(cousin) = cousin
+            && let Some(check) = runtime.block_on(ecosync::doctor::subscriber_checks::preflight(
+                &forge,
+                &request.config,
+                &cousin,
+            ))
+        {
+            let error = CliError::failed(anyhow::anyhow!(
+                "preflight: {}: {}; nothing was pushed",
+                check.check,
+                check.detail
+            ));
+            return Err(match check.fix {
+                Some(fix) => error.hint(fix),
+                None => error,
+            });
+        }
+    }
     let outcome = runtime
         .block_on(ecosync::sync::apply(&request, &forge))
         .map_err(|e| CliError::new(e.kind(), e))?;
@@ -197,6 +222,9 @@ pub fn run(args: ApplyArgs) -> CliResult {
     let text = outcome.text(&request);
     print_stdout(&text.stdout)?;
     eprint!("{}", text.stderr);
+    if request.config.acknowledge {
+        acknowledge(&runtime, &request, &forge, &outcome);
+    }
     if !request.dry_run
         && let Some(actions) = Actions::from_env()
     {
@@ -213,6 +241,38 @@ pub fn run(args: ApplyArgs) -> CliResult {
 }
 
 /// Under Actions: `result` and `pull_request` in `$GITHUB_OUTPUT`, one line in `$GITHUB_STEP_SUMMARY`.
+/// Settles the dispatcher's delivery status on the upstream commit; never fatal to the sync.
+fn acknowledge(
+    runtime: &tokio::runtime::Runtime,
+    request: &SyncRequest,
+    forge: &ecosync::Forge,
+    outcome: &SyncOutcome,
+) {
+    let cousin = match &request.cousin {
+        Some(c) => c.clone(),
+        None => match ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name") {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("warning: cannot acknowledge the delivery: {e}");
+                return;
+            }
+        },
+    };
+    match runtime.block_on(ecosync::sync::acknowledge::acknowledge(
+        request, forge, &cousin, outcome,
+    )) {
+        Some(Acknowledged::Set { sha, status }) => eprintln!(
+            "acknowledged: `{}` is {} on {} {sha}",
+            status.context, status.state, request.config.upstream_repo
+        ),
+        Some(Acknowledged::Failed { status, error, .. }) => eprintln!(
+            "warning: cannot set `{}` to {} on {}: {error} (the sync itself stands)",
+            status.context, status.state, request.config.upstream_repo
+        ),
+        None => {}
+    }
+}
+
 fn write_actions(
     actions: &Actions,
     request: &SyncRequest,

@@ -4,6 +4,8 @@ use clap::{Parser, Subcommand};
 
 use crate::apply::ApplyArgs;
 use crate::check::CheckArgs;
+use crate::doctor::DoctorArgs;
+use crate::explain::ExplainArgs;
 use crate::glue::CliResult;
 use crate::watch::WatchArgs;
 
@@ -32,6 +34,8 @@ enum Command {
     Apply(Box<ApplyArgs>),
     /// Watch the upstream branch and sync each new head, as a long-running service.
     Watch(Box<WatchArgs>),
+    Explain(ExplainArgs),
+    Doctor(Box<DoctorArgs>),
 }
 
 /// Runs the subcommand.
@@ -40,6 +44,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Check(args) => crate::check::run(&args),
         Command::Apply(args) => crate::apply::run(*args),
         Command::Watch(args) => crate::watch::run(*args),
+        Command::Explain(args) => crate::explain::run(&args),
+        Command::Doctor(args) => crate::doctor::run(&args),
     }
 }
 

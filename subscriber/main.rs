@@ -5,6 +5,8 @@ mod apply;
 mod check;
 mod cli;
 mod config_file;
+mod doctor;
+mod explain;
 #[path = "../cli/glue.rs"]
 mod glue;
 #[path = "../cli/service.rs"]

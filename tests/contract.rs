@@ -181,3 +181,82 @@ fn every_pull_request_and_issue_request_matches_the_spec() {
     });
     assert_no_violation(&prism);
 }
+
+#[test]
+fn commit_status_requests_match_the_spec() {
+    use ecosync::forge::commit_status::{NewCommitStatus, StatusState};
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/widget").unwrap();
+    let target = RepoName::parse("acme/gadget").unwrap();
+    let sha = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+    block_on(async {
+        let f = forge(&prism);
+        // `dispatch --ack`: pending, without a URL outside Actions.
+        let pending = NewCommitStatus::new(&target, StatusState::Pending, "dispatched", None);
+        f.set_commit_status(&r, sha, &pending)
+            .await
+            .expect("create a commit status");
+        // The subscriber: success linking to the pull request, failure linking to the issue.
+        for (state, url) in [
+            (
+                StatusState::Success,
+                "https://github.com/acme/gadget/pull/1",
+            ),
+            (
+                StatusState::Failure,
+                "https://github.com/acme/gadget/issues/2",
+            ),
+        ] {
+            let s = NewCommitStatus::new(&target, state, "synced", Some(url.into()));
+            f.set_commit_status(&r, sha, &s)
+                .await
+                .expect("create a commit status");
+        }
+        // `dispatcher status`: the list, read into our type.
+        f.commit_statuses(&r, sha)
+            .await
+            .expect("list commit statuses for a reference");
+    });
+    assert_no_violation(&prism);
+}
+
+#[test]
+fn doctor_requests_match_the_spec() {
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/widget").unwrap();
+    block_on(async {
+        let f = forge(&prism);
+        // `GET /user` (Prism answers with its example user).
+        f.identity(&r).await.expect("get the authenticated user");
+        // `GET /repos/{owner}/{repo}` with its `permissions`.
+        let access = f.repo_access(&r).await.expect("get a repository");
+        assert!(access.visible);
+        f.actions_pull_requests(&r)
+            .await
+            .expect("get default workflow permissions for a repository");
+        f.branch_exists(&r, "main").await.expect("get a branch");
+        // A branch name with a `/` is encoded into one path segment.
+        f.branch_exists(&r, "release/1.x")
+            .await
+            .expect("get a branch");
+    });
+    // What an installation token asks when `GET /user` refuses it.
+    let (status, headers) = raw(&prism, "GET", "/installation/repositories?per_page=1", "");
+    assert!(!status.contains(" 422"), "{status}\n{headers}");
+    assert_no_violation(&prism);
+}
+
+#[test]
+fn sticky_comment_requests_match_the_spec() {
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/widget").unwrap();
+    block_on(async {
+        let f = forge(&prism);
+        // `forecast --comment`: list the pull request's comments, then update the marked one in place.
+        f.comments(&r, 42).await.expect("list issue comments");
+        f.update_comment(&r, 42, 1_000_001, "<!-- ecosync-forecast -->\nbody")
+            .await
+            .expect("update an issue comment");
+    });
+    assert_no_violation(&prism);
+}

@@ -4,12 +4,16 @@
 
 mod support;
 
+mod acknowledge;
 mod audit_log;
 mod build_info;
 mod chain;
 mod change_set;
 mod contract;
 mod dispatch;
+mod doctor;
+mod explain;
+mod forecast;
 mod forge_github;
 mod git_https;
 mod install;

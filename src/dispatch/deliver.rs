@@ -5,6 +5,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::actions;
+use crate::dispatch::acknowledge;
 use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, FailureIssue, RepoResult};
 use crate::dispatch::failure_notice::{self, NoticeOutcome};
 use crate::dispatch::fan_out::{FanOut, Outgoing};
@@ -12,6 +13,7 @@ use crate::dispatch::plan::{Delivery, Plan};
 use crate::dispatch::stop_signal::StopSignal;
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
+use crate::forge::commit_status::StatusState;
 use crate::payload::{self, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION, Payload};
 use crate::repo_name::RepoName;
 
@@ -28,6 +30,9 @@ pub struct DeliverySettings {
     pub notify_issue: bool,
     /// Set by SIGINT or SIGTERM: no further dispatch starts.
     pub stop: StopSignal,
+    /// Set a `pending` commit status on the source commit for each target before its dispatch (`error`
+    /// when the dispatch fails), for the subscriber to acknowledge.
+    pub ack: bool,
 }
 
 /// What a dry run would send.
@@ -88,12 +93,52 @@ pub async fn deliver(
 ) -> DeliveryReport {
     let (send, refused) = outgoing(plan, settings);
     let total = send.len();
+    // The dispatch id is the run's URL under Actions: the status links to the run that sent it.
+    let run_url = Some(settings.dispatch_id.as_str()).filter(|id| id.starts_with("http"));
+    let mut acknowledgements = Vec::new();
+    if settings.ack {
+        let pending = send.iter().map(|o| {
+            (
+                o.repo.clone(),
+                StatusState::Pending,
+                acknowledge::PENDING_DESCRIPTION.to_owned(),
+            )
+        });
+        acknowledgements =
+            acknowledge::set_statuses(forge, &settings.source_repo, &plan.head, pending, run_url)
+                .await;
+    }
     let mut repos = FanOut::new(forge, settings.concurrency)
         .deliver(&send, &settings.stop, |done, r| progress(done, total, r))
         .await;
+    if settings.ack {
+        // A dispatch that failed (or was never sent) will not be acknowledged: say so on the commit.
+        let ended = repos
+            .iter()
+            .filter(|r| matches!(r.status, DeliveryStatus::Failed | DeliveryStatus::Unsent))
+            .map(|r| {
+                let why = if r.status == DeliveryStatus::Failed {
+                    "the dispatch failed; see the dispatcher's run"
+                } else {
+                    "the dispatch was not sent (the run was stopped)"
+                };
+                (r.repo.clone(), StatusState::Error, why.to_owned())
+            })
+            .collect::<Vec<_>>();
+        let after =
+            acknowledge::set_statuses(forge, &settings.source_repo, &plan.head, ended, run_url)
+                .await;
+        for a in after {
+            match acknowledgements.iter_mut().find(|p| p.repo == a.repo) {
+                Some(p) => *p = a,
+                None => acknowledgements.push(a),
+            }
+        }
+    }
     repos.extend(refused);
     repos.extend(skipped(plan));
     let mut report = report(plan, settings, false, repos);
+    report.acknowledgements = acknowledgements;
     report.interrupted = settings
         .stop
         .signal()
@@ -137,6 +182,7 @@ fn report(
         watermark: plan.watermark.clone(),
         watermark_after: None,
         interrupted: None,
+        acknowledgements: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
+use crate::dispatch::acknowledge::Acknowledgement;
 use crate::dispatch::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
 
@@ -117,6 +118,9 @@ pub struct DeliveryReport {
     /// The signal that stopped the run before every dispatch was sent (`SIGINT`, `SIGTERM`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// With `--ack`: the delivery status set on the source commit for each target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledgements: Vec<Acknowledgement>,
 }
 
 /// A report that `--retry-failed` cannot use.
@@ -252,6 +256,7 @@ mod tests {
             watermark: None,
             watermark_after: None,
             interrupted: None,
+            acknowledgements: Vec::new(),
             repos: vec![
                 line("acme/a", DeliveryStatus::Delivered, None),
                 line(

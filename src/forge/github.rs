@@ -12,6 +12,7 @@
 use std::fmt::Write as _;
 pub mod content_budget;
 pub mod pacer;
+mod permissions;
 pub mod retry_policy;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ use tokio::sync::Mutex;
 
 use super::{Delivered, ForgeError, GitCredentials, Issue, NewPullRequest, PullRequest};
 use crate::error_kind::error_chain;
+use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
 use crate::forge::github::pacer::{GaveUp, PacedResult, Pacer, RequestKind};
 use crate::forge::github::retry_policy::Failure;
 use crate::repo_name::RepoName;
@@ -264,6 +266,49 @@ impl GitHubForge {
             )
             .await?;
         Ok(delivered)
+    }
+
+    pub(super) async fn set_commit_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        status: &NewCommitStatus,
+    ) -> Result<(), ForgeError> {
+        let mut body = json!({
+            "state": status.state.as_str(),
+            "context": status.context,
+            "description": status.description,
+        });
+        if let Some(url) = &status.target_url {
+            body["target_url"] = json!(url);
+        }
+        self.mutate(
+            repo,
+            "set commit status",
+            Method::POST,
+            format!("/repos/{repo}/statuses/{sha}"),
+            body,
+        )
+        .await
+    }
+
+    pub(super) async fn commit_statuses(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+    ) -> Result<Vec<CommitStatus>, ForgeError> {
+        let crab = self.crab(repo, "list commit statuses").await?;
+        let (found, _): (Vec<CommitStatus>, _) = self
+            .json(
+                &crab,
+                repo,
+                "list commit statuses",
+                Method::GET,
+                format!("/repos/{repo}/commits/{sha}/statuses?per_page=100"),
+                None,
+            )
+            .await?;
+        Ok(found)
     }
 
     pub(super) async fn default_branch(&self, repo: &RepoName) -> Result<String, ForgeError> {
@@ -605,6 +650,41 @@ impl GitHubForge {
             "comment",
             Method::POST,
             format!("/repos/{repo}/issues/{number}/comments"),
+            json!({ "body": body }),
+        )
+        .await
+    }
+
+    pub(super) async fn comments(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Vec<super::Comment>, ForgeError> {
+        let crab = self.crab(repo, "list comments").await?;
+        let (found, _): (Vec<super::Comment>, _) = self
+            .json(
+                &crab,
+                repo,
+                "list comments",
+                Method::GET,
+                format!("/repos/{repo}/issues/{number}/comments?per_page=100"),
+                None,
+            )
+            .await?;
+        Ok(found)
+    }
+
+    pub(super) async fn update_comment(
+        &self,
+        repo: &RepoName,
+        comment: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        self.mutate(
+            repo,
+            "update comment",
+            Method::PATCH,
+            format!("/repos/{repo}/issues/comments/{comment}"),
             json!({ "body": body }),
         )
         .await

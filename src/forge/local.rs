@@ -7,6 +7,7 @@
 //! DIR/<owner>/<name>.forge/dispatches/N.json  one received repository_dispatch event each (N = 000001, ...)
 //! DIR/<owner>/<name>.forge/pulls/N.json       one pull request record each (N = its number)
 //! DIR/<owner>/<name>.forge/issues/N.json      one issue record each (numbers shared with pull requests)
+//! DIR/<owner>/<name>.forge/statuses/SHA.json  the commit statuses of one commit, newest first
 //! ```
 //!
 //! A dispatch file holds exactly the event a `repository_dispatch` workflow receives as `github.event`:
@@ -21,6 +22,8 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::sync::Mutex;
 
 use super::{Delivered, ForgeError, Issue, NewPullRequest, PullRequest};
+use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
+use crate::forge::permissions::{RepoAccess, RolePermissions};
 use crate::repo_name::RepoName;
 
 /// The login the local forge records as the sender of events and the author of records.
@@ -439,6 +442,126 @@ impl LocalForge {
             number,
             |p| p.comments.push(body.to_string()),
             |i| i.comments.push(body.to_string()),
+        )
+        .await
+    }
+
+    pub(super) async fn set_commit_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        status: &NewCommitStatus,
+    ) -> Result<(), ForgeError> {
+        let path = self.status_path(repo, sha)?;
+        let _guard = self.lock.lock().await;
+        let _file = self.file_lock(repo)?;
+        let mut all = self.commit_statuses(repo, sha)?;
+        all.insert(
+            0,
+            CommitStatus {
+                state: status.state,
+                context: status.context.clone(),
+                description: Some(status.description.clone()),
+                target_url: status.target_url.clone(),
+                updated_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                    .to_string(),
+            },
+        );
+        write_replace(&path, &all)
+    }
+
+    pub(super) fn commit_statuses(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+    ) -> Result<Vec<CommitStatus>, ForgeError> {
+        let path = self.status_path(repo, sha)?;
+        if path.is_file() {
+            read(&path)
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
+    /// The file of `sha`'s statuses; `sha` must be a full hexadecimal commit id (it names a file).
+    fn status_path(&self, repo: &RepoName, sha: &str) -> Result<PathBuf, ForgeError> {
+        self.existing(repo)?;
+        if sha.len() != 40 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ForgeError::LocalRecord {
+                path: self.records_path(repo).join("statuses"),
+                message: format!("`{sha}` is not a full commit SHA"),
+            });
+        }
+        Ok(self
+            .records_path(repo)
+            .join("statuses")
+            .join(format!("{}.json", sha.to_ascii_lowercase())))
+    }
+
+    /// The local forge has no permissions: a repository that exists may be written.
+    pub(super) fn repo_access(&self, repo: &RepoName) -> RepoAccess {
+        let visible = self.existing(repo).is_ok();
+        RepoAccess {
+            visible,
+            default_branch: visible.then(|| self.default_branch(repo).ok()).flatten(),
+            role: visible.then_some(RolePermissions {
+                admin: true,
+                maintain: true,
+                push: true,
+                triage: true,
+                pull: true,
+            }),
+            grants: None,
+        }
+    }
+
+    pub(super) fn branch_exists(&self, repo: &RepoName, branch: &str) -> bool {
+        git2::Repository::open_bare(self.repo_path(repo))
+            .is_ok_and(|git| git.find_reference(&format!("refs/heads/{branch}")).is_ok())
+    }
+
+    pub(super) fn comments(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Vec<super::Comment>, ForgeError> {
+        self.existing(repo)?;
+        let bodies = match (self.pull_path(repo, number), self.issue_path(repo, number)) {
+            (p, _) if p.exists() => read::<PullRecord>(&p)?.comments,
+            (_, i) if i.exists() => read::<IssueRecord>(&i)?.comments,
+            _ => {
+                return Err(ForgeError::LocalNotFound {
+                    repo: repo.to_string(),
+                    what: "issue or pull request",
+                    number,
+                });
+            }
+        };
+        Ok(bodies
+            .into_iter()
+            .zip(0u64..)
+            .map(|(body, id)| super::Comment { id, body })
+            .collect())
+    }
+
+    pub(super) async fn update_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        comment: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        let index = usize::try_from(comment).unwrap_or(usize::MAX);
+        let set = |comments: &mut Vec<String>| {
+            if let Some(c) = comments.get_mut(index) {
+                body.clone_into(c);
+            }
+        };
+        self.edit_either(
+            repo,
+            number,
+            |p| set(&mut p.comments),
+            |i| set(&mut i.comments),
         )
         .await
     }

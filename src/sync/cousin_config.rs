@@ -71,6 +71,11 @@ pub struct CousinConfigFile {
     /// Where failures are reported.
     #[serde(default)]
     pub notify: NotifyFile,
+    /// Settle the dispatcher's `pending` commit status (`dispatcher dispatch --ack`) on the upstream
+    /// commit when a run ends: `success` linking to the pull request (or "nothing to do"), `failure`
+    /// linking to the issue. Needs Commit statuses: write on the upstream repository (default `false`).
+    #[serde(default)]
+    pub acknowledge: bool,
 }
 
 fn default_max_age() -> String {
@@ -296,6 +301,8 @@ pub struct CousinConfig {
     pub notify: NotifyTarget,
     /// Labels of failure issues.
     pub notify_labels: Vec<String>,
+    /// Whether to settle the dispatcher's delivery status on the upstream commit.
+    pub acknowledge: bool,
 }
 
 /// Things the command line may supply that the file does not.

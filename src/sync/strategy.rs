@@ -91,6 +91,18 @@ impl Strategy {
         self.change_base() == ChangeBase::OwnParent
     }
 
+    /// How it brings a change, in a phrase for people (`subscriber explain`).
+    pub fn brings(self) -> &'static str {
+        match self.change_base() {
+            ChangeBase::LastSync => {
+                "the change since the last sync, merged three ways with this repository's own edits"
+            }
+            ChangeBase::OwnParent => "each upstream commit since the last sync as its own commit",
+            ChangeBase::Nothing => "the upstream directory's exact state, overwriting local edits",
+            ChangeBase::History => "whole upstream commits, fast-forwarded or merged",
+        }
+    }
+
     /// The name as written in the configuration.
     pub fn as_str(self) -> &'static str {
         match self {

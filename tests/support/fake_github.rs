@@ -2,7 +2,8 @@
 //!
 //! It implements the endpoints the forge layer uses, with GitHub's status codes and response shapes:
 //! repository dispatch (204, no body), get repository, list/create/update pull requests, request
-//! reviewers, labels, assignees, list/create issues, comments, git refs, and the app installation lookup.
+//! reviewers, labels, assignees, list/create issues, comments, git refs, commit statuses (create, list),
+//! and the app installation lookup.
 //! It checks request bodies the way GitHub does (Prism does not check issue bodies), records every request
 //! (without the `Authorization` header) with its arrival time, and can be told to fail: a status, a
 //! dropped connection, a slow answer, the three kinds of rate limit, on a route, on a repository, from the
@@ -165,6 +166,14 @@ struct RepoState {
     pull_comments: BTreeMap<u64, Vec<String>>,
     dispatches: Vec<Value>,
     refs: BTreeMap<String, String>,
+    /// Commit statuses by SHA, newest first (GitHub keeps every one ever set).
+    statuses: BTreeMap<String, Vec<Value>>,
+    /// `permissions` of `GET /repos/{r}` for a personal token (default: every role).
+    role: Option<Value>,
+    /// `permissions` of `GET /repos/{r}/installation` (default: contents, pull requests, issues write).
+    grants: Option<Value>,
+    /// "Allow GitHub Actions to create and approve pull requests" (default on).
+    actions_may_not_create_prs: bool,
 }
 
 #[derive(Default)]
@@ -174,6 +183,8 @@ struct State {
     faults: Vec<Fault>,
     latency: Duration,
     next_id: u64,
+    /// The kind of credentials of the request being routed (see [`Recorded::auth_kind`]).
+    current_auth: Option<&'static str>,
 }
 
 /// A running fake GitHub. Stops when dropped.
@@ -288,6 +299,40 @@ impl FakeGitHub {
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         self.lock().requests.clear();
+    }
+
+    /// The role a personal token has on `repo` (`GET /repos/{r}`'s `permissions`), e.g.
+    /// `{"pull": true, "triage": true, "push": false}`.
+    pub fn set_role(&self, repo: &str, role: Value) -> &Self {
+        if let Some(r) = self.lock().repos.get_mut(repo) {
+            r.role = Some(role);
+        }
+        self
+    }
+
+    /// A GitHub App installation's grants on `repo`, e.g. `{"contents": "write", "pull_requests": "read"}`.
+    pub fn set_grants(&self, repo: &str, grants: Value) -> &Self {
+        if let Some(r) = self.lock().repos.get_mut(repo) {
+            r.grants = Some(grants);
+        }
+        self
+    }
+
+    /// Turns off "Allow GitHub Actions to create and approve pull requests" in `repo`.
+    pub fn forbid_actions_pull_requests(&self, repo: &str) -> &Self {
+        if let Some(r) = self.lock().repos.get_mut(repo) {
+            r.actions_may_not_create_prs = true;
+        }
+        self
+    }
+
+    /// The commit statuses of `sha` in `repo`, newest first.
+    pub fn statuses(&self, repo: &str, sha: &str) -> Vec<Value> {
+        self.lock()
+            .repos
+            .get(repo)
+            .and_then(|r| r.statuses.get(sha).cloned())
+            .unwrap_or_default()
     }
 
     /// The dispatch bodies (`event_type`, `client_payload`) `repo` accepted.
@@ -588,6 +633,7 @@ async fn handle(
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // GitHub Enterprise Server serves the API under `/api/v3`.
         let api_path = path.strip_prefix("/api/v3").unwrap_or(&path);
+        st.current_auth = auth_kind;
         route(&mut st, &base, &method, api_path, &query, &body)
     };
     if matches!(fault, Some(FaultKind::LoseAnswer)) {
@@ -721,6 +767,37 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
             })),
         );
     }
+    let installation = st.current_auth == Some("installation");
+    match (method, segs.as_slice()) {
+        // A personal token has a user; an installation token (a workflow's GITHUB_TOKEN) gets 403.
+        ("GET", ["user"]) if installation => {
+            return error(403, "Resource not accessible by integration");
+        }
+        ("GET", ["user"]) => {
+            return respond(
+                200,
+                Some(json!({"login": "ecosync-bot", "id": 1, "type": "User"})),
+            );
+        }
+        ("GET", ["installation", "repositories"]) if installation => {
+            let repos: Vec<Value> = st
+                .repos
+                .keys()
+                .map(|r| json!({"full_name": r, "name": r.split('/').nth(1)}))
+                .collect();
+            return respond(
+                200,
+                Some(json!({"total_count": repos.len(), "repositories": repos})),
+            );
+        }
+        ("GET", ["installation", "repositories"]) => {
+            return error(
+                403,
+                "You must authenticate with an installation access token",
+            );
+        }
+        _ => {}
+    }
     if segs.len() < 3 || segs[0] != "repos" {
         return error(404, "Not Found");
     }
@@ -744,15 +821,49 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
     };
     let q = query_map(query);
     match (method, rest) {
-        ("GET", []) => respond(
-            200,
-            Some(json!({
+        ("GET", []) => {
+            let mut found = json!({
                 "id": 1, "node_id": "R_1", "name": segs[2], "full_name": repo, "private": false,
                 "owner": user(segs[1]), "html_url": format!("{base}/{repo}"),
                 "default_branch": r.default_branch,
+            });
+            // GitHub shows a personal token its role; an installation token gets no `permissions`.
+            if !installation {
+                found["permissions"] = r.role.clone().unwrap_or_else(|| {
+                    json!({"admin": true, "maintain": true, "push": true, "triage": true, "pull": true})
+                });
+            }
+            respond(200, Some(found))
+        }
+        ("GET", ["installation"]) => {
+            let permissions = r.grants.clone().unwrap_or_else(|| {
+                json!({"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"})
+            });
+            respond(
+                200,
+                Some(json!({ "id": 1, "app_id": 1, "permissions": permissions })),
+            )
+        }
+        ("GET", ["actions", "permissions", "workflow"]) => respond(
+            200,
+            Some(json!({
+                "default_workflow_permissions": "read",
+                "can_approve_pull_request_reviews": !r.actions_may_not_create_prs,
             })),
         ),
-        ("GET", ["installation"]) => respond(200, Some(json!({ "id": 1, "app_id": 1 }))),
+        ("GET", ["branches", name @ ..]) => {
+            let name = decode(&name.join("/"));
+            if name == r.default_branch || r.refs.contains_key(&format!("refs/heads/{name}")) {
+                respond(
+                    200,
+                    Some(
+                        json!({"name": name, "commit": {"sha": "0".repeat(40)}, "protected": false}),
+                    ),
+                )
+            } else {
+                error(404, "Branch not found")
+            }
+        }
         ("POST", ["dispatches"]) => {
             let event_type = parsed.get("event_type").and_then(Value::as_str);
             match event_type {
@@ -1037,6 +1148,39 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
                 ),
             }
         }
+        ("POST", ["statuses", sha]) => {
+            let state = parsed.get("state").and_then(Value::as_str);
+            if !matches!(state, Some("pending" | "success" | "failure" | "error")) {
+                return unprocessable("state must be one of pending, success, failure, error");
+            }
+            for key in ["context", "description", "target_url"] {
+                if !matches!(parsed.get(key), None | Some(Value::Null | Value::String(_))) {
+                    return unprocessable(&format!("`{key}` must be a string"));
+                }
+            }
+            if sha.len() != 40 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return unprocessable("No commit found for SHA");
+            }
+            let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+            let status = json!({
+                "id": next_id, "node_id": format!("SC_{next_id}"),
+                "url": format!("{base}/repos/{repo}/statuses/{sha}"),
+                "state": state, "description": parsed.get("description").cloned().unwrap_or(Value::Null),
+                "target_url": parsed.get("target_url").cloned().unwrap_or(Value::Null),
+                "context": parsed.get("context").and_then(Value::as_str).unwrap_or("default"),
+                "avatar_url": null, "creator": user("ecosync-bot"),
+                "created_at": now, "updated_at": now,
+            });
+            r.statuses
+                .entry((*sha).to_owned())
+                .or_default()
+                .insert(0, status.clone());
+            respond(201, Some(status))
+        }
+        ("GET", ["commits", sha, "statuses"]) => respond(
+            200,
+            Some(json!(r.statuses.get(*sha).cloned().unwrap_or_default())),
+        ),
         ("GET", ["git", "ref", name @ ..]) => {
             let full = format!("refs/{}", name.join("/"));
             match r.refs.get(&full) {

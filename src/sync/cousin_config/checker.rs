@@ -34,6 +34,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "pull_request",
     "on_conflict",
     "notify",
+    "acknowledge",
 ];
 const UPSTREAM_KEYS: &[&str] = &["repo", "branch", "url"];
 const SUBSCRIPTION_KEYS: &[&str] = &["path", "to"];
@@ -154,6 +155,7 @@ impl Checker<'_> {
             on_conflict: OnConflict::default(),
             notify: NotifyTarget::Upstream,
             notify_labels: default_notify_labels(),
+            acknowledge: false,
         })
     }
 
@@ -198,6 +200,7 @@ impl Checker<'_> {
             "use `issue` or `draft-pull-request`",
         );
         let notify = self.notify(root.get("notify"));
+        let acknowledge = self.acknowledge(root.get("acknowledge"));
         if let (Some((repo, branch, _)), Some(pr)) = (&upstream, &pull_request) {
             self.sync_branch_is_not_base(root, repo, branch, pr);
         }
@@ -217,7 +220,27 @@ impl Checker<'_> {
             on_conflict: on_conflict?,
             notify,
             notify_labels,
+            acknowledge: acknowledge?,
         })
+    }
+
+    /// `acknowledge`: a boolean (default `false`).
+    fn acknowledge(&mut self, v: Option<&JsonNode>) -> Option<bool> {
+        let Some(v) = v else {
+            return Some(false);
+        };
+        if let Some(b) = v.as_bool() {
+            return Some(b);
+        }
+        let d = self
+            .error(
+                v.span,
+                "/acknowledge",
+                format!("`acknowledge` is {}, not a boolean", v.type_name()),
+            )
+            .hint("write true or false, without quotes");
+        self.push(d);
+        None
     }
 
     /// One error per key of `members` that is not in `known`, at the key, with the closest known key when

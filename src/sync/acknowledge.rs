@@ -1,0 +1,125 @@
+//! `Acknowledged`: how a subscriber with `"acknowledge": true` settles the dispatcher's `pending` commit
+//! status (context `ecosync/<owner>/<name>`) on the upstream commit when its run ends.
+//!
+//! An applied sync is `success` linking to its pull request; "already synced", "no change" and "not
+//! subscribed" are `success` with "nothing to do"; a conflict or a failure is `failure` linking to the
+//! issue that reports it (else to the run). A rejected input sets nothing (whoever can dispatch must not
+//! be able to make ecosync write to the upstream repository), nor does a dry run. The status is one paced
+//! request and never fatal: a run that synced stays a success when its status cannot be set.
+
+use crate::actions;
+use crate::error_kind::error_chain;
+use crate::forge::Forge;
+use crate::forge::commit_status::{NewCommitStatus, StatusState};
+use crate::repo_name::RepoName;
+use crate::sync::request::SyncRequest;
+use crate::sync::sync_outcome::{Report, SyncOutcome};
+
+/// What became of the acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acknowledged {
+    /// The status was set.
+    Set {
+        /// The upstream commit.
+        sha: String,
+        /// The status.
+        status: NewCommitStatus,
+    },
+    /// The status could not be set (the sync's own outcome stands).
+    Failed {
+        /// The upstream commit.
+        sha: String,
+        /// The status that was tried.
+        status: NewCommitStatus,
+        /// Why, with its chain.
+        error: String,
+    },
+}
+
+/// The status a run's `outcome` settles to, or `None` when nothing is to be set.
+pub fn status_for(
+    request: &SyncRequest,
+    cousin: &RepoName,
+    outcome: &SyncOutcome,
+) -> Option<(String, NewCommitStatus)> {
+    if !request.config.acknowledge || request.dry_run {
+        return None;
+    }
+    let sha = request.event.commit.or_else(|| outcome.upstream_sha())?;
+    let run_url = request
+        .run_id
+        .as_deref()
+        .map(|id| actions::run_url(&request.server_url, cousin, id));
+    let issue_url = |report: &Report| match report {
+        Report::Opened { issue, .. } | Report::Commented { issue, .. } => {
+            Some(issue.html_url.clone())
+        }
+        _ => None,
+    };
+    let (state, description, url) = match outcome {
+        SyncOutcome::Rejected(_) => return None,
+        SyncOutcome::Applied(a) => {
+            let conflicts = a.change.conflicts.len();
+            let description = if conflicts == 0 {
+                "synced: pull request opened or updated".to_owned()
+            } else {
+                format!("synced with {conflicts} conflicting file(s) in a draft pull request")
+            };
+            (
+                StatusState::Success,
+                description,
+                outcome.pull_request_url().map(str::to_owned),
+            )
+        }
+        SyncOutcome::AlreadySynced { .. } => (
+            StatusState::Success,
+            "nothing to do: already synced".to_owned(),
+            run_url,
+        ),
+        SyncOutcome::NoChange { .. } => (
+            StatusState::Success,
+            "nothing to do: no change in the subscribed paths".to_owned(),
+            run_url,
+        ),
+        SyncOutcome::NotSubscribed { .. } => (
+            StatusState::Success,
+            "nothing to do: not subscribed to these paths".to_owned(),
+            run_url,
+        ),
+        SyncOutcome::Conflict(c) => (
+            StatusState::Failure,
+            "the change conflicts; the issue says what to do".to_owned(),
+            issue_url(&c.report).or(run_url),
+        ),
+        SyncOutcome::Failed(f) => (
+            StatusState::Failure,
+            format!("the sync failed: {}", error_chain(&f.error)),
+            issue_url(&f.report).or(run_url),
+        ),
+    };
+    Some((
+        sha.to_string(),
+        NewCommitStatus::new(cousin, state, &description, url),
+    ))
+}
+
+/// Sets the status `outcome` settles to on the upstream commit, when the configuration asks for it.
+pub async fn acknowledge(
+    request: &SyncRequest,
+    forge: &Forge,
+    cousin: &RepoName,
+    outcome: &SyncOutcome,
+) -> Option<Acknowledged> {
+    let (sha, status) = status_for(request, cousin, outcome)?;
+    let upstream = &request.config.upstream_repo;
+    Some(
+        match forge.set_commit_status(upstream, &sha, &status).await {
+            Ok(()) => Acknowledged::Set { sha, status },
+            Err(e) => Acknowledged::Failed {
+                sha,
+                status,
+                error: error_chain(&e),
+            },
+        },
+    )
+}

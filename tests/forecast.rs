@@ -1,0 +1,236 @@
+//! `dispatcher forecast` on the local forge: four targets, one that conflicts, two that apply cleanly (a
+//! squash root mapping and a merging fork), one that does not exist (no access); then one already synced.
+
+use ecosync::demo::DemoSample;
+use serde_json::{Value, json};
+
+use crate::support::{Cmd, Output};
+
+fn forecast(sample: &DemoSample, base: Option<git2::Oid>, head: git2::Oid, format: &str) -> Output {
+    let base: Vec<String> = base
+        .map(|b| vec!["--base".to_owned(), b.to_string()])
+        .unwrap_or_default();
+    Cmd::dispatcher()
+        .args(["forecast", "--ref", "main", "--format", format])
+        .args([
+            "--forge",
+            &format!("local:{}", sample.forge_dir().display()),
+        ])
+        .args(base)
+        .args(["--head", &head.to_string()])
+        .arg("--repo")
+        .arg(sample.work_dir(DemoSample::source().as_str()))
+        .run()
+}
+
+fn target<'a>(json: &'a Value, repo: &str) -> &'a Value {
+    json["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["repo"] == repo)
+        .unwrap_or_else(|| panic!("no {repo} in {json:#}"))
+}
+
+#[test]
+fn forecast_over_targets_that_conflict_apply_cleanly_and_cannot_be_reached() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    // The flask cousin edits the very line the change touches.
+    sample
+        .push(
+            "acme/flask-webpush",
+            &[("app/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": \"cousin\"}\n")],
+            "Our own subscribe answer",
+        )
+        .unwrap();
+    let head = sample
+        .push(
+            DemoSample::source().as_str(),
+            &[
+                ("features/webpush/flask/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": True, \"v\": 2}\n"),
+                ("features/webpush/react/src/subscribe.js", "export const RETRIES = 5;\n"),
+                ("features/auth/django/views.py", "def login(request):\n    return None\n"),
+            ],
+            "change three features",
+        )
+        .unwrap();
+    let forge_before = std::fs::read_dir(sample.forge_dir().join("acme"))
+        .unwrap()
+        .count();
+    let out = forecast(&sample, Some(sample.first), head, "json").success();
+    let json = out.json();
+    assert_eq!(json["head"], head.to_string());
+    assert_eq!(
+        target(&json, "acme/flask-webpush"),
+        &json!({"repo": "acme/flask-webpush", "strategy": "diff-apply", "branch": "main",
+                "result": "conflicts", "files": ["app/app.py"]})
+    );
+    assert_eq!(
+        target(&json, "acme/react-webpush"),
+        &json!({"repo": "acme/react-webpush", "strategy": "squash", "branch": "main",
+                "result": "clean", "files": 1})
+    );
+    let fork = target(&json, "acme/webdev-fork");
+    assert_eq!(
+        (&fork["strategy"], &fork["result"]),
+        (&json!("merge"), &json!("clean")),
+        "{fork}"
+    );
+    let django = target(&json, "acme/django-auth");
+    assert_eq!(django["result"], "unknown", "{django}");
+    assert!(
+        django["reason"].as_str().unwrap().starts_with("no access"),
+        "{django}"
+    );
+    // Read-only: nothing was pushed, no record written.
+    assert_eq!(
+        std::fs::read_dir(sample.forge_dir().join("acme"))
+            .unwrap()
+            .count(),
+        forge_before
+    );
+    let text = forecast(&sample, Some(sample.first), head, "text").success();
+    assert!(
+        text.stdout
+            .contains("acme/flask-webpush [diff-apply]: conflicts in `app/app.py`"),
+        "{text}"
+    );
+    assert!(
+        text.stdout
+            .contains("acme/react-webpush [squash]: clean (1 file(s))"),
+        "{text}"
+    );
+    let md = forecast(&sample, Some(sample.first), head, "markdown").success();
+    assert!(md.stdout.starts_with("### ecosync forecast"), "{md}");
+    assert!(
+        md.stdout
+            .contains("| `acme/django-auth` | - | unknown: no access"),
+        "{md}"
+    );
+}
+
+#[test]
+fn forecast_says_not_subscribed_and_already_has_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    // The react cousin's own configuration now subscribes elsewhere than the ecosystem entry says.
+    sample
+        .push(
+            "acme/react-webpush",
+            &[(
+                ".github/ecosync.json",
+                r#"{"upstream": {"repo": "acme/webdev-monorepo"}, "strategy": "squash",
+                    "subscriptions": [{"path": "features/webpush/vue", "to": ""}]}"#,
+            )],
+            "Follow the vue example instead",
+        )
+        .unwrap();
+    // The other cousins were imported at `first`: forecasting `first` itself finds each one has it.
+    let repo = git2::Repository::open(sample.work_dir(DemoSample::source().as_str())).unwrap();
+    let root = repo.find_commit(sample.first).unwrap();
+    assert_eq!(root.parent_count(), 0);
+    let out = forecast(&sample, None, sample.first, "json").success();
+    let json = out.json();
+    for repo in ["acme/flask-webpush", "acme/webdev-fork"] {
+        assert_eq!(
+            target(&json, repo)["result"],
+            "already_has_it",
+            "{repo}: {json:#}"
+        );
+    }
+    assert_eq!(
+        target(&json, "acme/react-webpush")["result"],
+        "not_subscribed",
+        "{json:#}"
+    );
+}
+
+#[test]
+fn forecast_comment_is_one_sticky_comment_updated_in_place() {
+    use ecosync::forge::{LocalForge, NewPullRequest};
+    let tmp = tempfile::tempdir().unwrap();
+    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let source = DemoSample::source();
+    let forge = ecosync::Forge::Local(LocalForge::new(sample.forge_dir()));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pr = rt
+        .block_on(forge.create_pull_request(
+            &source,
+            &NewPullRequest {
+                title: "webpush v2".into(),
+                body: "a change".into(),
+                head: "feature".into(),
+                base: "main".into(),
+                draft: false,
+            },
+        ))
+        .unwrap();
+    let number = pr.number.to_string();
+    let run = |head: git2::Oid| {
+        Cmd::dispatcher()
+            .args([
+                "forecast",
+                "--ref",
+                "main",
+                "--comment",
+                "--pull-request",
+                &number,
+            ])
+            .args([
+                "--forge",
+                &format!("local:{}", sample.forge_dir().display()),
+            ])
+            .args([
+                "--base",
+                &sample.first.to_string(),
+                "--head",
+                &head.to_string(),
+            ])
+            .arg("--repo")
+            .arg(sample.work_dir(source.as_str()))
+            .run()
+            .success()
+    };
+    let v2 = sample.push_update().unwrap();
+    run(v2).expect_stderr(&format!("forecast comment posted on {source}#{number}"));
+    let v3 = sample
+        .push(
+            source.as_str(),
+            &[(
+                "features/webpush/react/src/subscribe.js",
+                "export const RETRIES = 9;\n",
+            )],
+            "nine",
+        )
+        .unwrap();
+    run(v3).expect_stderr(&format!("forecast comment updated on {source}#{number}"));
+    let local = LocalForge::new(sample.forge_dir());
+    let comments = &local.pulls(&source).unwrap()[0].comments;
+    assert_eq!(comments.len(), 1, "updated, not duplicated: {comments:?}");
+    assert!(comments[0].starts_with("<!-- ecosync-forecast -->\n### ecosync forecast"));
+    assert!(
+        comments[0].contains(&v3.to_string()[..12]),
+        "{}",
+        comments[0]
+    );
+    assert!(
+        !comments[0].contains(&v2.to_string()[..12]),
+        "{}",
+        comments[0]
+    );
+    // Without a pull request to comment on: a usage error before anything is read.
+    Cmd::dispatcher()
+        .args(["forecast", "--comment", "--forge", "local:/nonexistent"])
+        .arg("--repo")
+        .arg(sample.work_dir(source.as_str()))
+        .run()
+        .expect_code(2)
+        .expect_stderr("`--comment` needs the source pull request");
+}
