@@ -96,7 +96,13 @@ impl ForecastArgs {
         };
         let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
         let repo_dir = self.plan.repo_dir();
-        let forecasts = runtime.block_on(forecast::forecast(&plan, &source, &repo_dir, &forge));
+        let forecasts = runtime.block_on(forecast::forecast(
+            &plan,
+            &source,
+            &repo_dir,
+            &forge,
+            self.forge.concurrency as usize,
+        ));
         print_stdout(&match self.format {
             ForecastFormat::Text => forecast::to_text(&plan, &forecasts),
             ForecastFormat::Json => forecast::to_json(&plan, &forecasts),

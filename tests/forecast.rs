@@ -12,6 +12,8 @@ fn forecast(sample: &DemoSample, base: Option<git2::Oid>, head: git2::Oid, forma
         .unwrap_or_default();
     Cmd::dispatcher()
         .args(["forecast", "--ref", "main", "--format", format])
+        // Several targets at once: the results must not depend on which fetch ends first.
+        .args(["--concurrency", "4"])
         .args([
             "--forge",
             &format!("local:{}", sample.forge_dir().display()),

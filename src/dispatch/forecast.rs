@@ -5,11 +5,13 @@
 //! fetched into a throwaway bare repository that borrows the source clone's objects (an alternate, so
 //! nothing of the source is copied), its `.github/ecosync.json` is read from that branch, and the sync
 //! engine ([`crate::sync::change::compute`]) runs in memory as if the head were upstream's new commit. No
-//! working tree, nothing pushed. Targets are forecast one after the other.
+//! working tree, nothing pushed. Up to `concurrency` targets are forecast at once (their fetches run on
+//! blocking threads), and the results keep the plan's order.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use futures_util::StreamExt;
 use git2::{FetchOptions, Oid, Repository};
 use serde::Serialize;
 
@@ -63,18 +65,20 @@ pub struct TargetForecast {
     pub forecast: Forecast,
 }
 
-/// Forecasts every delivery of `plan`, with `source_dir` the source clone holding `plan.head`.
+/// Forecasts every delivery of `plan`, with `source_dir` the source clone holding `plan.head`, at most
+/// `concurrency` at once.
 pub async fn forecast(
     plan: &Plan,
     source: &RepoName,
     source_dir: &Path,
     forge: &Forge,
+    concurrency: usize,
 ) -> Vec<TargetForecast> {
-    let mut out = Vec::with_capacity(plan.deliveries.len());
-    for delivery in &plan.deliveries {
-        out.push(one(plan, delivery, source, source_dir, forge).await);
-    }
-    out
+    futures_util::stream::iter(&plan.deliveries)
+        .map(|delivery| one(plan, delivery, source, source_dir, forge))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
 }
 
 async fn one(
@@ -105,44 +109,46 @@ async fn one(
         return unknown(format!("`{}` is not a commit id", plan.head), Some(branch));
     };
     let input = Input {
-        source,
-        source_dir,
+        source: source.clone(),
+        source_dir: source_dir.to_path_buf(),
         url: forge.git_url(&repo),
         branch: branch.clone(),
         auth,
         head,
-        paths: &delivery.paths,
+        paths: delivery.paths.clone(),
     };
-    match in_scratch(&input) {
-        Ok((strategy, forecast)) => TargetForecast {
+    // git2 blocks: the fetch runs on a blocking thread, so other targets' fetches go on meanwhile.
+    match tokio::task::spawn_blocking(move || in_scratch(&input)).await {
+        Ok(Ok((strategy, forecast))) => TargetForecast {
             repo,
             strategy,
             branch: Some(branch),
             forecast,
         },
-        Err(e) => unknown(e, Some(branch)),
+        Ok(Err(e)) => unknown(e, Some(branch)),
+        Err(e) => unknown(format!("the forecast stopped: {e}"), Some(branch)),
     }
 }
 
-struct Input<'a> {
-    source: &'a RepoName,
-    source_dir: &'a Path,
+struct Input {
+    source: RepoName,
+    source_dir: std::path::PathBuf,
     url: String,
     branch: String,
     auth: GitAuth,
     head: Oid,
-    paths: &'a [String],
+    paths: Vec<String>,
 }
 
 /// Fetches the target's branch into a scratch repository and runs the engine there.
-fn in_scratch(input: &Input<'_>) -> Result<(Option<String>, Forecast), String> {
+fn in_scratch(input: &Input) -> Result<(Option<String>, Forecast), String> {
     let scratch = tempfile::Builder::new()
         .prefix("ecosync-forecast-")
         .tempdir()
         .map_err(|e| format!("cannot create a scratch directory: {e}"))?;
     let git = |e: git2::Error| format!("git: {}", e.message());
     let repo = Repository::init_bare(scratch.path()).map_err(git)?;
-    let source = Repository::discover(input.source_dir).map_err(git)?;
+    let source = Repository::discover(&input.source_dir).map_err(git)?;
     let objects = source.path().join("objects");
     repo.odb()
         .and_then(|odb| odb.add_disk_alternate(&objects.to_string_lossy()))
@@ -172,7 +178,7 @@ fn in_scratch(input: &Input<'_>) -> Result<(Option<String>, Forecast), String> {
     Ok(engine(&repo, base, input))
 }
 
-fn engine(repo: &Repository, base: Oid, input: &Input<'_>) -> (Option<String>, Forecast) {
+fn engine(repo: &Repository, base: Oid, input: &Input) -> (Option<String>, Forecast) {
     match run_engine(repo, base, input) {
         Ok(done) => done,
         Err(reason) => (None, Forecast::Unknown { reason }),
@@ -182,7 +188,7 @@ fn engine(repo: &Repository, base: Oid, input: &Input<'_>) -> (Option<String>, F
 fn run_engine(
     repo: &Repository,
     base: Oid,
-    input: &Input<'_>,
+    input: &Input,
 ) -> Result<(Option<String>, Forecast), String> {
     let git = |e: git2::Error| format!("git: {}", e.message());
     let cousin = repo.find_commit(base).map_err(git)?;
