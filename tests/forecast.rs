@@ -236,3 +236,63 @@ fn forecast_comment_is_one_sticky_comment_updated_in_place() {
         .expect_code(2)
         .expect_stderr("`--comment` needs the source pull request");
 }
+
+/// A cherry-pick target is forecast as the sync will run: every commit since its last sync, in turn (not
+/// only the head's own change), so a conflict in an earlier commit of the pull request is found.
+#[test]
+fn cherry_pick_forecast_picks_every_commit_since_the_last_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    sample
+        .push(
+            "acme/react-webpush",
+            &[
+                (
+                    ".github/ecosync.json",
+                    r#"{"upstream": {"repo": "acme/webdev-monorepo"}, "strategy": "cherry-pick",
+                        "subscriptions": [{"path": "features/webpush/react", "to": ""}]}"#,
+                ),
+                (
+                    "package.json",
+                    "{ \"name\": \"react-webpush\", \"version\": \"1.0.0-ours\" }\n",
+                ),
+            ],
+            "Pick upstream's commits one by one; our own version",
+        )
+        .unwrap();
+    let source = DemoSample::source();
+    sample
+        .push(
+            source.as_str(),
+            &[(
+                "features/webpush/react/package.json",
+                "{ \"name\": \"react-webpush\", \"version\": \"1.1.0\" }\n",
+            )],
+            "react: version 1.1.0",
+        )
+        .unwrap();
+    let head = sample
+        .push(
+            source.as_str(),
+            &[(
+                "features/webpush/react/src/subscribe.js",
+                "export const RETRIES = 9;\n",
+            )],
+            "react: more retries",
+        )
+        .unwrap();
+    let out = forecast(&sample, Some(sample.first), head, "json").success();
+    let json = out.json();
+    let react = target(&json, "acme/react-webpush");
+    assert_eq!(react["strategy"], "cherry-pick", "{json:#}");
+    assert_eq!(
+        react["result"], "conflicts",
+        "the first commit conflicts\n{json:#}"
+    );
+    assert_eq!(
+        react["files"],
+        serde_json::json!(["package.json"]),
+        "{json:#}"
+    );
+}

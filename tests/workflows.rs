@@ -370,6 +370,13 @@ fn every_workflow_command_runs_against_a_local_fixture() {
         !summary.contains("acme/django-auth |"),
         "the auth cousin is not concerned: {summary}"
     );
+    // The forecast step: one row per target the change reaches, each with what its sync would do.
+    assert!(summary.contains("### ecosync forecast"), "{summary}");
+    assert!(
+        summary.contains("| `acme/flask-webpush` |")
+            && summary.contains("| `acme/react-webpush` |"),
+        "{summary}"
+    );
     for cousin in DemoSample::cousins() {
         assert!(
             LocalForge::new(&forge)

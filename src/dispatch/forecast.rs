@@ -185,6 +185,50 @@ fn engine(repo: &Repository, base: Oid, input: &Input) -> (Option<String>, Forec
     }
 }
 
+/// The tree and conflicts of picking every upstream commit after `last` up to `upstream` onto `cousin`,
+/// as a cherry-pick sync does (the commits go into the throwaway repository).
+fn picked(
+    repo: &Repository,
+    config: &CousinConfig,
+    cousin: &git2::Commit<'_>,
+    upstream: &git2::Commit<'_>,
+    last: Oid,
+) -> Result<(Oid, Vec<crate::sync::conflict::Conflict>), String> {
+    use crate::sync::pick_chain::{self, PickInput};
+    let git = |e: git2::Error| format!("git: {}", e.message());
+    let commits = pick_chain::commits_since(repo, upstream.id(), last).map_err(git)?;
+    let message = crate::sync::message::SyncMessage {
+        upstream: config.upstream_repo.clone(),
+        upstream_branch: config.upstream_branch.clone(),
+        upstream_sha: upstream.id(),
+        upstream_message: String::new(),
+        upstream_commits: Vec::new(),
+        last_synced: Some(last),
+        features: Vec::new(),
+        strategy: config.strategy,
+        first_sync: false,
+        backfill: Vec::new(),
+        dropped: Vec::new(),
+        conflicts: Vec::new(),
+        summary: crate::sync::change_summary::ChangeSummary::default(),
+        dispatch_id: None,
+        server_url: String::new(),
+    };
+    let committer =
+        git2::Signature::now("ecosync forecast", "forecast@ecosync.invalid").map_err(git)?;
+    let (chain, head) = pick_chain::pick(&PickInput {
+        repo,
+        subscriptions: &config.subscriptions,
+        start: cousin.clone(),
+        commits: &commits,
+        message: &message,
+        committer: &committer,
+    })
+    .map_err(|e| format!("the engine failed: {}", error_chain(&e)))?;
+    let tree = repo.find_commit(head).map_err(git)?.tree_id();
+    Ok((tree, chain.conflicts()))
+}
+
 fn run_engine(
     repo: &Repository,
     base: Oid,
@@ -243,23 +287,36 @@ fn run_engine(
     {
         return Ok((strategy, Forecast::AlreadyHasIt));
     }
-    let change = change::compute(&ChangeInput {
-        repo,
-        strategy: config.strategy,
-        subscriptions: &config.subscriptions,
-        cousin: &cousin,
-        upstream: &upstream,
-        last_synced,
-        backfill: &[],
-    })
-    .map_err(|e| format!("the engine failed: {}", error_chain(&e)))?;
-    if !change.conflicts.is_empty() {
-        let files = change.conflicts.iter().map(|c| c.path.clone()).collect();
+    let engine_failed =
+        |e: crate::sync::change::SyncChangeError| format!("the engine failed: {}", error_chain(&e));
+    let (tree, conflicts) = match (config.strategy.stacks(), last_synced) {
+        // Cherry-pick after an earlier sync: every commit since it, picked in turn, as the sync will.
+        (true, Some(last)) => picked(repo, &config, &cousin, &upstream, last)?,
+        (stacks, _) => {
+            // A first cherry-pick sync brings the mapped directories, as diff-apply's first sync does.
+            let strategy = if stacks {
+                crate::sync::strategy::Strategy::DiffApply
+            } else {
+                config.strategy
+            };
+            let change = change::compute(&ChangeInput {
+                repo,
+                strategy,
+                subscriptions: &config.subscriptions,
+                cousin: &cousin,
+                upstream: &upstream,
+                last_synced,
+                backfill: &[],
+            })
+            .map_err(engine_failed)?;
+            (change.tree(repo).map_err(git)?, change.conflicts)
+        }
+    };
+    if !conflicts.is_empty() {
+        let files = conflicts.iter().map(|c| c.path.clone()).collect();
         return Ok((strategy, Forecast::Conflicts { files }));
     }
-    let new_tree = repo
-        .find_tree(change.tree(repo).map_err(git)?)
-        .map_err(git)?;
+    let new_tree = repo.find_tree(tree).map_err(git)?;
     let diff = repo
         .diff_tree_to_tree(Some(&cousin_tree), Some(&new_tree), None)
         .map_err(git)?;
