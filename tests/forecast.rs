@@ -296,3 +296,76 @@ fn cherry_pick_forecast_picks_every_commit_since_the_last_sync() {
         "{json:#}"
     );
 }
+
+/// Against the fake GitHub: the sticky comment is posted once, then edited in place, never posted twice.
+#[test]
+fn forecast_comment_is_sticky_on_the_fake_github() {
+    use crate::support::fake_github::FakeGitHub;
+    let tmp = tempfile::tempdir().unwrap();
+    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let source = DemoSample::source();
+    let fake = FakeGitHub::start();
+    fake.add_repo(source.as_str());
+    for c in DemoSample::cousins() {
+        fake.add_repo(c.as_str());
+    }
+    let number = fake.seed_pull(source.as_str(), "feature", "main", "webpush v2");
+    let run = |head: git2::Oid| {
+        Cmd::dispatcher()
+            .args(["forecast", "--ref", "main", "--comment", "--pull-request"])
+            .arg(number.to_string())
+            .args(["--api-url", &fake.url()])
+            .args([
+                "--base",
+                &sample.first.to_string(),
+                "--head",
+                &head.to_string(),
+            ])
+            .arg("--repo")
+            .arg(sample.work_dir(source.as_str()))
+            .env("ECOSYNC_TOKEN", "test-token-not-secret")
+            .env("ECOSYNC_MIN_INTERVAL", "0")
+            .run()
+            .success()
+    };
+    let v2 = sample.push_update().unwrap();
+    run(v2);
+    let first = fake.pull_comments(source.as_str(), number);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].contains("<!-- ecosync-forecast -->"),
+        "{}",
+        first[0]
+    );
+    assert!(first[0].contains(&v2.to_string()[..7]), "{}", first[0]);
+    let v3 = sample
+        .push(
+            source.as_str(),
+            &[(
+                "features/webpush/react/src/subscribe.js",
+                "export const RETRIES = 9;\n",
+            )],
+            "nine",
+        )
+        .unwrap();
+    run(v3);
+    let second = fake.pull_comments(source.as_str(), number);
+    assert_eq!(second.len(), 1, "updated, not posted again: {second:?}");
+    assert!(second[0].contains(&v3.to_string()[..7]), "{}", second[0]);
+    let writes: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let posts = writes
+        .iter()
+        .filter(|w| w.starts_with("POST") && w.ends_with("/comments"))
+        .count();
+    let edits = writes
+        .iter()
+        .filter(|w| w.starts_with("PATCH") && w.contains("/issues/comments/"))
+        .count();
+    assert_eq!((posts, edits), (1, 1), "{writes:?}");
+}

@@ -164,6 +164,8 @@ struct RepoState {
     issues: Vec<IssueState>,
     /// Comments on pull requests (issues keep their own).
     pull_comments: BTreeMap<u64, Vec<String>>,
+    /// Each comment's id: the issue or pull request number and the comment's index there.
+    comment_ids: BTreeMap<u64, (u64, usize)>,
     dispatches: Vec<Value>,
     refs: BTreeMap<String, String>,
     /// Commit statuses by SHA, newest first (GitHub keeps every one ever set).
@@ -683,6 +685,16 @@ fn user(login: &str) -> Value {
             "html_url": format!("https://github.com/{login}") })
 }
 
+fn comment_json(base: &str, repo: &str, n: u64, id: u64, body: &str) -> Value {
+    json!({
+        "id": id, "node_id": format!("IC_{id}"),
+        "url": format!("{base}/repos/{repo}/issues/comments/{id}"),
+        "html_url": format!("{base}/{repo}/issues/{n}#issuecomment-{id}"),
+        "body": body, "user": user("ecosync-bot"),
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+    })
+}
+
 fn pull_json(base: &str, repo: &str, p: &PullState) -> Value {
     let owner = repo.split('/').next().unwrap_or("");
     json!({
@@ -1078,6 +1090,55 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
             r.issues.push(i);
             respond(201, Some(v))
         }
+        ("GET", ["issues", n, "comments"]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            let bodies = r
+                .issues
+                .iter()
+                .find(|i| i.number == n)
+                .map(|i| i.comments.clone())
+                .or_else(|| r.pull_comments.get(&n).cloned())
+                .unwrap_or_default();
+            let list: Vec<Value> = bodies
+                .iter()
+                .enumerate()
+                .map(|(idx, body)| {
+                    let id = r
+                        .comment_ids
+                        .iter()
+                        .find(|(_, at)| **at == (n, idx))
+                        .map_or(900_000 + idx as u64, |(id, _)| *id);
+                    comment_json(base, &repo, n, id, body)
+                })
+                .collect();
+            respond(200, Some(Value::Array(list)))
+        }
+        ("PATCH", ["issues", "comments", id]) => {
+            let Some((n, idx)) = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| r.comment_ids.get(&id).copied())
+            else {
+                return error(404, "Not Found");
+            };
+            let Some(body) = parsed.get("body").and_then(Value::as_str) else {
+                return unprocessable("body is a required string");
+            };
+            let slot = match r.issues.iter_mut().find(|i| i.number == n) {
+                Some(i) => i.comments.get_mut(idx),
+                None => r.pull_comments.get_mut(&n).and_then(|c| c.get_mut(idx)),
+            };
+            let Some(slot) = slot else {
+                return error(404, "Not Found");
+            };
+            body.clone_into(slot);
+            respond(
+                200,
+                Some(comment_json(base, &repo, n, id.parse().unwrap_or(0), body)),
+            )
+        }
         ("POST", ["issues", n, what @ ("labels" | "assignees" | "comments")]) => {
             let Ok(n) = n.parse::<u64>() else {
                 return error(404, "Not Found");
@@ -1133,6 +1194,16 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
             let Some(v) = issue_value else {
                 return error(404, "Not Found");
             };
+            if key == "comments" {
+                let len = r
+                    .issues
+                    .iter()
+                    .find(|i| i.number == n)
+                    .map(|i| i.comments.len())
+                    .or_else(|| r.pull_comments.get(&n).map(Vec::len))
+                    .unwrap_or(0);
+                r.comment_ids.insert(next_id, (n, len.saturating_sub(1)));
+            }
             match key {
                 "labels" => respond(200, Some(v["labels"].clone())),
                 "assignees" => respond(201, Some(v)),
