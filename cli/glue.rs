@@ -175,7 +175,6 @@ fn finish(result: CliResult) -> ExitCode {
 
 /// A single-threaded runtime and the forge `args` describe, built inside it (the GitHub client needs a
 /// runtime to be built in): what every command that talks to a forge starts with.
-#[allow(dead_code)] // `subscriber check` and `explain` need no forge.
 pub fn runtime_and_forge(
     args: &ecosync::ForgeArgs,
 ) -> Result<(tokio::runtime::Runtime, ecosync::Forge), CliError> {
@@ -184,13 +183,20 @@ pub fn runtime_and_forge(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let forge = {
-        let _entered = runtime.enter();
-        args.build()
-            .context("cannot set up the forge")
-            .map_err(CliError::usage)?
-    };
+    let forge = forge_in(&runtime, args)?;
     Ok((runtime, forge))
+}
+
+/// The forge `args` describe, built inside `runtime` (the GitHub client needs one to be built in).
+pub fn forge_in(
+    runtime: &tokio::runtime::Runtime,
+    args: &ecosync::ForgeArgs,
+) -> Result<ecosync::Forge, CliError> {
+    use anyhow::Context as _;
+    let _entered = runtime.enter();
+    args.build()
+        .context("cannot set up the forge")
+        .map_err(CliError::usage)
 }
 
 /// Writes to stdout; a closed pipe is an error that [`main`] treats as success (`subscriber apply | head`).
@@ -259,4 +265,13 @@ pub fn record_audit(
             log.path().display()
         );
     }
+}
+
+/// `--format` of the commands that print either a report for people or its JSON (`doctor`, `explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextOrJson {
+    /// For people.
+    Text,
+    /// JSON, for tools (the README documents its shape).
+    Json,
 }

@@ -3,22 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use clap::Args;
 use clap::builder::BoolishValueParser;
-use clap::{Args, ValueEnum};
 use ecosync::cli_env::string_or_fallback;
 use ecosync::doctor::dispatcher_checks::{self, DispatcherNeeds};
 use ecosync::{Ecosystem, ForgeArgs, RepoName, SourceLocation};
 
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
-
-/// How to print the checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DoctorFormat {
-    /// A table: check, result, fix.
-    Text,
-    /// One object, for tools.
-    Json,
-}
+use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
 
 /// Check, with the configured credentials, what `dispatch` needs: the token's identity, that it can see
 /// the source and every enabled target, and Contents: write on each (Issues: write on the source with
@@ -42,8 +33,8 @@ pub struct DoctorArgs {
     pub notify_issue: bool,
 
     /// Output format.
-    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = DoctorFormat::Text)]
-    pub format: DoctorFormat,
+    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 
     #[command(flatten)]
     pub forge: ForgeArgs,
@@ -71,8 +62,8 @@ impl DoctorArgs {
         let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
         let report = runtime.block_on(dispatcher_checks::check(&forge, &ecosystem, &needs));
         print_stdout(&match self.format {
-            DoctorFormat::Text => report.to_text(),
-            DoctorFormat::Json => report.to_json(),
+            TextOrJson::Text => report.to_text(),
+            TextOrJson::Json => report.to_json(),
         })?;
         Ok(if report.failed() {
             Exit::Failed

@@ -4,22 +4,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ecosync::dispatch::change_set::{resolve_commit, tree_paths};
 use ecosync::dispatch::explain::{self, check_path};
 use ecosync::dispatch::github_event::short_branch;
 use ecosync::{Ecosystem, SourceLocation};
 
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
-
-/// How to print the explanation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExplainFormat {
-    /// For people.
-    Text,
-    /// An array with one object per path, for tools.
-    Json,
-}
+use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
 
 /// Explain, for each path and each entry, whether a change of the path is dispatched and why: the deciding
 /// pattern (the last that matches), the pattern it would need, the branch filter (with --ref), a disabled
@@ -45,8 +36,8 @@ pub struct ExplainArgs {
     pub git_ref: Option<String>,
 
     /// Output format.
-    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = ExplainFormat::Text)]
-    pub format: ExplainFormat,
+    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 impl ExplainArgs {
@@ -92,8 +83,8 @@ impl ExplainArgs {
             explain::explain(&ecosystem, &paths, tree.as_deref(), git_ref.as_deref())
                 .context("cannot match the subscription patterns")?;
         let out = match self.format {
-            ExplainFormat::Text => explain::to_text(&explanations),
-            ExplainFormat::Json => explain::to_json(&explanations),
+            TextOrJson::Text => explain::to_text(&explanations),
+            TextOrJson::Json => explain::to_json(&explanations),
         };
         print_stdout(&out)?;
         Ok(Exit::Success)

@@ -150,13 +150,7 @@ impl WatchCommand {
         let forge = if self.dry_run {
             None
         } else {
-            let _entered = runtime.enter();
-            Some(
-                self.forge
-                    .build()
-                    .context("cannot set up the forge")
-                    .map_err(CliError::usage)?,
-            )
+            Some(crate::glue::forge_in(&runtime, &self.forge)?)
         };
         // `origin` is read with the forge's credentials for the source (none for the local forge).
         let origin_auth = match &forge {

@@ -164,18 +164,7 @@ fn warn_about_credentials(urls: &[(&str, Option<&str>)]) {
 pub fn run(args: ApplyArgs) -> CliResult {
     let audit = crate::glue::open_audit_log(args.audit_log.as_deref())?;
     let (request, forge_args) = args.request()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    // The GitHub client needs a runtime to be built in.
-    let forge = {
-        let _entered = runtime.enter();
-        forge_args
-            .build()
-            .context("invalid forge settings")
-            .map_err(CliError::usage)?
-    };
+    let (runtime, forge) = crate::glue::runtime_and_forge(&forge_args)?;
     if let Some(id) = &request.event.dispatch_id {
         print_stdout(&format!("dispatch: {id}\n"))?;
     }

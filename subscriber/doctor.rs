@@ -3,23 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ecosync::cli_env::string_or_fallback;
 use ecosync::doctor::subscriber_checks;
 use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::{ForgeArgs, RepoName};
 
 use crate::config_file;
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
-
-/// How to print the checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DoctorFormat {
-    /// A table: check, result, fix.
-    Text,
-    /// One object, for tools.
-    Json,
-}
+use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
 
 /// Check, with the configured credentials, what `apply` needs: the token's identity, Contents and Pull
 /// requests write here (Workflows when subscriptions reach `.github/workflows`), the base branch, for a
@@ -40,8 +31,8 @@ pub struct DoctorArgs {
     #[arg(long, env = "ECOSYNC_REPO_NAME", value_name = "OWNER/NAME")]
     pub repo_name: Option<String>,
     /// Output format.
-    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = DoctorFormat::Text)]
-    pub format: DoctorFormat,
+    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     #[command(flatten)]
     pub forge: ForgeArgs,
 }
@@ -66,8 +57,8 @@ pub fn run(args: &DoctorArgs) -> CliResult {
     let (runtime, forge) = crate::glue::runtime_and_forge(&args.forge)?;
     let report = runtime.block_on(subscriber_checks::check(&forge, &config, &cousin));
     print_stdout(&match args.format {
-        DoctorFormat::Text => report.to_text(),
-        DoctorFormat::Json => report.to_json(),
+        TextOrJson::Text => report.to_text(),
+        TextOrJson::Json => report.to_json(),
     })?;
     Ok(if report.failed() {
         Exit::Failed

@@ -3,23 +3,14 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ecosync::RepoName;
 use ecosync::repo_path::RepoPath;
 use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::sync::explain;
 
 use crate::config_file;
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
-
-/// How to print the explanation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExplainFormat {
-    /// For people.
-    Text,
-    /// An array with one object per path, for tools.
-    Json,
-}
+use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
 
 /// Explain, for each upstream path, whether it is subscribed, where it lands here and which strategy
 /// brings it.
@@ -38,8 +29,8 @@ pub struct ExplainArgs {
     #[arg(long, env = "ECOSYNC_UPSTREAM")]
     pub upstream: Option<RepoName>,
     /// Output format.
-    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = ExplainFormat::Text)]
-    pub format: ExplainFormat,
+    #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 /// Runs the command.
@@ -65,8 +56,8 @@ pub fn run(args: &ExplainArgs) -> CliResult {
     })?;
     let landings = explain::explain(&config, &paths);
     let out = match args.format {
-        ExplainFormat::Text => explain::to_text(&landings),
-        ExplainFormat::Json => explain::to_json(&landings),
+        TextOrJson::Text => explain::to_text(&landings),
+        TextOrJson::Json => explain::to_json(&landings),
     };
     print_stdout(&out)?;
     Ok(Exit::Success)

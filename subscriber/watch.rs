@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Args;
 use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::sync::SyncOutcome;
@@ -39,13 +38,7 @@ pub fn run(mut args: WatchArgs) -> CliResult {
     let audit = crate::glue::open_audit_log(args.apply.audit_log.as_deref())?;
     let (request, forge_args) = args.apply.request()?;
     let (runtime, status) = args.service.start()?;
-    let forge = {
-        let _entered = runtime.enter();
-        forge_args
-            .build()
-            .context("invalid forge settings")
-            .map_err(CliError::usage)?
-    };
+    let forge = crate::glue::forge_in(&runtime, &forge_args)?;
     let stop = StopSignal::new();
     let service = &args.service;
     let settings = UpstreamWatchSettings {
