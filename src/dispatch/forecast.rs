@@ -197,23 +197,7 @@ fn picked(
     use crate::sync::pick_chain::{self, PickInput};
     let git = |e: git2::Error| format!("git: {}", e.message());
     let commits = pick_chain::commits_since(repo, upstream.id(), last).map_err(git)?;
-    let message = crate::sync::message::SyncMessage {
-        upstream: config.upstream_repo.clone(),
-        upstream_branch: config.upstream_branch.clone(),
-        upstream_sha: upstream.id(),
-        upstream_message: String::new(),
-        upstream_commits: Vec::new(),
-        last_synced: Some(last),
-        features: Vec::new(),
-        strategy: config.strategy,
-        first_sync: false,
-        backfill: Vec::new(),
-        dropped: Vec::new(),
-        conflicts: Vec::new(),
-        summary: crate::sync::change_summary::ChangeSummary::default(),
-        dispatch_id: None,
-        server_url: String::new(),
-    };
+    let message = crate::sync::message::SyncMessage::new(config, upstream, Some(last));
     let committer =
         git2::Signature::now("ecosync forecast", "forecast@ecosync.invalid").map_err(git)?;
     let (chain, head) = pick_chain::pick(&PickInput {

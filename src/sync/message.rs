@@ -9,7 +9,7 @@ use crate::escape::{markdown_code, markdown_code_list};
 use crate::repo_name::RepoName;
 use crate::sync::change_summary::ChangeSummary;
 use crate::sync::conflict::Conflict;
-use crate::sync::cousin_config::fill_template;
+use crate::sync::cousin_config::{CousinConfig, fill_template};
 use crate::sync::strategy::Strategy;
 use crate::sync::trailer::SyncTrailer;
 
@@ -67,6 +67,32 @@ pub struct SyncMessage {
 }
 
 impl SyncMessage {
+    /// The words of a sync of `upstream` (its id and message) into a cousin configured by `config`, the
+    /// last sync before it being `last_synced`; everything else empty, for the caller to fill in.
+    pub fn new(
+        config: &CousinConfig,
+        upstream: &git2::Commit<'_>,
+        last_synced: Option<Oid>,
+    ) -> SyncMessage {
+        SyncMessage {
+            upstream: config.upstream_repo.clone(),
+            upstream_branch: config.upstream_branch.clone(),
+            upstream_sha: upstream.id(),
+            upstream_message: String::from_utf8_lossy(upstream.message_bytes()).into_owned(),
+            upstream_commits: Vec::new(),
+            last_synced,
+            features: Vec::new(),
+            strategy: config.strategy,
+            first_sync: false,
+            backfill: Vec::new(),
+            dropped: Vec::new(),
+            conflicts: Vec::new(),
+            summary: ChangeSummary::default(),
+            dispatch_id: None,
+            server_url: String::new(),
+        }
+    }
+
     /// The trailer.
     pub fn trailer(&self) -> SyncTrailer {
         SyncTrailer::new(self.upstream.clone(), self.upstream_sha)

@@ -411,21 +411,10 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         ChangeSummary::between(git, base.tree_id(), tree)?
     };
     let message = SyncMessage {
-        upstream: config.upstream_repo.clone(),
-        upstream_branch: config.upstream_branch.clone(),
-        upstream_sha: target,
-        upstream_message: String::from_utf8_lossy(upstream.message_bytes()).into_owned(),
-        upstream_commits: upstream_commits(git, target, last_synced)?,
-        last_synced,
-        features: s.event.features.clone(),
-        strategy: config.strategy,
         first_sync: change.first_sync,
-        backfill: backfill.iter().map(Subscription::describe).collect(),
-        dropped: dropped.iter().map(Subscription::describe).collect(),
         conflicts: change.conflicts.clone(),
         summary: summary.clone(),
-        dispatch_id: s.event.dispatch_id.clone(),
-        server_url: s.server_url.clone(),
+        ..sync_message(git, s, &upstream, last_synced, &backfill, &dropped)?
     };
     let commit = match &change.shape {
         ChangeShape::FastForward(id) => *id,
@@ -509,23 +498,7 @@ fn pick_plan(
     let commits = crate::sync::pick_chain::commits_since(git, target.id(), from)?;
     let seconds = crate::clock::unix_seconds(s.now);
     let committer = Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
-    let mut message = SyncMessage {
-        upstream: config.upstream_repo.clone(),
-        upstream_branch: config.upstream_branch.clone(),
-        upstream_sha: target.id(),
-        upstream_message: String::from_utf8_lossy(target.message_bytes()).into_owned(),
-        upstream_commits: upstream_commits(git, target.id(), Some(last))?,
-        last_synced: Some(last),
-        features: s.event.features.clone(),
-        strategy: config.strategy,
-        first_sync: false,
-        backfill: backfill.iter().map(Subscription::describe).collect(),
-        dropped: dropped.iter().map(Subscription::describe).collect(),
-        conflicts: Vec::new(),
-        summary: ChangeSummary::default(),
-        dispatch_id: s.event.dispatch_id.clone(),
-        server_url: s.server_url.clone(),
-    };
+    let mut message = sync_message(git, s, &target, Some(last), backfill, dropped)?;
     // New subscriptions first take upstream's state as of the last sync, in a commit of their own; the
     // picks then bring them forward with the rest.
     if !backfill.is_empty() && stacked_on.is_none() {
@@ -591,6 +564,27 @@ fn pick_plan(
         message,
         picks: Some(Picks { chain, stacked_on }),
     })))
+}
+
+/// The words of a sync of `upstream` since `last_synced`: its commits, the event's features and dispatch
+/// id, the subscriptions added and removed since.
+fn sync_message(
+    git: &git2::Repository,
+    s: &SyncSettings,
+    upstream: &git2::Commit<'_>,
+    last_synced: Option<Oid>,
+    backfill: &[Subscription],
+    dropped: &[Subscription],
+) -> Result<SyncMessage, git2::Error> {
+    Ok(SyncMessage {
+        upstream_commits: upstream_commits(git, upstream.id(), last_synced)?,
+        features: s.event.features.clone(),
+        backfill: backfill.iter().map(Subscription::describe).collect(),
+        dropped: dropped.iter().map(Subscription::describe).collect(),
+        dispatch_id: s.event.dispatch_id.clone(),
+        server_url: s.server_url.clone(),
+        ..SyncMessage::new(&s.config, upstream, last_synced)
+    })
 }
 
 /// The subscriptions the last sync ran with: the configuration file as it was in `at`, the cousin commit
