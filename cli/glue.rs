@@ -275,3 +275,16 @@ pub enum TextOrJson {
     /// JSON, for tools (the README documents its shape).
     Json,
 }
+
+/// Prints a doctor report as `format` asks; exit 1 when a check failed.
+pub fn finish_doctor(report: &ecosync::doctor::DoctorReport, format: TextOrJson) -> CliResult {
+    print_stdout(&match format {
+        TextOrJson::Text => report.to_text(),
+        TextOrJson::Json => report.to_json(),
+    })?;
+    Ok(if report.failed() {
+        Exit::Failed
+    } else {
+        Exit::Success
+    })
+}

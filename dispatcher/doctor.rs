@@ -9,7 +9,7 @@ use ecosync::cli_env::string_or_fallback;
 use ecosync::doctor::dispatcher_checks::{self, DispatcherNeeds};
 use ecosync::{Ecosystem, ForgeArgs, RepoName, SourceLocation};
 
-use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
+use crate::glue::{CliError, CliResult, TextOrJson};
 
 /// Check, with the configured credentials, what `dispatch` needs: the token's identity, that it can see
 /// the source and every enabled target, and Contents: write on each (Issues: write on the source with
@@ -61,14 +61,6 @@ impl DoctorArgs {
         };
         let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
         let report = runtime.block_on(dispatcher_checks::check(&forge, &ecosystem, &needs));
-        print_stdout(&match self.format {
-            TextOrJson::Text => report.to_text(),
-            TextOrJson::Json => report.to_json(),
-        })?;
-        Ok(if report.failed() {
-            Exit::Failed
-        } else {
-            Exit::Success
-        })
+        crate::glue::finish_doctor(&report, self.format)
     }
 }

@@ -10,7 +10,7 @@ use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::{ForgeArgs, RepoName};
 
 use crate::config_file;
-use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
+use crate::glue::{CliError, CliResult, TextOrJson};
 
 /// Check, with the configured credentials, what `apply` needs: the token's identity, Contents and Pull
 /// requests write here (Workflows when subscriptions reach `.github/workflows`), the base branch, for a
@@ -56,13 +56,5 @@ pub fn run(args: &DoctorArgs) -> CliResult {
     };
     let (runtime, forge) = crate::glue::runtime_and_forge(&args.forge)?;
     let report = runtime.block_on(subscriber_checks::check(&forge, &config, &cousin));
-    print_stdout(&match args.format {
-        TextOrJson::Text => report.to_text(),
-        TextOrJson::Json => report.to_json(),
-    })?;
-    Ok(if report.failed() {
-        Exit::Failed
-    } else {
-        Exit::Success
-    })
+    crate::glue::finish_doctor(&report, args.format)
 }

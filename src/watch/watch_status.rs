@@ -113,6 +113,26 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// One delivery to `repo` that took `duration` and ended as `result` (`delivered` or `failed`), its
+    /// circuit now open or not; returns the target's label for the caller's own counters.
+    fn attempt(&self, repo: &str, duration: Duration, result: &str, open: bool) -> TargetLabel {
+        let target = TargetLabel {
+            target: repo.to_owned(),
+        };
+        self.duration
+            .get_or_create(&target)
+            .observe(duration.as_secs_f64());
+        self.deliveries
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
+        self.breaker.get_or_create(&target).set(i64::from(open));
+        target
+    }
+}
+
 /// The `/healthz` document.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Health {
@@ -182,21 +202,10 @@ impl WatchStatus {
                 duration,
                 ..
             } => {
-                let target = TargetLabel {
-                    target: repo.clone(),
-                };
-                m.duration
-                    .get_or_create(&target)
-                    .observe(duration.as_secs_f64());
+                let target = m.attempt(repo, *duration, "delivered", false);
                 m.files
                     .get_or_create(&target)
                     .inc_by(u64::try_from(*paths).unwrap_or(u64::MAX));
-                m.deliveries
-                    .get_or_create(&ResultLabel {
-                        result: "delivered".into(),
-                    })
-                    .inc();
-                m.breaker.get_or_create(&target).set(0);
                 m.last_success.set(
                     now.duration_since(std::time::UNIX_EPOCH)
                         .map_or(0.0, |d| d.as_secs_f64()),
@@ -212,21 +221,8 @@ impl WatchStatus {
                 duration,
                 ..
             } => {
-                let target = TargetLabel {
-                    target: repo.clone(),
-                };
-                m.duration
-                    .get_or_create(&target)
-                    .observe(duration.as_secs_f64());
+                let target = m.attempt(repo, *duration, "failed", *breaker_open);
                 m.failures.get_or_create(&target).inc();
-                m.deliveries
-                    .get_or_create(&ResultLabel {
-                        result: "failed".into(),
-                    })
-                    .inc();
-                m.breaker
-                    .get_or_create(&target)
-                    .set(i64::from(*breaker_open));
                 let mut h = self.health_state();
                 h.last_failure = Some((now, format!("{repo}: {error}")));
                 if *breaker_open {
