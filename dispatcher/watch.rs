@@ -10,12 +10,11 @@ use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::audit_log::AuditEntry;
-use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::sync::repo::GitAuth;
 use ecosync::watch::{WatchEvent, WatchSettings};
-use ecosync::{ForgeArgs, RepoName, SourceLocation};
+use ecosync::{ForgeArgs, SourceLocation};
 
 use crate::glue::{CliError, CliResult, Exit};
 use crate::service::{ServiceArgs, stamp};
@@ -127,13 +126,7 @@ impl WatchCommand {
             }
             None => SourceLocation::find(&self.repo, self.config.as_deref()),
         };
-        let source = match &string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
-            Some(s) => RepoName::parse(s)
-                .with_context(|| format!("invalid `--source-repo` `{s}`"))
-                .map_err(CliError::usage)?,
-            None => ecosync::repo_name::infer_from_origin(&location.repo_dir, "--source-repo")
-                .map_err(CliError::usage)?,
-        };
+        let source = crate::dispatch::source_repo(self.source_repo.clone(), &location.repo_dir)?;
         let only = self
             .only
             .iter()
