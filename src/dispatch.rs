@@ -5,6 +5,7 @@
 pub mod acknowledge;
 pub mod change_set;
 pub mod deliver;
+pub mod delivery_mode;
 pub mod delivery_report;
 pub mod delivery_statuses;
 pub mod delivery_text;
@@ -20,6 +21,7 @@ pub mod plan_request;
 pub mod revision_range;
 pub mod stop_signal;
 pub mod subscription_matcher;
+pub mod target_delivery;
 pub mod watermark;
 
 pub use deliver::{DeliverySettings, deliver, preview};

@@ -16,9 +16,13 @@ use crate::config::diagnostic::Diagnostic;
 use crate::config::did_you_mean::did_you_mean;
 use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
 use crate::config::line_index::LineIndex;
+use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::path_pattern::{PathPattern, PathPatternError};
+use crate::dispatch::target_delivery::TargetDelivery;
 use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::repo_name::RepoName;
+use crate::sync::cousin_config::{PullRequestFile, SubscriptionFile, is_valid_branch};
+use crate::sync::strategy::Strategy;
 
 /// The `event_type` sent when an entry does not set one.
 pub const DEFAULT_EVENT_TYPE: &str = "feature-update";
@@ -27,13 +31,26 @@ pub const DEFAULT_BRANCH: &str = "main";
 pub use crate::payload::MAX_EVENT_TYPE_CHARS;
 
 /// The fields an entry may have, in the order they are documented.
-const FIELDS: [&str; 5] = ["repo", "subscriptions", "event_type", "branches", "enabled"];
+const FIELDS: [&str; 12] = [
+    "repo",
+    "subscriptions",
+    "event_type",
+    "branches",
+    "enabled",
+    "mode",
+    "target_branch",
+    "strategy",
+    "mapping",
+    "pull_request",
+    "per_commit",
+    "buffer_hours",
+];
 
 /// The keys of the top-level object of the document form.
 const TOP_LEVEL_FIELDS: [&str; 2] = ["$schema", "repositories"];
 
 /// One downstream repository and what it subscribes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// The downstream repository, `owner/name`, which receives a `repository_dispatch`.
@@ -50,6 +67,38 @@ pub struct Entry {
     /// Set to `false` to keep the entry without dispatching to it.
     #[serde(default = "default_enabled")]
     pub enabled: bool,
+    /// How a push reaches the repository: `dispatch` (a `repository_dispatch` for its workflow),
+    /// `push` (its branch mirrors the source branch, fast-forward only), `pull-request` (the dispatcher
+    /// applies the change and opens or refreshes a pull request) or `buffered-pr` (the same, opened once
+    /// the oldest change is `buffer_hours` old). Only `dispatch` needs a workflow in the target.
+    #[serde(default)]
+    pub mode: DeliveryMode,
+    /// The repository's branch delivered into (default: its default branch); for `push`, the branch that
+    /// mirrors the source branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_branch: Option<String>,
+    /// How the change is applied in the pull request modes: `diff-apply` (default), `cherry-pick`,
+    /// `squash` or `merge`, as in the subscriber's configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// Where each source directory goes in the repository, for the pull request modes:
+    /// `[{"path": "features/x", "to": "app"}]` (default: each subscription's directory at the same place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Vec<SubscriptionFile>>,
+    /// The pull request (labels, reviewers, team reviewers, assignees, draft, title, branch), as in the
+    /// subscriber's configuration; with `push`, a pull request is opened when the branch cannot be
+    /// fast-forwarded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<PullRequestFile>,
+    /// For `pull-request`: one pull request per source commit that touches the subscriptions, instead of
+    /// one rolling pull request.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_commit: bool,
+    /// For `buffered-pr` (required there): how many hours changes gather on the branch before the pull
+    /// request opens, a positive number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub buffer_hours: Option<f64>,
 }
 
 /// The whole file, in either of its two forms (used to generate the JSON Schema; loading walks the
@@ -120,6 +169,7 @@ pub struct Ecosystem {
     file: String,
     lines: Arc<LineIndex>,
     entries: Vec<Entry>,
+    deliveries: Vec<TargetDelivery>,
     subscriptions: Vec<Vec<PathPattern>>,
     branches: Vec<Vec<PathPattern>>,
     sources: Vec<EntrySource>,
@@ -174,6 +224,11 @@ impl Ecosystem {
     /// The entries, in file order.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// How each entry is delivered, in file order (index as [`Ecosystem::entries`]).
+    pub fn deliveries(&self) -> &[TargetDelivery] {
+        &self.deliveries
     }
 
     /// The compiled subscriptions of every entry, `[entry][pattern]`.
@@ -240,6 +295,7 @@ fn subject(index: usize, repo: Option<&str>) -> String {
 /// One valid entry with its compiled patterns and where they were written.
 struct CheckedEntry {
     entry: Entry,
+    delivery: TargetDelivery,
     subscriptions: Vec<PathPattern>,
     branches: Vec<PathPattern>,
     source: EntrySource,
@@ -283,6 +339,7 @@ impl<'a> Checker<'a> {
             file: self.doc.file().to_owned(),
             lines: self.doc.line_index(),
             entries: Vec::new(),
+            deliveries: Vec::new(),
             subscriptions: Vec::new(),
             branches: Vec::new(),
             sources: Vec::new(),
@@ -293,6 +350,7 @@ impl<'a> Checker<'a> {
             match self.entry(index, node, &mut seen) {
                 Some(checked) => {
                     ecosystem.entries.push(checked.entry);
+                    ecosystem.deliveries.push(checked.delivery);
                     ecosystem.subscriptions.push(checked.subscriptions);
                     ecosystem.branches.push(checked.branches);
                     ecosystem.sources.push(checked.source);
@@ -665,24 +723,268 @@ impl<'a> Checker<'a> {
             }
         }
 
+        let delivery = self.delivery(node, &subj);
+
         let repo = repo?;
+        let delivery = delivery?;
         if !(ok && subs_ok && branches_ok) {
             return None;
         }
+        let read = |key: &str| node.get(key).map(JsonNode::to_value);
         let entry = Entry {
             repo,
             subscriptions: patterns.iter().map(|p| p.text().to_owned()).collect(),
             event_type,
             branches: branch_texts,
             enabled,
+            mode: delivery.mode,
+            target_branch: delivery.target_branch.clone(),
+            strategy: node.get("strategy").map(|_| delivery.strategy),
+            mapping: read("mapping").and_then(|v| serde_json::from_value(v).ok()),
+            pull_request: delivery.pull_request.clone(),
+            per_commit: delivery.per_commit,
+            buffer_hours: delivery.buffer.map(|b| b.as_secs_f64() / 3600.0),
         };
         Some(CheckedEntry {
             entry,
+            delivery,
             subscriptions: patterns,
             branches: branch_patterns,
             source: EntrySource {
                 subscriptions: pattern_spans,
             },
+        })
+    }
+
+    /// `mode` and the keys that go with it, each checked alone and then against the mode: every key
+    /// used where its mode ignores it is an error, so nothing in the file is silently without effect.
+    fn delivery(&mut self, node: &JsonNode, subj: &str) -> Option<TargetDelivery> {
+        let before = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        let mode_node = node.get("mode");
+        let mode = match mode_node {
+            None => Some(DeliveryMode::Dispatch),
+            Some(v) => {
+                if let Ok(m) = serde_json::from_value::<DeliveryMode>(v.to_value()) {
+                    Some(m)
+                } else {
+                    let known = "the modes are `dispatch`, `push`, `pull-request` and `buffered-pr`";
+                    let hint = match v.as_str().and_then(|s| did_you_mean(s, &DeliveryMode::NAMES)) {
+                        Some(m) => format!("did you mean `{m}`? {known}"),
+                        None => known.to_owned(),
+                    };
+                    let message = match v.as_str() {
+                        Some(s) => format!("`{s}` is not a known `mode`"),
+                        None => format!("`mode` must be a string, found {}", v.type_name()),
+                    };
+                    self.error(v.span, subj, message, &hint);
+                    None
+                }
+            }
+        };
+        let target_branch = match node.get("target_branch") {
+            None => None,
+            Some(v) => match v.as_str() {
+                Some(b) if is_valid_branch(b) => Some(b.to_owned()),
+                Some(b) => {
+                    self.error(
+                        v.span,
+                        subj,
+                        format!("`target_branch` `{b}` is not a valid branch name"),
+                        r#"write a branch name such as `"main"`, or remove it for the default branch"#,
+                    );
+                    None
+                }
+                None => {
+                    self.error(
+                        v.span,
+                        subj,
+                        format!("`target_branch` must be a string, found {}", v.type_name()),
+                        r#"write `"target_branch": "main"`"#,
+                    );
+                    None
+                }
+            },
+        };
+        let per_commit = match node.get("per_commit") {
+            None => false,
+            Some(v) => v.as_bool().unwrap_or_else(|| {
+                self.error(
+                    v.span,
+                    subj,
+                    format!("`per_commit` must be `true` or `false`, found {}", v.type_name()),
+                    "write `\"per_commit\": true` without quotes",
+                );
+                false
+            }),
+        };
+        let buffer = match node.get("buffer_hours") {
+            None => None,
+            Some(v) => {
+                let hours = v.to_value().as_f64();
+                match hours {
+                    Some(h) if h > 0.0 && h.is_finite() && h <= 24.0 * 365.0 => {
+                        Some(std::time::Duration::from_secs_f64(h * 3600.0))
+                    }
+                    _ => {
+                        self.error(
+                            v.span,
+                            subj,
+                            format!(
+                                "`buffer_hours` must be a positive number of hours (at most a year), found {}",
+                                v.to_value()
+                            ),
+                            "write e.g. `\"buffer_hours\": 24` for a day, `0.5` for half an hour",
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let (shared, found) = crate::sync::cousin_config::check_shared(self.doc, node);
+        for mut d in found {
+            d.subject = Some(subj.to_owned());
+            self.diagnostics.push(d);
+        }
+        let mode = mode?;
+        // Keys against the mode.
+        let misuse = |key: &str| node.get(key).map(|v| (key.to_owned(), v.span));
+        let pr_keys = ["strategy", "mapping", "per_commit", "buffer_hours"];
+        let mut wrong: Vec<(String, Span, String)> = Vec::new();
+        match mode {
+            DeliveryMode::Dispatch => {
+                for key in ["target_branch", "pull_request"].iter().chain(&pr_keys) {
+                    if let Some((k, span)) = misuse(key) {
+                        wrong.push((
+                            k.clone(),
+                            span,
+                            format!(
+                                "set `\"mode\": \"pull-request\"` (or another mode) to use `{k}`; with \
+                                 `dispatch` the subscriber's own configuration decides"
+                            ),
+                        ));
+                    }
+                }
+            }
+            DeliveryMode::Push => {
+                for key in pr_keys {
+                    if let Some((k, span)) = misuse(key) {
+                        wrong.push((
+                            k.clone(),
+                            span,
+                            "`push` moves the whole branch to the source's commit; use `pull-request` \
+                             to apply a mapped change"
+                                .to_owned(),
+                        ));
+                    }
+                }
+            }
+            DeliveryMode::PullRequest | DeliveryMode::BufferedPr => {
+                if mode == DeliveryMode::BufferedPr
+                    && let Some((k, span)) = misuse("per_commit")
+                {
+                    wrong.push((
+                        k,
+                        span,
+                        "a buffered pull request gathers every commit on one branch; use `pull-request` \
+                         for one pull request per commit"
+                            .to_owned(),
+                    ));
+                }
+                if mode == DeliveryMode::PullRequest
+                    && let Some((k, span)) = misuse("buffer_hours")
+                {
+                    wrong.push((
+                        k,
+                        span,
+                        "set `\"mode\": \"buffered-pr\"` to hold changes back".to_owned(),
+                    ));
+                }
+            }
+        }
+        if mode != DeliveryMode::Dispatch
+            && let Some(v) = node.get("event_type")
+        {
+            self.error(
+                v.span,
+                subj,
+                format!("`event_type` is only sent in mode `dispatch`, not `{mode}`"),
+                "remove `event_type`: this mode sends no event",
+            );
+        }
+        for (key, span, hint) in wrong {
+            self.error(
+                span,
+                subj,
+                format!("`{key}` has no effect in mode `{mode}`"),
+                &hint,
+            );
+        }
+        if mode == DeliveryMode::BufferedPr && node.get("buffer_hours").is_none() {
+            self.error(
+                mode_node.map_or(node.span, |v| v.span),
+                subj,
+                "mode `buffered-pr` needs `buffer_hours`".to_owned(),
+                "add e.g. `\"buffer_hours\": 24`: the pull request opens once its oldest change is that old",
+            );
+        }
+        let shared = shared?;
+        if let (Some(v), Some(mapping)) = (node.get("mapping"), &shared.mapping)
+            && shared.strategy == Strategy::Merge
+            && !mapping.is_empty()
+        {
+            self.error(
+                v.span,
+                subj,
+                "`mapping` has no effect with strategy `merge`, which merges whole commits".to_owned(),
+                "remove `mapping`, or use `diff-apply`, `cherry-pick` or `squash` to move directories",
+            );
+        }
+        if per_commit && shared.strategy == Strategy::Merge {
+            let span = node.get("per_commit").map_or(node.span, |v| v.span);
+            self.error(
+                span,
+                subj,
+                "`per_commit` cannot be used with strategy `merge`, which merges the branch's whole history"
+                    .to_owned(),
+                "use `diff-apply` or `cherry-pick` for one pull request per commit",
+            );
+        }
+        if let Some(pr) = &shared.pull_request {
+            let pr_node = node.get("pull_request");
+            if let Some(v) = pr_node.and_then(|p| p.get("base")) {
+                self.error(
+                    v.span,
+                    subj,
+                    "`pull_request.base` is set by `target_branch` here".to_owned(),
+                    "move the branch to `\"target_branch\"`",
+                );
+            }
+            if let Some(v) = pr_node.and_then(|p| p.get("branch"))
+                && per_commit
+                && !pr.branch.contains("sha}")
+            {
+                let span = v.span;
+                self.error(
+                    span,
+                    subj,
+                    format!(
+                        "`pull_request.branch` `{}` names one branch, but `per_commit` opens one pull \
+                         request per commit",
+                        pr.branch
+                    ),
+                    "put `{short_sha}` in the branch template, e.g. `ecosync/{upstream}-{short_sha}`",
+                );
+            }
+        }
+        let after = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        (after == before).then(|| TargetDelivery {
+            mode,
+            target_branch,
+            strategy: shared.strategy,
+            mapping: shared.mapping,
+            pull_request: shared.pull_request,
+            per_commit,
+            buffer,
         })
     }
 
@@ -803,6 +1105,66 @@ mod tests {
             m.iter().any(|m| m.contains("entry 0 (`a`)")),
             "entries are checked as in the array form: {m:?}"
         );
+    }
+
+    #[test]
+    fn delivery_modes_load_with_their_keys() {
+        let text = r#"[
+ {"repo": "a/fork", "subscriptions": ["**"], "mode": "push", "target_branch": "main"},
+ {"repo": "a/app", "subscriptions": ["features/x"], "mode": "pull-request",
+  "mapping": [{"path": "features/x", "to": "app"}], "per_commit": true, "strategy": "cherry-pick",
+  "pull_request": {"labels": ["sync"], "draft": true}},
+ {"repo": "a/slow", "subscriptions": ["lib"], "mode": "buffered-pr", "buffer_hours": 1.5}
+]"#;
+        let (eco, warnings) = Ecosystem::parse("e.json", text).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let d = eco.deliveries();
+        assert_eq!(d[0].mode, DeliveryMode::Push);
+        assert_eq!(d[0].target_branch.as_deref(), Some("main"));
+        assert_eq!(d[1].mode, DeliveryMode::PullRequest);
+        assert!(d[1].per_commit);
+        assert_eq!(d[1].strategy, Strategy::CherryPick);
+        assert_eq!(d[1].mapping.as_ref().unwrap()[0].to.as_str(), "app");
+        assert!(d[1].pull_request.as_ref().unwrap().draft);
+        assert_eq!(d[2].buffer, Some(std::time::Duration::from_secs(5400)));
+        let via_serde: Vec<Entry> = serde_json::from_str(text).unwrap();
+        assert_eq!(eco.entries(), via_serde.as_slice());
+    }
+
+    #[test]
+    fn every_misuse_of_a_mode_is_reported_at_its_place() {
+        let text = r#"[
+ {"repo": "a/b", "subscriptions": ["x"], "buffer_hours": 3},
+ {"repo": "a/c", "subscriptions": ["x"], "mode": "push", "mapping": [{"path": "x", "to": "y"}]},
+ {"repo": "a/d", "subscriptions": ["x"], "mode": "pull-request", "strategy": "merge", "mapping": ["x"]},
+ {"repo": "a/e", "subscriptions": ["x"], "mode": "buffered-pr"},
+ {"repo": "a/f", "subscriptions": ["x"], "mode": "pull_request"},
+ {"repo": "a/g", "subscriptions": ["x"], "mode": "buffered-pr", "buffer_hours": -1},
+ {"repo": "a/h", "subscriptions": ["x"], "mode": "pull-request", "per_commit": true,
+  "pull_request": {"branch": "sync/one", "base": "dev"}},
+ {"repo": "a/i", "subscriptions": ["x"], "mode": "push", "event_type": "go", "target_branch": "a..b"},
+ {"repo": "a/j", "subscriptions": ["x"], "mode": "pull-request", "strategy": "rebase"}
+]"#;
+        let errs: Vec<String> = Ecosystem::parse("e.json", text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let has = |needle: &str| {
+            assert!(errs.iter().any(|e| e.contains(needle)), "no `{needle}` in {errs:#?}");
+        };
+        has("e.json:2:58: entry 0 (`a/b`): `buffer_hours` has no effect in mode `dispatch`");
+        has("e.json:3:69: entry 1 (`a/c`): `mapping` has no effect in mode `push`");
+        has("entry 2 (`a/d`): `mapping` has no effect with strategy `merge`");
+        has("e.json:5:50: entry 3 (`a/e`): mode `buffered-pr` needs `buffer_hours`");
+        has("entry 4 (`a/f`): `pull_request` is not a known `mode`");
+        has("did you mean `pull-request`?");
+        has("entry 5 (`a/g`): `buffer_hours` must be a positive number");
+        has("entry 6 (`a/h`): `pull_request.branch` `sync/one` names one branch");
+        has("entry 6 (`a/h`): `pull_request.base` is set by `target_branch` here");
+        has("entry 7 (`a/i`): `event_type` is only sent in mode `dispatch`");
+        has("entry 7 (`a/i`): `target_branch` `a..b` is not a valid branch name");
+        has("entry 8 (`a/j`): `rebase` is not a known `strategy`");
     }
 
     #[test]

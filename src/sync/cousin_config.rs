@@ -10,6 +10,8 @@
 
 mod checker;
 
+pub use checker::{SharedKeys, check_shared};
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -102,7 +104,7 @@ fn default_branch() -> String {
 }
 
 /// One subscription as written.
-#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum SubscriptionFile {
     /// An upstream directory kept at the same path here.
@@ -117,7 +119,7 @@ pub enum SubscriptionFile {
 }
 
 /// The pull request settings.
-#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PullRequestFile {
     /// The branch the pull request targets (default: this repository's default branch).
@@ -218,7 +220,7 @@ fn default_notify_place() -> String {
     "upstream".to_owned()
 }
 
-fn default_notify_labels() -> Vec<String> {
+pub(crate) fn default_notify_labels() -> Vec<String> {
     vec!["ecosync-failure".to_owned(), "upstream-sync".to_owned()]
 }
 

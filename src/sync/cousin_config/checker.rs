@@ -61,6 +61,7 @@ pub(super) fn check(
     let mut checker = Checker {
         doc,
         diagnostics: doc.duplicate_keys(),
+        names: ("subscriptions", "subscription"),
     };
     let config = checker.config(overrides);
     let mut diagnostics = checker.diagnostics;
@@ -72,10 +73,67 @@ pub(super) fn check(
     }
 }
 
+/// The keys an `ecosystem.json` entry shares with this file, for the modes in which the dispatcher
+/// delivers the change itself: each as checked here, `None` when absent.
+#[derive(Debug, Clone)]
+pub struct SharedKeys {
+    /// `strategy` (default `diff-apply`).
+    pub strategy: Strategy,
+    /// `mapping`: the upstream directories and where they go, like `subscriptions` here.
+    pub mapping: Option<Vec<Subscription>>,
+    /// `pull_request`.
+    pub pull_request: Option<PullRequestFile>,
+}
+
+/// Checks `strategy`, `mapping` and `pull_request` of the object `entry` of `doc` with this file's rules
+/// (messages name the value, not a JSON pointer). `None` when any is wrong; every problem is in the
+/// returned diagnostics, errors and warnings.
+pub fn check_shared(doc: &JsonDocument, entry: &JsonNode) -> (Option<SharedKeys>, Vec<Diagnostic>) {
+    let mut checker = Checker {
+        doc,
+        diagnostics: Vec::new(),
+        names: ("mapping", "mapping"),
+    };
+    let strategy = checker.choice::<Strategy>(
+        entry,
+        "strategy",
+        STRATEGIES,
+        "use `diff-apply`, `cherry-pick`, `squash` or `merge`",
+    );
+    let mapping = entry
+        .get("mapping")
+        .map(|v| checker.subscriptions(v, "/mapping", strategy.unwrap_or_default()));
+    let pull_request = entry
+        .get("pull_request")
+        .map(|v| checker.pull_request(Some(v)));
+    let mut diagnostics = checker.diagnostics;
+    for d in &mut diagnostics {
+        // The entry names the subject; the pointer would be relative to it.
+        d.subject = None;
+    }
+    let keys = (|| {
+        Some(SharedKeys {
+            strategy: strategy?,
+            mapping: match mapping {
+                Some(m) => Some(m?),
+                None => None,
+            },
+            pull_request: match pull_request {
+                Some(p) => Some(p?),
+                None => None,
+            },
+        })
+    })();
+    (keys, diagnostics)
+}
+
 /// Walks the document, collecting diagnostics.
 struct Checker<'a> {
     doc: &'a JsonDocument,
     diagnostics: Vec<Diagnostic>,
+    /// How messages name the list of subscriptions and one of them: `subscriptions` and `subscription`
+    /// here, `mapping` in `ecosystem.json`.
+    names: (&'static str, &'static str),
 }
 
 impl Checker<'_> {
@@ -495,7 +553,7 @@ impl Checker<'_> {
                 .error(
                     v.span,
                     pointer,
-                    format!("`subscriptions` is {}, not an array", v.type_name()),
+                    format!("`{}` is {}, not an array", self.names.0, v.type_name()),
                 )
                 .hint("write the upstream directories in a list, e.g. [\"features/x\"]");
             self.push(d);
@@ -506,7 +564,7 @@ impl Checker<'_> {
                 .error(
                     v.span,
                     pointer,
-                    "`subscriptions` is empty, so nothing would ever sync",
+                    format!("`{}` is empty, so nothing would ever sync", self.names.0),
                 )
                 .hint("list at least one upstream directory, e.g. [\"features/x\"]");
             self.push(d);
@@ -524,7 +582,7 @@ impl Checker<'_> {
                         members,
                         &at,
                         SUBSCRIPTION_KEYS,
-                        &format!(" in subscription {i}"),
+                        &format!(" in {} {i}", self.names.1),
                         "a subscription object has `path` and `to`",
                     );
                     let field = |key: &str| {
@@ -538,7 +596,7 @@ impl Checker<'_> {
                             .error(
                                 item.span,
                                 &at,
-                                format!("subscription {i} needs string `path` and `to`"),
+                                format!("{} {i} needs string `path` and `to`", self.names.1),
                             )
                             .hint(
                                 "write {\"path\": \"features/x\", \"to\": \"app\"}; `\"to\": \"\"` \
@@ -554,7 +612,8 @@ impl Checker<'_> {
                             item.span,
                             &at,
                             format!(
-                                "subscription {i} is {}, not a string or an object",
+                                "{} {i} is {}, not a string or an object",
+                                self.names.1,
                                 item.type_name()
                             ),
                         )
@@ -592,8 +651,9 @@ impl Checker<'_> {
                         item.span,
                         &at,
                         format!(
-                            "subscription {i} maps `{path}` to `{to}`, but strategy `merge` merges whole \
-                             commits and cannot move directories"
+                            "{} {i} maps `{path}` to `{to}`, but strategy `merge` merges whole \
+                             commits and cannot move directories",
+                            self.names.1
                         ),
                     )
                     .hint("use `diff-apply` (or `squash`/`cherry-pick`) for mapped directories");
@@ -607,8 +667,9 @@ impl Checker<'_> {
                             item.span,
                             &at,
                             format!(
-                                "subscription {i} writes to `{to}`, which overlaps `{}` of subscription {j}",
-                                other.to
+                                "{item} {i} writes to `{to}`, which overlaps `{}` of {item} {j}",
+                                other.to,
+                                item = self.names.1
                             ),
                         )
                         .hint("each subscription needs its own directory in this repository");
