@@ -301,6 +301,7 @@ fn main() {
             server_url: "https://github.com".into(),
             merged_syncs: Vec::new(),
             config_in_repo: None,
+            single_commit: false,
         };
         let t = Instant::now();
         let repo = SyncRepo::open(&cousin_dir, false).unwrap();

@@ -38,6 +38,9 @@ enum Command {
     Plan(PlanCommand),
     /// Send one `repository_dispatch` to each repository the push concerns.
     Dispatch(Box<DispatchCommand>),
+    /// Open the `buffered-pr` pull requests whose buffer has run out (same options as `dispatch`; run it on
+    /// a schedule).
+    Flush(Box<DispatchCommand>),
     /// Watch the source repository and deliver every push, as a long-running service.
     Watch(Box<WatchCommand>),
     /// Run the whole chain on a sample, locally: no token, no network.
@@ -65,6 +68,7 @@ pub fn run(cli: Cli) -> CliResult {
         }
         Command::Plan(args) => args.run(),
         Command::Dispatch(args) => args.run(),
+        Command::Flush(args) => args.flush(),
         Command::Watch(args) => args.run(),
         Command::Demo(args) => {
             git2::opts::strict_hash_verification(false);

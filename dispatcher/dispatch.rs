@@ -18,6 +18,7 @@ use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings, watermark};
 use ecosync::{ForgeArgs, PlanOutcome, RepoName};
 
+use crate::direct::DirectArgs;
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use crate::plan::PlanArgs;
 
@@ -32,6 +33,9 @@ pub struct DispatchCommand {
 
     #[command(flatten)]
     pub forge: ForgeArgs,
+
+    #[command(flatten)]
+    pub direct: DirectArgs,
 
     /// The repository the change comes from, carried in every payload [default: `$GITHUB_REPOSITORY`, else
     /// the `origin` remote].
@@ -76,6 +80,28 @@ pub struct DispatchCommand {
 }
 
 impl DispatchCommand {
+    /// `dispatcher flush`: every `buffered-pr` entry of the branch is synced at the head, and its pull
+    /// request opens once its oldest change is older than `buffer_hours`. No path changes (the range is
+    /// the head alone), so nothing else is delivered, and the dispatch watermark is neither read nor moved.
+    pub fn flush(&self) -> CliResult {
+        let mut flush = DispatchCommand {
+            plan: self.plan.clone(),
+            forge: self.forge.clone(),
+            direct: self.direct.clone(),
+            source_repo: self.source_repo.clone(),
+            report: self.report.clone(),
+            audit_log: self.audit_log.clone(),
+            watermark_token_env: None,
+            retry_failed: None,
+            ..*self
+        };
+        let head = self.plan.head.clone().unwrap_or_else(|| "HEAD".to_owned());
+        flush.plan.base = Some(head.clone());
+        flush.plan.head = Some(head);
+        flush.plan.no_watermark = true;
+        flush.run()
+    }
+
     /// Runs the command.
     pub fn run(&self) -> CliResult {
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
@@ -152,6 +178,7 @@ impl DispatchCommand {
             notify_issue: self.notify_issue,
             stop: StopSignal::new(),
             ack: self.ack,
+            direct: self.direct.settings(&repo_dir),
         };
         let Some(forge) = forge else {
             let preview = dispatch::preview(&plan, &settings);

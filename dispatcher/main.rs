@@ -3,6 +3,7 @@
 
 mod cli;
 mod demo;
+mod direct;
 mod dispatch;
 mod doctor;
 mod explain;

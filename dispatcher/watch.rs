@@ -104,6 +104,9 @@ pub struct WatchCommand {
 
     #[command(flatten)]
     pub forge: ForgeArgs,
+
+    #[command(flatten)]
+    pub direct: crate::direct::DirectArgs,
 }
 
 impl WatchCommand {
@@ -153,6 +156,7 @@ impl WatchCommand {
             None => GitAuth::default(),
         };
         let stop = StopSignal::new();
+        let direct = self.direct.settings(&location.repo_dir);
         let settings = WatchSettings {
             repo_dir: location.repo_dir,
             config_path: location.config_path,
@@ -172,6 +176,7 @@ impl WatchCommand {
                 notify_issue: self.notify_issue,
                 ack: self.ack,
                 stop: stop.clone(),
+                direct,
             },
             retry_base: self.service.retry_delay,
             retry_max: self.service.retry_max(),

@@ -153,7 +153,9 @@ pub fn sync_entries(
                         Some(pr.html_url.clone()),
                     );
                 }
-                PullRequestAction::WouldCreate(_) | PullRequestAction::WouldUpdate(_) => {}
+                PullRequestAction::WouldCreate(_)
+                | PullRequestAction::WouldUpdate(_)
+                | PullRequestAction::Held { .. } => {}
             }
             if let Some(r) = &a.resolved {
                 push.add(

@@ -3,12 +3,14 @@
 //! notification per repository, the delivery report and the failure notice.
 
 pub mod acknowledge;
+pub mod branch_mirror;
 pub mod change_set;
 pub mod deliver;
 pub mod delivery_mode;
 pub mod delivery_report;
 pub mod delivery_statuses;
 pub mod delivery_text;
+pub mod engine_delivery;
 pub mod ecosystem;
 pub mod explain;
 pub mod failure_notice;

@@ -92,6 +92,26 @@ impl Forge {
         }
     }
 
+    /// The repository `repo` is a fork of, if it is one (never for the local forge, which has no forks).
+    pub async fn fork_parent(&self, repo: &RepoName) -> Result<Option<RepoName>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.fork_parent(repo).await,
+            Forge::Local(_) => Ok(None),
+        }
+    }
+
+    /// Brings the fork `repo`'s `branch` up to date with its parent's branch of the same name in one
+    /// request (GitHub's "Sync fork"); returns how (`fast-forward`, `merge` or `none`). The local forge has
+    /// no forks.
+    pub async fn merge_upstream(&self, repo: &RepoName, branch: &str) -> Result<String, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.merge_upstream(repo, branch).await,
+            Forge::Local(_) => Err(ForgeError::Config(
+                "the local forge has no forks to sync with merge-upstream".to_owned(),
+            )),
+        }
+    }
+
     /// The open pull request of `repo` whose head is `repo.owner():head_branch` and whose base is `base`.
     pub async fn find_open_pull_request(
         &self,

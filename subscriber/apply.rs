@@ -137,6 +137,8 @@ impl ApplyArgs {
             server_url,
             run_id: string_or_fallback(self.run_id, "GITHUB_RUN_ID"),
             now: SystemTime::now(),
+            single_commit: false,
+            open_after: None,
         };
         Ok((request, self.forge))
     }

@@ -10,6 +10,7 @@ mod build_info;
 mod chain;
 mod change_set;
 mod contract;
+mod delivery_modes;
 mod dispatch;
 mod doctor;
 mod explain;

@@ -6,7 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::actions;
 use crate::dispatch::acknowledge;
+use crate::dispatch::branch_mirror::BranchMirror;
+use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, FailureIssue, RepoResult};
+use crate::dispatch::engine_delivery::{self, DirectSettings, EngineDelivery};
 use crate::dispatch::failure_notice::{self, NoticeOutcome};
 use crate::dispatch::fan_out::{FanOut, Outgoing};
 use crate::dispatch::plan::{Delivery, Plan};
@@ -33,6 +36,9 @@ pub struct DeliverySettings {
     /// Set a `pending` commit status on the source commit for each target before its dispatch (`error`
     /// when the dispatch fails), for the subscriber to acknowledge.
     pub ack: bool,
+    /// For the modes in which the dispatcher delivers the change itself (`push`, `pull-request`,
+    /// `buffered-pr`): the source clone, the cache and where targets' git lives.
+    pub direct: DirectSettings,
 }
 
 /// What a dry run would send.
@@ -74,6 +80,13 @@ pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
         })
         .collect();
     repos.extend(refused);
+    repos.extend(plan.deliveries.iter().filter(|d| d.mode != DeliveryMode::Dispatch).map(|d| {
+        let mut r = RepoResult::new(&d.repo, DeliveryStatus::Skipped, "");
+        r.mode = d.mode;
+        r.features.clone_from(&d.features);
+        r.error = Some(format!("dry run: not delivered (mode `{}`)", d.mode));
+        r
+    }));
     repos.extend(skipped(plan));
     Preview {
         outgoing,
@@ -92,7 +105,12 @@ pub async fn deliver(
     mut progress: impl FnMut(usize, usize, &RepoResult),
 ) -> DeliveryReport {
     let (send, refused) = outgoing(plan, settings);
-    let total = send.len();
+    let direct: Vec<&Delivery> = plan
+        .deliveries
+        .iter()
+        .filter(|d| d.mode != DeliveryMode::Dispatch)
+        .collect();
+    let total = send.len() + direct.len() + plan.flush.len();
     // The dispatch id is the run's URL under Actions: the status links to the run that sent it.
     let run_url = Some(settings.dispatch_id.as_str()).filter(|id| id.starts_with("http"));
     let mut acknowledgements = Vec::new();
@@ -108,9 +126,30 @@ pub async fn deliver(
             acknowledge::set_statuses(forge, &settings.source_repo, &plan.head, pending, run_url)
                 .await;
     }
+    let mut done = 0;
     let mut repos = FanOut::new(forge, settings.concurrency)
-        .deliver(&send, &settings.stop, |done, r| progress(done, total, r))
+        .deliver(&send, &settings.stop, |n, r| {
+            done = n;
+            progress(n, total, r);
+        })
         .await;
+    for (d, manual) in direct
+        .iter()
+        .map(|d| (*d, false))
+        .chain(plan.flush.iter().map(|d| (d, true)))
+    {
+        let r = if settings.stop.signal().is_some() {
+            let mut r = RepoResult::new(&d.repo, DeliveryStatus::Unsent, "");
+            r.mode = d.mode;
+            r.error = Some("not delivered: the run was stopped".into());
+            r
+        } else {
+            deliver_direct(plan, d, settings, forge, manual).await
+        };
+        done += 1;
+        progress(done, total, &r);
+        repos.push(r);
+    }
     if settings.ack {
         // A dispatch that failed (or was never sent) will not be acknowledged: say so on the commit.
         let ended = repos
@@ -186,11 +225,92 @@ fn report(
     }
 }
 
-/// The payloads of a plan, and the repositories whose payload cannot be sent, with why.
+/// One delivery in a mode the dispatcher delivers itself; `manual` (a buffered pull request this push
+/// does not concern) syncs every subscription, so an expired buffer opens its pull request.
+async fn deliver_direct(
+    plan: &Plan,
+    d: &Delivery,
+    settings: &DeliverySettings,
+    forge: &Forge,
+    manual: bool,
+) -> RepoResult {
+    let failed = |error: String, hint: &str| {
+        let mut r = RepoResult::new(&d.repo, DeliveryStatus::Failed, "");
+        r.mode = d.mode;
+        r.features.clone_from(&d.features);
+        r.error = Some(error);
+        r.hint = Some(hint.to_owned());
+        r
+    };
+    let Some(target) = &d.target else {
+        return failed(
+            "the entry's delivery settings are missing".into(),
+            "plan with this version of the dispatcher",
+        );
+    };
+    let branch = match plan.git_ref.as_deref() {
+        Some(r) if !r.starts_with("refs/") => r,
+        _ => {
+            return failed(
+                format!("mode `{}` delivers a branch, and this push is not to a branch", d.mode),
+                "pass `--ref BRANCH`",
+            );
+        }
+    };
+    let Ok(head) = git2::Oid::from_str(&plan.head) else {
+        return failed(format!("`{}` is not a commit id", plan.head), "");
+    };
+    let dispatch_id = Some(settings.dispatch_id.as_str());
+    if d.mode == DeliveryMode::Push {
+        let mirror = BranchMirror {
+            forge,
+            settings: &settings.direct,
+            source: &settings.source_repo,
+            branch,
+            head,
+            dispatch_id,
+        };
+        return mirror.deliver(&d.repo, target).await;
+    }
+    let commits = match engine_delivery::commits_of(
+        &settings.direct.source_dir,
+        &plan.base,
+        head,
+        target.per_commit && !manual,
+        &target.subscriptions,
+        &d.paths,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            return failed(
+                format!("cannot list the commits of the range: {e}"),
+                "the source clone needs the whole range (actions/checkout with `fetch-depth: 0`)",
+            );
+        }
+    };
+    let engine = EngineDelivery {
+        forge,
+        settings: &settings.direct,
+        source: &settings.source_repo,
+        branch,
+        dispatch_id,
+    };
+    let mut r = engine
+        .deliver(&d.repo, target, &commits, &d.features, manual)
+        .await;
+    r.mode = d.mode;
+    r
+}
+
+/// The payloads of a plan's dispatches, and the repositories whose payload cannot be sent, with why.
 fn outgoing(plan: &Plan, settings: &DeliverySettings) -> (Vec<Outgoing>, Vec<RepoResult>) {
     let mut send = Vec::new();
     let mut refused = Vec::new();
-    for d in &plan.deliveries {
+    for d in plan
+        .deliveries
+        .iter()
+        .filter(|d| d.mode == DeliveryMode::Dispatch)
+    {
         match payload_for(plan, d, settings) {
             Ok(payload) => send.push(Outgoing {
                 repo: d.repo.clone(),

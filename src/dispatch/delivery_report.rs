@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 use crate::dispatch::acknowledge::Acknowledgement;
+use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
 
@@ -43,6 +44,19 @@ pub struct RepoResult {
     pub hint: Option<String>,
     /// Time spent on it, retries and waits included.
     pub duration_ms: u64,
+    /// How it was delivered (absent for a dispatch, as before modes existed).
+    #[serde(default, skip_serializing_if = "is_dispatch")]
+    pub mode: DeliveryMode,
+    /// What the delivery did, for the modes in which the dispatcher delivers the change itself: the pull
+    /// request opened, the branch moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_dispatch(mode: &DeliveryMode) -> bool {
+    *mode == DeliveryMode::Dispatch
 }
 
 impl RepoResult {
@@ -58,6 +72,8 @@ impl RepoResult {
             error: None,
             hint: None,
             duration_ms: 0,
+            mode: DeliveryMode::Dispatch,
+            outcome: None,
         }
     }
 }

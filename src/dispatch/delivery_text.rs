@@ -12,6 +12,11 @@ impl RepoResult {
     /// What became of this repository's dispatch, for its progress line.
     pub fn progress_line(&self) -> String {
         match self.status {
+            DeliveryStatus::Delivered if self.outcome.is_some() => format!(
+                "delivered: {} ({} ms)",
+                self.outcome.as_deref().unwrap_or_default(),
+                self.duration_ms
+            ),
             DeliveryStatus::Delivered => format!(
                 "delivered ({} attempt{}, {} ms)",
                 self.attempts,

@@ -169,7 +169,7 @@ pub struct Ecosystem {
     file: String,
     lines: Arc<LineIndex>,
     entries: Vec<Entry>,
-    deliveries: Vec<TargetDelivery>,
+    deliveries: Vec<Arc<TargetDelivery>>,
     subscriptions: Vec<Vec<PathPattern>>,
     branches: Vec<Vec<PathPattern>>,
     sources: Vec<EntrySource>,
@@ -227,7 +227,7 @@ impl Ecosystem {
     }
 
     /// How each entry is delivered, in file order (index as [`Ecosystem::entries`]).
-    pub fn deliveries(&self) -> &[TargetDelivery] {
+    pub fn deliveries(&self) -> &[Arc<TargetDelivery>] {
         &self.deliveries
     }
 
@@ -350,7 +350,7 @@ impl<'a> Checker<'a> {
             match self.entry(index, node, &mut seen) {
                 Some(checked) => {
                     ecosystem.entries.push(checked.entry);
-                    ecosystem.deliveries.push(checked.delivery);
+                    ecosystem.deliveries.push(Arc::new(checked.delivery));
                     ecosystem.subscriptions.push(checked.subscriptions);
                     ecosystem.branches.push(checked.branches);
                     ecosystem.sources.push(checked.source);
@@ -745,6 +745,8 @@ impl<'a> Checker<'a> {
             per_commit: delivery.per_commit,
             buffer_hours: delivery.buffer.map(|b| b.as_secs_f64() / 3600.0),
         };
+        let mut delivery = delivery;
+        delivery.subscriptions.clone_from(&entry.subscriptions);
         Some(CheckedEntry {
             entry,
             delivery,
@@ -985,6 +987,7 @@ impl<'a> Checker<'a> {
             pull_request: shared.pull_request,
             per_commit,
             buffer,
+            subscriptions: Vec::new(),
         })
     }
 

@@ -80,15 +80,9 @@ impl<'a> FanOut<'a> {
             .await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut result = RepoResult {
-            repo: o.repo.clone(),
-            status: DeliveryStatus::Delivered,
-            event_type: o.event_type.clone(),
             features: o.payload.updated_features.clone(),
-            attempts: 0,
-            last_http_status: None,
-            error: None,
-            hint: None,
             duration_ms,
+            ..RepoResult::new(&o.repo, DeliveryStatus::Delivered, &o.event_type)
         };
         match outcome {
             Ok(delivered) => {

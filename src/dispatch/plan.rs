@@ -6,12 +6,15 @@
 //! only when at least one path counts; `features` lists the credited patterns in the entry's order.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::dispatch::change_set::ChangeSet;
+use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::Ecosystem;
 use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
+use crate::dispatch::target_delivery::TargetDelivery;
 use crate::dispatch::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
 
@@ -41,6 +44,10 @@ pub struct Plan {
     /// What the dispatch watermark did to the range, when it was consulted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<WatermarkNote>,
+    /// The `buffered-pr` entries of this branch that no changed path concerns: a delivery opens the pull
+    /// requests whose buffer has run out (not part of the JSON contract).
+    #[serde(skip)]
+    pub flush: Vec<Delivery>,
 }
 
 /// One `repository_dispatch` to send.
@@ -54,6 +61,23 @@ pub struct Delivery {
     pub features: Vec<String>,
     /// The changed paths this entry matched, sorted.
     pub paths: Vec<String>,
+    /// How the repository receives the push (`mode` in `ecosystem.json`).
+    #[serde(default)]
+    pub mode: DeliveryMode,
+    /// The entry's settings, for the modes in which the dispatcher delivers the change itself (not part
+    /// of the JSON contract).
+    #[serde(skip)]
+    pub target: Option<Arc<TargetDelivery>>,
+}
+
+impl Delivery {
+    /// How the repository receives the push, for people: the event type for a dispatch, else the mode.
+    pub fn how(&self) -> &str {
+        match self.mode {
+            DeliveryMode::Dispatch => &self.event_type,
+            other => other.as_str(),
+        }
+    }
 }
 
 /// An entry that was not considered.
@@ -202,16 +226,27 @@ impl Plan {
 
         let per_entry = matchers.subscriptions.match_paths(&changes.paths);
         let mut deliveries = Vec::new();
+        let mut flush = Vec::new();
         let mut unmatched = 0;
         for (i, credited) in per_entry.into_iter().enumerate() {
             if !considered[i] {
                 continue;
             }
+            let entry = &entries[i];
             if credited.is_empty() {
                 unmatched += 1;
+                if entry.mode == DeliveryMode::BufferedPr {
+                    flush.push(Delivery {
+                        repo: entry.repo.clone(),
+                        event_type: String::new(),
+                        features: Vec::new(),
+                        paths: Vec::new(),
+                        mode: entry.mode,
+                        target: Some(ecosystem.deliveries()[i].clone()),
+                    });
+                }
                 continue;
             }
-            let entry = &entries[i];
             let mut used = vec![false; entry.subscriptions.len()];
             for &(_, p) in &credited {
                 used[p] = true;
@@ -230,6 +265,9 @@ impl Plan {
                     .iter()
                     .map(|&(path, _)| changes.paths[path].clone())
                     .collect(),
+                mode: entry.mode,
+                target: (entry.mode != DeliveryMode::Dispatch)
+                    .then(|| ecosystem.deliveries()[i].clone()),
             });
         }
         Plan {
@@ -242,6 +280,7 @@ impl Plan {
             skipped,
             unmatched,
             watermark: None,
+            flush,
         }
     }
 
@@ -272,11 +311,16 @@ impl Plan {
         }
         let _ = writeln!(
             out,
-            "{} changed {}; {} {} would receive a dispatch",
+            "{} changed {}; {} {} would receive {}",
             self.changed_paths.len(),
             plural(self.changed_paths.len(), "path", "paths"),
             self.deliveries.len(),
             plural(self.deliveries.len(), "repository", "repositories"),
+            if self.deliveries.iter().all(|d| d.mode == DeliveryMode::Dispatch) {
+                "a dispatch"
+            } else {
+                "a delivery"
+            },
         );
         let width = self
             .deliveries
@@ -287,7 +331,7 @@ impl Plan {
         let type_width = self
             .deliveries
             .iter()
-            .map(|d| d.event_type.chars().count())
+            .map(|d| d.how().chars().count())
             .max()
             .unwrap_or(0);
         let count_width = self
@@ -301,7 +345,7 @@ impl Plan {
                 out,
                 "  {:width$}  {:type_width$}  {:>count_width$} {} via {}",
                 d.repo.as_str(),
-                d.event_type,
+                d.how(),
                 d.paths.len(),
                 plural(d.paths.len(), "path", "paths"),
                 quoted_list(&d.features),
@@ -348,7 +392,7 @@ impl Plan {
             let _ = writeln!(out, "Watermark: {}\n", md_escape(&w.message));
         }
         if !self.deliveries.is_empty() {
-            out.push_str("| Repository | Event type | Features | Paths |\n|---|---|---|---|\n");
+            out.push_str("| Repository | Delivery | Features | Paths |\n|---|---|---|---|\n");
             for d in &self.deliveries {
                 let features: Vec<String> = d.features.iter().map(|f| code(f)).collect();
                 let mut paths: Vec<String> =
@@ -360,7 +404,10 @@ impl Plan {
                     out,
                     "| {} | {} | {} | {} |",
                     code(d.repo.as_str()),
-                    code(&d.event_type),
+                    match d.mode {
+                        DeliveryMode::Dispatch => format!("dispatch {}", code(&d.event_type)),
+                        other => other.as_str().to_owned(),
+                    },
                     features.join(", "),
                     paths.join("<br>"),
                 );

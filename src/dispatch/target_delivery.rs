@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use crate::dispatch::delivery_mode::DeliveryMode;
-use crate::dispatch::path_pattern::PathPattern;
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
 use crate::sync::cousin_config::{
@@ -23,7 +22,7 @@ pub const PER_COMMIT_BRANCH_TEMPLATE: &str = "ecosync/{upstream}-{short_sha}";
 const ANY_AGE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// The checked delivery settings of one entry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetDelivery {
     /// The mode.
     pub mode: DeliveryMode,
@@ -39,6 +38,8 @@ pub struct TargetDelivery {
     pub per_commit: bool,
     /// How long a change waits on the branch before its pull request opens (`buffered-pr` only).
     pub buffer: Option<Duration>,
+    /// The entry's subscription patterns, as written (the default mapping follows them).
+    pub subscriptions: Vec<String>,
 }
 
 impl Default for TargetDelivery {
@@ -51,6 +52,7 @@ impl Default for TargetDelivery {
             pull_request: None,
             per_commit: false,
             buffer: None,
+            subscriptions: Vec::new(),
         }
     }
 }
@@ -69,20 +71,19 @@ impl TargetDelivery {
     }
 
     /// The sync engine's configuration for delivering `source`'s branch `branch`, fetched from
-    /// `source_url` (the dispatcher's own clone), into this target. `subscriptions` are the entry's
-    /// patterns and `source_tree` lists the directories of the source's head, for the default mapping.
-    /// Failures are reported in the source repository, where whoever runs the dispatcher looks.
+    /// `source_url` (the dispatcher's own clone), into this target; `is_dir` tells which paths are
+    /// directories in the source, for the default mapping. Failures are reported in the source
+    /// repository, where whoever runs the dispatcher looks.
     pub fn cousin_config(
         &self,
         source: &RepoName,
         branch: &str,
         source_url: &str,
-        subscriptions: &[PathPattern],
         is_dir: &dyn Fn(&str) -> bool,
     ) -> CousinConfig {
         let subscriptions = match &self.mapping {
             Some(m) => m.clone(),
-            None => default_mapping(subscriptions, is_dir),
+            None => default_mapping(&self.subscriptions, is_dir),
         };
         CousinConfig {
             upstream_repo: source.clone(),
@@ -105,10 +106,10 @@ impl TargetDelivery {
 /// target. A pattern's directory is its part before the first segment with a glob character (`docs/*.md`:
 /// `docs`); a plain path names itself when it is a directory of the source (`is_dir`), else its parent.
 /// Negated patterns add nothing, and a directory inside another listed one is left to it.
-pub fn default_mapping(patterns: &[PathPattern], is_dir: &dyn Fn(&str) -> bool) -> Vec<Subscription> {
+pub fn default_mapping(patterns: &[String], is_dir: &dyn Fn(&str) -> bool) -> Vec<Subscription> {
     let mut dirs: Vec<String> = Vec::new();
-    for p in patterns.iter().filter(|p| !p.is_negated()) {
-        let text = p.text().trim_matches('/');
+    for p in patterns.iter().filter(|p| !p.starts_with('!')) {
+        let text = p.trim_matches('/');
         let segments: Vec<&str> = text.split('/').collect();
         let literal = segments
             .iter()
@@ -143,10 +144,7 @@ mod tests {
     use super::*;
 
     fn mapping(patterns: &[&str], dirs: &[&str]) -> Vec<String> {
-        let patterns: Vec<PathPattern> = patterns
-            .iter()
-            .map(|p| PathPattern::parse(p).unwrap())
-            .collect();
+        let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
         default_mapping(&patterns, &|p| dirs.contains(&p))
             .into_iter()
             .map(|s| s.path.as_str().to_owned())

@@ -330,6 +330,58 @@ impl GitHubForge {
         Ok(found.default_branch)
     }
 
+    pub(super) async fn fork_parent(&self, repo: &RepoName) -> Result<Option<RepoName>, ForgeError> {
+        #[derive(Deserialize)]
+        struct Parent {
+            full_name: String,
+        }
+        #[derive(Deserialize)]
+        struct Repo {
+            #[serde(default)]
+            fork: bool,
+            parent: Option<Parent>,
+        }
+        let crab = self.crab(repo, "get repository").await?;
+        let (found, _): (Repo, _) = self
+            .json(
+                &crab,
+                repo,
+                "get repository",
+                Method::GET,
+                format!("/repos/{repo}"),
+                None,
+            )
+            .await?;
+        Ok(found
+            .parent
+            .filter(|_| found.fork)
+            .and_then(|p| RepoName::parse(&p.full_name).ok()))
+    }
+
+    pub(super) async fn merge_upstream(
+        &self,
+        repo: &RepoName,
+        branch: &str,
+    ) -> Result<String, ForgeError> {
+        #[derive(Deserialize)]
+        struct Merged {
+            #[serde(default)]
+            merge_type: Option<String>,
+        }
+        let crab = self.crab(repo, "merge upstream").await?;
+        let (merged, _): (Merged, _) = self
+            .json(
+                &crab,
+                repo,
+                "merge upstream",
+                Method::POST,
+                format!("/repos/{repo}/merge-upstream"),
+                Some(json!({ "branch": branch })),
+            )
+            .await?;
+        Ok(merged.merge_type.unwrap_or_else(|| "none".to_owned()))
+    }
+
     pub(super) async fn find_open_pull_request(
         &self,
         repo: &RepoName,

@@ -161,11 +161,12 @@ impl Engine<'_> {
             server_url: request.server_url.clone(),
             merged_syncs: Vec::new(),
             config_in_repo: None,
+            single_commit: request.single_commit,
         };
         if let Some(reason) = prepare::not_concerned(&settings)? {
             return Ok(SyncOutcome::NotSubscribed { reason });
         }
-        if config.strategy.tracks_last_sync() {
+        if config.strategy.tracks_last_sync() && !request.single_commit {
             settings.merged_syncs = self.merged_syncs(&base).await;
         }
         let repo = SyncRepo::open(&request.repo_dir, request.dry_run).map_err(|source| {
@@ -224,6 +225,8 @@ impl Engine<'_> {
             settings: &config.pull_request,
             force_draft: conflicted,
             committer,
+            open_after: request.open_after,
+            now: request.now,
         };
         let published = publish::publish(self.forge, &repo, &plan, &target)
             .await

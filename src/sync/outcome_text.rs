@@ -238,6 +238,11 @@ fn describe_applied(s: &mut String, a: &Applied) {
                 pr.number, pr.html_url
             )
         }
+        PullRequestAction::Held { until } => writeln!(
+            s,
+            "pull request: held until {} (the buffer of its oldest change); the branch carries the change",
+            humantime::format_rfc3339_seconds(*until)
+        ),
     };
     if !a.change.conflicts.is_empty() {
         let _ = writeln!(

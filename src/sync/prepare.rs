@@ -171,6 +171,9 @@ pub struct SyncSettings {
     /// Where the configuration file is in the cousin's repository (relative to its root), when it is in
     /// it: its version in the last sync's commit tells which subscriptions are new since.
     pub config_in_repo: Option<String>,
+    /// Bring exactly the event's commit, its change against its first parent, whatever was synced before
+    /// (one pull request per upstream commit, merged in any order).
+    pub single_commit: bool,
 }
 
 /// The outcome of the pipeline before publishing.
@@ -315,7 +318,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     .ok_or_else(|| SyncRunError::NoBase(s.base_branch.clone()))?;
     let base = git.find_commit(base_id)?;
     // Step 3: the last sync.
-    let last: Option<LastSync> = if config.strategy.tracks_last_sync() {
+    let last: Option<LastSync> = if config.strategy.tracks_last_sync() && !s.single_commit {
         trailer::find_last_sync(git, base_id, &config.upstream_repo, &s.merged_syncs)?
     } else {
         None
@@ -371,8 +374,13 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         }
     }
     // Step 4: apply. A cherry-pick after an earlier sync picks every commit since; without one, the first
-    // sync brings the mapped directories to upstream's state, as diff-apply's does.
-    let last_synced = last.as_ref().map(|l| l.upstream_sha);
+    // sync brings the mapped directories to upstream's state, as diff-apply's does. A single commit is its
+    // change against its first parent: a base that has it already gives no change.
+    let last_synced = if s.single_commit {
+        upstream.parent_id(0).ok()
+    } else {
+        last.as_ref().map(|l| l.upstream_sha)
+    };
     if config.strategy.stacks()
         && let Some(last) = last_synced
     {

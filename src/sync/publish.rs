@@ -10,6 +10,8 @@
 //!   pushed and the pull request gets a comment saying so.
 //! - The pull request is looked for before one is created; an open one is updated in place.
 
+use std::time::{Duration, SystemTime};
+
 use git2::Oid;
 
 use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
@@ -120,6 +122,12 @@ pub enum PullRequestAction {
     WouldCreate(String),
     /// A dry run would update this one.
     WouldUpdate(PullRequest),
+    /// Not opened yet: the oldest upstream commit on the branch is younger than the buffer (the branch
+    /// was pushed; a later run opens it).
+    Held {
+        /// When the buffer of the oldest commit runs out.
+        until: SystemTime,
+    },
 }
 
 /// The result of publishing.
@@ -155,6 +163,10 @@ pub struct PublishTarget<'a> {
     pub force_draft: bool,
     /// The committer, for a commit added on top of someone's work.
     pub committer: git2::Signature<'static>,
+    /// Open a new pull request only once the oldest upstream commit the branch brings is this old.
+    pub open_after: Option<Duration>,
+    /// The current time, for `open_after`.
+    pub now: SystemTime,
 }
 
 /// Pushes the plan's commit to the branch and finds or creates the pull request.
@@ -219,6 +231,14 @@ async fn pull_request(
     let existing = forge
         .find_open_pull_request(t.cousin, t.branch, t.base)
         .await?;
+    if existing.is_none()
+        && let Some(buffer) = t.open_after
+    {
+        let until = oldest_commit_time(&repo.repo, plan)? + buffer;
+        if until > t.now {
+            return Ok(PullRequestAction::Held { until });
+        }
+    }
     let pull_request = match (existing, repo.is_dry_run()) {
         (Some(pr), true) => PullRequestAction::WouldUpdate(pr),
         (None, true) => PullRequestAction::WouldCreate(title),
@@ -253,6 +273,21 @@ async fn pull_request(
         }
     };
     Ok(pull_request)
+}
+
+/// The committer time of the oldest upstream commit `plan` brings after its last synced commit (the
+/// upstream commit's own for a first sync).
+fn oldest_commit_time(git: &git2::Repository, plan: &SyncPlan) -> Result<SystemTime, git2::Error> {
+    let mut oldest = git.find_commit(plan.upstream)?.committer().when().seconds();
+    if let Some(last) = plan.message.last_synced.filter(|l| git.find_commit(*l).is_ok()) {
+        let mut walk = git.revwalk()?;
+        walk.push(plan.upstream)?;
+        walk.hide(last)?;
+        for id in walk {
+            oldest = oldest.min(git.find_commit(id?)?.committer().when().seconds());
+        }
+    }
+    Ok(crate::clock::from_unix_seconds(oldest))
 }
 
 /// Fetches the branch and decides what to do to it; a conflict with someone's commits is said on the pull

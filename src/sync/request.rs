@@ -1,7 +1,7 @@
 //! `SyncRequest`: everything one sync needs, checked by the caller before anything happens.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::repo_name::RepoName;
 use crate::sync::cousin_config::CousinConfig;
@@ -39,4 +39,10 @@ pub struct SyncRequest {
     pub run_id: Option<String>,
     /// The current time (commit dates and the `max_age` check).
     pub now: SystemTime,
+    /// Bring exactly the event's commit (its change against its first parent), not everything since the
+    /// last sync: one pull request per upstream commit (the branch template names the commit).
+    pub single_commit: bool,
+    /// Push the branch, but open its pull request only once the oldest upstream commit it brings is this
+    /// old (an open one is updated as usual); `None` opens it at once.
+    pub open_after: Option<Duration>,
 }

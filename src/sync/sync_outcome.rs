@@ -187,7 +187,7 @@ impl SyncOutcome {
                 PullRequestAction::Created(pr)
                 | PullRequestAction::Updated(pr)
                 | PullRequestAction::WouldUpdate(pr) => Some(&pr.html_url),
-                PullRequestAction::WouldCreate(_) => None,
+                PullRequestAction::WouldCreate(_) | PullRequestAction::Held { .. } => None,
             },
             _ => None,
         }

@@ -176,6 +176,10 @@ struct RepoState {
     grants: Option<Value>,
     /// "Allow GitHub Actions to create and approve pull requests" (default on).
     actions_may_not_create_prs: bool,
+    /// The repository this one is a fork of.
+    parent: Option<String>,
+    /// The branches `POST /repos/{r}/merge-upstream` was asked to sync, in order.
+    merged_upstream: Vec<String>,
 }
 
 #[derive(Default)]
@@ -271,6 +275,17 @@ impl FakeGitHub {
             },
         );
         self
+    }
+
+    /// Makes `repo` a fork of `parent` (`fork` and `parent` in `GET /repos/{repo}`).
+    pub fn set_fork(&self, repo: &str, parent: &str) -> &Self {
+        self.lock().repos.get_mut(repo).expect("add the repository first").parent = Some(parent.into());
+        self
+    }
+
+    /// The branches `merge-upstream` synced in `repo`, in order.
+    pub fn merged_upstream(&self, repo: &str) -> Vec<String> {
+        self.lock().repos[repo].merged_upstream.clone()
     }
 
     /// Adds a failure rule (rules are checked in the order added; the first that applies wins).
@@ -839,6 +854,10 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
                 "owner": user(segs[1]), "html_url": format!("{base}/{repo}"),
                 "default_branch": r.default_branch,
             });
+            found["fork"] = json!(r.parent.is_some());
+            if let Some(parent) = &r.parent {
+                found["parent"] = json!({"full_name": parent, "name": parent.split('/').nth(1)});
+            }
             // GitHub shows a personal token its role; an installation token gets no `permissions`.
             if !installation {
                 found["permissions"] = r.role.clone().unwrap_or_else(|| {
@@ -875,6 +894,23 @@ fn route(st: &mut State, base: &str, method: &str, path: &str, query: &str, body
             } else {
                 error(404, "Branch not found")
             }
+        }
+        ("POST", ["merge-upstream"]) => {
+            let Some(branch) = parsed.get("branch").and_then(Value::as_str) else {
+                return unprocessable("branch is required");
+            };
+            if r.parent.is_none() {
+                return unprocessable("this repository is not a fork");
+            }
+            r.merged_upstream.push(branch.to_owned());
+            respond(
+                200,
+                Some(json!({
+                    "message": "Successfully fetched and fast-forwarded from upstream",
+                    "merge_type": "fast-forward",
+                    "base_branch": format!("{}:{branch}", r.parent.as_deref().unwrap_or_default()),
+                })),
+            )
         }
         ("POST", ["dispatches"]) => {
             let event_type = parsed.get("event_type").and_then(Value::as_str);

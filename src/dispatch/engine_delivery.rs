@@ -1,0 +1,344 @@
+//! `EngineDelivery`: the modes in which the dispatcher applies a push itself, with the subscriber's sync
+//! engine ([`crate::sync::apply`]), so the target runs no workflow: `pull-request` (one rolling pull
+//! request, or one per source commit with `per_commit`), `buffered-pr` (the branch moves on every push,
+//! the pull request opens once the oldest change on it is `buffer_hours` old) and `push`'s fallback
+//! when the target's branch has commits of its own.
+//!
+//! Each target has a bare cache repository (`--target-dir`/owner/name): the source's commits are fetched
+//! into it from the dispatcher's own clone, the target's branches from the target. Every guarantee of
+//! `subscriber apply` holds: trailers, never force-pushing over people's commits, closing a pull request
+//! whose diff vanished, one failure issue (in the source repository: whoever runs the dispatcher reads it).
+//! The state lives in the targets (branches, trailers, commit dates), so every run is stateless.
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use git2::{Oid, Repository};
+
+use crate::dispatch::delivery_mode::DeliveryMode;
+use crate::dispatch::delivery_report::{DeliveryStatus, RepoResult};
+use crate::dispatch::path_pattern::PathPattern;
+use crate::dispatch::target_delivery::TargetDelivery;
+use crate::error_kind::error_chain;
+use crate::forge::Forge;
+use crate::repo_name::RepoName;
+use crate::sync::event::SyncEvent;
+use crate::sync::publish::PullRequestAction;
+use crate::sync::request::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME, SyncRequest};
+use crate::sync::sync_outcome::SyncOutcome;
+
+/// Where and as whom the dispatcher delivers changes itself.
+#[derive(Debug, Clone)]
+pub struct DirectSettings {
+    /// The source repository's clone: changes are read from it (and, in mode `push`, pushed from it).
+    pub source_dir: PathBuf,
+    /// Where each target's cache repository is kept between runs (`DIR/owner/name`); `None` uses a
+    /// temporary directory for the run.
+    pub target_dir: Option<PathBuf>,
+    /// Fetch from and push to `URL/owner/name.git` instead of the forge's address for each target (a
+    /// mirror, GitHub Enterprise's git host, tests).
+    pub git_base: Option<String>,
+    /// The committer of the commits made (name, email).
+    pub committer: (String, String),
+    /// The forge's web address, for links in pull requests and issues.
+    pub server_url: String,
+}
+
+impl DirectSettings {
+    /// The defaults for the source clone `source_dir`: a temporary cache, the forge's addresses, GitHub
+    /// Actions' bot as committer.
+    pub fn new(source_dir: PathBuf) -> Self {
+        DirectSettings {
+            source_dir,
+            target_dir: None,
+            git_base: None,
+            committer: (
+                DEFAULT_COMMITTER_NAME.to_owned(),
+                DEFAULT_COMMITTER_EMAIL.to_owned(),
+            ),
+            server_url: "https://github.com".to_owned(),
+        }
+    }
+
+    /// Where `repo`'s git lives.
+    pub fn git_url(&self, forge: &Forge, repo: &RepoName) -> String {
+        match &self.git_base {
+            Some(base) => format!("{}/{repo}.git", base.trim_end_matches('/')),
+            None => forge.git_url(repo),
+        }
+    }
+}
+
+/// One target's delivery through the sync engine.
+pub struct EngineDelivery<'a> {
+    /// The forge.
+    pub forge: &'a Forge,
+    /// Where and as whom.
+    pub settings: &'a DirectSettings,
+    /// The source repository (the engine's upstream).
+    pub source: &'a RepoName,
+    /// The source branch pushed.
+    pub branch: &'a str,
+    /// The run's dispatch id, carried in the pull request.
+    pub dispatch_id: Option<&'a str>,
+}
+
+/// What the commits of a delivery are: the head alone, or (with `per_commit`) each first-parent commit of
+/// the range that touches the subscriptions, oldest first.
+#[derive(Debug, Clone)]
+pub struct Commits {
+    /// The commits to sync, each with the changed paths it brings.
+    pub each: Vec<(Oid, Vec<String>)>,
+    /// First-parent commits of the range that touch none of the subscriptions.
+    pub untouched: usize,
+}
+
+impl EngineDelivery<'_> {
+    /// Delivers `commits` (see [`Commits`]) to `repo` as `target` says; `manual` syncs every subscription
+    /// whatever changed (`flush`). One failing commit does not stop the next; the result says each.
+    pub async fn deliver(
+        &self,
+        repo: &RepoName,
+        target: &TargetDelivery,
+        commits: &Commits,
+        features: &[String],
+        manual: bool,
+    ) -> RepoResult {
+        let started = Instant::now();
+        let mut result = RepoResult::new(repo, DeliveryStatus::Delivered, "");
+        result.mode = target.mode;
+        result.features = features.to_vec();
+        let scratch;
+        let cache = match &self.settings.target_dir {
+            Some(dir) => dir.join(repo.owner()).join(repo.name()),
+            None => match tempfile::Builder::new().prefix("ecosync-target-").tempdir() {
+                Ok(dir) => {
+                    scratch = dir;
+                    scratch.path().to_path_buf()
+                }
+                Err(e) => {
+                    return failed(result, &format!("cannot make a cache directory: {e}"), None);
+                }
+            },
+        };
+        if let Err(e) = ensure_bare(&cache) {
+            return failed(
+                result,
+                &format!("cannot prepare the cache repository `{}`: {e}", cache.display()),
+                Some("check `--target-dir`: it must be a writable directory"),
+            );
+        }
+        let source_url = self.settings.source_dir.display().to_string();
+        let tree_dirs = head_dirs(&self.settings.source_dir, commits.each.last().map(|c| c.0));
+        let config = target.cousin_config(self.source, self.branch, &source_url, &|p| {
+            tree_dirs.iter().any(|d| d == p)
+        });
+        let mut lines = Vec::new();
+        let mut any_failed = false;
+        for (commit, paths) in &commits.each {
+            let request = SyncRequest {
+                config: config.clone(),
+                config_file: None,
+                event: SyncEvent {
+                    source_repo: Some(self.source.clone()),
+                    commit: Some(*commit),
+                    features: features.to_vec(),
+                    changed_paths: paths.clone(),
+                    dispatch_id: self.dispatch_id.map(str::to_owned),
+                    manual,
+                },
+                repo_dir: cache.clone(),
+                cousin: Some(repo.clone()),
+                cousin_url: Some(self.settings.git_url(self.forge, repo)),
+                dry_run: false,
+                committer: self.settings.committer.clone(),
+                server_url: self.settings.server_url.clone(),
+                run_id: None,
+                now: SystemTime::now(),
+                single_commit: target.per_commit,
+                open_after: (target.mode == DeliveryMode::BufferedPr)
+                    .then_some(target.buffer)
+                    .flatten(),
+            };
+            let short = &commit.to_string()[..12];
+            match crate::sync::apply(&request, self.forge).await {
+                Ok(outcome) => {
+                    let (ok, text) = describe(&outcome);
+                    any_failed |= !ok;
+                    lines.push(if commits.each.len() > 1 {
+                        format!("{short}: {text}")
+                    } else {
+                        text
+                    });
+                    if !ok && result.hint.is_none() {
+                        result.hint = outcome.error().and_then(crate::sync::SyncError::hint);
+                    }
+                }
+                Err(e) => {
+                    any_failed = true;
+                    lines.push(format!("{short}: {}", error_chain(&e)));
+                    result.hint = e.hint();
+                }
+            }
+        }
+        if commits.untouched > 0 {
+            lines.push(format!(
+                "skipped {} commit(s) touching no subscribed path",
+                commits.untouched
+            ));
+        }
+        result.attempts = u32::try_from(commits.each.len()).unwrap_or(u32::MAX);
+        result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let text = lines.join("; ");
+        if any_failed {
+            result.status = DeliveryStatus::Failed;
+            result.error = Some(text);
+        } else {
+            result.outcome = Some(text);
+        }
+        result
+    }
+}
+
+/// The commits a delivery of `base..head` brings: the head alone, or with `per_commit` every first-parent
+/// commit of the range (oldest first) that changes a path `subscriptions` match, with those paths.
+pub fn commits_of(
+    source_dir: &Path,
+    base: &str,
+    head: Oid,
+    per_commit: bool,
+    subscriptions: &[String],
+    paths: &[String],
+) -> Result<Commits, git2::Error> {
+    if !per_commit {
+        return Ok(Commits {
+            each: vec![(head, paths.to_vec())],
+            untouched: 0,
+        });
+    }
+    let git = Repository::open(source_dir)?;
+    let patterns: Vec<PathPattern> = subscriptions
+        .iter()
+        .filter_map(|p| PathPattern::parse(p).ok())
+        .collect();
+    let base = Oid::from_str(base).ok().filter(|b| git.find_commit(*b).is_ok());
+    let mut walk = git.revwalk()?;
+    walk.simplify_first_parent()?;
+    walk.push(head)?;
+    if let Some(b) = base {
+        walk.hide(b)?;
+    }
+    let mut chain: Vec<Oid> = walk.collect::<Result<_, _>>()?;
+    chain.reverse();
+    let mut each = Vec::new();
+    let mut untouched = 0;
+    for id in chain {
+        let commit = git.find_commit(id)?;
+        let parent_tree = match commit.parent(0) {
+            Ok(p) => Some(p.tree()?),
+            Err(_) => None,
+        };
+        let diff = git.diff_tree_to_tree(parent_tree.as_ref(), Some(&commit.tree()?), None)?;
+        let mut hit = Vec::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(p) = file.path().and_then(Path::to_str)
+                    && matches(&patterns, p)
+                    && !hit.iter().any(|h: &String| h == p)
+                {
+                    hit.push(p.to_owned());
+                }
+            }
+        }
+        if hit.is_empty() {
+            untouched += 1;
+        } else {
+            hit.sort();
+            each.push((id, hit));
+        }
+    }
+    Ok(Commits { each, untouched })
+}
+
+/// Whether the patterns take `path`: the last one that matches decides, a negated one excludes.
+fn matches(patterns: &[PathPattern], path: &str) -> bool {
+    patterns
+        .iter()
+        .rev()
+        .find(|p| p.is_match(path))
+        .is_some_and(|p| !p.is_negated())
+}
+
+/// Creates a bare repository at `dir` unless one is there.
+fn ensure_bare(dir: &Path) -> Result<(), git2::Error> {
+    if Repository::open_bare(dir).is_ok() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| git2::Error::from_str(&e.to_string()))?;
+    Repository::init_bare(dir).map(|_| ())
+}
+
+/// Every directory of the source's commit `head` (for the default mapping); empty when it cannot be read.
+fn head_dirs(source_dir: &Path, head: Option<Oid>) -> Vec<String> {
+    let mut dirs = Vec::new();
+    let Some(head) = head else {
+        return dirs;
+    };
+    let Ok(git) = Repository::open(source_dir) else {
+        return dirs;
+    };
+    let Ok(tree) = git.find_commit(head).and_then(|c| c.tree()) else {
+        return dirs;
+    };
+    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+        if entry.kind() == Some(git2::ObjectType::Tree) {
+            dirs.push(format!("{root}{}", entry.name().unwrap_or_default()));
+        }
+        git2::TreeWalkResult::Ok
+    });
+    dirs
+}
+
+/// Whether the sync succeeded, and what it did in a few words.
+fn describe(outcome: &SyncOutcome) -> (bool, String) {
+    let word = outcome.result();
+    match outcome {
+        SyncOutcome::Applied(a) => {
+            let pr = match &a.pull_request {
+                PullRequestAction::Created(pr) => {
+                    format!("opened pull request #{} {}", pr.number, pr.html_url)
+                }
+                PullRequestAction::Updated(pr) => {
+                    format!("updated pull request #{} {}", pr.number, pr.html_url)
+                }
+                PullRequestAction::Held { until } => format!(
+                    "branch `{}` moved; its pull request opens after {}",
+                    a.branch,
+                    humantime::format_rfc3339_seconds(*until)
+                ),
+                PullRequestAction::WouldCreate(_) | PullRequestAction::WouldUpdate(_) => {
+                    "dry run".to_owned()
+                }
+            };
+            (true, format!("{word}: {pr}"))
+        }
+        SyncOutcome::AlreadySynced { closed, .. } | SyncOutcome::NoChange { closed, .. } => {
+            let closed = closed
+                .as_ref()
+                .map(|pr| format!(" (closed #{}: nothing left to bring)", pr.number))
+                .unwrap_or_default();
+            (true, format!("{word}{closed}"))
+        }
+        SyncOutcome::NotSubscribed { reason } => (true, format!("{word}: {reason}")),
+        SyncOutcome::Rejected(e) => (false, format!("rejected: {}", error_chain(e))),
+        SyncOutcome::Conflict(c) => (false, format!("conflict: {}", error_chain(&c.error))),
+        SyncOutcome::Failed(f) => (false, error_chain(&f.error)),
+    }
+}
+
+fn failed(mut result: RepoResult, error: &str, hint: Option<&str>) -> RepoResult {
+    result.status = DeliveryStatus::Failed;
+    result.error = Some(error.to_owned());
+    result.hint = hint.map(str::to_owned);
+    result
+}

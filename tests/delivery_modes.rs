@@ -1,0 +1,363 @@
+//! The delivery modes through the real `dispatcher` binary, on the local forge and on the fake GitHub:
+//! `push` (a fast-forward mirror that never forces; merge-upstream for a GitHub fork), `pull-request`
+//! (into a mapped target and into a fork, and one pull request per commit), `buffered-pr` (held until the
+//! oldest change is older than the buffer; `dispatcher flush`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use git2::{Oid, Repository};
+use serde_json::{Value, json};
+
+use crate::support::dispatch::local_forge;
+use crate::support::fake_github::FakeGitHub;
+use crate::support::plan::Config;
+use crate::support::{Cmd, Output, Repo};
+
+/// A source monorepo: `features/x/lib.txt`, `features/y/lib.txt` and a README, in one first commit.
+fn source() -> Repo {
+    let repo = Repo::new();
+    repo.write("README.md", "monorepo\n");
+    repo.write("features/x/lib.txt", "x1\n");
+    repo.write("features/y/lib.txt", "y1\n");
+    repo.commit("first");
+    repo
+}
+
+/// The branch `branch` of the bare repository `git_dir`.
+fn tip(git_dir: &Path, branch: &str) -> Option<Oid> {
+    Repository::open_bare(git_dir)
+        .unwrap()
+        .refname_to_id(&format!("refs/heads/{branch}"))
+        .ok()
+}
+
+/// The file `path` at the branch `branch` of the bare repository `git_dir`.
+fn file_at(git_dir: &Path, branch: &str, path: &str) -> Option<String> {
+    let git = Repository::open_bare(git_dir).unwrap();
+    let commit = git
+        .find_reference(&format!("refs/heads/{branch}"))
+        .ok()?
+        .peel_to_commit()
+        .ok()?;
+    let entry = commit.tree().ok()?.get_path(Path::new(path)).ok()?;
+    let blob = git.find_blob(entry.id()).ok()?;
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+/// A target `name` on the local forge `forge` holding the source's current `main` (a fork), or a repository
+/// of its own with one file (a cousin).
+fn seed(forge: &Path, name: &str, from: Option<&Repo>) -> PathBuf {
+    let dir = forge.join(format!("{name}.git"));
+    Repository::init_bare(&dir)
+        .unwrap()
+        .set_head("refs/heads/main")
+        .unwrap();
+    match from {
+        Some(repo) => {
+            repo.push(&dir, "main");
+        }
+        None => {
+            let own = Repo::new();
+            own.write("own.txt", "the cousin's own\n");
+            own.commit("cousin start");
+            own.push(&dir, "main");
+        }
+    }
+    dir
+}
+
+fn dispatch(repo: &Repo, config: &Config, forge: &Path, base: &str) -> Cmd {
+    Cmd::dispatcher()
+        .dir(repo.path())
+        .args(["dispatch", "--base", base, "--head", "HEAD", "--ref", "main"])
+        .args(["--source-repo", "acme/mono", "--no-watermark"])
+        .arg("--config")
+        .arg(config.path())
+        .arg("--forge")
+        .arg(format!("local:{}", forge.display()))
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .timeout(Duration::from_secs(90))
+}
+
+fn pulls(forge: &Path, name: &str) -> Vec<Value> {
+    let dir = forge.join(format!("{name}.forge/pulls"));
+    let mut out: Vec<Value> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .filter_map(|t| serde_json::from_str(&t).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by_key(|p: &Value| p["number"].as_u64());
+    out
+}
+
+fn report_line(out: &Output, repo: &str) -> String {
+    out.stderr
+        .lines()
+        .find(|l| l.contains(&format!(": {repo}: ")))
+        .unwrap_or_else(|| panic!("no progress line for {repo}\n{out}"))
+        .to_owned()
+}
+
+#[test]
+fn push_mirrors_the_source_branch_into_a_fork_and_never_forces() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let fork = seed(forge.path(), "acme/fork", Some(&repo));
+    let config = Config::new(&json!([
+        {"repo": "acme/fork", "subscriptions": ["**"], "mode": "push"}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1").run().success();
+    assert!(report_line(&out, "acme/fork").contains("pushed"), "{out}");
+    assert_eq!(tip(&fork, "main"), Some(repo.head()), "the fork's main is the source's");
+
+    // The fork gets a commit of its own: the next push is not forced over it.
+    let own = Repo::new();
+    let mut remote = own.git.remote_anonymous(fork.to_str().unwrap()).unwrap();
+    remote.fetch(&["+refs/heads/main:refs/heads/main"], None, None).unwrap();
+    own.checkout("main");
+    own.write("fork-only.txt", "mine\n");
+    let forks_own = own.commit("the fork's own commit");
+    own.push(&fork, "main");
+    repo.write("features/x/lib.txt", "x3\n");
+    repo.commit("x3");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1").run().expect_code(1);
+    let line = report_line(&out, "acme/fork");
+    assert!(line.contains("was not forced"), "{out}");
+    assert_eq!(tip(&fork, "main"), Some(forks_own), "the fork's commit is kept");
+}
+
+#[test]
+fn push_with_pull_request_opens_one_when_the_fork_has_its_own_commits() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let fork = seed(forge.path(), "acme/fork", Some(&repo));
+    let own = Repo::new();
+    let mut remote = own.git.remote_anonymous(fork.to_str().unwrap()).unwrap();
+    remote.fetch(&["+refs/heads/main:refs/heads/main"], None, None).unwrap();
+    own.checkout("main");
+    own.write("fork-only.txt", "mine\n");
+    let forks_own = own.commit("the fork's own commit");
+    own.push(&fork, "main");
+    let config = Config::new(&json!([
+        {"repo": "acme/fork", "subscriptions": ["**"], "mode": "push", "pull_request": {"labels": ["sync"]}}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1").run().success();
+    assert!(report_line(&out, "acme/fork").contains("a pull request instead"), "{out}");
+    assert_eq!(tip(&fork, "main"), Some(forks_own), "main itself is not moved");
+    let prs = pulls(forge.path(), "acme/fork");
+    assert_eq!(prs.len(), 1, "{prs:?}");
+    let branch = prs[0]["head"].as_str().unwrap().to_owned();
+    assert_eq!(file_at(&fork, &branch, "features/x/lib.txt").as_deref(), Some("x2\n"));
+    assert_eq!(file_at(&fork, &branch, "fork-only.txt").as_deref(), Some("mine\n"));
+}
+
+#[test]
+fn pull_request_applies_a_mapped_change_into_a_cousin_and_a_fork() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let cousin = seed(forge.path(), "acme/cousin", None);
+    let fork = seed(forge.path(), "acme/fork", Some(&repo));
+    let cache = tempfile::tempdir().unwrap();
+    let config = Config::new(&json!([
+        {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "mapping": [{"path": "features/x", "to": "app"}], "pull_request": {"labels": ["from-mono"]}},
+        {"repo": "acme/fork", "subscriptions": ["features/**"], "mode": "pull-request"}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.write("features/y/lib.txt", "y2\n");
+    repo.commit("x2 and y2");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .arg("--target-dir")
+        .arg(cache.path())
+        .run()
+        .success();
+    assert!(report_line(&out, "acme/cousin").contains("opened pull request #1"), "{out}");
+    let prs = pulls(forge.path(), "acme/cousin");
+    assert_eq!(prs.len(), 1);
+    let branch = prs[0]["head"].as_str().unwrap().to_owned();
+    // The first sync brings the mapped directory to the source's state; the cousin's own file stays.
+    assert_eq!(file_at(&cousin, &branch, "app/lib.txt").as_deref(), Some("x2\n"));
+    assert_eq!(file_at(&cousin, &branch, "own.txt").as_deref(), Some("the cousin's own\n"));
+    assert!(file_at(&cousin, &branch, "features/y/lib.txt").is_none(), "only the mapping");
+    assert!(prs[0]["body"].as_str().unwrap().contains("acme/mono"), "{:?}", prs[0]);
+    // The fork: identity mapping of `features`.
+    let prs = pulls(forge.path(), "acme/fork");
+    assert_eq!(prs.len(), 1, "{out}");
+    let branch = prs[0]["head"].as_str().unwrap().to_owned();
+    assert_eq!(file_at(&fork, &branch, "features/y/lib.txt").as_deref(), Some("y2\n"));
+    assert_eq!(tip(&fork, "main"), Some(repo.rev("HEAD~1")), "main waits for the merge");
+
+    // The same push again: the open pull requests are refreshed, not duplicated.
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .arg("--target-dir")
+        .arg(cache.path())
+        .run()
+        .success();
+    assert!(report_line(&out, "acme/cousin").contains("#1"), "{out}");
+    assert_eq!(pulls(forge.path(), "acme/cousin").len(), 1);
+    assert_eq!(pulls(forge.path(), "acme/fork").len(), 1);
+}
+
+#[test]
+fn per_commit_opens_one_pull_request_per_source_commit() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let cousin = seed(forge.path(), "acme/cousin", None);
+    let config = Config::new(&json!([
+        {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "per_commit": true, "mapping": [{"path": "features/x", "to": "x"}]}
+    ]));
+    let start = repo.head();
+    let mut commits = Vec::new();
+    for (i, file) in ["a.txt", "b.txt", "c.txt"].iter().enumerate() {
+        repo.write(&format!("features/x/{file}"), format!("{i}\n"));
+        commits.push(repo.commit(&format!("add {file}")));
+        repo.write("README.md", format!("readme {i}\n"));
+        repo.commit("readme only");
+    }
+    let out = dispatch(&repo, &config, forge.path(), &start.to_string()).run().success();
+    let line = report_line(&out, "acme/cousin");
+    assert!(line.contains("skipped 3 commit(s) touching no subscribed path"), "{out}");
+    let prs = pulls(forge.path(), "acme/cousin");
+    assert_eq!(prs.len(), 3, "{prs:#?}\n{out}");
+    for (pr, (commit, file)) in prs.iter().zip(commits.iter().zip(["a.txt", "b.txt", "c.txt"])) {
+        let branch = pr["head"].as_str().unwrap();
+        assert!(branch.ends_with(&commit.to_string()[..12]), "{branch} names {commit}");
+        // Each pull request brings its own commit's file and no other.
+        assert!(file_at(&cousin, branch, &format!("x/{file}")).is_some(), "{branch}");
+        let others = ["a.txt", "b.txt", "c.txt"]
+            .iter()
+            .filter(|f| **f != file)
+            .filter(|f| file_at(&cousin, branch, &format!("x/{f}")).is_some())
+            .count();
+        assert_eq!(others, 0, "{branch} carries only its commit");
+    }
+}
+
+#[test]
+fn buffered_pr_moves_the_branch_and_opens_once_the_oldest_change_is_old_enough() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let cousin = seed(forge.path(), "acme/cousin", None);
+    let entry = |hours: f64| {
+        Config::new(&json!([
+            {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "buffered-pr",
+             "buffer_hours": hours, "mapping": [{"path": "features/x", "to": "x"}]}
+        ]))
+    };
+    // The test repository's clock starts in the past: its commits are days old.
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let fresh = entry(24.0 * 365.0);
+    let out = dispatch(&repo, &fresh, forge.path(), "HEAD~1").run().success();
+    assert!(report_line(&out, "acme/cousin").contains("opens after"), "{out}");
+    assert!(pulls(forge.path(), "acme/cousin").is_empty(), "held: no pull request yet");
+    let branch = "ecosync/acme-mono";
+    assert_eq!(file_at(&cousin, branch, "x/lib.txt").as_deref(), Some("x2\n"), "the branch moved");
+
+    // `flush` with a buffer the commit is older than opens it; a second flush changes nothing.
+    let old = entry(1.0);
+    let flush = || {
+        Cmd::dispatcher()
+            .dir(repo.path())
+            .args(["flush", "--ref", "main", "--source-repo", "acme/mono"])
+            .arg("--config")
+            .arg(old.path())
+            .arg("--forge")
+            .arg(format!("local:{}", forge.path().display()))
+            .env("ECOSYNC_MIN_INTERVAL", "0")
+            .timeout(Duration::from_secs(90))
+    };
+    let out = flush().run().success();
+    assert!(report_line(&out, "acme/cousin").contains("opened pull request #1"), "{out}");
+    flush().run().success();
+    assert_eq!(pulls(forge.path(), "acme/cousin").len(), 1);
+}
+
+#[test]
+fn push_into_a_github_fork_is_one_merge_upstream_request() {
+    let repo = source();
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/mono").add_repo("acme/fork").add_repo("acme/mirror");
+    fake.set_fork("acme/fork", "acme/mono");
+    // The targets' git, which the fake GitHub does not serve.
+    let git = local_forge(&[]);
+    let fork = seed(git.path(), "acme/fork", Some(&repo));
+    let mirror = seed(git.path(), "acme/mirror", Some(&repo));
+    let before = repo.head();
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let config = Config::new(&json!([
+        {"repo": "acme/fork", "subscriptions": ["**"], "mode": "push"},
+        {"repo": "acme/mirror", "subscriptions": ["**"], "mode": "push"}
+    ]));
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .args(["dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main"])
+        .args(["--source-repo", "acme/mono", "--no-watermark", "--api-url", &fake.url()])
+        .arg("--config")
+        .arg(config.path())
+        .arg("--git-base")
+        .arg(git.path())
+        .env("ECOSYNC_TOKEN", "test-token-not-secret")
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .timeout(Duration::from_secs(60))
+        .run()
+        .success();
+    assert!(report_line(&out, "acme/fork").contains("merge-upstream (fast-forward)"), "{out}");
+    assert_eq!(fake.merged_upstream("acme/fork"), ["main"]);
+    // One request did it: nothing was pushed to the fork's git.
+    assert_eq!(tip(&fork, "main"), Some(before));
+    // A repository that is no fork is pushed to.
+    assert!(fake.merged_upstream("acme/mirror").is_empty());
+    assert_eq!(tip(&mirror, "main"), Some(repo.head()), "{out}");
+    assert!(!out.stderr.contains("test-token-not-secret") && !out.stdout.contains("test-token-not-secret"));
+}
+
+#[test]
+fn pull_request_mode_against_the_fake_github_opens_one_decorated_pull_request() {
+    let repo = source();
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/mono").add_repo("acme/cousin");
+    let git = local_forge(&[]);
+    let cousin = seed(git.path(), "acme/cousin", None);
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let config = Config::new(&json!([
+        {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "mapping": [{"path": "features/x", "to": "app"}],
+         "pull_request": {"labels": ["from-mono"], "reviewers": ["alice"]}}
+    ]));
+    let run = || {
+        Cmd::dispatcher()
+            .dir(repo.path())
+            .args(["dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main"])
+            .args(["--source-repo", "acme/mono", "--no-watermark", "--api-url", &fake.url()])
+            .arg("--config")
+            .arg(config.path())
+            .arg("--git-base")
+            .arg(git.path())
+            .env("ECOSYNC_TOKEN", "test-token-not-secret")
+            .env("ECOSYNC_MIN_INTERVAL", "0")
+            .timeout(Duration::from_secs(60))
+            .run()
+            .success()
+    };
+    let out = run();
+    assert!(report_line(&out, "acme/cousin").contains("opened pull request #1"), "{out}");
+    let prs = fake.pulls("acme/cousin");
+    assert_eq!(prs.len(), 1);
+    let branch = prs[0]["head"]["ref"].as_str().unwrap().to_owned();
+    assert_eq!(file_at(&cousin, &branch, "app/lib.txt").as_deref(), Some("x2\n"));
+    assert_eq!(fake.requests_to("POST", "/labels")[0].json()["labels"], json!(["from-mono"]));
+    run();
+    assert_eq!(fake.pulls("acme/cousin").len(), 1, "refreshed, not duplicated");
+}
