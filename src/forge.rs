@@ -103,7 +103,11 @@ impl Forge {
     /// Brings the fork `repo`'s `branch` up to date with its parent's branch of the same name in one
     /// request (GitHub's "Sync fork"); returns how (`fast-forward`, `merge` or `none`). The local forge has
     /// no forks.
-    pub async fn merge_upstream(&self, repo: &RepoName, branch: &str) -> Result<String, ForgeError> {
+    pub async fn merge_upstream(
+        &self,
+        repo: &RepoName,
+        branch: &str,
+    ) -> Result<String, ForgeError> {
         match self {
             Forge::GitHub(f) => f.merge_upstream(repo, branch).await,
             Forge::Local(_) => Err(ForgeError::Config(

@@ -53,16 +53,13 @@ fn seed(forge: &Path, name: &str, from: Option<&Repo>) -> PathBuf {
         .unwrap()
         .set_head("refs/heads/main")
         .unwrap();
-    match from {
-        Some(repo) => {
-            repo.push(&dir, "main");
-        }
-        None => {
-            let own = Repo::new();
-            own.write("own.txt", "the cousin's own\n");
-            own.commit("cousin start");
-            own.push(&dir, "main");
-        }
+    if let Some(repo) = from {
+        repo.push(&dir, "main");
+    } else {
+        let own = Repo::new();
+        own.write("own.txt", "the cousin's own\n");
+        own.commit("cousin start");
+        own.push(&dir, "main");
     }
     dir
 }
@@ -70,7 +67,9 @@ fn seed(forge: &Path, name: &str, from: Option<&Repo>) -> PathBuf {
 fn dispatch(repo: &Repo, config: &Config, forge: &Path, base: &str) -> Cmd {
     Cmd::dispatcher()
         .dir(repo.path())
-        .args(["dispatch", "--base", base, "--head", "HEAD", "--ref", "main"])
+        .args([
+            "dispatch", "--base", base, "--head", "HEAD", "--ref", "main",
+        ])
         .args(["--source-repo", "acme/mono", "--no-watermark"])
         .arg("--config")
         .arg(config.path())
@@ -112,24 +111,38 @@ fn push_mirrors_the_source_branch_into_a_fork_and_never_forces() {
     ]));
     repo.write("features/x/lib.txt", "x2\n");
     repo.commit("x2");
-    let out = dispatch(&repo, &config, forge.path(), "HEAD~1").run().success();
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .success();
     assert!(report_line(&out, "acme/fork").contains("pushed"), "{out}");
-    assert_eq!(tip(&fork, "main"), Some(repo.head()), "the fork's main is the source's");
+    assert_eq!(
+        tip(&fork, "main"),
+        Some(repo.head()),
+        "the fork's main is the source's"
+    );
 
     // The fork gets a commit of its own: the next push is not forced over it.
     let own = Repo::new();
     let mut remote = own.git.remote_anonymous(fork.to_str().unwrap()).unwrap();
-    remote.fetch(&["+refs/heads/main:refs/heads/main"], None, None).unwrap();
+    remote
+        .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
+        .unwrap();
     own.checkout("main");
     own.write("fork-only.txt", "mine\n");
     let forks_own = own.commit("the fork's own commit");
     own.push(&fork, "main");
     repo.write("features/x/lib.txt", "x3\n");
     repo.commit("x3");
-    let out = dispatch(&repo, &config, forge.path(), "HEAD~1").run().expect_code(1);
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .expect_code(1);
     let line = report_line(&out, "acme/fork");
     assert!(line.contains("was not forced"), "{out}");
-    assert_eq!(tip(&fork, "main"), Some(forks_own), "the fork's commit is kept");
+    assert_eq!(
+        tip(&fork, "main"),
+        Some(forks_own),
+        "the fork's commit is kept"
+    );
 }
 
 #[test]
@@ -139,7 +152,9 @@ fn push_with_pull_request_opens_one_when_the_fork_has_its_own_commits() {
     let fork = seed(forge.path(), "acme/fork", Some(&repo));
     let own = Repo::new();
     let mut remote = own.git.remote_anonymous(fork.to_str().unwrap()).unwrap();
-    remote.fetch(&["+refs/heads/main:refs/heads/main"], None, None).unwrap();
+    remote
+        .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
+        .unwrap();
     own.checkout("main");
     own.write("fork-only.txt", "mine\n");
     let forks_own = own.commit("the fork's own commit");
@@ -149,14 +164,29 @@ fn push_with_pull_request_opens_one_when_the_fork_has_its_own_commits() {
     ]));
     repo.write("features/x/lib.txt", "x2\n");
     repo.commit("x2");
-    let out = dispatch(&repo, &config, forge.path(), "HEAD~1").run().success();
-    assert!(report_line(&out, "acme/fork").contains("a pull request instead"), "{out}");
-    assert_eq!(tip(&fork, "main"), Some(forks_own), "main itself is not moved");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    assert!(
+        report_line(&out, "acme/fork").contains("a pull request instead"),
+        "{out}"
+    );
+    assert_eq!(
+        tip(&fork, "main"),
+        Some(forks_own),
+        "main itself is not moved"
+    );
     let prs = pulls(forge.path(), "acme/fork");
     assert_eq!(prs.len(), 1, "{prs:?}");
     let branch = prs[0]["head"].as_str().unwrap().to_owned();
-    assert_eq!(file_at(&fork, &branch, "features/x/lib.txt").as_deref(), Some("x2\n"));
-    assert_eq!(file_at(&fork, &branch, "fork-only.txt").as_deref(), Some("mine\n"));
+    assert_eq!(
+        file_at(&fork, &branch, "features/x/lib.txt").as_deref(),
+        Some("x2\n")
+    );
+    assert_eq!(
+        file_at(&fork, &branch, "fork-only.txt").as_deref(),
+        Some("mine\n")
+    );
 }
 
 #[test]
@@ -179,21 +209,44 @@ fn pull_request_applies_a_mapped_change_into_a_cousin_and_a_fork() {
         .arg(cache.path())
         .run()
         .success();
-    assert!(report_line(&out, "acme/cousin").contains("opened pull request #1"), "{out}");
+    assert!(
+        report_line(&out, "acme/cousin").contains("opened pull request #1"),
+        "{out}"
+    );
     let prs = pulls(forge.path(), "acme/cousin");
     assert_eq!(prs.len(), 1);
     let branch = prs[0]["head"].as_str().unwrap().to_owned();
     // The first sync brings the mapped directory to the source's state; the cousin's own file stays.
-    assert_eq!(file_at(&cousin, &branch, "app/lib.txt").as_deref(), Some("x2\n"));
-    assert_eq!(file_at(&cousin, &branch, "own.txt").as_deref(), Some("the cousin's own\n"));
-    assert!(file_at(&cousin, &branch, "features/y/lib.txt").is_none(), "only the mapping");
-    assert!(prs[0]["body"].as_str().unwrap().contains("acme/mono"), "{:?}", prs[0]);
+    assert_eq!(
+        file_at(&cousin, &branch, "app/lib.txt").as_deref(),
+        Some("x2\n")
+    );
+    assert_eq!(
+        file_at(&cousin, &branch, "own.txt").as_deref(),
+        Some("the cousin's own\n")
+    );
+    assert!(
+        file_at(&cousin, &branch, "features/y/lib.txt").is_none(),
+        "only the mapping"
+    );
+    assert!(
+        prs[0]["body"].as_str().unwrap().contains("acme/mono"),
+        "{:?}",
+        prs[0]
+    );
     // The fork: identity mapping of `features`.
     let prs = pulls(forge.path(), "acme/fork");
     assert_eq!(prs.len(), 1, "{out}");
     let branch = prs[0]["head"].as_str().unwrap().to_owned();
-    assert_eq!(file_at(&fork, &branch, "features/y/lib.txt").as_deref(), Some("y2\n"));
-    assert_eq!(tip(&fork, "main"), Some(repo.rev("HEAD~1")), "main waits for the merge");
+    assert_eq!(
+        file_at(&fork, &branch, "features/y/lib.txt").as_deref(),
+        Some("y2\n")
+    );
+    assert_eq!(
+        tip(&fork, "main"),
+        Some(repo.rev("HEAD~1")),
+        "main waits for the merge"
+    );
 
     // The same push again: the open pull requests are refreshed, not duplicated.
     let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
@@ -223,16 +276,30 @@ fn per_commit_opens_one_pull_request_per_source_commit() {
         repo.write("README.md", format!("readme {i}\n"));
         repo.commit("readme only");
     }
-    let out = dispatch(&repo, &config, forge.path(), &start.to_string()).run().success();
+    let out = dispatch(&repo, &config, forge.path(), &start.to_string())
+        .run()
+        .success();
     let line = report_line(&out, "acme/cousin");
-    assert!(line.contains("skipped 3 commit(s) touching no subscribed path"), "{out}");
+    assert!(
+        line.contains("skipped 3 commit(s) touching no subscribed path"),
+        "{out}"
+    );
     let prs = pulls(forge.path(), "acme/cousin");
     assert_eq!(prs.len(), 3, "{prs:#?}\n{out}");
-    for (pr, (commit, file)) in prs.iter().zip(commits.iter().zip(["a.txt", "b.txt", "c.txt"])) {
+    for (pr, (commit, file)) in prs
+        .iter()
+        .zip(commits.iter().zip(["a.txt", "b.txt", "c.txt"]))
+    {
         let branch = pr["head"].as_str().unwrap();
-        assert!(branch.ends_with(&commit.to_string()[..12]), "{branch} names {commit}");
+        assert!(
+            branch.ends_with(&commit.to_string()[..12]),
+            "{branch} names {commit}"
+        );
         // Each pull request brings its own commit's file and no other.
-        assert!(file_at(&cousin, branch, &format!("x/{file}")).is_some(), "{branch}");
+        assert!(
+            file_at(&cousin, branch, &format!("x/{file}")).is_some(),
+            "{branch}"
+        );
         let others = ["a.txt", "b.txt", "c.txt"]
             .iter()
             .filter(|f| **f != file)
@@ -257,11 +324,23 @@ fn buffered_pr_moves_the_branch_and_opens_once_the_oldest_change_is_old_enough()
     repo.write("features/x/lib.txt", "x2\n");
     repo.commit("x2");
     let fresh = entry(24.0 * 365.0);
-    let out = dispatch(&repo, &fresh, forge.path(), "HEAD~1").run().success();
-    assert!(report_line(&out, "acme/cousin").contains("opens after"), "{out}");
-    assert!(pulls(forge.path(), "acme/cousin").is_empty(), "held: no pull request yet");
+    let out = dispatch(&repo, &fresh, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    assert!(
+        report_line(&out, "acme/cousin").contains("opens after"),
+        "{out}"
+    );
+    assert!(
+        pulls(forge.path(), "acme/cousin").is_empty(),
+        "held: no pull request yet"
+    );
     let branch = "ecosync/acme-mono";
-    assert_eq!(file_at(&cousin, branch, "x/lib.txt").as_deref(), Some("x2\n"), "the branch moved");
+    assert_eq!(
+        file_at(&cousin, branch, "x/lib.txt").as_deref(),
+        Some("x2\n"),
+        "the branch moved"
+    );
 
     // `flush` with a buffer the commit is older than opens it; a second flush changes nothing.
     let old = entry(1.0);
@@ -277,7 +356,10 @@ fn buffered_pr_moves_the_branch_and_opens_once_the_oldest_change_is_old_enough()
             .timeout(Duration::from_secs(90))
     };
     let out = flush().run().success();
-    assert!(report_line(&out, "acme/cousin").contains("opened pull request #1"), "{out}");
+    assert!(
+        report_line(&out, "acme/cousin").contains("opened pull request #1"),
+        "{out}"
+    );
     flush().run().success();
     assert_eq!(pulls(forge.path(), "acme/cousin").len(), 1);
 }
@@ -286,7 +368,9 @@ fn buffered_pr_moves_the_branch_and_opens_once_the_oldest_change_is_old_enough()
 fn push_into_a_github_fork_is_one_merge_upstream_request() {
     let repo = source();
     let fake = FakeGitHub::start();
-    fake.add_repo("acme/mono").add_repo("acme/fork").add_repo("acme/mirror");
+    fake.add_repo("acme/mono")
+        .add_repo("acme/fork")
+        .add_repo("acme/mirror");
     fake.set_fork("acme/fork", "acme/mono");
     // The targets' git, which the fake GitHub does not serve.
     let git = local_forge(&[]);
@@ -301,8 +385,16 @@ fn push_into_a_github_fork_is_one_merge_upstream_request() {
     ]));
     let out = Cmd::dispatcher()
         .dir(repo.path())
-        .args(["dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main"])
-        .args(["--source-repo", "acme/mono", "--no-watermark", "--api-url", &fake.url()])
+        .args([
+            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+        ])
+        .args([
+            "--source-repo",
+            "acme/mono",
+            "--no-watermark",
+            "--api-url",
+            &fake.url(),
+        ])
         .arg("--config")
         .arg(config.path())
         .arg("--git-base")
@@ -312,14 +404,20 @@ fn push_into_a_github_fork_is_one_merge_upstream_request() {
         .timeout(Duration::from_secs(60))
         .run()
         .success();
-    assert!(report_line(&out, "acme/fork").contains("merge-upstream (fast-forward)"), "{out}");
+    assert!(
+        report_line(&out, "acme/fork").contains("merge-upstream (fast-forward)"),
+        "{out}"
+    );
     assert_eq!(fake.merged_upstream("acme/fork"), ["main"]);
     // One request did it: nothing was pushed to the fork's git.
     assert_eq!(tip(&fork, "main"), Some(before));
     // A repository that is no fork is pushed to.
     assert!(fake.merged_upstream("acme/mirror").is_empty());
     assert_eq!(tip(&mirror, "main"), Some(repo.head()), "{out}");
-    assert!(!out.stderr.contains("test-token-not-secret") && !out.stdout.contains("test-token-not-secret"));
+    assert!(
+        !out.stderr.contains("test-token-not-secret")
+            && !out.stdout.contains("test-token-not-secret")
+    );
 }
 
 #[test]
@@ -339,8 +437,16 @@ fn pull_request_mode_against_the_fake_github_opens_one_decorated_pull_request() 
     let run = || {
         Cmd::dispatcher()
             .dir(repo.path())
-            .args(["dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main"])
-            .args(["--source-repo", "acme/mono", "--no-watermark", "--api-url", &fake.url()])
+            .args([
+                "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+            ])
+            .args([
+                "--source-repo",
+                "acme/mono",
+                "--no-watermark",
+                "--api-url",
+                &fake.url(),
+            ])
             .arg("--config")
             .arg(config.path())
             .arg("--git-base")
@@ -352,12 +458,25 @@ fn pull_request_mode_against_the_fake_github_opens_one_decorated_pull_request() 
             .success()
     };
     let out = run();
-    assert!(report_line(&out, "acme/cousin").contains("opened pull request #1"), "{out}");
+    assert!(
+        report_line(&out, "acme/cousin").contains("opened pull request #1"),
+        "{out}"
+    );
     let prs = fake.pulls("acme/cousin");
     assert_eq!(prs.len(), 1);
     let branch = prs[0]["head"]["ref"].as_str().unwrap().to_owned();
-    assert_eq!(file_at(&cousin, &branch, "app/lib.txt").as_deref(), Some("x2\n"));
-    assert_eq!(fake.requests_to("POST", "/labels")[0].json()["labels"], json!(["from-mono"]));
+    assert_eq!(
+        file_at(&cousin, &branch, "app/lib.txt").as_deref(),
+        Some("x2\n")
+    );
+    assert_eq!(
+        fake.requests_to("POST", "/labels")[0].json()["labels"],
+        json!(["from-mono"])
+    );
     run();
-    assert_eq!(fake.pulls("acme/cousin").len(), 1, "refreshed, not duplicated");
+    assert_eq!(
+        fake.pulls("acme/cousin").len(),
+        1,
+        "refreshed, not duplicated"
+    );
 }

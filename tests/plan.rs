@@ -211,6 +211,7 @@ fn bare_directory_matches_below_it_but_not_a_sibling_prefix() {
             "event_type": "feature-update",
             "features": ["features/webpush/flask"],
             "paths": ["features/webpush/flask/app.py", "features/webpush/flask/templates/x.html"],
+            "mode": "dispatch",
         }])
     );
 }
@@ -303,7 +304,7 @@ fn text_and_markdown_formats() {
         .stdout;
     assert!(md.starts_with("### ecosync plan\n"), "{md}");
     assert!(
-        md.contains("| `acme/docs` | `feature-update` | `docs/**`, `README.md` | `README.md`<br>`docs/deep/tree.md`<br>`docs/guide.md`<br>`docs/img.png` |"),
+        md.contains("| `acme/docs` | dispatch `feature-update` | `docs/**`, `README.md` | `README.md`<br>`docs/deep/tree.md`<br>`docs/guide.md`<br>`docs/img.png` |"),
         "{md}"
     );
     assert!(md.contains("- `acme/off` (entry 2): disabled"), "{md}");

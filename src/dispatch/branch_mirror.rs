@@ -89,7 +89,12 @@ impl BranchMirror<'_> {
                 .map_err(|e| fail(&e))?,
         };
         let url = self.settings.git_url(self.forge, repo);
-        let auth = GitAuth::from(self.forge.git_credentials(repo).await.map_err(|e| fail(&e))?);
+        let auth = GitAuth::from(
+            self.forge
+                .git_credentials(repo)
+                .await
+                .map_err(|e| fail(&e))?,
+        );
         let source = SyncRepo::open(&self.settings.source_dir, false).map_err(|e| fail(&e))?;
         let tracking = format!("refs/ecosync/mirror/{repo}/{branch}");
         let standing = {
@@ -123,7 +128,9 @@ impl BranchMirror<'_> {
             Standing::Diverged(t) => {
                 if target.pull_request.is_some() {
                     drop(source);
-                    return Ok(Mirrored::Fallback(Box::new(self.fallback(repo, target, &branch).await)));
+                    return Ok(Mirrored::Fallback(Box::new(
+                        self.fallback(repo, target, &branch).await,
+                    )));
                 }
                 Err((
                     format!(
@@ -206,7 +213,8 @@ impl BranchMirror<'_> {
             untouched: 0,
         };
         let mut r = engine.deliver(repo, &merge, &commits, &[], true).await;
-        let note = format!("`{branch}` has commits of its own, so a pull request instead of a push");
+        let note =
+            format!("`{branch}` has commits of its own, so a pull request instead of a push");
         match (&mut r.outcome, &mut r.error) {
             (Some(o), _) | (None, Some(o)) => *o = format!("{note}: {o}"),
             (None, None) => r.outcome = Some(note),

@@ -80,13 +80,18 @@ pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
         })
         .collect();
     repos.extend(refused);
-    repos.extend(plan.deliveries.iter().filter(|d| d.mode != DeliveryMode::Dispatch).map(|d| {
-        let mut r = RepoResult::new(&d.repo, DeliveryStatus::Skipped, "");
-        r.mode = d.mode;
-        r.features.clone_from(&d.features);
-        r.error = Some(format!("dry run: not delivered (mode `{}`)", d.mode));
-        r
-    }));
+    repos.extend(
+        plan.deliveries
+            .iter()
+            .filter(|d| d.mode != DeliveryMode::Dispatch)
+            .map(|d| {
+                let mut r = RepoResult::new(&d.repo, DeliveryStatus::Skipped, "");
+                r.mode = d.mode;
+                r.features.clone_from(&d.features);
+                r.error = Some(format!("dry run: not delivered (mode `{}`)", d.mode));
+                r
+            }),
+    );
     repos.extend(skipped(plan));
     Preview {
         outgoing,
@@ -252,7 +257,10 @@ async fn deliver_direct(
         Some(r) if !r.starts_with("refs/") => r,
         _ => {
             return failed(
-                format!("mode `{}` delivers a branch, and this push is not to a branch", d.mode),
+                format!(
+                    "mode `{}` delivers a branch, and this push is not to a branch",
+                    d.mode
+                ),
                 "pass `--ref BRANCH`",
             );
         }

@@ -256,6 +256,8 @@ mod tests {
             error: error.map(String::from),
             hint: None,
             duration_ms: 3,
+            mode: DeliveryMode::Dispatch,
+            outcome: None,
         }
     }
 

@@ -18,8 +18,8 @@ use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
 use crate::config::line_index::LineIndex;
 use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::path_pattern::{PathPattern, PathPatternError};
-use crate::dispatch::target_delivery::TargetDelivery;
 use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
+use crate::dispatch::target_delivery::TargetDelivery;
 use crate::repo_name::RepoName;
 use crate::sync::cousin_config::{PullRequestFile, SubscriptionFile, is_valid_branch};
 use crate::sync::strategy::Strategy;
@@ -769,8 +769,12 @@ impl<'a> Checker<'a> {
                 if let Ok(m) = serde_json::from_value::<DeliveryMode>(v.to_value()) {
                     Some(m)
                 } else {
-                    let known = "the modes are `dispatch`, `push`, `pull-request` and `buffered-pr`";
-                    let hint = match v.as_str().and_then(|s| did_you_mean(s, &DeliveryMode::NAMES)) {
+                    let known =
+                        "the modes are `dispatch`, `push`, `pull-request` and `buffered-pr`";
+                    let hint = match v
+                        .as_str()
+                        .and_then(|s| did_you_mean(s, &DeliveryMode::NAMES))
+                    {
                         Some(m) => format!("did you mean `{m}`? {known}"),
                         None => known.to_owned(),
                     };
@@ -813,7 +817,10 @@ impl<'a> Checker<'a> {
                 self.error(
                     v.span,
                     subj,
-                    format!("`per_commit` must be `true` or `false`, found {}", v.type_name()),
+                    format!(
+                        "`per_commit` must be `true` or `false`, found {}",
+                        v.type_name()
+                    ),
                     "write `\"per_commit\": true` without quotes",
                 );
                 false
@@ -1154,7 +1161,10 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         let has = |needle: &str| {
-            assert!(errs.iter().any(|e| e.contains(needle)), "no `{needle}` in {errs:#?}");
+            assert!(
+                errs.iter().any(|e| e.contains(needle)),
+                "no `{needle}` in {errs:#?}"
+            );
         };
         has("e.json:2:58: entry 0 (`a/b`): `buffer_hours` has no effect in mode `dispatch`");
         has("e.json:3:69: entry 1 (`a/c`): `mapping` has no effect in mode `push`");

@@ -124,7 +124,10 @@ impl EngineDelivery<'_> {
         if let Err(e) = ensure_bare(&cache) {
             return failed(
                 result,
-                &format!("cannot prepare the cache repository `{}`: {e}", cache.display()),
+                &format!(
+                    "cannot prepare the cache repository `{}`: {e}",
+                    cache.display()
+                ),
                 Some("check `--target-dir`: it must be a writable directory"),
             );
         }
@@ -221,7 +224,9 @@ pub fn commits_of(
         .iter()
         .filter_map(|p| PathPattern::parse(p).ok())
         .collect();
-    let base = Oid::from_str(base).ok().filter(|b| git.find_commit(*b).is_ok());
+    let base = Oid::from_str(base)
+        .ok()
+        .filter(|b| git.find_commit(*b).is_ok());
     let mut walk = git.revwalk()?;
     walk.simplify_first_parent()?;
     walk.push(head)?;

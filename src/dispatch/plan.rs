@@ -316,7 +316,11 @@ impl Plan {
             plural(self.changed_paths.len(), "path", "paths"),
             self.deliveries.len(),
             plural(self.deliveries.len(), "repository", "repositories"),
-            if self.deliveries.iter().all(|d| d.mode == DeliveryMode::Dispatch) {
+            if self
+                .deliveries
+                .iter()
+                .all(|d| d.mode == DeliveryMode::Dispatch)
+            {
                 "a dispatch"
             } else {
                 "a delivery"

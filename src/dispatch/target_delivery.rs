@@ -117,7 +117,9 @@ pub fn default_mapping(patterns: &[String], is_dir: &dyn Fn(&str) -> bool) -> Ve
             .count();
         let mut dir = segments[..literal].join("/");
         if literal == segments.len() && !dir.is_empty() && !is_dir(&dir) {
-            dir = dir.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_owned());
+            dir = dir
+                .rsplit_once('/')
+                .map_or(String::new(), |(d, _)| d.to_owned());
         }
         dirs.push(dir);
     }
@@ -161,7 +163,10 @@ mod tests {
             mapping(&["features/x/**", "!features/x/tmp/**"], &[]),
             ["features/x"]
         );
-        assert_eq!(mapping(&["features/x/README.md"], &["features/x"]), ["features/x"]);
+        assert_eq!(
+            mapping(&["features/x/README.md"], &["features/x"]),
+            ["features/x"]
+        );
         assert_eq!(mapping(&["lib", "lib/a/**"], &["lib"]), ["lib"]);
         assert_eq!(mapping(&["**/*.proto", "lib"], &["lib"]), [""]);
     }

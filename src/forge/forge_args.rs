@@ -73,7 +73,8 @@ pub struct ForgeArgs {
 
     /// The most mutating requests started in any hour; 0 for no limit (GitHub allows 500
     /// content-creating requests an hour).
-    #[arg(long, env = "ECOSYNC_MAX_WRITES_PER_HOUR", default_value_t = GITHUB_PER_HOUR, value_name = "N")]
+    #[arg(long, env = "ECOSYNC_MAX_WRITES_PER_HOUR", default_value_t = GITHUB_PER_HOUR, value_name = "N",
+          visible_alias = "max-prs-per-hour")]
     pub max_writes_per_hour: u32,
 
     /// The most tries of one request, the first included.

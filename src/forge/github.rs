@@ -330,7 +330,10 @@ impl GitHubForge {
         Ok(found.default_branch)
     }
 
-    pub(super) async fn fork_parent(&self, repo: &RepoName) -> Result<Option<RepoName>, ForgeError> {
+    pub(super) async fn fork_parent(
+        &self,
+        repo: &RepoName,
+    ) -> Result<Option<RepoName>, ForgeError> {
         #[derive(Deserialize)]
         struct Parent {
             full_name: String,

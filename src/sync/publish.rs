@@ -279,7 +279,11 @@ async fn pull_request(
 /// upstream commit's own for a first sync).
 fn oldest_commit_time(git: &git2::Repository, plan: &SyncPlan) -> Result<SystemTime, git2::Error> {
     let mut oldest = git.find_commit(plan.upstream)?.committer().when().seconds();
-    if let Some(last) = plan.message.last_synced.filter(|l| git.find_commit(*l).is_ok()) {
+    if let Some(last) = plan
+        .message
+        .last_synced
+        .filter(|l| git.find_commit(*l).is_ok())
+    {
         let mut walk = git.revwalk()?;
         walk.push(plan.upstream)?;
         walk.hide(last)?;

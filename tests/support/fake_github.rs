@@ -279,7 +279,11 @@ impl FakeGitHub {
 
     /// Makes `repo` a fork of `parent` (`fork` and `parent` in `GET /repos/{repo}`).
     pub fn set_fork(&self, repo: &str, parent: &str) -> &Self {
-        self.lock().repos.get_mut(repo).expect("add the repository first").parent = Some(parent.into());
+        self.lock()
+            .repos
+            .get_mut(repo)
+            .expect("add the repository first")
+            .parent = Some(parent.into());
         self
     }
 

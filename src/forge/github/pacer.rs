@@ -56,6 +56,8 @@ pub struct Pacer {
     in_flight: Semaphore,
     budget: Mutex<ContentBudget>,
     paused_until: Mutex<Option<Instant>>,
+    /// How many mutating requests have had their turn, for the line said when one waits.
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl Pacer {
@@ -79,6 +81,7 @@ impl Pacer {
         Pacer {
             policy,
             in_flight: Semaphore::new(concurrency.max(1)),
+            writes: std::sync::atomic::AtomicU64::new(0),
             budget: Mutex::new(budget),
             paused_until: Mutex::new(None),
         }
@@ -171,12 +174,31 @@ impl Pacer {
                 }
                 budget.reserve(now)
             };
+            let n = 1 + self
+                .writes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if start > now {
+                let wait = start - now;
+                // Longer than the minimum interval: a content-creation limit holds it back. Said, so a
+                // long wait does not look like a hang.
+                if wait >= BUDGET_WAIT_SAID {
+                    tracing::warn!(
+                        "write {n} waits {}, until {} UTC: GitHub allows {} content-creating requests a minute \
+                         and {} an hour (`--max-writes-per-minute`, `--max-writes-per-hour`)",
+                        format_wait(wait),
+                        utc_time_of_day(SystemTime::now() + wait),
+                        GITHUB_PER_MINUTE,
+                        GITHUB_PER_HOUR
+                    );
+                }
                 tokio::time::sleep_until(start.into()).await;
             }
         }
     }
 }
+
+/// A budget wait at least this long is said at the default level.
+const BUDGET_WAIT_SAID: Duration = Duration::from_secs(5);
 
 /// `waiting 60 s for GitHub's rate limit, until 14:02:05 UTC`: the line said when a rate limit pauses the
 /// requests, `now` being the wall clock.

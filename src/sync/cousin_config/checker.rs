@@ -663,16 +663,16 @@ impl Checker<'_> {
                 && strategy.maps_directories()
             {
                 let d = self
-                        .error(
-                            item.span,
-                            &at,
-                            format!(
-                                "{item} {i} writes to `{to}`, which overlaps `{}` of {item} {j}",
-                                other.to,
-                                item = self.names.1
-                            ),
-                        )
-                        .hint("each subscription needs its own directory in this repository");
+                    .error(
+                        item.span,
+                        &at,
+                        format!(
+                            "{item} {i} writes to `{to}`, which overlaps `{}` of {item} {j}",
+                            other.to,
+                            item = self.names.1
+                        ),
+                    )
+                    .hint("each subscription needs its own directory in this repository");
                 self.push(d);
             }
             subs.push((i, Subscription { path, to }));
