@@ -247,6 +247,24 @@ fn doctor_requests_match_the_spec() {
 }
 
 #[test]
+fn push_mode_requests_match_the_spec() {
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/fork").unwrap();
+    block_on(async {
+        let f = forge(&prism);
+        // `GET /repos/{owner}/{repo}`, read for `fork` and `parent`.
+        f.fork_parent(&r).await.expect("get a repository");
+        // `POST /repos/{owner}/{repo}/merge-upstream` (Prism answers with its example).
+        let how = f
+            .merge_upstream(&r, "main")
+            .await
+            .expect("sync a fork branch");
+        assert!(!how.is_empty());
+    });
+    assert_no_violation(&prism);
+}
+
+#[test]
 fn sticky_comment_requests_match_the_spec() {
     let Some(prism) = prism() else { return };
     let r = RepoName::parse("acme/widget").unwrap();

@@ -480,3 +480,76 @@ fn pull_request_mode_against_the_fake_github_opens_one_decorated_pull_request() 
         "refreshed, not duplicated"
     );
 }
+
+#[test]
+fn a_conflict_opens_one_failure_issue_in_the_source_and_the_other_targets_still_get_theirs() {
+    let repo = source();
+    let forge = local_forge(&["acme/mono"]);
+    let cousin = seed(forge.path(), "acme/cousin", None);
+    let other = seed(forge.path(), "acme/other", None);
+    let cache = tempfile::tempdir().unwrap();
+    let config = Config::new(&json!([
+        {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "mapping": [{"path": "features/x", "to": "app"}]},
+        {"repo": "acme/other", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "mapping": [{"path": "features/x", "to": "vendor/x"}]}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let run = || {
+        dispatch(&repo, &config, forge.path(), "HEAD~1")
+            .arg("--target-dir")
+            .arg(cache.path())
+    };
+    run().run().success();
+    // The cousin merges the sync, then edits the same line.
+    let merged = {
+        let git = Repository::open_bare(&cousin).unwrap();
+        let head = git.refname_to_id("refs/heads/ecosync/acme-mono").unwrap();
+        git.reference("refs/heads/main", head, true, "merged by hand")
+            .unwrap();
+        head
+    };
+    let own = Repo::new();
+    let mut remote = own.git.remote_anonymous(cousin.to_str().unwrap()).unwrap();
+    remote
+        .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
+        .unwrap();
+    own.checkout("main");
+    assert_eq!(own.head(), merged);
+    own.write("app/lib.txt", "the cousin's x\n");
+    own.commit("cousin edit");
+    own.push(&cousin, "main");
+    repo.write("features/x/lib.txt", "x3\n");
+    repo.commit("x3");
+    let out = run().run().expect_code(1);
+    let line = report_line(&out, "acme/cousin");
+    assert!(line.contains("conflict"), "{out}");
+    assert!(
+        line.contains("app/lib.txt"),
+        "the conflict names the file: {out}"
+    );
+    assert!(
+        report_line(&out, "acme/other").contains("delivered"),
+        "{out}"
+    );
+    assert_eq!(
+        file_at(&other, "ecosync/acme-mono", "vendor/x/lib.txt").as_deref(),
+        Some("x3\n")
+    );
+    let issues = ecosync::forge::LocalForge::new(forge.path())
+        .issues(&ecosync::RepoName::parse("acme/mono").unwrap())
+        .unwrap();
+    assert_eq!(
+        issues.len(),
+        1,
+        "one failure issue, in the source: {issues:?}"
+    );
+    assert!(issues[0].title.contains("acme/cousin"), "{issues:?}");
+    // The same failing push again: still one issue.
+    run().run().expect_code(1);
+    let issues = ecosync::forge::LocalForge::new(forge.path())
+        .issues(&ecosync::RepoName::parse("acme/mono").unwrap())
+        .unwrap();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+}
