@@ -223,12 +223,20 @@ impl WatchCommand {
 
 /// The audit line of a delivery or a failed one.
 fn audit_entry(event: &WatchEvent, dispatch_id: &str) -> Option<AuditEntry> {
-    let (repo, head, result, detail) = match event {
-        WatchEvent::Delivered { repo, head, .. } => (repo, Some(head.clone()), "ok", None),
-        WatchEvent::Failed { repo, error, .. } => (repo, None, "failed", Some(error.clone())),
+    let (repo, head, result, detail, mode) = match event {
+        WatchEvent::Delivered {
+            repo, head, mode, ..
+        } => (repo, Some(head.clone()), "ok", None, *mode),
+        WatchEvent::Failed {
+            repo, error, mode, ..
+        } => (repo, None, "failed", Some(error.clone()), *mode),
         _ => return None,
     };
-    let mut e = AuditEntry::now("dispatch_sent", repo.clone(), result);
+    let mut e = AuditEntry::now(
+        ecosync::audit_log::delivery_action(mode),
+        repo.clone(),
+        result,
+    );
     e.source_commit = head;
     e.dispatch_id = Some(dispatch_id.to_owned());
     e.detail = detail;

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus};
 use crate::sync::publish::{BranchAction, PullRequestAction};
 use crate::sync::sync_outcome::{Report, SyncOutcome};
@@ -101,13 +102,23 @@ pub fn delivery_entries(report: &DeliveryReport) -> Vec<AuditEntry> {
                 DeliveryStatus::Failed => "failed",
                 DeliveryStatus::Skipped | DeliveryStatus::Unsent => return None,
             };
-            let mut e = AuditEntry::now("dispatch_sent", r.repo.to_string(), result);
+            let mut e = AuditEntry::now(delivery_action(r.mode), r.repo.to_string(), result);
             e.source_commit = Some(report.commit_sha.clone()).filter(|c| !c.is_empty());
             e.dispatch_id.clone_from(&report.dispatch_id);
-            e.detail.clone_from(&r.error);
+            e.detail = r.error.clone().or_else(|| r.outcome.clone());
             Some(e)
         })
         .collect()
+}
+
+/// The audit action of a delivery in `mode`: `dispatch_sent`, `branch_mirrored` (`push`) or
+/// `change_delivered` (the pull request modes).
+pub fn delivery_action(mode: DeliveryMode) -> &'static str {
+    match mode {
+        DeliveryMode::Dispatch => "dispatch_sent",
+        DeliveryMode::Push => "branch_mirrored",
+        DeliveryMode::PullRequest | DeliveryMode::BufferedPr => "change_delivered",
+    }
 }
 
 /// What a sync did to `cousin` (nothing for a dry run).

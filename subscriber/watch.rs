@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use ecosync::dispatch::delivery_mode::DeliveryMode;
 use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::sync::SyncOutcome;
 use ecosync::watch::WatchEvent;
@@ -150,6 +151,8 @@ fn observe_sync(status: &WatchStatus, outcome: &SyncOutcome, target: &str, took:
                 retry_in: Duration::ZERO,
                 breaker_open: false,
                 duration: took,
+                // The sync engine opening a pull request, as in the dispatcher's `pull-request` mode.
+                mode: DeliveryMode::PullRequest,
             });
         }
         _ => status.observe(&WatchEvent::Delivered {
@@ -161,6 +164,7 @@ fn observe_sync(status: &WatchStatus, outcome: &SyncOutcome, target: &str, took:
                 _ => 0,
             },
             duration: took,
+            mode: DeliveryMode::PullRequest,
         }),
     }
     status.observe(&WatchEvent::Polled { pending: 0 });

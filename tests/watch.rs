@@ -512,3 +512,37 @@ fn source_url_is_cloned_bare_into_the_state_dir() {
         .expect_code(2)
         .expect_stderr("`--source-url` needs `--config FILE`");
 }
+
+#[test]
+fn the_watcher_delivers_in_the_entry_s_mode() {
+    let s = Scene::new();
+    std::fs::write(
+        s.config.path(),
+        r#"[{"repo": "acme/cousin", "subscriptions": ["src/**"], "mode": "push"}]"#,
+    )
+    .unwrap();
+    let cousin = s.forge.path().join("acme/cousin.git");
+    // An empty repository whose default branch is `main`.
+    git2::Repository::open_bare(&cousin)
+        .unwrap()
+        .set_head("refs/heads/main")
+        .unwrap();
+    let main_of = || {
+        git2::Repository::open_bare(&cousin)
+            .unwrap()
+            .refname_to_id("refs/heads/main")
+            .ok()
+    };
+    let audit = s.state.path().join("audit.jsonl");
+    let mut pushed = None;
+    let out = s.watch().arg("--audit-log").arg(&audit).run_with(|pid| {
+        wait_for("the first poll", || s.recorded_head().is_some());
+        pushed = Some(s.push_change(1));
+        wait_for("the mirror", || main_of() == pushed);
+        signal(pid, Signal::SIGTERM);
+    });
+    out.success();
+    assert!(s.dispatches().is_empty(), "no dispatch in mode push");
+    let audit = std::fs::read_to_string(&audit).unwrap();
+    assert!(audit.contains("\"action\":\"branch_mirrored\""), "{audit}");
+}

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use git2::{FetchOptions, Oid, Repository};
 
+use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::delivery_report::DeliveryStatus;
 use crate::dispatch::path_pattern::PathPattern;
 use crate::dispatch::plan::Plan;
@@ -98,6 +99,8 @@ pub enum WatchEvent {
         paths: usize,
         /// How long the delivery took, retries included.
         duration: Duration,
+        /// How it was delivered.
+        mode: DeliveryMode,
     },
     /// Deliveries in flight (`0` when they are done).
     Delivering {
@@ -138,6 +141,8 @@ pub enum WatchEvent {
     Failed {
         /// The target.
         repo: String,
+        /// How it was to be delivered.
+        mode: DeliveryMode,
         /// What went wrong.
         error: String,
         /// Failures in a row.
@@ -503,6 +508,7 @@ async fn deliver_branch(
                     base: ready.base.clone(),
                     head: ready.head.clone(),
                     duration,
+                    mode: r.mode,
                 }),
                 DeliveryStatus::Failed | DeliveryStatus::Unsent => {
                     let failures = state.pending.get(&repo).map_or(0, |p| p.failures) + 1;
@@ -515,6 +521,7 @@ async fn deliver_branch(
                     let error = r.error.clone().unwrap_or_else(|| "not sent".into());
                     log(WatchEvent::Failed {
                         repo: repo.clone(),
+                        mode: r.mode,
                         error: error.clone(),
                         failures,
                         retry_in: wait,
