@@ -427,9 +427,7 @@ impl Plan {
         out.push_str("\n</details>\n");
         out
     }
-}
 
-impl Plan {
     /// `shard 2 of 4: 3 of 10 repositories to notify; 7 in other shards`, for a plan of one shard.
     pub fn shard_line(&self) -> Option<String> {
         let note = self.shard?;

@@ -228,7 +228,7 @@ impl PlanRequest {
         let (config, first) = std::thread::scope(|scope| {
             let config = scope.spawn(|| self.load_config());
             let first = self.open().and_then(|opened| match opened {
-                Opened::Stop(outcome) => Ok(Err(outcome)),
+                Opened::Stop(outcome) => Ok(First::Stop(outcome)),
                 Opened::Source(source) => {
                     let step = self.watermarked(&source, first_shard)?;
                     let changes = match &step {
@@ -237,7 +237,7 @@ impl PlanRequest {
                         }
                         Step::Stop(_) => None,
                     };
-                    Ok(Ok((source, step, changes)))
+                    Ok(First::Compared(source, step, changes))
                 }
             });
             // A panic on the configuration's thread is a bug; resume it here rather than hide it.
@@ -249,8 +249,8 @@ impl PlanRequest {
         // An invalid configuration is reported first, whatever happened to the repository.
         let (ecosystem, warnings, matchers) = config?;
         let (source, first_step, first_changes) = match first? {
-            Err(outcome) => return Ok((vec![outcome; shards.len()], warnings)),
-            Ok(first) => first,
+            First::Stop(outcome) => return Ok((vec![outcome; shards.len()], warnings)),
+            First::Compared(source, step, changes) => (source, step, changes),
         };
         // The changed paths of each distinct range: shards whose watermarks agree share one comparison.
         let mut compared: Vec<ChangeSet> = first_changes.into_iter().collect();
@@ -444,6 +444,13 @@ struct Source {
     git_ref: Option<String>,
     range: RevisionRange,
     kind: Option<RangeKind>,
+}
+
+/// What the repository side found while the configuration was being read: an outcome for every shard (a
+/// deleted branch), or the clone with the first shard's range and, unless it stops there, its changed paths.
+enum First {
+    Stop(PlanOutcome),
+    Compared(Source, Step, Option<ChangeSet>),
 }
 
 /// One shard's range, or an outcome that needs no matching (already dispatched).
