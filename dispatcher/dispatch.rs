@@ -163,6 +163,9 @@ impl DispatchCommand {
         if let Some(w) = &plan.watermark {
             eprintln!("watermark: {}", w.message);
         }
+        if let Some(line) = plan.shard_line() {
+            eprintln!("{line}");
+        }
         if let Some(retry) = &retry {
             let planned = plan.deliveries.len();
             plan.deliveries.retain(|d| retry.contains(&d.repo));

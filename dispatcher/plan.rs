@@ -8,6 +8,8 @@ use clap::{Args, ValueEnum};
 use ecosync::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync::dispatch::github_event::GitHubEvent;
 use ecosync::dispatch::plan_request::WatermarkSettings;
+use ecosync::dispatch::shard::Shard;
+use ecosync::dispatch::shard_matrix::ShardMatrix;
 use ecosync::sync::repo::GitAuth;
 use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 
@@ -61,6 +63,11 @@ pub struct PlanArgs {
     /// Plan (and send) a head that the watermark says was dispatched already.
     #[arg(long, env = "ECOSYNC_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+
+    /// Only the targets of shard K of N (K from 1 to N), for N jobs of a matrix: a fixed hash of each
+    /// target's `owner/name` picks its shard, and each shard has its own watermark. Keep N fixed.
+    #[arg(long, env = "ECOSYNC_SHARD", value_name = "K/N")]
+    pub shard: Option<Shard>,
 }
 
 impl PlanArgs {
@@ -99,22 +106,42 @@ impl PlanArgs {
                 auth: GitAuth::default(),
                 force: self.force,
             }),
+            shard: self.shard,
         })
     }
 
     /// Makes the plan, printing the configuration's warnings to stderr. `watermark_auth` reads the
     /// watermark with credentials (`None`: anonymously, and a watermark that cannot be read is a warning).
     pub fn build_plan(&self, watermark_auth: Option<GitAuth>) -> Result<PlanOutcome, CliError> {
+        self.planned(watermark_auth, PlanRequest::run)
+    }
+
+    /// The plan of every shard of `count`, each with its own watermark, as [`PlanArgs::build_plan`] makes one.
+    pub fn build_shard_plans(
+        &self,
+        watermark_auth: Option<GitAuth>,
+        count: u32,
+    ) -> Result<Vec<(Shard, PlanOutcome)>, CliError> {
+        self.planned(watermark_auth, |request| request.run_shards(count))
+    }
+
+    /// Runs `plan` on the request: with `watermark_auth`, else anonymously, falling back to the event's range
+    /// (with a warning) when the watermark cannot be read; prints the configuration's warnings.
+    fn planned<T>(
+        &self,
+        watermark_auth: Option<GitAuth>,
+        plan: impl Fn(&PlanRequest) -> Result<(T, Vec<ecosync::Diagnostic>), PlanError>,
+    ) -> Result<T, CliError> {
         let mut request = self.request()?;
         let required = watermark_auth.is_some();
         if let (Some(w), Some(auth)) = (&mut request.watermark, watermark_auth) {
             w.auth = auth;
         }
-        let (outcome, warnings) = match request.run() {
+        let (outcome, warnings) = match plan(&request) {
             Err(PlanError::Watermark(e)) if !required => {
                 eprintln!("warning: {e}; planning the event's range without it");
                 request.watermark = None;
-                request.run()
+                plan(&request)
             }
             other => other,
         }
@@ -140,6 +167,9 @@ pub enum Format {
     Json,
     /// For `$GITHUB_STEP_SUMMARY`.
     Markdown,
+    /// A GitHub Actions matrix on one line, `{"include":[{"shard":"1/4","deliveries":3},...]}`: the shards
+    /// of `--shards N` that have at least one delivery.
+    Matrix,
 }
 
 /// Show what a push would dispatch, to which repositories and why; sends nothing and needs no token.
@@ -151,15 +181,63 @@ pub struct PlanCommand {
     /// Output format.
     #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// For `--format matrix`: how many shards the targets are split into (at most 256, GitHub's limit of
+    /// jobs per matrix). Keep it fixed: each target's shard and each shard's watermark depend on it.
+    #[arg(long, env = "ECOSYNC_SHARDS", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub shards: Option<u32>,
+
+    /// Read the dispatch watermark with the token in this variable (e.g. `GITHUB_TOKEN`; a private source
+    /// repository's watermark cannot be read without one) [default: anonymously].
+    #[arg(long, env = "ECOSYNC_WATERMARK_TOKEN_ENV", value_name = "VAR")]
+    pub watermark_token_env: Option<String>,
 }
 
 impl PlanCommand {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
-        match self.args.build_plan(None)? {
+        // Phase 1: the arguments that only make sense together.
+        let shards = match (self.format, self.shards, self.args.shard) {
+            (Format::Matrix, None, _) => {
+                return Err(CliError::usage(anyhow::anyhow!(
+                    "`--format matrix` needs `--shards N`, how many shards the targets are split into"
+                ))
+                .hint("for example `--shards 4`; each job of the matrix then runs `--shard K/4`"));
+            }
+            (Format::Matrix, Some(_), Some(shard)) => {
+                return Err(CliError::usage(anyhow::anyhow!(
+                    "`--shard {shard}` cannot go with `--format matrix`, which lists every shard"
+                ))
+                .hint("leave out `--shard`; the matrix's jobs pass it"));
+            }
+            (Format::Matrix, Some(n), None) => Some(n),
+            (_, Some(n), _) => {
+                return Err(CliError::usage(anyhow::anyhow!(
+                    "`--shards {n}` only goes with `--format matrix`"
+                ))
+                .hint("to plan one shard, pass `--shard K/N`"));
+            }
+            (_, None, _) => None,
+        };
+        let auth = match self.watermark_token_env.as_deref() {
+            Some(var) => Some(GitAuth::token_from_env(var).ok_or_else(|| {
+                CliError::usage(ecosync::dispatch::watermark::WatermarkError::TokenEnvUnset(
+                    var.to_owned(),
+                ))
+            })?),
+            None => None,
+        };
+        if let Some(count) = shards {
+            let matrix = ShardMatrix::new(&self.args.build_shard_plans(auth, count)?);
+            print_stdout(&matrix.to_json_line())?;
+            return Ok(Exit::Success);
+        }
+        match self.args.build_plan(auth)? {
             PlanOutcome::Planned(plan) => {
                 let out = match self.format {
-                    Format::Text => plan.to_text(),
+                    // (A matrix always has `--shards`, handled above.)
+                    Format::Text | Format::Matrix => plan.to_text(),
                     Format::Json => plan.to_json(),
                     Format::Markdown => plan.to_markdown(),
                 };
@@ -181,7 +259,7 @@ impl PlanCommand {
                             "deliveries": [],
                         })
                     ),
-                    Format::Text => {
+                    Format::Text | Format::Matrix => {
                         format!("{what} was deleted (was at {before}): nothing to dispatch\n")
                     }
                     Format::Markdown => format!(
@@ -207,7 +285,7 @@ impl PlanCommand {
                             "deliveries": [],
                         })
                     ),
-                    Format::Text => format!("{}\n", watermark.message),
+                    Format::Text | Format::Matrix => format!("{}\n", watermark.message),
                     Format::Markdown => format!("### ecosync plan\n\n{}.\n", watermark.message),
                 };
                 print_stdout(&out)?;

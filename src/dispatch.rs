@@ -1,6 +1,6 @@
 //! The dispatcher's pipeline, in the order a push goes through it: the GitHub event, the revision range,
-//! the changed paths, the path patterns and the matcher over `ecosystem.json`, the plan, the fan-out of one
-//! notification per repository, the delivery report and the failure notice.
+//! the changed paths, the path patterns and the matcher over `ecosystem.json`, the plan (and its shards),
+//! the fan-out of one notification per repository, the delivery report and the failure notice.
 
 pub mod acknowledge;
 pub mod branch_mirror;
@@ -21,6 +21,8 @@ pub mod path_pattern;
 pub mod plan;
 pub mod plan_request;
 pub mod revision_range;
+pub mod shard;
+pub mod shard_matrix;
 pub mod stop_signal;
 pub mod subscription_matcher;
 pub mod target_delivery;

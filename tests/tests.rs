@@ -20,6 +20,7 @@ mod git_https;
 mod install;
 mod plan;
 mod schemas;
+mod shard;
 mod smoke;
 mod snapshots;
 mod subscriber_apply;

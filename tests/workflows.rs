@@ -77,6 +77,7 @@ fn shipped_workflows_use_the_pinned_action() {
     for file in [
         "workflows/dispatch_updates.yml",
         "workflows/sync-upstream.yml",
+        "workflows/fork-sync.yml",
         "README.md",
     ] {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
@@ -313,8 +314,9 @@ fn runner_env(
 
 /// Every ecosync step of the shipped workflows, run the way Actions runs it, on the demo sample: the
 /// pull-request plan, the push dispatch, and in each downstream repository the configuration check and the
-/// apply of the event that the dispatch delivered. A renamed flag or subcommand breaks this test, not a
-/// user's sync.
+/// apply of the event that the dispatch delivered; then, on a sample of its own, the fork sync: the plan of
+/// the shard matrix, one delivery job per shard, and the scheduled flush. A renamed flag or subcommand breaks
+/// this test, not a user's sync.
 #[test]
 fn every_workflow_command_runs_against_a_local_fixture() {
     let tmp = tempfile::tempdir().unwrap();
@@ -461,6 +463,8 @@ fn every_workflow_command_runs_against_a_local_fixture() {
         );
     }
 
+    fork_sync(&tmp.path().join("fork-sync"), &steps, &ctx, now, &mut ran);
+
     let all: std::collections::BTreeSet<String> = steps
         .iter()
         .map(|s| format!("{}/{}/{}", s.workflow, s.job, s.name))
@@ -470,4 +474,116 @@ fn every_workflow_command_runs_against_a_local_fixture() {
         not_run.is_empty(),
         "workflow steps no scenario ran (add one): {not_run:?}"
     );
+}
+
+/// `fork-sync.yml` on a demo sample of its own, with `ECOSYNC_SHARDS` at 2: the plan job's matrix lists the
+/// shards with something to deliver, each listed shard's delivery job delivers its targets and moves its own
+/// watermark, so every target receives the push exactly once and the plan of the same push then lists no job;
+/// the schedule runs the flush job.
+fn fork_sync(
+    tmp: &Path,
+    steps: &[crate::support::workflow::WorkflowStep],
+    ctx: &Context,
+    now: i64,
+    ran: &mut std::collections::BTreeSet<String>,
+) {
+    std::fs::create_dir_all(tmp).unwrap();
+    let sample = DemoSample::create(&tmp.join("sample"), now).unwrap();
+    let first = sample.first.to_string();
+    let update = sample.push_update().unwrap().to_string();
+    let forge = sample.forge_dir();
+    let source = DemoSample::source();
+    let source_dir = sample.work_dir(source.as_str());
+    let job = |name: &'static str| {
+        steps
+            .iter()
+            .filter(move |s| s.workflow == "fork-sync.yml" && s.job == name)
+    };
+    let ctx = ctx
+        .clone()
+        .set("vars.ECOSYNC_SHARDS", "2")
+        .set("github.event_name", "push");
+    let push_event = json!({
+        "ref": "refs/heads/main", "before": first, "after": update,
+        "created": false, "deleted": false, "forced": false,
+        "repository": {"full_name": source.as_str(), "default_branch": "main"}
+    });
+    let plan = |ran: &mut std::collections::BTreeSet<String>| -> serde_json::Value {
+        let env = runner_env(tmp, "push", &push_event, source.as_str(), &forge);
+        for step in job("plan") {
+            step.run(&source_dir, &ctx, &env).success();
+            ran.insert(format!("{}/{}/{}", step.workflow, step.job, step.name));
+        }
+        let outputs = std::fs::read_to_string(&env["GITHUB_OUTPUT"]).unwrap();
+        let matrix = outputs
+            .lines()
+            .find_map(|l| l.strip_prefix("matrix="))
+            .unwrap_or_else(|| panic!("no matrix output: {outputs}"));
+        serde_json::from_str(matrix).unwrap_or_else(|e| panic!("{e}: {matrix}"))
+    };
+    let matrix = plan(ran);
+    let jobs = matrix["include"].as_array().unwrap().clone();
+    assert!(!jobs.is_empty(), "{matrix}");
+    let mut delivered = 0;
+    for entry in &jobs {
+        let shard = entry["shard"].as_str().unwrap();
+        assert!(shard.ends_with("/2"), "{matrix}");
+        let env = runner_env(tmp, "push", &push_event, source.as_str(), &forge);
+        for step in job("deliver") {
+            let out = step
+                .run(&source_dir, &ctx.clone().set("matrix.shard", shard), &env)
+                .success();
+            assert!(
+                !out.stdout.contains("ghs_not_a_real") && !out.stderr.contains("ghs_not_a_real"),
+                "{out}"
+            );
+            if step.run.contains("dispatcher dispatch") {
+                assert!(
+                    out.stderr.contains(&format!("shard {} of 2", &shard[..1])),
+                    "{out}"
+                );
+            }
+            ran.insert(format!("{}/{}/{}", step.workflow, step.job, step.name));
+        }
+        let outputs = std::fs::read_to_string(&env["GITHUB_OUTPUT"]).unwrap();
+        assert_outputs_declared(&outputs);
+        let n: u64 = outputs
+            .lines()
+            .find_map(|l| l.strip_prefix("delivered="))
+            .unwrap_or_else(|| panic!("{outputs}"))
+            .parse()
+            .unwrap();
+        assert_eq!(Some(n), entry["deliveries"].as_u64(), "{shard}: {outputs}");
+        delivered += n;
+        let bare = git2::Repository::open_bare(forge.join(format!("{source}.git"))).unwrap();
+        let watermark = format!("refs/ecosync/dispatched-shard-{}-of-2/main", &shard[..1]);
+        assert_eq!(
+            bare.refname_to_id(&watermark).unwrap().to_string(),
+            update,
+            "{watermark}"
+        );
+    }
+    assert_eq!(delivered, 3, "{matrix}");
+    for cousin in DemoSample::cousins() {
+        assert_eq!(
+            LocalForge::new(&forge).dispatches(&cousin).unwrap().len(),
+            1,
+            "{cousin}: exactly one delivery"
+        );
+    }
+    // Every shard delivered this push: a re-run plans no job.
+    assert_eq!(plan(ran), json!({"include": []}));
+
+    // The schedule: the flush job.
+    let schedule = json!({"schedule": "23 * * * *"});
+    let env = runner_env(tmp, "schedule", &schedule, source.as_str(), &forge);
+    for step in job("flush") {
+        step.run(
+            &source_dir,
+            &ctx.clone().set("github.event_name", "schedule"),
+            &env,
+        )
+        .success();
+        ran.insert(format!("{}/{}/{}", step.workflow, step.job, step.name));
+    }
 }

@@ -3,7 +3,9 @@
 //!
 //! Building a plan sends nothing. Each changed path is credited, per entry, to the last of the entry's
 //! patterns that matches it, and counts only if that pattern is positive. Entries appear in config order,
-//! only when at least one path counts; `features` lists the credited patterns in the entry's order.
+//! only when at least one path counts; `features` lists the credited patterns in the entry's order. A plan of
+//! one [`Shard`] holds only that shard's entries (its deliveries, skipped and unmatched entries) and says
+//! how many deliveries the other shards make.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::dispatch::change_set::ChangeSet;
 use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::Ecosystem;
+use crate::dispatch::shard::{Shard, ShardNote};
 use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::dispatch::target_delivery::TargetDelivery;
 use crate::dispatch::watermark::WatermarkNote;
@@ -44,8 +47,11 @@ pub struct Plan {
     /// What the dispatch watermark did to the range, when it was consulted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<WatermarkNote>,
-    /// The `buffered-pr` entries of this branch that no changed path concerns: a delivery opens the pull
-    /// requests whose buffer has run out (not part of the JSON contract).
+    /// The shard this plan is of (`--shard K/N`), when it is of one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardNote>,
+    /// The `buffered-pr` entries of this branch (and shard) that no changed path concerns: a delivery
+    /// opens the pull requests whose buffer has run out (not part of the JSON contract).
     #[serde(skip)]
     pub flush: Vec<Delivery>,
 }
@@ -167,19 +173,26 @@ impl Plan {
     ) -> Result<Plan, MatcherError> {
         let matchers = PlanMatchers::new(ecosystem)?;
         Ok(Self::build_with(
-            ecosystem, &matchers, changes, git_ref, range,
+            ecosystem, &matchers, changes, git_ref, range, None,
         ))
     }
 
-    /// [`Plan::build`] with the patterns already compiled (while the trees were being compared).
+    /// [`Plan::build`] with the patterns already compiled (while the trees were being compared), of the
+    /// entries of `shard` only when one is given.
     pub fn build_with(
         ecosystem: &Ecosystem,
         matchers: &PlanMatchers,
         changes: &ChangeSet,
         git_ref: Option<&str>,
         range: &str,
+        shard: Option<Shard>,
     ) -> Plan {
         let entries = ecosystem.entries();
+        let in_shard: Vec<bool> = entries
+            .iter()
+            .map(|e| shard.is_none_or(|s| s.contains(&e.repo)))
+            .collect();
+        let mut in_other_shards = 0;
         let mut considered = vec![false; entries.len()];
         let mut skipped = Vec::new();
         let branch_ok: Vec<bool> = match git_ref {
@@ -215,6 +228,7 @@ impl Plan {
                 None
             };
             match reason {
+                Some(_) if !in_shard[i] => {}
                 Some(reason) => skipped.push(Skipped {
                     entry: i,
                     repo: entry.repo.clone(),
@@ -230,6 +244,10 @@ impl Plan {
         let mut unmatched = 0;
         for (i, credited) in per_entry.into_iter().enumerate() {
             if !considered[i] {
+                continue;
+            }
+            if !in_shard[i] {
+                in_other_shards += usize::from(!credited.is_empty());
                 continue;
             }
             let entry = &entries[i];
@@ -280,6 +298,10 @@ impl Plan {
             skipped,
             unmatched,
             watermark: None,
+            shard: shard.map(|shard| ShardNote {
+                shard,
+                in_other_shards,
+            }),
             flush,
         }
     }
@@ -308,6 +330,9 @@ impl Plan {
         );
         if let Some(w) = &self.watermark {
             let _ = writeln!(out, "watermark: {}", w.message);
+        }
+        if let Some(line) = self.shard_line() {
+            let _ = writeln!(out, "{line}");
         }
         let _ = writeln!(
             out,
@@ -395,6 +420,9 @@ impl Plan {
         if let Some(w) = &self.watermark {
             let _ = writeln!(out, "Watermark: {}\n", md_escape(&w.message));
         }
+        if let Some(line) = self.shard_line() {
+            let _ = writeln!(out, "{}.\n", upper_first(&line));
+        }
         if !self.deliveries.is_empty() {
             out.push_str("| Repository | Delivery | Features | Paths |\n|---|---|---|---|\n");
             for d in &self.deliveries {
@@ -450,6 +478,27 @@ impl Plan {
         out.push_str("\n</details>\n");
         out
     }
+
+    /// `shard 2 of 4: 3 of 10 repositories to notify; 7 in other shards`, for a plan of one shard.
+    pub fn shard_line(&self) -> Option<String> {
+        let note = self.shard?;
+        let here = self.deliveries.len();
+        let total = here + note.in_other_shards;
+        Some(format!(
+            "shard {} of {}: {here} of {total} {} to notify; {} in other shards",
+            note.shard.index(),
+            note.shard.count(),
+            plural(total, "repository", "repositories"),
+            note.in_other_shards,
+        ))
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

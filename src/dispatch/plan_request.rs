@@ -4,6 +4,9 @@
 //! revisions, the GitHub event or HEAD, works out the branch checked against each entry, computes the
 //! [`ChangeSet`] and matches it. [`SourceLocation`] finds the clone and its `ecosystem.json` from `--repo`
 //! and `--config`, also when run from a subdirectory.
+//!
+//! A plan of one [`Shard`] reads and names that shard's own watermark; [`PlanRequest::run_shards`] plans
+//! every shard of N at once (for `--format matrix`), comparing the trees once per distinct range.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -15,6 +18,7 @@ use crate::dispatch::ecosystem::{Ecosystem, EcosystemInvalid};
 use crate::dispatch::github_event::{GitHubEvent, short_branch};
 use crate::dispatch::plan::{Plan, PlanMatchers};
 use crate::dispatch::revision_range::{RangeChoice, RevisionRange};
+use crate::dispatch::shard::Shard;
 use crate::dispatch::subscription_matcher::MatcherError;
 use crate::dispatch::watermark::{
     self, WatermarkError, WatermarkNote, WatermarkRemote, WatermarkStatus,
@@ -155,7 +159,12 @@ pub struct PlanRequest {
     pub event: Option<GitHubEvent>,
     /// How to consult the dispatch watermark (`None`: not at all, `--no-watermark`).
     pub watermark: Option<WatermarkSettings>,
+    /// Plan only the entries of this shard, with its own watermark (`--shard K/N`).
+    pub shard: Option<Shard>,
 }
+
+/// The plan of each shard of N, in shard order ([`PlanRequest::run_shards`]).
+pub type ShardPlans = Vec<(Shard, PlanOutcome)>;
 
 /// How a plan consults the dispatch watermark on `origin`.
 #[derive(Debug, Clone, Default)]
@@ -190,46 +199,100 @@ pub enum PlanOutcome {
 }
 
 impl PlanRequest {
-    /// Makes the plan. Returns it with the configuration's warnings.
+    /// Makes the plan (of [`PlanRequest::shard`], when given). Returns it with the configuration's warnings.
     #[tracing::instrument(skip_all, fields(repo = %self.repo_dir.display()))]
     pub fn run(&self) -> Result<(PlanOutcome, Vec<Diagnostic>), PlanError> {
+        let (mut outcomes, warnings) = self.run_each(&[self.shard])?;
+        // `run_each` returns one outcome per shard asked for: here exactly one.
+        Ok((outcomes.swap_remove(0), warnings))
+    }
+
+    /// Makes the plan of every shard of `count`, each with its own watermark (so each with its own range),
+    /// in shard order. [`PlanRequest::shard`] is ignored.
+    #[tracing::instrument(skip_all, fields(repo = %self.repo_dir.display(), count))]
+    pub fn run_shards(&self, count: u32) -> Result<(ShardPlans, Vec<Diagnostic>), PlanError> {
+        let shards: Vec<Option<Shard>> = Shard::all(count).map(Some).collect();
+        let (outcomes, warnings) = self.run_each(&shards)?;
+        Ok((Shard::all(count).zip(outcomes).collect(), warnings))
+    }
+
+    /// One outcome per shard of `shards` (`None`: every entry).
+    fn run_each(
+        &self,
+        shards: &[Option<Shard>],
+    ) -> Result<(Vec<PlanOutcome>, Vec<Diagnostic>), PlanError> {
+        let first_shard = shards.first().copied().flatten();
         // The configuration is read, checked and compiled on a second thread while this one opens the
-        // repository (libgit2's start-up) and compares the trees: neither needs the other until matching.
-        let (config, changes) = std::thread::scope(|scope| {
+        // repository (libgit2's start-up) and compares the trees of the first shard's range: neither needs
+        // the other until matching.
+        let (config, first) = std::thread::scope(|scope| {
             let config = scope.spawn(|| self.load_config());
-            let changes = self.changes();
+            let first = self.open().and_then(|opened| match opened {
+                Opened::Stop(outcome) => Ok(First::Stop(outcome)),
+                Opened::Source(source) => {
+                    let step = self.watermarked(&source, first_shard)?;
+                    let changes = match &step {
+                        Step::Range { range, .. } => {
+                            Some(ChangeSet::between(&source.repo, range.base, range.head)?)
+                        }
+                        Step::Stop(_) => None,
+                    };
+                    Ok(First::Compared(source, step, changes))
+                }
+            });
             // A panic on the configuration's thread is a bug; resume it here rather than hide it.
             let config = config
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (config, changes)
+            (config, first)
         });
         // An invalid configuration is reported first, whatever happened to the repository.
         let (ecosystem, warnings, matchers) = config?;
-        match changes? {
-            Changes::Stop(outcome) => Ok((outcome, warnings)),
-            Changes::Compared {
+        let (source, first_step, first_changes) = match first? {
+            First::Stop(outcome) => return Ok((vec![outcome; shards.len()], warnings)),
+            First::Compared(source, step, changes) => (source, step, changes),
+        };
+        // The changed paths of each distinct range: shards whose watermarks agree share one comparison.
+        let mut compared: Vec<ChangeSet> = first_changes.into_iter().collect();
+        let mut first_step = Some(first_step);
+        let mut outcomes = Vec::with_capacity(shards.len());
+        for &shard in shards {
+            let step = match first_step.take() {
+                Some(step) => step,
+                None => self.watermarked(&source, shard)?,
+            };
+            let (range, note) = match step {
+                Step::Stop(outcome) => {
+                    outcomes.push(outcome);
+                    continue;
+                }
+                Step::Range { range, note } => (range, note),
+            };
+            let known = compared
+                .iter()
+                .position(|c| c.base == range.base && c.head == range.head);
+            let changes = if let Some(i) = known {
+                &compared[i]
+            } else {
+                compared.push(ChangeSet::between(&source.repo, range.base, range.head)?);
+                &compared[compared.len() - 1]
+            };
+            let mut plan = Plan::build_with(
+                &ecosystem,
+                &matchers,
                 changes,
-                git_ref,
-                range,
-                note,
-                repo,
-            } => {
-                let mut plan = Plan::build_with(
-                    &ecosystem,
-                    &matchers,
-                    &changes,
-                    git_ref.as_deref(),
-                    &range.description,
-                );
-                plan.watermark = note;
-                // What only served to build the plan (the compiled patterns, the changed paths, libgit2's
-                // caches) is freed on a thread of its own, off the path to the answer: on a large
-                // configuration and diff that is milliseconds, and a command that exits next never waits.
-                std::thread::spawn(move || drop((ecosystem, matchers, changes, repo)));
-                Ok((PlanOutcome::Planned(plan), warnings))
-            }
+                source.git_ref.as_deref(),
+                &range.description,
+                shard,
+            );
+            plan.watermark = note;
+            outcomes.push(PlanOutcome::Planned(plan));
         }
+        // What only served to build the plans (the compiled patterns, the changed paths, libgit2's caches) is
+        // freed on a thread of its own, off the path to the answer: on a large configuration and diff that is
+        // milliseconds, and a command that exits next never waits.
+        std::thread::spawn(move || drop((ecosystem, matchers, compared, source)));
+        Ok((outcomes, warnings))
     }
 
     /// Reads, checks and compiles `ecosystem.json`.
@@ -245,8 +308,8 @@ impl PlanRequest {
         Ok((ecosystem, warnings, matchers))
     }
 
-    /// Opens the clone, chooses the range (the watermark included) and compares its two trees.
-    fn changes(&self) -> Result<Changes, PlanError> {
+    /// Opens the clone and chooses the range, before the watermark.
+    fn open(&self) -> Result<Opened, PlanError> {
         // Like git itself, trust the local object database instead of re-hashing every object read: on a
         // large diff this check alone costs as much as the diff.
         git2::opts::strict_hash_verification(false);
@@ -256,34 +319,38 @@ impl PlanRequest {
         })?;
         let git_ref = self.git_ref(&repo);
         let (choice, kind) = self.choose_range(&repo, git_ref.as_deref())?;
-        let mut range = match choice {
-            RangeChoice::Range(r) => r,
+        Ok(match choice {
+            RangeChoice::Range(range) => Opened::Source(Source {
+                repo,
+                git_ref,
+                range,
+                kind,
+            }),
             RangeChoice::Deleted { before } => {
-                return Ok(Changes::Stop(PlanOutcome::BranchDeleted {
-                    git_ref,
-                    before,
-                }));
+                Opened::Stop(PlanOutcome::BranchDeleted { git_ref, before })
             }
+        })
+    }
+
+    /// The range of `shard` (or of every entry): the event's, moved by that shard's watermark.
+    fn watermarked(&self, source: &Source, shard: Option<Shard>) -> Result<Step, PlanError> {
+        let mut range = source.range.clone();
+        let (Some(settings), Some(branch), Some(kind)) =
+            (&self.watermark, &source.git_ref, source.kind)
+        else {
+            return Ok(Step::Range { range, note: None });
         };
-        let mut note = None;
-        if let (Some(settings), Some(branch), Some(kind)) = (&self.watermark, &git_ref, kind) {
-            let n = apply_watermark(&repo, settings, branch, kind, &mut range)?;
-            if n.status == WatermarkStatus::AlreadyDispatched {
-                return Ok(Changes::Stop(PlanOutcome::AlreadyDispatched {
-                    git_ref: branch.clone(),
-                    head: range.head.to_string(),
-                    watermark: n,
-                }));
-            }
-            note = Some(n);
+        let note = apply_watermark(&source.repo, settings, branch, shard, kind, &mut range)?;
+        if note.status == WatermarkStatus::AlreadyDispatched {
+            return Ok(Step::Stop(PlanOutcome::AlreadyDispatched {
+                git_ref: branch.clone(),
+                head: range.head.to_string(),
+                watermark: note,
+            }));
         }
-        let changes = ChangeSet::between(&repo, range.base, range.head)?;
-        Ok(Changes::Compared {
-            changes,
-            git_ref,
+        Ok(Step::Range {
             range,
-            note,
-            repo,
+            note: Some(note),
         })
     }
 
@@ -363,17 +430,35 @@ impl PlanRequest {
     }
 }
 
-/// What the repository side of a plan found: the changed paths, or an outcome that needs no matching.
-enum Changes {
-    /// Nothing to compare (a deleted branch) or nothing to send (already dispatched).
+/// The repository side of a plan: the clone and the event's range, or an outcome that needs no matching.
+enum Opened {
+    /// Nothing to compare: the branch was deleted.
     Stop(PlanOutcome),
-    /// The two trees were compared.
-    Compared {
-        changes: ChangeSet,
-        git_ref: Option<String>,
+    /// The clone and the range before the watermark.
+    Source(Source),
+}
+
+/// The clone, the branch and the range before any watermark moved it.
+struct Source {
+    repo: Repository,
+    git_ref: Option<String>,
+    range: RevisionRange,
+    kind: Option<RangeKind>,
+}
+
+/// What the repository side found while the configuration was being read: an outcome for every shard (a
+/// deleted branch), or the clone with the first shard's range and, unless it stops there, its changed paths.
+enum First {
+    Stop(PlanOutcome),
+    Compared(Source, Step, Option<ChangeSet>),
+}
+
+/// One shard's range, or an outcome that needs no matching (already dispatched).
+enum Step {
+    Stop(PlanOutcome),
+    Range {
         range: RevisionRange,
         note: Option<WatermarkNote>,
-        repo: Repository,
     },
 }
 
@@ -386,15 +471,22 @@ enum RangeKind {
     ExplicitBase,
 }
 
-/// Reads the watermark of `branch` and moves `range`'s base to it where it applies; says what it did.
+/// Reads the watermark of `branch` (of its `shard`, when given) and moves `range`'s base to it where it
+/// applies; says what it did.
 fn apply_watermark(
     repo: &Repository,
     settings: &WatermarkSettings,
     branch: &str,
+    shard: Option<Shard>,
     kind: RangeKind,
     range: &mut RevisionRange,
 ) -> Result<WatermarkNote, WatermarkError> {
-    let git_ref = watermark::ref_name(branch);
+    let git_ref = watermark::ref_name(branch, shard);
+    // Whose watermark it is, in messages: `main`, or `main` (shard 2/4).
+    let of = match shard {
+        Some(shard) => format!("`{branch}` (shard {shard})"),
+        None => format!("`{branch}`"),
+    };
     let note = |commit: Option<git2::Oid>, status, message: String| WatermarkNote {
         git_ref: git_ref.clone(),
         commit: commit.map(|c| c.to_string()),
@@ -409,11 +501,11 @@ fn apply_watermark(
                 .into(),
         ));
     };
-    let Some(w) = remote.read(repo, branch)? else {
+    let Some(w) = remote.read(repo, &git_ref)? else {
         return Ok(note(
             None,
             WatermarkStatus::None,
-            format!("none yet for `{branch}` on `origin`; it starts at this run's head"),
+            format!("none yet for {of} on `origin`; it starts at this run's head"),
         ));
     };
     let short = watermark::short(w);
@@ -429,15 +521,13 @@ fn apply_watermark(
         let (status, message) = if settings.force {
             (
                 WatermarkStatus::Forced,
-                format!(
-                    "`{branch}` was dispatched up to {short} already; `--force` sends it again"
-                ),
+                format!("{of} was dispatched up to {short} already; `--force` sends it again"),
             )
         } else {
             (
                 WatermarkStatus::AlreadyDispatched,
                 format!(
-                    "already dispatched: `{branch}` was dispatched up to {short}, which includes `{head}`;                      nothing to send (`--force` sends it again)"
+                    "already dispatched: {of} was dispatched up to {short}, which includes `{head}`;                      nothing to send (`--force` sends it again)"
                 ),
             )
         };

@@ -11,21 +11,35 @@
 //! refuses a push that is not a fast-forward, and the server takes it only if the ref still has the value
 //! read in the same connection); a local `origin` is updated with a compare-and-swap. A run that loses a
 //! race re-reads the ref and never moves it back.
+//!
+//! Each shard of `--shard K/N` has a watermark of its own, `refs/ecosync/dispatched-shard-K-of-N/<branch>`:
+//! the N jobs of one push each move theirs, and none sees another's as "already dispatched". (Not under
+//! `refs/ecosync/dispatched/<branch>/`: git cannot keep a ref that is also a directory of refs.) Shard 1 of
+//! 1 is every target and shares the branch's watermark.
 
 use std::path::{Path, PathBuf};
 
 use git2::{Direction, Oid, PushOptions, Repository};
 use serde::{Deserialize, Serialize};
 
+use crate::dispatch::shard::Shard;
 use crate::repo_name::redact_userinfo;
 use crate::sync::repo::{GitAuth, advertised};
 
 /// Where the watermark refs live, one per branch.
 pub const REF_PREFIX: &str = "refs/ecosync/dispatched/";
 
-/// The watermark ref of `branch`.
-pub fn ref_name(branch: &str) -> String {
-    format!("{REF_PREFIX}{branch}")
+/// The watermark ref of `branch`, or of one `shard` of it: `refs/ecosync/dispatched/<branch>`,
+/// `refs/ecosync/dispatched-shard-K-of-N/<branch>`. Shard 1 of 1 is every target, and has the same watermark.
+pub fn ref_name(branch: &str, shard: Option<Shard>) -> String {
+    match shard {
+        Some(s) if s.count() > 1 => format!(
+            "refs/ecosync/dispatched-shard-{}-of-{}/{branch}",
+            s.index(),
+            s.count()
+        ),
+        _ => format!("{REF_PREFIX}{branch}"),
+    }
 }
 
 /// Why the watermark could not be read or moved.
@@ -146,25 +160,24 @@ impl WatermarkRemote {
         (path.is_absolute() && path.exists()).then(|| path.to_path_buf())
     }
 
-    fn error(&self, action: &'static str, branch: &str, e: &git2::Error) -> WatermarkError {
+    fn error(&self, action: &'static str, git_ref: &str, e: &git2::Error) -> WatermarkError {
         WatermarkError::Remote {
             action,
-            git_ref: ref_name(branch),
+            git_ref: git_ref.to_owned(),
             url: self.shown_url(),
             message: redact_userinfo(e.message()).into_owned(),
         }
     }
 
-    /// The watermark of `branch` on `origin`, fetched into the clone when it is not there yet (so its
-    /// ancestry can be checked), or `None` when there is none.
-    pub fn read(&self, repo: &Repository, branch: &str) -> Result<Option<Oid>, WatermarkError> {
-        let name = ref_name(branch);
-        let err = |e: git2::Error| self.error("read", branch, &e);
+    /// The watermark ref `name` ([`ref_name`]) on `origin`, fetched into the clone when it is not there yet
+    /// (so its ancestry can be checked), or `None` when there is none.
+    pub fn read(&self, repo: &Repository, name: &str) -> Result<Option<Oid>, WatermarkError> {
+        let err = |e: git2::Error| self.error("read", name, &e);
         let mut remote = repo.remote_anonymous(&self.url).map_err(err)?;
         remote
             .connect_auth(Direction::Fetch, Some(self.auth.callbacks(&self.url)), None)
             .map_err(err)?;
-        let found = advertised(&remote, &name).map_err(err)?;
+        let found = advertised(&remote, name).map_err(err)?;
         remote.disconnect().map_err(err)?;
         let Some(oid) = found else {
             return Ok(None);
@@ -181,13 +194,13 @@ impl WatermarkRemote {
         Ok(Some(oid))
     }
 
-    /// Moves the watermark of `branch` to `head` once the range `base..head` was dispatched: only forward,
+    /// Moves the watermark ref `name` to `head` once the range `base..head` was dispatched: only forward,
     /// only when nothing is left uncovered. `diverged_ok` allows replacing a watermark that is not an ancestor
     /// of `head` (after a force push, when this run's range was chosen knowing it).
     pub fn advance(
         &self,
         repo: &Repository,
-        branch: &str,
+        name: &str,
         base: Option<Oid>,
         head: Oid,
         diverged_ok: bool,
@@ -196,12 +209,12 @@ impl WatermarkRemote {
         // branch are few, so a handful of tries with a growing pause settles it.
         let mut last = None;
         for attempt in 0..10u64 {
-            let current = self.read(repo, branch)?;
+            let current = self.read(repo, name)?;
             let force = match decide(repo, current, base, head, diverged_ok)? {
                 Decision::Stay(advance) => return Ok(advance),
                 Decision::Move { force } => force,
             };
-            match self.swap(repo, branch, current, head, force)? {
+            match self.swap(repo, name, current, head, force)? {
                 Swap::Done => {
                     return Ok(Advance::Moved {
                         from: current,
@@ -216,7 +229,7 @@ impl WatermarkRemote {
             last = current;
         }
         Err(WatermarkError::Contended {
-            git_ref: ref_name(branch),
+            git_ref: name.to_owned(),
             last: last.map_or_else(|| "nothing".to_owned(), |o| o.to_string()),
         })
     }
@@ -225,25 +238,24 @@ impl WatermarkRemote {
     fn swap(
         &self,
         repo: &Repository,
-        branch: &str,
+        name: &str,
         current: Option<Oid>,
         head: Oid,
         force: bool,
     ) -> Result<Swap, WatermarkError> {
-        let name = ref_name(branch);
-        let err = |e: git2::Error| self.error("move", branch, &e);
+        let err = |e: git2::Error| self.error("move", name, &e);
         if let Some(path) = self.local_path() {
             let bare = Repository::open(&path).map_err(err)?;
             if bare.find_commit(head).is_err() {
                 return Err(WatermarkError::NotOnOrigin {
-                    git_ref: name,
+                    git_ref: name.to_owned(),
                     commit: head,
                 });
             }
             let message = "ecosync: dispatched";
             let updated = match current {
-                Some(old) => bare.reference_matching(&name, head, true, old, message),
-                None => bare.reference(&name, head, false, message),
+                Some(old) => bare.reference_matching(name, head, true, old, message),
+                None => bare.reference(name, head, false, message),
             };
             return match updated {
                 Ok(_) => Ok(Swap::Done),
@@ -262,13 +274,13 @@ impl WatermarkRemote {
         }
         // Over the network: the push carries the value read in this same connection, so the server
         // refuses it if another run moved the ref in between.
-        repo.reference(&name, head, true, "ecosync: dispatched")
+        repo.reference(name, head, true, "ecosync: dispatched")
             .map_err(err)?;
         let mut remote = repo.remote_anonymous(&self.url).map_err(err)?;
         remote
             .connect_auth(Direction::Push, Some(self.auth.callbacks(&self.url)), None)
             .map_err(err)?;
-        let seen = advertised(&remote, &name).map_err(err)?;
+        let seen = advertised(&remote, name).map_err(err)?;
         if seen != current {
             return Ok(Swap::Changed);
         }
@@ -297,7 +309,7 @@ impl WatermarkRemote {
             }
             Some(status) => Err(WatermarkError::Remote {
                 action: "move",
-                git_ref: name,
+                git_ref: name.to_owned(),
                 url: self.shown_url(),
                 message: format!("the remote refused the update: {status}"),
             }),
@@ -383,7 +395,7 @@ fn decide(
 /// stable).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatermarkNote {
-    /// The ref, `refs/ecosync/dispatched/<branch>`.
+    /// The ref, `refs/ecosync/dispatched/<branch>` (or a shard's, see [`ref_name`]).
     #[serde(rename = "ref")]
     pub git_ref: String,
     /// The commit it points at, when there is one.
@@ -449,14 +461,15 @@ pub fn first_parent_count(repo: &Repository, from: Oid, to: Oid) -> Result<usize
     Ok(walk.count())
 }
 
-/// After a run's deliveries: moves the watermark of the plan's branch to its head where the plan allows
-/// it. Returns the ref and what became of it, or `None` when the plan did not consult the watermark.
+/// After a run's deliveries: moves the watermark the plan read (its branch's, or its shard's) to its head
+/// where the plan allows it. Returns the ref and what became of it, or `None` when the plan did not consult
+/// the watermark.
 fn after_delivery(
     repo_dir: &Path,
     plan: &crate::dispatch::plan::Plan,
     auth: GitAuth,
 ) -> Result<Option<(String, Advance)>, WatermarkError> {
-    let (Some(note), Some(branch)) = (&plan.watermark, &plan.git_ref) else {
+    let (Some(note), Some(_)) = (&plan.watermark, &plan.git_ref) else {
         return Ok(None);
     };
     if !note.may_advance() {
@@ -471,7 +484,7 @@ fn after_delivery(
     let base = Oid::from_str(&plan.base)
         .ok()
         .filter(|b| repo.find_commit(*b).is_ok());
-    let advance = remote.advance(&repo, branch, base, head, note.diverged())?;
+    let advance = remote.advance(&repo, &note.git_ref, base, head, note.diverged())?;
     Ok(Some((note.git_ref.clone(), advance)))
 }
 

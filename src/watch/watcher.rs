@@ -575,6 +575,7 @@ fn plan(
         git_ref: Some(branch.to_owned()),
         event: None,
         watermark: None,
+        shard: None,
     };
     Ok(match request.run()?.0 {
         PlanOutcome::Planned(p) => Some(p),
