@@ -13,6 +13,7 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::{Actions, Level};
 use ecosync::cli_env::string_or_fallback;
+use ecosync::dispatch::delivery_mode::DeliveryMode;
 use ecosync::dispatch::delivery_report::{DeliveryReport, DeliveryStatus};
 use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings, watermark};
@@ -184,8 +185,40 @@ impl DispatchCommand {
             direct: self.direct.settings(&repo_dir),
         };
         let Some(forge) = forge else {
-            let preview = dispatch::preview(&plan, &settings);
+            // The deliveries the dispatcher makes itself are computed when the targets can be read (a token,
+            // or the local forge); without, they are listed with their mode only.
+            let direct = plan
+                .deliveries
+                .iter()
+                .filter(|d| d.mode != DeliveryMode::Dispatch)
+                .count();
+            let readable = if direct > 0 {
+                let _entered = runtime.enter();
+                self.forge.build().ok()
+            } else {
+                None
+            };
+            let preview = match &readable {
+                Some(f) => runtime.block_on(dispatch::deliver::preview_direct(&plan, &settings, f)),
+                None => {
+                    if direct > 0 {
+                        eprintln!(
+                            "dry run: {direct} delivery(ies) in modes other than `dispatch` not computed: no \
+                             token to read the targets with"
+                        );
+                    }
+                    dispatch::preview(&plan, &settings)
+                }
+            };
             print_stdout(&preview.json_lines())?;
+            for r in preview
+                .report
+                .repos
+                .iter()
+                .filter(|r| r.mode != DeliveryMode::Dispatch)
+            {
+                eprintln!("{} (mode `{}`): {}", r.repo, r.mode, r.progress_line());
+            }
             eprintln!(
                 "dry run: {} dispatch(es) would be sent, nothing was sent",
                 preview.outgoing.len()

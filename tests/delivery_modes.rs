@@ -553,3 +553,37 @@ fn a_conflict_opens_one_failure_issue_in_the_source_and_the_other_targets_still_
         .unwrap();
     assert_eq!(issues.len(), 1, "{issues:?}");
 }
+
+#[test]
+fn a_dry_run_computes_every_mode_and_writes_nothing() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let cousin = seed(forge.path(), "acme/cousin", None);
+    let fork = seed(forge.path(), "acme/fork", Some(&repo));
+    let config = Config::new(&json!([
+        {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "mapping": [{"path": "features/x", "to": "app"}]},
+        {"repo": "acme/fork", "subscriptions": ["**"], "mode": "push"}
+    ]));
+    let before = repo.head();
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .arg("--dry-run")
+        .run()
+        .success();
+    assert!(
+        out.stderr.contains(
+            "acme/cousin (mode `pull-request`): dry run: applied: would open pull request"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("acme/fork (mode `push`): dry run: would fast-forward `main`"),
+        "{out}"
+    );
+    assert!(pulls(forge.path(), "acme/cousin").is_empty());
+    assert_eq!(tip(&cousin, "ecosync/acme-mono"), None, "nothing pushed");
+    assert_eq!(tip(&fork, "main"), Some(before), "the fork is not moved");
+}

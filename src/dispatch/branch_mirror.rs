@@ -159,6 +159,13 @@ impl BranchMirror<'_> {
                         .await
                         .map_err(|e| fail(&e))?
                         .is_some_and(|p| p == *self.source);
+                if self.settings.dry_run {
+                    let how = if fork { "merge-upstream" } else { "a push" };
+                    return Ok(Mirrored::Done(format!(
+                        "would fast-forward `{branch}` from {from} to {} with {how}",
+                        short(head)
+                    )));
+                }
                 if fork {
                     let how = self
                         .forge

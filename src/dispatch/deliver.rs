@@ -99,6 +99,29 @@ pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
     }
 }
 
+/// [`preview`], with the deliveries the dispatcher makes itself computed through `forge` (reading the
+/// targets, writing nothing): what `push` would move, what each pull request mode would open or refresh.
+pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Forge) -> Preview {
+    let mut preview = preview(plan, settings);
+    let mut dry = settings.clone();
+    dry.direct.dry_run = true;
+    for d in plan
+        .deliveries
+        .iter()
+        .filter(|d| d.mode != DeliveryMode::Dispatch)
+    {
+        let mut r = deliver_direct(plan, d, &dry, forge, false).await;
+        if r.status == DeliveryStatus::Delivered {
+            r.status = DeliveryStatus::Skipped;
+            r.error = Some(format!("dry run: {}", r.outcome.take().unwrap_or_default()));
+        }
+        if let Some(line) = preview.report.repos.iter_mut().find(|l| l.repo == d.repo) {
+            *line = r;
+        }
+    }
+    preview
+}
+
 /// Sends one dispatch per planned repository through `forge` and reports what became of each; one failing
 /// never stops the others. `progress` is called as each finishes, with how many have and how many there
 /// are. With `notify_issue`, failures are listed in one issue in the source repository.

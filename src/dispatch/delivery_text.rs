@@ -23,7 +23,7 @@ impl RepoResult {
                 if self.attempts == 1 { "" } else { "s" },
                 self.duration_ms
             ),
-            DeliveryStatus::Unsent => self.error_text().to_owned(),
+            DeliveryStatus::Unsent | DeliveryStatus::Skipped => self.error_text().to_owned(),
             _ => {
                 let mut s = format!("failed: {}", self.error_text());
                 if let Some(hint) = &self.hint {

@@ -42,6 +42,8 @@ pub struct DirectSettings {
     pub committer: (String, String),
     /// The forge's web address, for links in pull requests and issues.
     pub server_url: String,
+    /// Compute every delivery, write nothing to any target (no push, no pull request, no issue).
+    pub dry_run: bool,
 }
 
 impl DirectSettings {
@@ -57,6 +59,7 @@ impl DirectSettings {
                 DEFAULT_COMMITTER_EMAIL.to_owned(),
             ),
             server_url: "https://github.com".to_owned(),
+            dry_run: false,
         }
     }
 
@@ -153,7 +156,7 @@ impl EngineDelivery<'_> {
                 repo_dir: cache.clone(),
                 cousin: Some(repo.clone()),
                 cousin_url: Some(self.settings.git_url(self.forge, repo)),
-                dry_run: false,
+                dry_run: self.settings.dry_run,
                 committer: self.settings.committer.clone(),
                 server_url: self.settings.server_url.clone(),
                 run_id: None,
@@ -224,15 +227,20 @@ pub fn commits_of(
         .iter()
         .filter_map(|p| PathPattern::parse(p).ok())
         .collect();
-    let base = Oid::from_str(base)
+    // A new branch (no base commit): its whole history is not a list of changes to propose one by one.
+    let Some(base) = Oid::from_str(base)
         .ok()
-        .filter(|b| git.find_commit(*b).is_ok());
+        .filter(|b| git.find_commit(*b).is_ok())
+    else {
+        return Ok(Commits {
+            each: vec![(head, paths.to_vec())],
+            untouched: 0,
+        });
+    };
     let mut walk = git.revwalk()?;
     walk.simplify_first_parent()?;
     walk.push(head)?;
-    if let Some(b) = base {
-        walk.hide(b)?;
-    }
+    walk.hide(base)?;
     let mut chain: Vec<Oid> = walk.collect::<Result<_, _>>()?;
     chain.reverse();
     let mut each = Vec::new();
@@ -321,8 +329,11 @@ fn describe(outcome: &SyncOutcome) -> (bool, String) {
                     a.branch,
                     humantime::format_rfc3339_seconds(*until)
                 ),
-                PullRequestAction::WouldCreate(_) | PullRequestAction::WouldUpdate(_) => {
-                    "dry run".to_owned()
+                PullRequestAction::WouldCreate(title) => {
+                    format!("would open pull request {title:?} from `{}`", a.branch)
+                }
+                PullRequestAction::WouldUpdate(pr) => {
+                    format!("would update pull request #{} {}", pr.number, pr.html_url)
                 }
             };
             (true, format!("{word}: {pr}"))
