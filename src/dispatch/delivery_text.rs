@@ -24,7 +24,7 @@ impl RepoResult {
                 self.duration_ms
             ),
             DeliveryStatus::Unsent | DeliveryStatus::Skipped => self.error_text().to_owned(),
-            _ => {
+            DeliveryStatus::Failed => {
                 let mut s = format!("failed: {}", self.error_text());
                 if let Some(hint) = &self.hint {
                     let _ = write!(s, "; hint: {hint}");
