@@ -198,17 +198,16 @@ impl DispatchCommand {
             } else {
                 None
             };
-            let preview = match &readable {
-                Some(f) => runtime.block_on(dispatch::deliver::preview_direct(&plan, &settings, f)),
-                None => {
-                    if direct > 0 {
-                        eprintln!(
-                            "dry run: {direct} delivery(ies) in modes other than `dispatch` not computed: no \
-                             token to read the targets with"
-                        );
-                    }
-                    dispatch::preview(&plan, &settings)
+            let preview = if let Some(f) = &readable {
+                runtime.block_on(dispatch::deliver::preview_direct(&plan, &settings, f))
+            } else {
+                if direct > 0 {
+                    eprintln!(
+                        "dry run: {direct} delivery(ies) in modes other than `dispatch` not computed: no token \
+                         to read the targets with"
+                    );
                 }
+                dispatch::preview(&plan, &settings)
             };
             print_stdout(&preview.json_lines())?;
             for r in preview
