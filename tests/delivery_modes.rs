@@ -259,6 +259,14 @@ fn pull_request_applies_a_mapped_change_into_a_cousin_and_a_fork() {
     assert_eq!(pulls(forge.path(), "acme/fork").len(), 1);
 }
 
+/// Moves `main` of the bare repository `git_dir` to `branch`'s head: its pull request merged.
+fn merge_by_hand(git_dir: &Path, branch: &str) {
+    let git = Repository::open_bare(git_dir).unwrap();
+    let head = git.refname_to_id(&format!("refs/heads/{branch}")).unwrap();
+    git.reference("refs/heads/main", head, true, "merged")
+        .unwrap();
+}
+
 #[test]
 fn per_commit_opens_one_pull_request_per_source_commit() {
     let repo = source();
@@ -268,6 +276,29 @@ fn per_commit_opens_one_pull_request_per_source_commit() {
         {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
          "per_commit": true, "mapping": [{"path": "features/x", "to": "x"}]}
     ]));
+    // Never synced: three commits get one first sync at the head, not three pull requests of old states.
+    let start = repo.head();
+    for n in 1..=3 {
+        repo.write("features/x/lib.txt", format!("x{n}\n"));
+        repo.commit(&format!("x{n}"));
+    }
+    let out = dispatch(&repo, &config, forge.path(), &start.to_string())
+        .run()
+        .success();
+    assert!(
+        report_line(&out, "acme/cousin").contains("first sync: one pull request"),
+        "{out}"
+    );
+    let prs = pulls(forge.path(), "acme/cousin");
+    assert_eq!(prs.len(), 1, "{prs:#?}");
+    let first = prs[0]["head"].as_str().unwrap().to_owned();
+    assert_eq!(
+        file_at(&cousin, &first, "x/lib.txt").as_deref(),
+        Some("x3\n")
+    );
+    merge_by_hand(&cousin, &first);
+
+    // Synced: each commit that touches the subscriptions gets its own pull request with its change alone.
     let start = repo.head();
     let mut commits = Vec::new();
     for (i, file) in ["a.txt", "b.txt", "c.txt"].iter().enumerate() {
@@ -285,8 +316,8 @@ fn per_commit_opens_one_pull_request_per_source_commit() {
         "{out}"
     );
     let prs = pulls(forge.path(), "acme/cousin");
-    assert_eq!(prs.len(), 3, "{prs:#?}\n{out}");
-    for (pr, (commit, file)) in prs
+    assert_eq!(prs.len(), 4, "{prs:#?}\n{out}");
+    for (pr, (commit, file)) in prs[1..]
         .iter()
         .zip(commits.iter().zip(["a.txt", "b.txt", "c.txt"]))
     {
@@ -307,6 +338,17 @@ fn per_commit_opens_one_pull_request_per_source_commit() {
             .count();
         assert_eq!(others, 0, "{branch} carries only its commit");
     }
+    // Merged in any order: the last one first, then the first; each applies alone.
+    merge_by_hand(&cousin, prs[3]["head"].as_str().unwrap());
+    let out = dispatch(&repo, &config, forge.path(), &start.to_string())
+        .run()
+        .success();
+    assert_eq!(
+        pulls(forge.path(), "acme/cousin").len(),
+        4,
+        "nothing reopened: {out}"
+    );
+    assert!(tip(&cousin, prs[1]["head"].as_str().unwrap()).is_some());
 }
 
 #[test]
@@ -342,8 +384,19 @@ fn buffered_pr_moves_the_branch_and_opens_once_the_oldest_change_is_old_enough()
         "the branch moved"
     );
 
-    // `flush` with a buffer the commit is older than opens it; a second flush changes nothing.
+    // A push that does not concern the entry still opens the pull request once its buffer has run out.
     let old = entry(1.0);
+    repo.write("README.md", "readme only\n");
+    repo.commit("readme");
+    let out = dispatch(&repo, &old, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    assert!(
+        report_line(&out, "acme/cousin").contains("opened pull request #1"),
+        "{out}"
+    );
+    assert_eq!(pulls(forge.path(), "acme/cousin").len(), 1);
+    // `flush` then changes nothing: the open pull request is kept, not duplicated.
     let flush = || {
         Cmd::dispatcher()
             .dir(repo.path())
@@ -357,11 +410,46 @@ fn buffered_pr_moves_the_branch_and_opens_once_the_oldest_change_is_old_enough()
     };
     let out = flush().run().success();
     assert!(
-        report_line(&out, "acme/cousin").contains("opened pull request #1"),
+        report_line(&out, "acme/cousin").contains("delivered"),
         "{out}"
     );
-    flush().run().success();
     assert_eq!(pulls(forge.path(), "acme/cousin").len(), 1);
+}
+
+#[test]
+fn flush_opens_the_buffered_pull_requests_that_are_due_and_only_those() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    seed(forge.path(), "acme/due", None);
+    seed(forge.path(), "acme/fresh", None);
+    let config = Config::new(&json!([
+        {"repo": "acme/due", "subscriptions": ["features/x/**"], "mode": "buffered-pr", "buffer_hours": 1},
+        {"repo": "acme/fresh", "subscriptions": ["features/x/**"], "mode": "buffered-pr",
+         "buffer_hours": 8760}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .args(["flush", "--ref", "main", "--source-repo", "acme/mono"])
+        .arg("--config")
+        .arg(config.path())
+        .arg("--forge")
+        .arg(format!("local:{}", forge.path().display()))
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .timeout(Duration::from_secs(90))
+        .run()
+        .success();
+    assert!(
+        report_line(&out, "acme/due").contains("opened pull request #1"),
+        "{out}"
+    );
+    assert!(
+        report_line(&out, "acme/fresh").contains("opens after"),
+        "{out}"
+    );
+    assert_eq!(pulls(forge.path(), "acme/due").len(), 1);
+    assert!(pulls(forge.path(), "acme/fresh").is_empty());
 }
 
 #[test]
@@ -586,4 +674,73 @@ fn a_dry_run_computes_every_mode_and_writes_nothing() {
     assert!(pulls(forge.path(), "acme/cousin").is_empty());
     assert_eq!(tip(&cousin, "ecosync/acme-mono"), None, "nothing pushed");
     assert_eq!(tip(&fork, "main"), Some(before), "the fork is not moved");
+}
+
+#[test]
+fn per_commit_and_buffered_pull_requests_against_the_fake_github() {
+    let repo = source();
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/mono")
+        .add_repo("acme/each")
+        .add_repo("acme/held");
+    let git = local_forge(&[]);
+    seed(git.path(), "acme/each", None);
+    let held = seed(git.path(), "acme/held", None);
+    let config = Config::new(&json!([
+        {"repo": "acme/each", "subscriptions": ["features/x/**"], "mode": "pull-request", "per_commit": true},
+        {"repo": "acme/held", "subscriptions": ["features/x/**"], "mode": "buffered-pr", "buffer_hours": 8760}
+    ]));
+    let run = |base: Oid| {
+        Cmd::dispatcher()
+            .dir(repo.path())
+            .args(["dispatch", "--head", "HEAD", "--ref", "main"])
+            .arg("--base")
+            .arg(base.to_string())
+            .args([
+                "--source-repo",
+                "acme/mono",
+                "--no-watermark",
+                "--api-url",
+                &fake.url(),
+            ])
+            .arg("--config")
+            .arg(config.path())
+            .arg("--git-base")
+            .arg(git.path())
+            .env("ECOSYNC_TOKEN", "test-token-not-secret")
+            .env("ECOSYNC_MIN_INTERVAL", "0")
+            .timeout(Duration::from_secs(90))
+            .run()
+            .success()
+    };
+    // The first sync, merged.
+    repo.write("features/x/lib.txt", "x0\n");
+    repo.commit("x0");
+    run(repo.rev("HEAD~1"));
+    let first = fake.pulls("acme/each");
+    assert_eq!(first.len(), 1);
+    merge_by_hand(
+        &git.path().join("acme/each.git"),
+        first[0]["head"]["ref"].as_str().unwrap(),
+    );
+    // Three independent commits (each its own file), so each applies alone.
+    let start = repo.head();
+    for n in 1..=3 {
+        repo.write(&format!("features/x/f{n}.txt"), format!("{n}\n"));
+        repo.commit(&format!("f{n}"));
+    }
+    let out = run(start);
+    let each: Vec<Value> = fake.pulls("acme/each").into_iter().skip(1).collect();
+    assert_eq!(each.len(), 3, "three commits, three pull requests: {out}");
+    let heads: std::collections::BTreeSet<&str> = each
+        .iter()
+        .map(|p| p["head"]["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(heads.len(), 3, "each on its own branch: {heads:?}");
+    assert!(fake.pulls("acme/held").is_empty(), "held: {out}");
+    assert_eq!(
+        file_at(&held, "ecosync/acme-mono", "features/x/f3.txt").as_deref(),
+        Some("3\n"),
+        "the buffered branch carries the change: {out}"
+    );
 }

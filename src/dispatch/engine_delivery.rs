@@ -139,39 +139,60 @@ impl EngineDelivery<'_> {
         let config = target.cousin_config(self.source, self.branch, &source_url, &|p| {
             tree_dirs.iter().any(|d| d == p)
         });
+        let request = |commit: Oid, paths: &[String], dry_run: bool| SyncRequest {
+            config: config.clone(),
+            config_file: None,
+            event: SyncEvent {
+                source_repo: Some(self.source.clone()),
+                commit: Some(commit),
+                features: features.to_vec(),
+                changed_paths: paths.to_vec(),
+                dispatch_id: self.dispatch_id.map(str::to_owned),
+                manual,
+            },
+            repo_dir: cache.clone(),
+            cousin: Some(repo.clone()),
+            cousin_url: Some(self.settings.git_url(self.forge, repo)),
+            dry_run,
+            committer: self.settings.committer.clone(),
+            server_url: self.settings.server_url.clone(),
+            run_id: None,
+            now: SystemTime::now(),
+            single_commit: target.per_commit,
+            open_after: (target.mode == DeliveryMode::BufferedPr)
+                .then_some(target.buffer)
+                .flatten(),
+        };
+        let mut each: &[(Oid, Vec<String>)] = &commits.each;
         let mut lines = Vec::new();
+        // One pull request per commit needs an earlier sync to apply each commit's own change to. A target
+        // never synced gets one first sync at the head instead (the older commits' states would only be
+        // overwritten by it); a dry run of the head tells.
+        if target.per_commit
+            && let [.., last] = each
+            && each.len() > 1
+        {
+            let probe = crate::sync::apply(&request(last.0, &last.1, true), self.forge).await;
+            if let Ok(outcome) = &probe
+                && first_sync(outcome)
+            {
+                lines.push(format!(
+                    "first sync: one pull request brings the mapped directories to the head ({} commits); \
+                     later pushes get one per commit",
+                    each.len()
+                ));
+                each = std::slice::from_ref(last);
+            }
+        }
         let mut any_failed = false;
-        for (commit, paths) in &commits.each {
-            let request = SyncRequest {
-                config: config.clone(),
-                config_file: None,
-                event: SyncEvent {
-                    source_repo: Some(self.source.clone()),
-                    commit: Some(*commit),
-                    features: features.to_vec(),
-                    changed_paths: paths.clone(),
-                    dispatch_id: self.dispatch_id.map(str::to_owned),
-                    manual,
-                },
-                repo_dir: cache.clone(),
-                cousin: Some(repo.clone()),
-                cousin_url: Some(self.settings.git_url(self.forge, repo)),
-                dry_run: self.settings.dry_run,
-                committer: self.settings.committer.clone(),
-                server_url: self.settings.server_url.clone(),
-                run_id: None,
-                now: SystemTime::now(),
-                single_commit: target.per_commit,
-                open_after: (target.mode == DeliveryMode::BufferedPr)
-                    .then_some(target.buffer)
-                    .flatten(),
-            };
+        for (commit, paths) in each {
+            let request = request(*commit, paths, self.settings.dry_run);
             let short = &commit.to_string()[..12];
             match crate::sync::apply(&request, self.forge).await {
                 Ok(outcome) => {
                     let (ok, text) = describe(&outcome);
                     any_failed |= !ok;
-                    lines.push(if commits.each.len() > 1 {
+                    lines.push(if each.len() > 1 {
                         format!("{short}: {text}")
                     } else {
                         text
@@ -310,6 +331,18 @@ fn head_dirs(source_dir: &Path, head: Option<Oid>) -> Vec<String> {
         git2::TreeWalkResult::Ok
     });
     dirs
+}
+
+/// Whether the sync was a first one (no earlier sync in the target), or found the target already at the
+/// state.
+fn first_sync(outcome: &SyncOutcome) -> bool {
+    match outcome {
+        SyncOutcome::Applied(a) => a.change.first_sync,
+        SyncOutcome::Conflict(c) => c.change.first_sync,
+        SyncOutcome::Failed(f) => f.change.as_ref().is_some_and(|c| c.first_sync),
+        SyncOutcome::NoChange { .. } => true,
+        _ => false,
+    }
 }
 
 /// Whether the sync succeeded, and what it did in a few words.

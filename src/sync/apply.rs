@@ -166,7 +166,7 @@ impl Engine<'_> {
         if let Some(reason) = prepare::not_concerned(&settings)? {
             return Ok(SyncOutcome::NotSubscribed { reason });
         }
-        if config.strategy.tracks_last_sync() && !request.single_commit {
+        if config.strategy.tracks_last_sync() {
             settings.merged_syncs = self.merged_syncs(&base).await;
         }
         let repo = SyncRepo::open(&request.repo_dir, request.dry_run).map_err(|source| {

@@ -318,11 +318,15 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     .ok_or_else(|| SyncRunError::NoBase(s.base_branch.clone()))?;
     let base = git.find_commit(base_id)?;
     // Step 3: the last sync.
-    let last: Option<LastSync> = if config.strategy.tracks_last_sync() && !s.single_commit {
+    let found: Option<LastSync> = if config.strategy.tracks_last_sync() {
         trailer::find_last_sync(git, base_id, &config.upstream_repo, &s.merged_syncs)?
     } else {
         None
     };
+    // A single commit is merged in any order with the others: an earlier sync only says that there was one
+    // (so the commit's own change applies), never that this commit is in.
+    let synced_before = found.is_some();
+    let last = found.filter(|_| !s.single_commit);
     // Subscriptions added or removed since the last sync.
     let (backfill, dropped) = match (&last, &s.config_in_repo) {
         (Some(l), Some(path)) if config.strategy.maps_directories() => {
@@ -376,8 +380,11 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     // Step 4: apply. A cherry-pick after an earlier sync picks every commit since; without one, the first
     // sync brings the mapped directories to upstream's state, as diff-apply's does. A single commit is its
     // change against its first parent: a base that has it already gives no change.
-    let last_synced = if s.single_commit {
+    let last_synced = if s.single_commit && synced_before {
         upstream.parent_id(0).ok()
+    } else if s.single_commit {
+        // Never synced: the first sync brings the mapped directories to this commit's state.
+        None
     } else {
         last.as_ref().map(|l| l.upstream_sha)
     };

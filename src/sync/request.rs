@@ -40,7 +40,8 @@ pub struct SyncRequest {
     /// The current time (commit dates and the `max_age` check).
     pub now: SystemTime,
     /// Bring exactly the event's commit (its change against its first parent), not everything since the
-    /// last sync: one pull request per upstream commit (the branch template names the commit).
+    /// last sync: one pull request per upstream commit (the branch template names the commit). A cousin
+    /// never synced gets a first sync at the commit instead.
     pub single_commit: bool,
     /// Push the branch, but open its pull request only once the oldest upstream commit it brings is this
     /// old (an open one is updated as usual); `None` opens it at once.
