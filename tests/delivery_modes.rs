@@ -744,3 +744,46 @@ fn per_commit_and_buffered_pull_requests_against_the_fake_github() {
         "the buffered branch carries the change: {out}"
     );
 }
+
+#[test]
+fn on_conflict_draft_pull_request_gives_dependent_commits_a_draft_with_the_markers() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let cousin = seed(forge.path(), "acme/cousin", Some(&repo));
+    let config = Config::new(&json!([
+        {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "per_commit": true, "on_conflict": "draft-pull-request"}
+    ]));
+    // A first sync, merged, so each commit's own change applies from then on.
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    let first = pulls(forge.path(), "acme/cousin");
+    merge_by_hand(&cousin, first[0]["head"].as_str().unwrap());
+    // Two commits on the same line: the second depends on the first.
+    let start = repo.head();
+    repo.write("features/x/lib.txt", "x3\n");
+    repo.commit("x3");
+    repo.write("features/x/lib.txt", "x4\n");
+    repo.commit("x4");
+    let out = dispatch(&repo, &config, forge.path(), &start.to_string())
+        .run()
+        .success();
+    let prs = pulls(forge.path(), "acme/cousin");
+    assert_eq!(prs.len(), 3, "{out}");
+    assert_eq!(
+        prs[1]["draft"], false,
+        "the first applies cleanly: {:?}",
+        prs[1]
+    );
+    assert_eq!(prs[2]["draft"], true, "the second conflicts: {:?}", prs[2]);
+    let marked = file_at(
+        &cousin,
+        prs[2]["head"].as_str().unwrap(),
+        "features/x/lib.txt",
+    )
+    .unwrap();
+    assert!(marked.contains("<<<<<<<"), "{marked}");
+}

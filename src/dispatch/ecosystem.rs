@@ -21,7 +21,7 @@ use crate::dispatch::path_pattern::{PathPattern, PathPatternError};
 use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::dispatch::target_delivery::TargetDelivery;
 use crate::repo_name::RepoName;
-use crate::sync::cousin_config::{PullRequestFile, SubscriptionFile, is_valid_branch};
+use crate::sync::cousin_config::{OnConflict, PullRequestFile, SubscriptionFile, is_valid_branch};
 use crate::sync::strategy::Strategy;
 
 /// The `event_type` sent when an entry does not set one.
@@ -31,7 +31,7 @@ pub const DEFAULT_BRANCH: &str = "main";
 pub use crate::payload::MAX_EVENT_TYPE_CHARS;
 
 /// The fields an entry may have, in the order they are documented.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "repo",
     "subscriptions",
     "event_type",
@@ -44,6 +44,7 @@ const FIELDS: [&str; 12] = [
     "pull_request",
     "per_commit",
     "buffer_hours",
+    "on_conflict",
 ];
 
 /// The keys of the top-level object of the document form.
@@ -99,6 +100,11 @@ pub struct Entry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub buffer_hours: Option<f64>,
+    /// For the pull request modes: what a conflict with the target's own edits gives, `issue` (push
+    /// nothing, one failure issue in the source repository; default) or `draft-pull-request` (the conflict
+    /// markers in a draft pull request that lists the files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_conflict: Option<OnConflict>,
 }
 
 /// The whole file, in either of its two forms (used to generate the JSON Schema; loading walks the
@@ -744,6 +750,7 @@ impl<'a> Checker<'a> {
             pull_request: delivery.pull_request.clone(),
             per_commit: delivery.per_commit,
             buffer_hours: delivery.buffer.map(|b| b.as_secs_f64() / 3600.0),
+            on_conflict: node.get("on_conflict").map(|_| delivery.on_conflict),
         };
         let mut delivery = delivery;
         delivery.subscriptions.clone_from(&entry.subscriptions);
@@ -857,7 +864,13 @@ impl<'a> Checker<'a> {
         let mode = mode?;
         // Keys against the mode.
         let misuse = |key: &str| node.get(key).map(|v| (key.to_owned(), v.span));
-        let pr_keys = ["strategy", "mapping", "per_commit", "buffer_hours"];
+        let pr_keys = [
+            "strategy",
+            "mapping",
+            "per_commit",
+            "buffer_hours",
+            "on_conflict",
+        ];
         let mut wrong: Vec<(String, Span, String)> = Vec::new();
         match mode {
             DeliveryMode::Dispatch => {
@@ -992,6 +1005,7 @@ impl<'a> Checker<'a> {
             strategy: shared.strategy,
             mapping: shared.mapping,
             pull_request: shared.pull_request,
+            on_conflict: shared.on_conflict,
             per_commit,
             buffer,
             subscriptions: Vec::new(),

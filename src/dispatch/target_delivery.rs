@@ -34,6 +34,8 @@ pub struct TargetDelivery {
     pub mapping: Option<Vec<Subscription>>,
     /// `pull_request` as written; `None` is the defaults.
     pub pull_request: Option<PullRequestFile>,
+    /// What a conflict gives: one failure issue (default), or a draft pull request with the markers.
+    pub on_conflict: OnConflict,
     /// One pull request per source commit (`pull-request` only).
     pub per_commit: bool,
     /// How long a change waits on the branch before its pull request opens (`buffered-pr` only).
@@ -50,6 +52,7 @@ impl Default for TargetDelivery {
             strategy: Strategy::DiffApply,
             mapping: None,
             pull_request: None,
+            on_conflict: OnConflict::Issue,
             per_commit: false,
             buffer: None,
             subscriptions: Vec::new(),
@@ -94,7 +97,7 @@ impl TargetDelivery {
             max_age: ANY_AGE,
             max_age_text: "any".to_owned(),
             pull_request: self.pull_request_config(),
-            on_conflict: OnConflict::Issue,
+            on_conflict: self.on_conflict,
             notify: NotifyTarget::Upstream,
             notify_labels: crate::sync::cousin_config::default_notify_labels(),
             acknowledge: false,

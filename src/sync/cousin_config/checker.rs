@@ -83,9 +83,11 @@ pub struct SharedKeys {
     pub mapping: Option<Vec<Subscription>>,
     /// `pull_request`.
     pub pull_request: Option<PullRequestFile>,
+    /// `on_conflict` (default `issue`).
+    pub on_conflict: OnConflict,
 }
 
-/// Checks `strategy`, `mapping` and `pull_request` of the object `entry` of `doc` with this file's rules
+/// Checks `strategy`, `mapping`, `pull_request` and `on_conflict` of the object `entry` of `doc` with this file's rules
 /// (messages name the value, not a JSON pointer). `None` when any is wrong; every problem is in the
 /// returned diagnostics, errors and warnings.
 pub fn check_shared(doc: &JsonDocument, entry: &JsonNode) -> (Option<SharedKeys>, Vec<Diagnostic>) {
@@ -106,6 +108,12 @@ pub fn check_shared(doc: &JsonDocument, entry: &JsonNode) -> (Option<SharedKeys>
     let pull_request = entry
         .get("pull_request")
         .map(|v| checker.pull_request(Some(v)));
+    let on_conflict = checker.choice::<OnConflict>(
+        entry,
+        "on_conflict",
+        ON_CONFLICT,
+        "use `issue` or `draft-pull-request`",
+    );
     let mut diagnostics = checker.diagnostics;
     for d in &mut diagnostics {
         // The entry names the subject; the pointer would be relative to it.
@@ -122,6 +130,7 @@ pub fn check_shared(doc: &JsonDocument, entry: &JsonNode) -> (Option<SharedKeys>
                 Some(p) => Some(p?),
                 None => None,
             },
+            on_conflict: on_conflict?,
         })
     })();
     (keys, diagnostics)
