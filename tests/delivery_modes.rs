@@ -787,3 +787,37 @@ fn on_conflict_draft_pull_request_gives_dependent_commits_a_draft_with_the_marke
     .unwrap();
     assert!(marked.contains("<<<<<<<"), "{marked}");
 }
+
+#[test]
+fn a_pull_request_whose_change_vanished_upstream_is_closed() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let fork = seed(forge.path(), "acme/fork", Some(&repo));
+    let config = Config::new(&json!([
+        {"repo": "acme/fork", "subscriptions": ["features/**"], "mode": "pull-request"}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    assert_eq!(pulls(forge.path(), "acme/fork")[0]["state"], "open");
+    // Upstream takes the change back: the fork already has that state, so the pull request has nothing left.
+    repo.write("features/x/lib.txt", "x1\n");
+    repo.commit("revert x2");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    assert!(
+        report_line(&out, "acme/fork").contains("closed #1"),
+        "{out}"
+    );
+    let prs = pulls(forge.path(), "acme/fork");
+    assert_eq!(prs.len(), 1);
+    assert_eq!(prs[0]["state"], "closed", "{:?}", prs[0]);
+    assert_eq!(
+        tip(&fork, "main"),
+        Some(repo.rev("HEAD~2")),
+        "main untouched"
+    );
+}
