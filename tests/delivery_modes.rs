@@ -821,3 +821,61 @@ fn a_pull_request_whose_change_vanished_upstream_is_closed() {
         "main untouched"
     );
 }
+
+#[test]
+fn ack_settles_the_deliveries_the_dispatcher_made_itself() {
+    let repo = source();
+    let forge = local_forge(&["acme/mono"]);
+    seed(forge.path(), "acme/fork", Some(&repo));
+    seed(forge.path(), "acme/cousin", None);
+    let config = Config::new(&json!([
+        {"repo": "acme/fork", "subscriptions": ["**"], "mode": "push"},
+        {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "mapping": [{"path": "features/x", "to": "app"}]}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .arg("--ack")
+        .run()
+        .success();
+    assert!(
+        out.stderr.contains("ack: 2 of 2 delivery statuses set"),
+        "{out}"
+    );
+    let status = Cmd::dispatcher()
+        .dir(repo.path())
+        .args([
+            "status",
+            &repo.head().to_string(),
+            "--source-repo",
+            "acme/mono",
+            "--format",
+            "json",
+        ])
+        .arg("--forge")
+        .arg(format!("local:{}", forge.path().display()))
+        .timeout(Duration::from_secs(30))
+        .run()
+        .success();
+    let statuses = status.json()["statuses"].clone();
+    let states: Vec<(String, String)> = statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["target"].as_str().unwrap_or_default().to_owned(),
+                s["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        states.contains(&("acme/fork".into(), "success".into())),
+        "{statuses:#}"
+    );
+    assert!(
+        states.contains(&("acme/cousin".into(), "success".into())),
+        "{statuses:#}"
+    );
+}

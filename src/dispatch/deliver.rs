@@ -179,9 +179,31 @@ pub async fn deliver(
         repos.push(r);
     }
     if settings.ack {
+        // The deliveries the dispatcher made itself are settled here: nobody else will.
+        let settled = repos
+            .iter()
+            .filter(|r| r.mode != DeliveryMode::Dispatch)
+            .filter_map(|r| {
+                let (state, text) = match r.status {
+                    DeliveryStatus::Delivered => (StatusState::Success, r.outcome.as_deref()),
+                    DeliveryStatus::Failed => (StatusState::Failure, r.error.as_deref()),
+                    _ => return None,
+                };
+                Some((
+                    r.repo.clone(),
+                    state,
+                    format!("{}: {}", r.mode, text.unwrap_or_default()),
+                ))
+            })
+            .collect::<Vec<_>>();
+        acknowledgements.extend(
+            acknowledge::set_statuses(forge, &settings.source_repo, &plan.head, settled, run_url)
+                .await,
+        );
         // A dispatch that failed (or was never sent) will not be acknowledged: say so on the commit.
         let ended = repos
             .iter()
+            .filter(|r| r.mode == DeliveryMode::Dispatch)
             .filter(|r| matches!(r.status, DeliveryStatus::Failed | DeliveryStatus::Unsent))
             .map(|r| {
                 let why = if r.status == DeliveryStatus::Failed {
