@@ -859,7 +859,7 @@ fn ack_settles_the_deliveries_the_dispatcher_made_itself() {
         .run()
         .success();
     let statuses = status.json()["statuses"].clone();
-    let states: Vec<(String, String)> = statuses
+    let settled: Vec<(String, String)> = statuses
         .as_array()
         .unwrap()
         .iter()
