@@ -871,11 +871,11 @@ fn ack_settles_the_deliveries_the_dispatcher_made_itself() {
         })
         .collect();
     assert!(
-        states.contains(&("acme/fork".into(), "success".into())),
+        settled.contains(&("acme/fork".into(), "success".into())),
         "{statuses:#}"
     );
     assert!(
-        states.contains(&("acme/cousin".into(), "success".into())),
+        settled.contains(&("acme/cousin".into(), "success".into())),
         "{statuses:#}"
     );
 }
