@@ -399,3 +399,49 @@ fn apply_preflight_stops_before_the_push() {
     apply(TOKEN.to_owned()).success();
     assert_eq!(fake.pulls(cousin).len(), 1);
 }
+
+#[test]
+fn dispatcher_doctor_checks_what_each_mode_needs() {
+    let fake = FakeGitHub::start();
+    fake.add_repo("acme/source");
+    fake.add_repo("acme/fork");
+    fake.add_repo("acme/web");
+    // `triage` may manage pull requests but not push.
+    fake.set_role("acme/web", json!({"pull": true, "triage": true}));
+    let config = Config::new(&json!([
+        {"repo": "acme/fork", "subscriptions": ["**"], "mode": "push"},
+        {"repo": "acme/web", "subscriptions": ["web/**"], "mode": "pull-request"},
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let out = Cmd::dispatcher()
+        .args(["doctor", "--forge", "github", "--format", "json"])
+        .args(["--source-repo", "acme/source"])
+        .arg("--config")
+        .arg(config.path())
+        .arg("--repo")
+        .arg(dir.path())
+        .env("GITHUB_API_URL", fake.url())
+        .env("ECOSYNC_TOKEN", TOKEN)
+        .run()
+        .expect_code(1);
+    assert_eq!(
+        find(
+            &out,
+            "contents write acme/fork (mode `push`: the branch is pushed or merge-upstream)"
+        )
+        .0,
+        "ok"
+    );
+    assert_eq!(
+        find(&out, "contents write acme/web (the sync branch is pushed)").0,
+        "fail",
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("pull requests write acme/web (mode `pull-request`)"),
+        "{out}"
+    );
+    // The pull request modes report failures in an issue in the source.
+    assert_eq!(find(&out, "issues write acme/source").0, "ok");
+}

@@ -1,6 +1,8 @@
-//! What `dispatcher dispatch` needs: Contents: write on every enabled target (a `repository_dispatch`),
-//! and on the source repository the watermark's push and, with `--notify-issue`, Issues: write.
+//! What `dispatcher dispatch` needs: Contents: write on every enabled target (a `repository_dispatch`, or
+//! in the other modes the push), Pull requests: write on the targets of the pull request modes, and on the
+//! source repository the watermark's push and, with `--notify-issue` or a pull request mode, Issues: write.
 
+use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::Ecosystem;
 use crate::doctor::capability::Capability;
 use crate::doctor::common_checks;
@@ -50,14 +52,24 @@ pub async fn check(forge: &Forge, ecosystem: &Ecosystem, needs: &DispatcherNeeds
             let mut watermark = Capability::Contents.judge(source, &identity, &access);
             watermark.check.push_str(" (the dispatch watermark)");
             report.checks.push(watermark);
-            if needs.notify_issue {
+            // The pull request modes report each target's failure in an issue here too.
+            let engine = ecosystem
+                .entries()
+                .iter()
+                .any(|e| e.enabled && e.mode.applies_changes());
+            if needs.notify_issue || engine {
                 report
                     .checks
                     .push(Capability::Issues.judge(source, &identity, &access));
             }
         }
     }
-    for target in targets {
+    let modes = ecosystem
+        .entries()
+        .iter()
+        .filter(|e| e.enabled)
+        .map(|e| e.mode);
+    for (target, mode) in targets.into_iter().zip(modes) {
         let (check, access) = common_checks::access(forge, target).await;
         report.checks.push(check);
         let Some(access) = access.filter(|a| a.visible) else {
@@ -76,8 +88,17 @@ pub async fn check(forge: &Forge, ecosystem: &Ecosystem, needs: &DispatcherNeeds
             continue;
         }
         let mut c = Capability::Contents.judge(target, &identity, &access);
-        c.check.push_str(" (repository_dispatch)");
+        c.check.push_str(match mode {
+            DeliveryMode::Dispatch => " (repository_dispatch)",
+            DeliveryMode::Push => " (mode `push`: the branch is pushed or merge-upstream)",
+            DeliveryMode::PullRequest | DeliveryMode::BufferedPr => " (the sync branch is pushed)",
+        });
         report.checks.push(c);
+        if mode.applies_changes() {
+            let mut c = Capability::PullRequests.judge(target, &identity, &access);
+            c.check.push_str(&format!(" (mode `{mode}`)"));
+            report.checks.push(c);
+        }
     }
     report
 }
