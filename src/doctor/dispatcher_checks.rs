@@ -96,7 +96,7 @@ pub async fn check(forge: &Forge, ecosystem: &Ecosystem, needs: &DispatcherNeeds
         report.checks.push(c);
         if mode.applies_changes() {
             let mut c = Capability::PullRequests.judge(target, &identity, &access);
-            c.check.push_str(&format!(" (mode `{mode}`)"));
+            c.check = format!("{} (mode `{mode}`)", c.check);
             report.checks.push(c);
         }
     }
