@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ecosync::cli_env::string_or_fallback;
-use ecosync::dispatch::engine_delivery::DirectSettings;
+use ecosync::dispatch::direct_settings::DirectSettings;
 use ecosync::sync::request::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 
 /// Where the dispatcher keeps its copies of the targets and as whom it commits.

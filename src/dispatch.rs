@@ -10,6 +10,7 @@ pub mod delivery_mode;
 pub mod delivery_report;
 pub mod delivery_statuses;
 pub mod delivery_text;
+pub mod direct_settings;
 pub mod ecosystem;
 pub mod engine_delivery;
 pub mod explain;

@@ -10,7 +10,8 @@ use git2::Oid;
 
 use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::delivery_report::{DeliveryStatus, RepoResult};
-use crate::dispatch::engine_delivery::{Commits, DirectSettings, EngineDelivery};
+use crate::dispatch::direct_settings::DirectSettings;
+use crate::dispatch::engine_delivery::{Commits, EngineDelivery};
 use crate::dispatch::target_delivery::TargetDelivery;
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
