@@ -49,6 +49,9 @@ pub enum PlanError {
     Matcher(#[from] MatcherError),
 }
 
+/// How long what only served to build a plan is kept before it is freed (see [`PlanRequest::run`]).
+const FREE_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Where the source repository and its `ecosystem.json` are, and how to name the file in messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceLocation {
@@ -224,9 +227,14 @@ impl PlanRequest {
                 );
                 plan.watermark = note;
                 // What only served to build the plan (the compiled patterns, the changed paths, libgit2's
-                // caches) is freed on a thread of its own, off the path to the answer: on a large
-                // configuration and diff that is milliseconds, and a command that exits next never waits.
-                std::thread::spawn(move || drop((ecosystem, matchers, changes, repo)));
+                // caches) is freed on a thread of its own, off the path to the answer, and only after a
+                // pause: on a large configuration and diff freeing is milliseconds of CPU, which a command
+                // that prints the plan and exits (`dispatcher plan`, within the pause) never spends, while
+                // a long-running caller (`dispatcher watch`) still gets the memory back.
+                std::thread::spawn(move || {
+                    std::thread::sleep(FREE_AFTER);
+                    drop((ecosystem, matchers, changes, repo));
+                });
                 Ok((PlanOutcome::Planned(plan), warnings))
             }
         }
