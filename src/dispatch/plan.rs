@@ -143,15 +143,20 @@ impl Plan {
     ) -> Result<Plan, MatcherError> {
         let matchers = PlanMatchers::new(ecosystem)?;
         Ok(Self::build_with(
-            ecosystem, &matchers, changes, git_ref, range,
+            ecosystem,
+            &matchers,
+            changes.clone(),
+            git_ref,
+            range,
         ))
     }
 
-    /// [`Plan::build`] with the patterns already compiled (while the trees were being compared).
+    /// [`Plan::build`] with the patterns already compiled (while the trees were being compared); the
+    /// changed paths become the plan's, uncopied.
     pub fn build_with(
         ecosystem: &Ecosystem,
         matchers: &PlanMatchers,
-        changes: &ChangeSet,
+        changes: ChangeSet,
         git_ref: Option<&str>,
         range: &str,
     ) -> Plan {
@@ -237,12 +242,18 @@ impl Plan {
             head: changes.head.to_string(),
             git_ref: git_ref.map(str::to_owned),
             range: range.to_owned(),
-            changed_paths: changes.paths.clone(),
+            changed_paths: changes.paths,
             deliveries,
             skipped,
             unmatched,
             watermark: None,
         }
+    }
+
+    /// [`Plan::to_json`] written to `out` as it is produced, with no copy of the whole text in memory.
+    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
     }
 
     /// The JSON contract, pretty-printed, with a final newline.

@@ -221,19 +221,19 @@ impl PlanRequest {
                 let mut plan = Plan::build_with(
                     &ecosystem,
                     &matchers,
-                    &changes,
+                    changes,
                     git_ref.as_deref(),
                     &range.description,
                 );
                 plan.watermark = note;
-                // What only served to build the plan (the compiled patterns, the changed paths, libgit2's
+                // What only served to build the plan (the configuration, the compiled patterns, libgit2's
                 // caches) is freed on a thread of its own, off the path to the answer, and only after a
                 // pause: on a large configuration and diff freeing is milliseconds of CPU, which a command
                 // that prints the plan and exits (`dispatcher plan`, within the pause) never spends, while
                 // a long-running caller (`dispatcher watch`) still gets the memory back.
                 std::thread::spawn(move || {
                     std::thread::sleep(FREE_AFTER);
-                    drop((ecosystem, matchers, changes, repo));
+                    drop((ecosystem, matchers, repo));
                 });
                 Ok((PlanOutcome::Planned(plan), warnings))
             }
