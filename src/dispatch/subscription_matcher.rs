@@ -207,8 +207,9 @@ fn stars_match(pieces: &[String], component: &str) -> bool {
 pub struct SubscriptionMatcher {
     /// Globs that start with a wildcard component, matched against the whole path.
     rooted: GlobSet,
-    /// For each glob of `rooted`: (entry, pattern).
-    rooted_owners: Vec<(u32, u32)>,
+    /// For each glob of `rooted`: every (entry, pattern) that has it (a thousand entries on the default
+    /// branch `main` share one glob, built once).
+    rooted_owners: Vec<Vec<Owner>>,
     /// The distinct tails of the globs that start with a literal directory, matched against the part of
     /// the path below that directory.
     tails: Vec<Tail>,
@@ -225,7 +226,8 @@ impl SubscriptionMatcher {
     /// Compiles the patterns of all entries, `entries[e]` being entry `e`'s patterns in order.
     pub fn new(entries: &[Vec<PathPattern>]) -> Result<Self, MatcherError> {
         let mut rooted = GlobSetBuilder::new();
-        let mut rooted_owners = Vec::new();
+        let mut rooted_owners: Vec<Vec<Owner>> = Vec::new();
+        let mut rooted_ids: DirMap<&str, usize> = DirMap::default();
         let mut tails = Vec::new();
         let mut wildcard_set = GlobSetBuilder::new();
         let mut wildcard_ids = Vec::new();
@@ -261,8 +263,13 @@ impl SubscriptionMatcher {
                             .owners
                             .push((id, owner));
                     } else {
-                        rooted.add(build_glob(glob)?);
-                        rooted_owners.push(owner);
+                        let next = rooted_owners.len();
+                        let id = *rooted_ids.entry(glob).or_insert(next);
+                        if id == next {
+                            rooted.add(build_glob(glob)?);
+                            rooted_owners.push(Vec::new());
+                        }
+                        rooted_owners[id].push(owner);
                     }
                 }
             }
@@ -300,7 +307,7 @@ impl SubscriptionMatcher {
             .matches_candidate_into(&Candidate::new(path), &mut scratch.globs);
         scratch
             .owners
-            .extend(scratch.globs.iter().map(|&g| self.rooted_owners[g]));
+            .extend(scratch.globs.iter().flat_map(|&g| &self.rooted_owners[g]));
         for (i, _) in path.match_indices('/') {
             let Some(members) = self.by_dir.get(&path[..i]) else {
                 continue;
