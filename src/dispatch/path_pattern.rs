@@ -262,7 +262,8 @@ fn has_glob_chars(s: &str) -> bool {
 /// component (`*`) or across components (`*/**/*`). Runs of three or more `*` count as `**`.
 fn expand_glued_double_stars(pattern: &str, body: &str) -> Result<Vec<String>, PathPatternError> {
     // The common case, with nothing to rewrite (`docs/**`, `src/**/*.rs`), is the body as it is.
-    if body.split('/').all(|c| c == "**" || !c.contains("**")) {
+    let double_star = |c: &str| c.as_bytes().windows(2).any(|w| w == b"**");
+    if !double_star(body) || body.split('/').all(|c| c == "**" || !double_star(c)) {
         return Ok(vec![body.to_owned()]);
     }
     // Split the body into literal pieces and glued `**` markers, component by component.
