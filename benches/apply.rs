@@ -11,6 +11,9 @@
 //! and the ratios; then, on a fresh CI-like clone of the cousin (none of upstream's objects present, upstream
 //! of `ECOSYNC_BENCH_UPSTREAM_FILES` files, 100,000 by default, over a local path):
 //! - `subscriber apply --dry-run` (the real binary) in a fresh clone;
+//! - a real run's pipeline, `prepare::prepare` without `--dry-run`, in a fresh clone: it reads upstream in
+//!   place and copies into the clone the objects its commit takes, which the benchmark then checks with
+//!   `git rev-list --objects --missing=print` (nothing missing once the run's alternate is gone);
 //! - `git fetch` of upstream's branch into a fresh clone (what git needs before it can cherry-pick).
 //!
 //! Run with `cargo bench --bench apply`; `ECOSYNC_BENCH_FILES` and `ECOSYNC_BENCH_RUNS` change the size and
@@ -336,6 +339,7 @@ fn main() {
         dir
     };
     let mut fresh_binary = Vec::new();
+    let mut fresh_real = Vec::new();
     let mut fresh_git = Vec::new();
     for run in 0..runs {
         let dir = fresh(format!("fresh-bin-{run}"));
@@ -367,13 +371,55 @@ fn main() {
             "{}",
             String::from_utf8_lossy(&out.stdout)
         );
+        let dir = fresh(format!("fresh-real-{run}"));
+        let settings = SyncSettings {
+            config: config.clone(),
+            upstream_url: up_dir.display().to_string(),
+            upstream_auth: GitAuth::default(),
+            base_branch: "main".into(),
+            cousin_url: None,
+            cousin_auth: GitAuth::default(),
+            event: SyncEvent::manual(Some(c2)),
+            now: SystemTime::now(),
+            committer: ("Bench".into(), "bench@example.com".into()),
+            server_url: "https://github.com".into(),
+            merged_syncs: Vec::new(),
+            config_in_repo: None,
+            single_commit: false,
+        };
+        let t = Instant::now();
+        let repo = SyncRepo::open(&dir, false).unwrap();
+        let prepared = prepare::prepare(&repo, &settings).unwrap();
+        fresh_real.push(t.elapsed());
+        let Prepared::Change(plan) = prepared else {
+            panic!("unexpected {prepared:?}");
+        };
+        assert_eq!(plan.summary.files.len(), CHANGED);
+        drop(repo);
+        // The clone is whole on its own: git, which knows nothing of the run's alternate, finds every
+        // object the sync commit reaches.
+        let missing = Command::new("git")
+            .current_dir(&dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args(["rev-list", "--objects", "--missing=print"])
+            .arg(plan.commit.to_string())
+            .output()
+            .unwrap();
+        assert!(missing.status.success(), "{missing:?}");
+        assert!(
+            !String::from_utf8_lossy(&missing.stdout)
+                .lines()
+                .any(|l| l.starts_with('?')),
+            "the real run left objects missing"
+        );
         let dir = fresh(format!("fresh-git-{run}"));
         let t = Instant::now();
         git(&dir, &["fetch", "-q", up_dir.to_str().unwrap(), "main"]);
         fresh_git.push(t.elapsed());
     }
     let (b, l, c) = (median(binary), median(library), median(cli));
-    let (fb, fg) = (median(fresh_binary), median(fresh_git));
+    let (fb, fr, fg) = (median(fresh_binary), median(fresh_real), median(fresh_git));
     println!("cousin of {total} files, upstream change of {CHANGED} files, median of {runs} runs");
     println!(
         "  subscriber apply --dry-run (binary):  {:>8.1} ms",
@@ -400,11 +446,16 @@ fn main() {
         fb.as_secs_f64() * 1e3
     );
     println!(
+        "  prepare::prepare, real run (library): {:>8.1} ms",
+        fr.as_secs_f64() * 1e3
+    );
+    println!(
         "  git fetch of upstream's main:         {:>8.1} ms",
         fg.as_secs_f64() * 1e3
     );
     println!(
-        "  ratio binary / git fetch: {:.2}",
-        fb.as_secs_f64() / fg.as_secs_f64()
+        "  ratio binary / git fetch: {:.2}   real run / git fetch: {:.2}",
+        fb.as_secs_f64() / fg.as_secs_f64(),
+        fr.as_secs_f64() / fg.as_secs_f64()
     );
 }

@@ -1,5 +1,6 @@
 //! `dispatcher plan`: shows what a push would dispatch, sends nothing, needs no token.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -235,16 +236,21 @@ impl PlanCommand {
         }
         match self.args.build_plan(auth)? {
             PlanOutcome::Planned(plan) => {
-                let out = match self.format {
+                match self.format {
+                    // Written as it is serialised: the JSON of a large push is megabytes.
+                    Format::Json => {
+                        let mut out =
+                            std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                        plan.write_json(&mut out)?;
+                        out.flush()?;
+                    }
                     // (A matrix always has `--shards`, handled above.)
-                    Format::Text | Format::Matrix => plan.to_text(),
-                    Format::Json => plan.to_json(),
-                    Format::Markdown => plan.to_markdown(),
-                };
-                print_stdout(&out)?;
+                    Format::Text | Format::Matrix => print_stdout(&plan.to_text())?,
+                    Format::Markdown => print_stdout(&plan.to_markdown())?,
+                }
                 // The process exits next: freeing every changed path and delivery one by one is wasted
                 // time on a large push.
-                std::mem::forget((plan, out));
+                std::mem::forget(plan);
             }
             PlanOutcome::BranchDeleted { git_ref, before } => {
                 let what = git_ref.map_or_else(|| "the ref".to_owned(), |r| format!("`{r}`"));

@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config, event_file, payload, recent, snapshot};
+use crate::support::Cmd;
+use crate::support::subscriber_fixture::{
+    Pair, config, event_file, payload, recent, snapshot, tree_files,
+};
 
 fn mapped() -> serde_json::Value {
     json!([{"path": "features/x", "to": "app"}])
@@ -156,5 +159,64 @@ fn diff_apply_keeps_cousin_edits_and_squash_overwrites_them() {
         let out = p.apply(&["--latest", "--dry-run"]).success();
         assert!(out.stdout.contains("+upstream"), "{strategy}\n{out}");
         assert_eq!(!out.stdout.contains("-mine"), keeps, "{strategy}\n{out}");
+    }
+}
+
+/// Issue 14: a real run reads a local upstream in place and copies into the cousin's repository only the
+/// objects its sync commits take, so the repository is whole without upstream (nothing refers to an object
+/// it lacks) and holds none of upstream's history or its unsubscribed files.
+#[test]
+fn issue_14_a_real_run_takes_only_the_synced_objects_from_a_local_upstream() {
+    for strategy in ["diff-apply", "cherry-pick", "squash"] {
+        let p = Pair::new(config(mapped(), strategy));
+        p.apply(&["--latest"]).success();
+        let first = p.pulls().last().expect("a pull request").head.clone();
+        p.merge_pr(&first, "merge");
+        // A second sync since the first (a cherry-pick picks the new commit).
+        p.upstream.write("features/x/b.txt", "b1\nb2\n");
+        p.upstream.commit("upstream: b2");
+        p.apply(&["--latest"]).success();
+        let pr = p.pulls().last().expect("a pull request").head.clone();
+        let head = p.remote_branch(&pr).expect("the pull request's branch");
+        let git = &p.cousin.git;
+        assert!(
+            git.find_reference("refs/ecosync/upstream/main").is_err(),
+            "{strategy}: the cousin refers to upstream's branch"
+        );
+        assert!(
+            git.find_commit(p.upstream.head()).is_err(),
+            "{strategy}: upstream's history was fetched"
+        );
+        let other = git2::Oid::hash_object(git2::ObjectType::Blob, b"o\n").unwrap();
+        assert!(
+            !git.odb().unwrap().exists(other),
+            "{strategy}: an unsubscribed upstream file was copied"
+        );
+        // Every object the sync commit reaches is in the cousin's own store (and was pushed): git, which
+        // knows nothing of the run's alternate, finds nothing missing.
+        git.reference("refs/test/sync", head, true, "test").unwrap();
+        for dir in [p.cousin.path().to_path_buf(), p.forge_repo("cousin")] {
+            Cmd::new("git")
+                .args(["fsck", "--connectivity-only", "--no-dangling"])
+                .dir(&dir)
+                .run()
+                .success();
+            let listed = Cmd::new("git")
+                .args(["rev-list", "--objects", "--missing=print"])
+                .arg(head.to_string())
+                .dir(&dir)
+                .run()
+                .success();
+            assert!(
+                !listed.stdout.lines().any(|l| l.starts_with('?')),
+                "{strategy}: objects missing in {}\n{listed}",
+                dir.display()
+            );
+        }
+        assert_eq!(
+            tree_files(git, head)["app/b.txt"].1,
+            b"b1\nb2\n",
+            "{strategy}"
+        );
     }
 }

@@ -261,6 +261,11 @@ fn has_glob_chars(s: &str) -> bool {
 /// Rewrites each `**` that is glued to other characters (`**.js`, `a**b`) into its two readings: within one
 /// component (`*`) or across components (`*/**/*`). Runs of three or more `*` count as `**`.
 fn expand_glued_double_stars(pattern: &str, body: &str) -> Result<Vec<String>, PathPatternError> {
+    // The common case, with nothing to rewrite (`docs/**`, `src/**/*.rs`), is the body as it is.
+    let double_star = |c: &str| c.as_bytes().windows(2).any(|w| w == b"**");
+    if !double_star(body) || body.split('/').all(|c| c == "**" || !double_star(c)) {
+        return Ok(vec![body.to_owned()]);
+    }
     // Split the body into literal pieces and glued `**` markers, component by component.
     let mut pieces: Vec<Option<String>> = vec![Some(String::new())];
     let mut glued = 0;

@@ -173,16 +173,21 @@ impl Plan {
     ) -> Result<Plan, MatcherError> {
         let matchers = PlanMatchers::new(ecosystem)?;
         Ok(Self::build_with(
-            ecosystem, &matchers, changes, git_ref, range, None,
+            ecosystem,
+            &matchers,
+            changes.clone(),
+            git_ref,
+            range,
+            None,
         ))
     }
 
     /// [`Plan::build`] with the patterns already compiled (while the trees were being compared), of the
-    /// entries of `shard` only when one is given.
+    /// entries of `shard` only when one is given; the changed paths become the plan's, uncopied.
     pub fn build_with(
         ecosystem: &Ecosystem,
         matchers: &PlanMatchers,
-        changes: &ChangeSet,
+        changes: ChangeSet,
         git_ref: Option<&str>,
         range: &str,
         shard: Option<Shard>,
@@ -293,7 +298,7 @@ impl Plan {
             head: changes.head.to_string(),
             git_ref: git_ref.map(str::to_owned),
             range: range.to_owned(),
-            changed_paths: changes.paths.clone(),
+            changed_paths: changes.paths,
             deliveries,
             skipped,
             unmatched,
@@ -304,6 +309,12 @@ impl Plan {
             }),
             flush,
         }
+    }
+
+    /// [`Plan::to_json`] written to `out` as it is produced, with no copy of the whole text in memory.
+    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
     }
 
     /// The JSON contract, pretty-printed, with a final newline.

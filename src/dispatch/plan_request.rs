@@ -53,6 +53,9 @@ pub enum PlanError {
     Matcher(#[from] MatcherError),
 }
 
+/// How long what only served to build a plan is kept before it is freed (see [`PlanRequest::run`]).
+const FREE_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Where the source repository and its `ecosystem.json` are, and how to name the file in messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceLocation {
@@ -271,11 +274,17 @@ impl PlanRequest {
             let known = compared
                 .iter()
                 .position(|c| c.base == range.base && c.head == range.head);
-            let changes = if let Some(i) = known {
-                &compared[i]
+            let i = if let Some(i) = known {
+                i
             } else {
                 compared.push(ChangeSet::between(&source.repo, range.base, range.head)?);
-                &compared[compared.len() - 1]
+                compared.len() - 1
+            };
+            // One shard (the common case): the changed paths move into the plan, uncopied.
+            let changes = if shards.len() == 1 {
+                compared.swap_remove(i)
+            } else {
+                compared[i].clone()
             };
             let mut plan = Plan::build_with(
                 &ecosystem,
@@ -291,7 +300,12 @@ impl PlanRequest {
         // What only served to build the plans (the compiled patterns, the changed paths, libgit2's caches) is
         // freed on a thread of its own, off the path to the answer: on a large configuration and diff that is
         // milliseconds, and a command that exits next never waits.
-        std::thread::spawn(move || drop((ecosystem, matchers, compared, source)));
+        // A pause first: a command that prints the plan and exits (`dispatcher plan`) never spends it, while
+        // a long-running caller (`dispatcher watch`) still gets the memory back.
+        std::thread::spawn(move || {
+            std::thread::sleep(FREE_AFTER);
+            drop((ecosystem, matchers, compared, source));
+        });
         Ok((outcomes, warnings))
     }
 

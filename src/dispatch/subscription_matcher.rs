@@ -10,11 +10,16 @@
 //! at its leading literal directory (`services/api` + `**/*.rs`). The tails, deduplicated (a thousand entries
 //! typically write a handful of distinct tails: `**`, `*.md`, `**/*.rs`...), are compiled once each. For each
 //! ancestor directory of a path that some glob names, only that directory's tails are tried: `**` matches
-//! without running anything, a literal tail (`README.md`) is one comparison, and the few wildcard tails of
-//! the directory each run their own matcher (a directory with many of them runs one `GlobSet` of every
-//! wildcard tail instead). Globs that start with a wildcard form a second `GlobSet`, run once per path.
+//! without running anything, a literal tail (`README.md`) is one comparison, a tail made only of `*` and
+//! whole-component `**` (`**/*.rs`, `file9*.rs`, the common case) is matched component by component in
+//! place, with no regex built or run, and the few other wildcard tails of the directory (brackets, braces,
+//! escapes) each run their own matcher (a directory with many of them runs one `GlobSet` of every such tail
+//! instead). Globs that start with a wildcard form a second `GlobSet`, run once per path. The directories
+//! are looked up with a fast non-cryptographic hash: every ancestor directory of every changed path is one
+//! lookup, and `SipHash` was a fifth of the matching time.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use globset::{Candidate, GlobMatcher, GlobSet, GlobSetBuilder};
 
@@ -67,8 +72,134 @@ enum Tail {
     Anything,
     /// No glob character: exactly this path below the directory.
     Literal(String),
+    /// Only `*` and whole-component `**`: matched in place.
+    Simple(SimpleGlob),
     /// Anything else: its own matcher.
     Wildcard(GlobMatcher),
+}
+
+/// A fast hasher for the directory map (`FxHash`'s mixing step, a word at a time): its keys are the
+/// configuration's directories and its lookups every changed path's ancestors, neither a secret.
+#[derive(Debug, Default, Clone, Copy)]
+struct DirHasher(u64);
+
+impl Hasher for DirHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            // Every chunk is 8 bytes long, so the conversion never falls back to 0.
+            let word = c.try_into().map_or(0, u64::from_le_bytes);
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by directory, hashed with [`DirHasher`].
+type DirMap<K, V> = HashMap<K, V, BuildHasherDefault<DirHasher>>;
+
+/// One component of a [`SimpleGlob`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Component {
+    /// `**`: any number of whole components (when it ends the glob, whatever follows its `/`, as with
+    /// globset, whose `a/**` does not match `a`).
+    AnyDirs,
+    /// Literal pieces with a `*` (any characters but `/`) between each two.
+    Stars(Vec<String>),
+}
+
+/// A glob made only of literal characters, `*` and whole-component `**`, matched as globset matches it
+/// with `literal_separator` (`*` never crosses `/`), without a regex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SimpleGlob(Vec<Component>);
+
+impl SimpleGlob {
+    /// The glob, if it is that simple: no `?`, brackets, braces or escapes, no empty component, and no
+    /// `**` glued to other characters or next to another `**`.
+    fn new(glob: &str) -> Option<SimpleGlob> {
+        if glob.contains(['?', '[', ']', '{', '}', '\\']) {
+            return None;
+        }
+        let mut components = Vec::new();
+        for c in glob.split('/') {
+            let component = if c == "**" {
+                if components.last() == Some(&Component::AnyDirs) {
+                    return None;
+                }
+                Component::AnyDirs
+            } else if c.is_empty() || c.contains("**") {
+                return None;
+            } else {
+                Component::Stars(c.split('*').map(str::to_owned).collect())
+            };
+            components.push(component);
+        }
+        Some(SimpleGlob(components))
+    }
+
+    /// Whether `path` matches.
+    fn is_match(&self, path: &str) -> bool {
+        matches_components(&self.0, path)
+    }
+}
+
+/// Whether `path` (the rest of a path, its components separated by `/`) matches `pattern`.
+fn matches_components(pattern: &[Component], path: &str) -> bool {
+    match pattern.split_first() {
+        None => path.is_empty(),
+        // Reached only after a `/` (or as the whole glob): anything at all, as globset's `/.*`.
+        Some((Component::AnyDirs, [])) => true,
+        // `**/name*`: only the last component can match (the common `**/*.rs`).
+        Some((Component::AnyDirs, [Component::Stars(pieces)])) => {
+            let name = path.rsplit_once('/').map_or(path, |(_, name)| name);
+            stars_match(pieces, name)
+        }
+        Some((Component::AnyDirs, rest)) => {
+            matches_components(rest, path)
+                || path
+                    .match_indices('/')
+                    .any(|(i, _)| matches_components(rest, &path[i + 1..]))
+        }
+        Some((Component::Stars(pieces), rest)) => {
+            let (component, after) = match path.split_once('/') {
+                Some((c, a)) => (c, Some(a)),
+                None => (path, None),
+            };
+            if !stars_match(pieces, component) {
+                return false;
+            }
+            match after {
+                None => rest.is_empty(),
+                Some(a) => !rest.is_empty() && matches_components(rest, a),
+            }
+        }
+    }
+}
+
+/// Whether one path component matches literal `pieces` with a `*` between each two: the first is a
+/// prefix, the last a suffix, and the others appear in order in between (the leftmost place of each is
+/// as good as any, since only `*` separates them).
+fn stars_match(pieces: &[String], component: &str) -> bool {
+    let [first, middle @ .., last] = pieces else {
+        return pieces.first().is_some_and(|p| p == component);
+    };
+    let Some(mut rest) = component.strip_prefix(first.as_str()) else {
+        return false;
+    };
+    for piece in middle {
+        match rest.find(piece.as_str()) {
+            Some(i) => rest = &rest[i + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last.as_str())
 }
 
 /// Every entry's patterns, compiled once.
@@ -76,8 +207,9 @@ enum Tail {
 pub struct SubscriptionMatcher {
     /// Globs that start with a wildcard component, matched against the whole path.
     rooted: GlobSet,
-    /// For each glob of `rooted`: (entry, pattern).
-    rooted_owners: Vec<(u32, u32)>,
+    /// For each glob of `rooted`: every (entry, pattern) that has it (a thousand entries on the default
+    /// branch `main` share one glob, built once).
+    rooted_owners: Vec<Vec<Owner>>,
     /// The distinct tails of the globs that start with a literal directory, matched against the part of
     /// the path below that directory.
     tails: Vec<Tail>,
@@ -85,7 +217,7 @@ pub struct SubscriptionMatcher {
     wildcard_set: GlobSet,
     wildcard_ids: Vec<usize>,
     /// For each literal directory: (tail index, (entry, pattern)) of its globs, sorted by tail index.
-    by_dir: HashMap<String, DirMembers>,
+    by_dir: DirMap<String, DirMembers>,
     /// For each entry, for each pattern: whether it is negated.
     negated: Vec<Vec<bool>>,
 }
@@ -94,12 +226,13 @@ impl SubscriptionMatcher {
     /// Compiles the patterns of all entries, `entries[e]` being entry `e`'s patterns in order.
     pub fn new(entries: &[Vec<PathPattern>]) -> Result<Self, MatcherError> {
         let mut rooted = GlobSetBuilder::new();
-        let mut rooted_owners = Vec::new();
+        let mut rooted_owners: Vec<Vec<Owner>> = Vec::new();
+        let mut rooted_ids: DirMap<&str, usize> = DirMap::default();
         let mut tails = Vec::new();
         let mut wildcard_set = GlobSetBuilder::new();
         let mut wildcard_ids = Vec::new();
-        let mut tail_ids: HashMap<&str, usize> = HashMap::new();
-        let mut by_dir: HashMap<String, DirMembers> = HashMap::new();
+        let mut tail_ids: DirMap<&str, usize> = DirMap::default();
+        let mut by_dir: DirMap<String, DirMembers> = DirMap::default();
         let mut negated = Vec::with_capacity(entries.len());
         for (e, patterns) in entries.iter().enumerate() {
             negated.push(patterns.iter().map(PathPattern::is_negated).collect());
@@ -115,6 +248,8 @@ impl SubscriptionMatcher {
                                 Tail::Anything
                             } else if !tail.contains(['*', '?', '[', ']', '{', '}', '\\']) {
                                 Tail::Literal(tail.to_owned())
+                            } else if let Some(simple) = SimpleGlob::new(tail) {
+                                Tail::Simple(simple)
                             } else {
                                 let glob = build_glob(tail)?;
                                 wildcard_set.add(glob.clone());
@@ -128,8 +263,13 @@ impl SubscriptionMatcher {
                             .owners
                             .push((id, owner));
                     } else {
-                        rooted.add(build_glob(glob)?);
-                        rooted_owners.push(owner);
+                        let next = rooted_owners.len();
+                        let id = *rooted_ids.entry(glob).or_insert(next);
+                        if id == next {
+                            rooted.add(build_glob(glob)?);
+                            rooted_owners.push(Vec::new());
+                        }
+                        rooted_owners[id].push(owner);
                     }
                 }
             }
@@ -167,7 +307,7 @@ impl SubscriptionMatcher {
             .matches_candidate_into(&Candidate::new(path), &mut scratch.globs);
         scratch
             .owners
-            .extend(scratch.globs.iter().map(|&g| self.rooted_owners[g]));
+            .extend(scratch.globs.iter().flat_map(|&g| &self.rooted_owners[g]));
         for (i, _) in path.match_indices('/') {
             let Some(members) = self.by_dir.get(&path[..i]) else {
                 continue;
@@ -197,13 +337,23 @@ impl SubscriptionMatcher {
                 }
             }
             let mut wildcard_hits = scratch.globs.iter().peekable();
+            // The owners are sorted by tail: many entries sharing a tail (`**/*.rs`) test it once.
+            let mut last: Option<(usize, bool)> = None;
             for &(tail, owner) in &members.owners {
-                let hit = match &self.tails[tail] {
-                    Tail::Anything => true,
-                    Tail::Literal(l) => l == rest,
-                    Tail::Wildcard(_) => {
-                        while wildcard_hits.next_if(|&&h| h < tail).is_some() {}
-                        wildcard_hits.peek() == Some(&&tail)
+                let hit = match last {
+                    Some((t, hit)) if t == tail => hit,
+                    _ => {
+                        let hit = match &self.tails[tail] {
+                            Tail::Anything => true,
+                            Tail::Literal(l) => l == rest,
+                            Tail::Simple(g) => g.is_match(rest),
+                            Tail::Wildcard(_) => {
+                                while wildcard_hits.next_if(|&&h| h < tail).is_some() {}
+                                wildcard_hits.peek() == Some(&&tail)
+                            }
+                        };
+                        last = Some((tail, hit));
+                        hit
                     }
                 };
                 if hit {
@@ -386,6 +536,75 @@ mod tests {
         assert_eq!(m.match_paths(&paths), naive(&entries, &paths));
         // And something matched in each entry, so the comparison says something.
         assert!(m.match_paths(&paths).iter().all(|e| !e.is_empty()));
+    }
+
+    #[test]
+    fn simple_globs_match_exactly_what_globset_matches() {
+        let globs = [
+            "*.rs",
+            "file9*.rs",
+            "**/file0*.rs",
+            "a/**",
+            "a/**/b",
+            "**/b/**",
+            "*/b/*",
+            "a*b*c",
+            "*a*",
+            "**/*",
+            "x/*/y/**/z*.md",
+            "ab*ba",
+            "*.tar.gz",
+        ];
+        let paths = [
+            "a",
+            "b",
+            "a/b",
+            "a/x/b",
+            "a/x/y/b",
+            "ab",
+            "aba",
+            "abba",
+            "ababa",
+            "b/a",
+            "x/b/y",
+            "a/b/c",
+            "file9.rs",
+            "file90.rs",
+            "x/file9.rs",
+            "file0.rs",
+            "d/e/file01.rs",
+            "file0.rsx",
+            "abc",
+            "aXbYc",
+            "acb",
+            "a.rs",
+            "rs",
+            ".rs",
+            "x/q/y/z.md",
+            "x/q/y/r/s/zz.md",
+            "x/q/y/z.mdx",
+            "x/y/z.md",
+            "b/b/b",
+            "a.tar.gz",
+            "a.gz",
+            "tar.gz",
+            "a/",
+            "c/b/d",
+        ];
+        for glob in globs {
+            let simple = SimpleGlob::new(glob).unwrap_or_else(|| panic!("{glob} is simple"));
+            let reference = build_glob(glob).unwrap().compile_matcher();
+            for path in paths {
+                assert_eq!(
+                    simple.is_match(path),
+                    reference.is_match(path),
+                    "`{glob}` against `{path}`"
+                );
+            }
+        }
+        for not_simple in ["a?b", "[ab]", "{a,b}", r"a\*", "a**b", "a//b", "**/**"] {
+            assert_eq!(SimpleGlob::new(not_simple), None, "{not_simple}");
+        }
     }
 
     #[test]

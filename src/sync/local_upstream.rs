@@ -6,8 +6,10 @@
 //! cousin, a 23-file change from a 100,000-file upstream cost seconds, several times `git fetch`. Read
 //! through an alternate instead, the upstream's objects are used where they are, and only the ones the run
 //! actually reads (the commits between the last sync and the target, and the mapped subtrees of their
-//! trees) are ever touched: the cost follows the change, not the upstream's size. Nothing is copied, so
-//! [`crate::sync::repo::SyncRepo`] reads in place only in a dry run, whose objects never outlive it.
+//! trees) are ever touched: the cost follows the change, not the upstream's size. A dry run's objects never
+//! outlive it; a real run copies into the cousin's store exactly the objects its sync commits take
+//! ([`crate::sync::repo::SyncRepo::own_objects`]) and never writes a ref to an upstream commit, so the store
+//! is whole once the alternate is gone. A strategy that merges upstream's history still fetches it.
 
 use std::path::{Path, PathBuf};
 

@@ -263,11 +263,11 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     // Step 2: fetch and verify.
     let git = &repo.repo;
     let tip = repo
-        .fetch_branch(
+        .fetch_upstream(
             &s.upstream_url,
             &config.upstream_branch,
-            &upstream_ref(&config.upstream_branch),
             &s.upstream_auth,
+            config.strategy.merges_history(),
         )?
         .ok_or_else(|| SyncRunError::NoUpstreamBranch {
             url: redact_userinfo(&s.upstream_url).into_owned(),
@@ -458,6 +458,9 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
             )?
         }
     };
+    // What the commit takes from an upstream read in place goes into the cousin's own store now, before
+    // anything (a ref, a push) names it.
+    repo.own_objects(commit, &[base_id])?;
     Ok(Prepared::Change(Box::new(SyncPlan {
         upstream: target,
         base: base_id,
@@ -562,6 +565,8 @@ fn pick_plan(
     let conflicts = chain.conflicts();
     message.summary = summary.clone();
     message.conflicts.clone_from(&conflicts);
+    let complete: Vec<Oid> = std::iter::once(base.id()).chain(stacked_on).collect();
+    repo.own_objects(head, &complete)?;
     Ok(Prepared::Change(Box::new(SyncPlan {
         upstream: target.id(),
         base: base.id(),

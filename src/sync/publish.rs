@@ -385,7 +385,7 @@ fn decide(
         });
     }
     // Which commits on the branch are not on the base: are they all ecosync's?
-    let upstream_tip = git.refname_to_id(&upstream_ref(t.upstream_branch)).ok();
+    let upstream_tip = repo.fetched(&upstream_ref(t.upstream_branch));
     let mut walk = git.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL)?;
     walk.push(old)?;

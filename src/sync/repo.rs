@@ -2,10 +2,14 @@
 //! private ref namespace, builds trees and commits, and pushes; or, for a dry run, the same with every write
 //! kept in memory or in a throw-away scratch repository, so the cousin's repository is left untouched.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use git2::{Cred, FetchOptions, Oid, PushOptions, RemoteCallbacks, Repository};
+use git2::{
+    Cred, FetchOptions, ObjectType, Odb, OdbLookupFlags, Oid, PushOptions, RemoteCallbacks,
+    Repository, RepositoryOpenFlags,
+};
 
 use crate::repo_name::{redact_userinfo, redact_userinfo_in};
 use crate::sync::local_upstream::LocalUpstream;
@@ -148,8 +152,11 @@ pub struct SyncRepo {
     scratch: Option<(tempfile::TempDir, Repository)>,
     /// One run at a time in this clone (none for a dry run, which writes nothing to it).
     _lock: Option<RepoLock>,
-    /// For a dry run: the object directories of local upstreams read in place, added as alternates.
+    /// The object directories of local upstreams read in place, added (in memory) as alternates.
     borrowed: Mutex<Vec<PathBuf>>,
+    /// In a real run, the refs read in place and never written (`local_ref` to commit): the cousin's
+    /// repository must not point at objects it does not have once the alternate is gone.
+    in_place: Mutex<HashMap<String, Oid>>,
 }
 
 /// Takes the ecosync lock of the repository whose git directory is `git_dir` and clears what a killed run
@@ -226,11 +233,16 @@ impl SyncRepo {
             scratch,
             _lock: lock,
             borrowed: Mutex::default(),
+            in_place: Mutex::default(),
         })
     }
 
-    /// The commit a fetched ref points at (in the scratch repository for a dry run).
+    /// The commit a fetched ref points at (in the scratch repository for a dry run; in memory for a ref a
+    /// real run read in place).
     pub fn fetched(&self, local_ref: &str) -> Option<Oid> {
+        if let Some(oid) = lock_ignoring_poison(&self.in_place).get(local_ref) {
+            return Some(*oid);
+        }
         let target = self.scratch.as_ref().map_or(&self.repo, |(_, r)| r);
         target.refname_to_id(local_ref).ok()
     }
@@ -240,12 +252,40 @@ impl SyncRepo {
         self.scratch.is_some()
     }
 
+    /// Fetches upstream's `refs/heads/{branch}` into [`upstream_ref`](crate::sync::prepare::upstream_ref)
+    /// and returns its commit, or `None` when upstream has no such branch.
+    ///
+    /// An upstream on this machine (a path or a `file://` URL) is not fetched but read in place
+    /// ([`LocalUpstream`]): its object directory becomes an alternate of the cousin's repository for the
+    /// run, in memory only, so the cost follows the change and not upstream's size. A dry run always reads
+    /// it in place (nothing it builds outlives it). A real run does unless `whole_history` (a strategy
+    /// whose commits take upstream's commits as parents needs all of upstream's history in the cousin's
+    /// store, which is what a fetch brings); its ref is then kept in memory, not written, and
+    /// [`SyncRepo::own_objects`] copies what the sync commit takes from upstream into the cousin's store.
+    pub fn fetch_upstream(
+        &self,
+        url: &str,
+        branch: &str,
+        auth: &GitAuth,
+        whole_history: bool,
+    ) -> Result<Option<Oid>, SyncRepoError> {
+        let local_ref = crate::sync::prepare::upstream_ref(branch);
+        if (self.is_dry_run() || !whole_history)
+            && let Some(local) = LocalUpstream::open(url)
+        {
+            return self
+                .read_in_place(&local, branch, &local_ref)
+                .map_err(|source| SyncRepoError::Fetch {
+                    what: format!("refs/heads/{branch}"),
+                    url: redact_userinfo(url).into_owned(),
+                    source: redact_error(&source, url),
+                });
+        }
+        self.fetch_branch(url, branch, &local_ref, auth)
+    }
+
     /// Fetches `refs/heads/{branch}` from `url` into `local_ref` and returns its commit, or `None` when the
     /// remote has no such branch.
-    ///
-    /// In a dry run, upstream's branch (`local_ref` under `refs/ecosync/upstream/`) in a repository on this
-    /// machine (a path or a `file://` URL) is not fetched but read in place ([`LocalUpstream`]): its object
-    /// directory becomes an alternate for the run.
     pub fn fetch_branch(
         &self,
         url: &str,
@@ -259,17 +299,6 @@ impl SyncRepo {
             url: redact_userinfo(url).into_owned(),
             source: redact_error(&source, url),
         };
-        // Only upstream's branch, and only in a dry run, is read in place; the cousin's own branches are
-        // fetched as before. A real run writes a commit into the cousin's store that must stay whole after
-        // the run, so it fetches the objects the commit takes.
-        let upstream = local_ref.starts_with(&crate::sync::prepare::upstream_ref(""));
-        if let Some((_, scratch)) = &self.scratch
-            && let Some(local) = upstream.then(|| LocalUpstream::open(url)).flatten()
-        {
-            return self
-                .read_in_place(scratch, &local, branch, local_ref)
-                .map_err(err);
-        }
         let mut remote = target.remote_anonymous(url).map_err(err)?;
         let remote_ref = format!("refs/heads/{branch}");
         // Look first: fetching a branch that does not exist is not an error for us, just "absent".
@@ -303,12 +332,12 @@ impl SyncRepo {
         Ok(())
     }
 
-    /// Points `local_ref` of the dry run's scratch repository at `refs/heads/{branch}` of a local repository,
-    /// whose objects the cousin's repository and the scratch repository then read through an alternate.
-    /// Nothing is copied, and nothing of it outlives the run: the dry run keeps what it builds in memory.
+    /// Points `local_ref` at `refs/heads/{branch}` of a local repository, whose objects the cousin's
+    /// repository (and a dry run's scratch repository) then read through an alternate added in memory.
+    /// Nothing is copied here. A dry run writes the ref in its scratch repository; a real run keeps it in
+    /// memory ([`SyncRepo::fetched`]), so nothing on disk names an object the cousin's store lacks.
     fn read_in_place(
         &self,
-        scratch: &Repository,
         local: &LocalUpstream,
         branch: &str,
         local_ref: &str,
@@ -317,18 +346,68 @@ impl SyncRepo {
             return Ok(None);
         };
         let objects = local.objects_dir();
-        let mut borrowed = self
-            .borrowed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut borrowed = lock_ignoring_poison(&self.borrowed);
         if !borrowed.contains(&objects) {
             let dir = objects.to_string_lossy();
             self.repo.odb()?.add_disk_alternate(&dir)?;
-            scratch.odb()?.add_disk_alternate(&dir)?;
+            if let Some((_, scratch)) = &self.scratch {
+                scratch.odb()?.add_disk_alternate(&dir)?;
+            }
             borrowed.push(objects);
         }
-        scratch.reference(local_ref, oid, true, "ecosync: read in place")?;
+        match &self.scratch {
+            Some((_, scratch)) => {
+                scratch.reference(local_ref, oid, true, "ecosync: read in place")?;
+            }
+            None => {
+                lock_ignoring_poison(&self.in_place).insert(local_ref.to_owned(), oid);
+            }
+        }
         Ok(Some(oid))
+    }
+
+    /// Makes `tip` whole in the cousin's own object store: copies into it every object that the commits
+    /// from `complete` (exclusive: commits whose objects the store has in full, such as the base) to `tip`
+    /// reach and that only a borrowed upstream has. Returns how many objects were copied. A no-op in a dry
+    /// run and when nothing was read in place.
+    ///
+    /// Each commit's tree is compared with its first parent's by id, as `git diff` does, so only the
+    /// subtrees that changed are read and the cost follows the change: the upstream files the sync takes
+    /// and the trees above them, not upstream's history.
+    pub fn own_objects(&self, tip: Oid, complete: &[Oid]) -> Result<usize, SyncRepoError> {
+        if self.is_dry_run() || lock_ignoring_poison(&self.borrowed).is_empty() {
+            return Ok(0);
+        }
+        // The cousin's store as it is on disk, without the in-memory alternates: what it will have once the
+        // run is over.
+        let own = Repository::open_ext(
+            self.repo.path(),
+            RepositoryOpenFlags::NO_SEARCH,
+            std::iter::empty::<&std::ffi::OsStr>(),
+        )?;
+        let copy = ObjectCopy {
+            from: self.repo.odb()?,
+            to: own.odb()?,
+        };
+        let mut walk = self.repo.revwalk()?;
+        walk.push(tip)?;
+        for c in complete {
+            walk.hide(*c)?;
+        }
+        let mut copied = 0;
+        for id in walk {
+            let commit = self.repo.find_commit(id?)?;
+            let parent_tree = match commit.parent_ids().next() {
+                Some(p) => Some(self.repo.find_commit(p)?.tree_id()),
+                None => None,
+            };
+            copied += copy.tree(commit.tree_id(), parent_tree)?;
+            copied += copy.missing(commit.id(), ObjectType::Commit)?;
+        }
+        if copied > 0 {
+            tracing::debug!(copied, "copied the objects the sync takes from upstream");
+        }
+        Ok(copied)
     }
 
     /// Pushes `commit` to `refs/heads/{branch}` at `url`; `force` allows a non-fast-forward update.
@@ -387,4 +466,99 @@ impl SyncRepo {
         }
         Ok(())
     }
+}
+
+/// Copies objects from one object database (with borrowed upstreams) into another (the cousin's own).
+struct ObjectCopy<'r> {
+    from: Odb<'r>,
+    to: Odb<'r>,
+}
+
+impl ObjectCopy<'_> {
+    /// Copies object `id` of kind `kind` unless the destination has it; returns 1 if it was copied.
+    fn missing(&self, id: Oid, kind: ObjectType) -> Result<usize, git2::Error> {
+        // No pack appears while this runs (the destination was opened after every fetch), so a miss needs
+        // no rescan of the pack directory.
+        if self.to.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
+            return Ok(0);
+        }
+        let object = self.from.read(id)?;
+        if object.kind() != kind {
+            return Err(git2::Error::from_str(&format!(
+                "object `{id}` is a {}, not a {kind}",
+                object.kind()
+            )));
+        }
+        self.to.write(kind, object.data())?;
+        Ok(1)
+    }
+
+    /// Copies what tree `new` reaches and the destination lacks, skipping every subtree and file whose id
+    /// is the same in `old` (a tree the destination has in full); returns how many objects were copied.
+    fn tree(&self, new: Oid, old: Option<Oid>) -> Result<usize, git2::Error> {
+        if old == Some(new) {
+            return Ok(0);
+        }
+        let object = self.from.read(new)?;
+        let old_object = old.map(|o| self.from.read(o)).transpose()?;
+        let old_entries: HashMap<&[u8], (Oid, Option<ObjectType>)> = match &old_object {
+            Some(o) => tree_entries(o.data())?
+                .into_iter()
+                .map(|(name, id, kind)| (name, (id, kind)))
+                .collect(),
+            None => HashMap::new(),
+        };
+        let mut copied = 0;
+        for (name, id, kind) in tree_entries(object.data())? {
+            let before = old_entries.get(name);
+            if before.is_some_and(|&(old_id, _)| old_id == id) {
+                continue;
+            }
+            match kind {
+                Some(ObjectType::Tree) => {
+                    let old_subtree = before
+                        .filter(|(_, k)| *k == Some(ObjectType::Tree))
+                        .map(|&(o, _)| o);
+                    copied += self.tree(id, old_subtree)?;
+                }
+                Some(kind) => copied += self.missing(id, kind)?,
+                // A submodule's commit, which lives in another repository.
+                None => {}
+            }
+        }
+        copied += self.missing(new, ObjectType::Tree)?;
+        Ok(copied)
+    }
+}
+
+/// The entries of a raw tree object: name, id and the kind of object it names in this repository (`None`
+/// for a submodule's commit, mode 160000).
+type TreeEntry<'a> = (&'a [u8], Oid, Option<ObjectType>);
+
+/// The entries of a raw tree object, in order.
+fn tree_entries(mut raw: &[u8]) -> Result<Vec<TreeEntry<'_>>, git2::Error> {
+    let malformed = || git2::Error::from_str("malformed tree object");
+    let mut entries = Vec::new();
+    while !raw.is_empty() {
+        let space = raw.iter().position(|&b| b == b' ').ok_or_else(malformed)?;
+        let nul = raw.iter().position(|&b| b == 0).ok_or_else(malformed)?;
+        let id = raw.get(nul + 1..nul + 21).ok_or_else(malformed)?;
+        if nul < space {
+            return Err(malformed());
+        }
+        let mode = &raw[..space];
+        let kind = match mode.strip_prefix(b"0").unwrap_or(mode) {
+            b"40000" => Some(ObjectType::Tree),
+            b"160000" => None,
+            _ => Some(ObjectType::Blob),
+        };
+        entries.push((&raw[space + 1..nul], Oid::from_bytes(id)?, kind));
+        raw = &raw[nul + 21..];
+    }
+    Ok(entries)
+}
+
+/// The mutex's value, also after a panic elsewhere poisoned it (the values here stay consistent).
+fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
