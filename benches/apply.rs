@@ -305,6 +305,7 @@ fn main() {
             merged_syncs: Vec::new(),
             config_in_repo: None,
             single_commit: false,
+            upstream_ref: None,
         };
         let t = Instant::now();
         let repo = SyncRepo::open(&cousin_dir, false).unwrap();
@@ -386,6 +387,7 @@ fn main() {
             merged_syncs: Vec::new(),
             config_in_repo: None,
             single_commit: false,
+            upstream_ref: None,
         };
         let t = Instant::now();
         let repo = SyncRepo::open(&dir, false).unwrap();

@@ -138,6 +138,7 @@ impl ApplyArgs {
             run_id: string_or_fallback(self.run_id, "GITHUB_RUN_ID"),
             now: SystemTime::now(),
             single_commit: false,
+            upstream_ref: None,
             open_after: None,
         };
         Ok((request, self.forge))

@@ -546,3 +546,42 @@ fn the_watcher_delivers_in_the_entry_s_mode() {
     let audit = std::fs::read_to_string(&audit).unwrap();
     assert!(audit.contains("\"action\":\"branch_mirrored\""), "{audit}");
 }
+
+#[test]
+fn the_watcher_opens_pull_requests_from_the_commits_it_fetched() {
+    let s = Scene::new();
+    std::fs::write(
+        s.config.path(),
+        r#"[{"repo": "acme/cousin", "subscriptions": ["src/**"], "mode": "pull-request"}]"#,
+    )
+    .unwrap();
+    let cousin = s.forge.path().join("acme/cousin.git");
+    {
+        // A cousin with a `main` of its own; the clone's local `main` stays behind `origin/main`.
+        let own = Repo::new();
+        own.write("own.txt", "own\n");
+        own.commit("start");
+        own.push(&cousin, "main");
+        git2::Repository::open_bare(&cousin)
+            .unwrap()
+            .set_head("refs/heads/main")
+            .unwrap();
+    }
+    let pulls = || {
+        ecosync::forge::LocalForge::new(s.forge.path())
+            .pulls(&ecosync::RepoName::parse("acme/cousin").unwrap())
+            .unwrap_or_default()
+    };
+    let out = s.watch().run_with(|pid| {
+        wait_for("the first poll", || s.recorded_head().is_some());
+        s.push_change(1);
+        wait_for("the pull request", || !pulls().is_empty());
+        signal(pid, Signal::SIGTERM);
+    });
+    out.success();
+    assert_eq!(pulls().len(), 1);
+    assert!(
+        s.dispatches().is_empty(),
+        "no dispatch in mode pull-request"
+    );
+}

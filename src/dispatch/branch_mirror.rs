@@ -214,6 +214,7 @@ impl BranchMirror<'_> {
             settings: self.settings,
             source: self.source,
             branch: self.branch,
+            head: self.head,
             dispatch_id: self.dispatch_id,
         };
         let commits = Commits {

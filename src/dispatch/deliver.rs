@@ -347,6 +347,7 @@ async fn deliver_direct(
         settings: &settings.direct,
         source: &settings.source_repo,
         branch,
+        head,
         dispatch_id,
     };
     let mut r = engine

@@ -38,6 +38,9 @@ pub struct EngineDelivery<'a> {
     pub source: &'a RepoName,
     /// The source branch pushed.
     pub branch: &'a str,
+    /// The commit it was pushed to: the engine reads the source at it (through [`source_ref`]), whatever
+    /// the clone's own branches say (a watcher's clone only has `origin`'s).
+    pub head: Oid,
     /// The run's dispatch id, carried in the pull request.
     pub dispatch_id: Option<&'a str>,
 }
@@ -91,6 +94,22 @@ impl EngineDelivery<'_> {
             );
         }
         let source_url = self.settings.source_dir.display().to_string();
+        let upstream_ref = source_ref(self.branch);
+        if let Err(e) = Repository::open(&self.settings.source_dir).and_then(|git| {
+            git.reference(
+                &upstream_ref,
+                self.head,
+                true,
+                "ecosync: the commit delivered",
+            )
+            .map(|_| ())
+        }) {
+            return failed(
+                result,
+                &format!("cannot name the commit to deliver in the source clone: {e}"),
+                Some("the source clone must be writable"),
+            );
+        }
         let tree_dirs = head_dirs(&self.settings.source_dir, commits.each.last().map(|c| c.0));
         let config = target.cousin_config(self.source, self.branch, &source_url, &|p| {
             tree_dirs.iter().any(|d| d == p)
@@ -115,6 +134,7 @@ impl EngineDelivery<'_> {
             run_id: None,
             now: SystemTime::now(),
             single_commit: target.per_commit,
+            upstream_ref: Some(upstream_ref.clone()),
             open_after: (target.mode == DeliveryMode::BufferedPr)
                 .then_some(target.buffer)
                 .flatten(),
@@ -181,6 +201,12 @@ impl EngineDelivery<'_> {
         }
         result
     }
+}
+
+/// The private ref of the source clone that names the commit delivered on `branch`, read by the engine as
+/// upstream's tip.
+pub fn source_ref(branch: &str) -> String {
+    format!("refs/ecosync/source/{branch}")
 }
 
 /// The commits a delivery of `base..head` brings: the head alone, or with `per_commit` every first-parent

@@ -162,6 +162,7 @@ impl Engine<'_> {
             merged_syncs: Vec::new(),
             config_in_repo: None,
             single_commit: request.single_commit,
+            upstream_ref: request.upstream_ref.clone(),
         };
         if let Some(reason) = prepare::not_concerned(&settings)? {
             return Ok(SyncOutcome::NotSubscribed { reason });

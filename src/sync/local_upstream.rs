@@ -48,8 +48,12 @@ impl LocalUpstream {
 
     /// The commit `refs/heads/{branch}` points at, or `None` when the upstream has no such branch.
     pub fn branch_tip(&self, branch: &str) -> Result<Option<Oid>, git2::Error> {
-        let name = format!("refs/heads/{branch}");
-        match self.repo.find_reference(&name) {
+        self.ref_tip(&format!("refs/heads/{branch}"))
+    }
+
+    /// The commit the ref `name` points at, or `None` when the upstream has no such ref.
+    pub fn ref_tip(&self, name: &str) -> Result<Option<Oid>, git2::Error> {
+        match self.repo.find_reference(name) {
             Ok(r) => r.resolve()?.peel_to_commit().map(|c| Some(c.id())),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e),

@@ -174,6 +174,8 @@ pub struct SyncSettings {
     /// Bring exactly the event's commit, its change against its first parent, whatever was synced before
     /// (one pull request per upstream commit, merged in any order).
     pub single_commit: bool,
+    /// The ref read on upstream for its tip, when not `refs/heads/{upstream_branch}`.
+    pub upstream_ref: Option<String>,
 }
 
 /// The outcome of the pipeline before publishing.
@@ -266,6 +268,9 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         .fetch_upstream(
             &s.upstream_url,
             &config.upstream_branch,
+            s.upstream_ref
+                .as_deref()
+                .unwrap_or(&format!("refs/heads/{}", config.upstream_branch)),
             &s.upstream_auth,
             config.strategy.merges_history(),
         )?

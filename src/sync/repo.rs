@@ -262,10 +262,14 @@ impl SyncRepo {
     /// whose commits take upstream's commits as parents needs all of upstream's history in the cousin's
     /// store, which is what a fetch brings); its ref is then kept in memory, not written, and
     /// [`SyncRepo::own_objects`] copies what the sync commit takes from upstream into the cousin's store.
+    ///
+    /// `remote_ref` is the ref read on upstream, `refs/heads/{branch}` unless the caller names another
+    /// (the dispatcher delivering from its own clone names the commit it was given in a private ref).
     pub fn fetch_upstream(
         &self,
         url: &str,
         branch: &str,
+        remote_ref: &str,
         auth: &GitAuth,
         whole_history: bool,
     ) -> Result<Option<Oid>, SyncRepoError> {
@@ -274,14 +278,14 @@ impl SyncRepo {
             && let Some(local) = LocalUpstream::open(url)
         {
             return self
-                .read_in_place(&local, branch, &local_ref)
+                .read_in_place(&local, remote_ref, &local_ref)
                 .map_err(|source| SyncRepoError::Fetch {
-                    what: format!("refs/heads/{branch}"),
+                    what: remote_ref.to_owned(),
                     url: redact_userinfo(url).into_owned(),
                     source: redact_error(&source, url),
                 });
         }
-        self.fetch_branch(url, branch, &local_ref, auth)
+        self.fetch_ref(url, remote_ref, &local_ref, auth)
     }
 
     /// Fetches `refs/heads/{branch}` from `url` into `local_ref` and returns its commit, or `None` when the
@@ -293,19 +297,30 @@ impl SyncRepo {
         local_ref: &str,
         auth: &GitAuth,
     ) -> Result<Option<Oid>, SyncRepoError> {
+        self.fetch_ref(url, &format!("refs/heads/{branch}"), local_ref, auth)
+    }
+
+    /// Fetches the ref `remote_ref` from `url` into `local_ref` and returns its commit, or `None` when the
+    /// remote has no such ref.
+    pub fn fetch_ref(
+        &self,
+        url: &str,
+        remote_ref: &str,
+        local_ref: &str,
+        auth: &GitAuth,
+    ) -> Result<Option<Oid>, SyncRepoError> {
         let target = self.scratch.as_ref().map_or(&self.repo, |(_, r)| r);
         let err = |source: git2::Error| SyncRepoError::Fetch {
-            what: format!("refs/heads/{branch}"),
+            what: remote_ref.to_owned(),
             url: redact_userinfo(url).into_owned(),
             source: redact_error(&source, url),
         };
         let mut remote = target.remote_anonymous(url).map_err(err)?;
-        let remote_ref = format!("refs/heads/{branch}");
         // Look first: fetching a branch that does not exist is not an error for us, just "absent".
         remote
             .connect_auth(git2::Direction::Fetch, Some(auth.callbacks(url)), None)
             .map_err(err)?;
-        let found = advertised(&remote, &remote_ref).map_err(err)?;
+        let found = advertised(&remote, remote_ref).map_err(err)?;
         remote.disconnect().map_err(err)?;
         let Some(oid) = found else {
             return Ok(None);
@@ -332,17 +347,17 @@ impl SyncRepo {
         Ok(())
     }
 
-    /// Points `local_ref` at `refs/heads/{branch}` of a local repository, whose objects the cousin's
+    /// Points `local_ref` at `remote_ref` of a local repository, whose objects the cousin's
     /// repository (and a dry run's scratch repository) then read through an alternate added in memory.
     /// Nothing is copied here. A dry run writes the ref in its scratch repository; a real run keeps it in
     /// memory ([`SyncRepo::fetched`]), so nothing on disk names an object the cousin's store lacks.
     fn read_in_place(
         &self,
         local: &LocalUpstream,
-        branch: &str,
+        remote_ref: &str,
         local_ref: &str,
     ) -> Result<Option<Oid>, git2::Error> {
-        let Some(oid) = local.branch_tip(branch)? else {
+        let Some(oid) = local.ref_tip(remote_ref)? else {
             return Ok(None);
         };
         let objects = local.objects_dir();

@@ -43,6 +43,9 @@ pub struct SyncRequest {
     /// last sync: one pull request per upstream commit (the branch template names the commit). A cousin
     /// never synced gets a first sync at the commit instead.
     pub single_commit: bool,
+    /// The ref read on upstream for the branch's tip, when not `refs/heads/{branch}` (the dispatcher names
+    /// the commit it delivers in a private ref of its own clone).
+    pub upstream_ref: Option<String>,
     /// Push the branch, but open its pull request only once the oldest upstream commit it brings is this
     /// old (an open one is updated as usual); `None` opens it at once.
     pub open_after: Option<Duration>,
