@@ -293,8 +293,23 @@ fn per_commit_opens_one_pull_request_per_source_commit() {
     assert_eq!(prs.len(), 1, "{prs:#?}");
     let first = prs[0]["head"].as_str().unwrap().to_owned();
     assert_eq!(
+        first, "ecosync/acme-mono",
+        "the first sync is one rolling pull request"
+    );
+    assert_eq!(
         file_at(&cousin, &first, "x/lib.txt").as_deref(),
         Some("x3\n")
+    );
+    // A push before it is merged refreshes it: still one pull request.
+    repo.write("features/x/lib.txt", "x4\n");
+    repo.commit("x4");
+    dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    assert_eq!(pulls(forge.path(), "acme/cousin").len(), 1);
+    assert_eq!(
+        file_at(&cousin, &first, "x/lib.txt").as_deref(),
+        Some("x4\n")
     );
     merge_by_hand(&cousin, &first);
 

@@ -963,13 +963,18 @@ impl<'a> Checker<'a> {
                 "remove `mapping`, or use `diff-apply`, `cherry-pick` or `squash` to move directories",
             );
         }
-        if per_commit && shared.strategy == Strategy::Merge {
+        if per_commit && matches!(shared.strategy, Strategy::Merge | Strategy::Squash) {
             let span = node.get("per_commit").map_or(node.span, |v| v.span);
+            let why = if shared.strategy == Strategy::Merge {
+                "`merge`, which merges the branch's whole history"
+            } else {
+                "`squash`, which copies the directories' whole state (merged out of order, one pull request \
+                 would undo another)"
+            };
             self.error(
                 span,
                 subj,
-                "`per_commit` cannot be used with strategy `merge`, which merges the branch's whole history"
-                    .to_owned(),
+                format!("`per_commit` cannot be used with strategy {why}"),
                 "use `diff-apply` or `cherry-pick` for one pull request per commit",
             );
         }
@@ -1169,7 +1174,8 @@ mod tests {
  {"repo": "a/h", "subscriptions": ["x"], "mode": "pull-request", "per_commit": true,
   "pull_request": {"branch": "sync/one", "base": "dev"}},
  {"repo": "a/i", "subscriptions": ["x"], "mode": "push", "event_type": "go", "target_branch": "a..b"},
- {"repo": "a/j", "subscriptions": ["x"], "mode": "pull-request", "strategy": "rebase"}
+ {"repo": "a/j", "subscriptions": ["x"], "mode": "pull-request", "strategy": "rebase"},
+ {"repo": "a/k", "subscriptions": ["x"], "mode": "pull-request", "strategy": "squash", "per_commit": true}
 ]"#;
         let errs: Vec<String> = Ecosystem::parse("e.json", text)
             .unwrap_err()
@@ -1194,6 +1200,7 @@ mod tests {
         has("entry 7 (`a/i`): `event_type` is only sent in mode `dispatch`");
         has("entry 7 (`a/i`): `target_branch` `a..b` is not a valid branch name");
         has("entry 8 (`a/j`): `rebase` is not a known `strategy`");
+        has("entry 9 (`a/k`): `per_commit` cannot be used with strategy `squash`");
     }
 
     #[test]

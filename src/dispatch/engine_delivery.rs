@@ -139,27 +139,8 @@ impl EngineDelivery<'_> {
                 .then_some(target.buffer)
                 .flatten(),
         };
-        let mut each: &[(Oid, Vec<String>)] = &commits.each;
+        let each: &[(Oid, Vec<String>)] = &commits.each;
         let mut lines = Vec::new();
-        // One pull request per commit needs an earlier sync to apply each commit's own change to. A target
-        // never synced gets one first sync at the head instead (the older commits' states would only be
-        // overwritten by it); a dry run of the head tells.
-        if target.per_commit
-            && let [.., last] = each
-            && each.len() > 1
-        {
-            let probe = crate::sync::apply(&request(last.0, &last.1, true), self.forge).await;
-            if let Ok(outcome) = &probe
-                && first_sync(outcome)
-            {
-                lines.push(format!(
-                    "first sync: one pull request brings the mapped directories to the head ({} commits); \
-                     later pushes get one per commit",
-                    each.len()
-                ));
-                each = std::slice::from_ref(last);
-            }
-        }
         let mut any_failed = false;
         for (commit, paths) in each {
             let request = request(*commit, paths, self.settings.dry_run);
@@ -175,6 +156,15 @@ impl EngineDelivery<'_> {
                     });
                     if !ok && result.hint.is_none() {
                         result.hint = outcome.error().and_then(crate::sync::SyncError::hint);
+                    }
+                    // A target never synced gets one first sync at the head, whatever commit asked.
+                    if target.per_commit && each.len() > 1 && first_sync(&outcome) {
+                        lines.push(format!(
+                            "first sync: one pull request brings the mapped directories to the head ({} \
+                             commits); later pushes get one per commit",
+                            each.len()
+                        ));
+                        break;
                     }
                 }
                 Err(e) => {
@@ -315,14 +305,12 @@ fn head_dirs(source_dir: &Path, head: Option<Oid>) -> Vec<String> {
     dirs
 }
 
-/// Whether the sync was a first one (no earlier sync in the target), or found the target already at the
-/// state.
+/// Whether the sync was a first one (no earlier sync in the target).
 fn first_sync(outcome: &SyncOutcome) -> bool {
     match outcome {
         SyncOutcome::Applied(a) => a.change.first_sync,
         SyncOutcome::Conflict(c) => c.change.first_sync,
         SyncOutcome::Failed(f) => f.change.as_ref().is_some_and(|c| c.first_sync),
-        SyncOutcome::NoChange { .. } => true,
         _ => false,
     }
 }

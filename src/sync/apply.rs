@@ -210,7 +210,13 @@ impl Engine<'_> {
                 files: plan.change.conflicts.clone(),
             });
         }
-        let branch = config.pr_branch(plan.upstream);
+        // One pull request per commit starts after a first sync, which is one rolling pull request that
+        // every push refreshes until it is merged.
+        let branch = if request.single_commit && plan.change.first_sync {
+            config.rolling_branch(plan.upstream)
+        } else {
+            config.pr_branch(plan.upstream)
+        };
         if let Some(e) = branch_is_base(config, &branch, &base) {
             return Err(e);
         }
@@ -227,6 +233,7 @@ impl Engine<'_> {
             force_draft: conflicted,
             committer,
             open_after: request.open_after,
+            subscriptions: &config.subscriptions,
             now: request.now,
         };
         let published = publish::publish(self.forge, &repo, &plan, &target)

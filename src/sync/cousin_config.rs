@@ -328,8 +328,17 @@ impl CousinConfig {
 
     /// The pull request branch for upstream's commit `upstream`.
     pub fn pr_branch(&self, upstream: git2::Oid) -> String {
+        self.branch_from(&self.pull_request.branch, upstream)
+    }
+
+    /// The default rolling branch, [`DEFAULT_BRANCH_TEMPLATE`], whatever `pull_request.branch` says.
+    pub fn rolling_branch(&self, upstream: git2::Oid) -> String {
+        self.branch_from(DEFAULT_BRANCH_TEMPLATE, upstream)
+    }
+
+    fn branch_from(&self, template: &str, upstream: git2::Oid) -> String {
         fill_template(
-            &self.pull_request.branch,
+            template,
             &format!(
                 "{}-{}",
                 self.upstream_repo.owner(),

@@ -355,6 +355,11 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     };
     let mut upstream = upstream;
     let mut target = target;
+    if s.single_commit && !synced_before && target != tip {
+        // Never synced: one first sync, at the tip (an older commit's state would only be overwritten).
+        target = tip;
+        upstream = git.find_commit(tip)?;
+    }
     if config.strategy.merges_history() {
         if base_id == target || git.graph_descendant_of(base_id, target)? {
             return Ok(Prepared::AlreadySynced {
@@ -388,7 +393,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     let last_synced = if s.single_commit && synced_before {
         upstream.parent_id(0).ok()
     } else if s.single_commit {
-        // Never synced: the first sync brings the mapped directories to this commit's state.
+        // Never synced: the first sync brings the mapped directories to the tip's state.
         None
     } else {
         last.as_ref().map(|l| l.upstream_sha)

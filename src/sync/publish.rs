@@ -17,7 +17,7 @@ use git2::Oid;
 use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
 use crate::repo_name::RepoName;
 use crate::sync::conflict::Conflict;
-use crate::sync::cousin_config::PullRequestConfig;
+use crate::sync::cousin_config::{PullRequestConfig, Subscription};
 use crate::sync::prepare::{SyncPlan, cousin_ref, upstream_ref};
 use crate::sync::repo::{GitAuth, SyncRepo, SyncRepoError};
 use crate::sync::trailer::SyncTrailer;
@@ -165,6 +165,8 @@ pub struct PublishTarget<'a> {
     pub committer: git2::Signature<'static>,
     /// Open a new pull request only once the oldest upstream commit the branch brings is this old.
     pub open_after: Option<Duration>,
+    /// The subscriptions: only the upstream commits that touch them count for `open_after`.
+    pub subscriptions: &'a [Subscription],
     /// The current time, for `open_after`.
     pub now: SystemTime,
 }
@@ -234,7 +236,7 @@ async fn pull_request(
     if existing.is_none()
         && let Some(buffer) = t.open_after
     {
-        let until = oldest_commit_time(&repo.repo, plan)? + buffer;
+        let until = buffer_end(&repo.repo, plan, t.subscriptions, buffer, t.now)?;
         if until > t.now {
             return Ok(PullRequestAction::Held { until });
         }
@@ -275,23 +277,50 @@ async fn pull_request(
     Ok(pull_request)
 }
 
-/// The committer time of the oldest upstream commit `plan` brings after its last synced commit (the
-/// upstream commit's own for a first sync).
-fn oldest_commit_time(git: &git2::Repository, plan: &SyncPlan) -> Result<SystemTime, git2::Error> {
-    let mut oldest = git.find_commit(plan.upstream)?.committer().when().seconds();
+/// When the buffer of the oldest upstream change `plan` brings runs out: the first-parent commits after its
+/// last synced commit (all of them for a first sync) that touch a subscribed directory, oldest first. The
+/// walk stops at the first commit whose buffer has run out by `now`; with no such commit, the upstream
+/// commit's own time counts.
+fn buffer_end(
+    git: &git2::Repository,
+    plan: &SyncPlan,
+    subscriptions: &[Subscription],
+    buffer: Duration,
+    now: SystemTime,
+) -> Result<SystemTime, git2::Error> {
+    let time = |c: &git2::Commit<'_>| {
+        crate::clock::from_unix_seconds(c.committer().when().seconds()) + buffer
+    };
+    let upstream = git.find_commit(plan.upstream)?;
+    let mut end = time(&upstream);
+    let mut walk = git.revwalk()?;
+    walk.simplify_first_parent()?;
+    walk.push(plan.upstream)?;
     if let Some(last) = plan
         .message
         .last_synced
         .filter(|l| git.find_commit(*l).is_ok())
     {
-        let mut walk = git.revwalk()?;
-        walk.push(plan.upstream)?;
         walk.hide(last)?;
-        for id in walk {
-            oldest = oldest.min(git.find_commit(id?)?.committer().when().seconds());
+    }
+    let mut options = git2::DiffOptions::new();
+    for s in subscriptions.iter().filter(|s| !s.path.is_root()) {
+        options.pathspec(s.path.as_str());
+    }
+    for id in walk {
+        let commit = git.find_commit(id?)?;
+        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+        let diff =
+            git.diff_tree_to_tree(parent.as_ref(), Some(&commit.tree()?), Some(&mut options))?;
+        if diff.deltas().len() == 0 {
+            continue;
+        }
+        end = end.min(time(&commit));
+        if end <= now {
+            break;
         }
     }
-    Ok(crate::clock::from_unix_seconds(oldest))
+    Ok(end)
 }
 
 /// Fetches the branch and decides what to do to it; a conflict with someone's commits is said on the pull

@@ -41,7 +41,7 @@ pub struct SyncRequest {
     pub now: SystemTime,
     /// Bring exactly the event's commit (its change against its first parent), not everything since the
     /// last sync: one pull request per upstream commit (the branch template names the commit). A cousin
-    /// never synced gets a first sync at the commit instead.
+    /// never synced gets one first sync at the upstream tip instead, on the default rolling branch.
     pub single_commit: bool,
     /// The ref read on upstream for the branch's tip, when not `refs/heads/{branch}` (the dispatcher names
     /// the commit it delivers in a private ref of its own clone).
