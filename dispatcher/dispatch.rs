@@ -170,6 +170,7 @@ impl DispatchCommand {
         if let Some(retry) = &retry {
             let planned = plan.deliveries.len();
             plan.deliveries.retain(|d| retry.contains(&d.repo));
+            plan.flush.retain(|d| retry.contains(&d.repo));
             eprintln!(
                 "retrying {} of the {planned} planned dispatches: those the report lists as failed or not sent",
                 plan.deliveries.len()
@@ -191,7 +192,8 @@ impl DispatchCommand {
                 .deliveries
                 .iter()
                 .filter(|d| d.mode != DeliveryMode::Dispatch)
-                .count();
+                .count()
+                + plan.flush.len();
             let readable = if direct > 0 {
                 let _entered = runtime.enter();
                 self.forge.build().ok()

@@ -894,3 +894,39 @@ fn ack_settles_the_deliveries_the_dispatcher_made_itself() {
         "{statuses:#}"
     );
 }
+
+#[test]
+fn a_dry_run_flush_says_what_it_would_open_and_opens_nothing() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let due = seed(forge.path(), "acme/due", None);
+    let config = Config::new(&json!([
+        {"repo": "acme/due", "subscriptions": ["features/x/**"], "mode": "buffered-pr", "buffer_hours": 1}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .args([
+            "flush",
+            "--ref",
+            "main",
+            "--source-repo",
+            "acme/mono",
+            "--dry-run",
+        ])
+        .arg("--config")
+        .arg(config.path())
+        .arg("--forge")
+        .arg(format!("local:{}", forge.path().display()))
+        .timeout(Duration::from_secs(60))
+        .run()
+        .success();
+    assert!(
+        out.stderr
+            .contains("acme/due (mode `buffered-pr`): dry run: applied: would open pull request"),
+        "{out}"
+    );
+    assert!(pulls(forge.path(), "acme/due").is_empty());
+    assert_eq!(tip(&due, "ecosync/acme-mono"), None);
+}

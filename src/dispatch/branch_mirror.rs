@@ -96,14 +96,17 @@ impl BranchMirror<'_> {
                 .await
                 .map_err(|e| fail(&e))?,
         );
-        let source = SyncRepo::open(&self.settings.source_dir, false).map_err(|e| fail(&e))?;
-        let tracking = format!("refs/ecosync/mirror/{repo}/{branch}");
+        // The source clone is locked only while it is read (never across a request to the forge, which a
+        // content limit may hold back for long), and not written at all in a dry run.
         let standing = {
+            let source = SyncRepo::open(&self.settings.source_dir, self.settings.dry_run)
+                .map_err(|e| fail(&e))?;
+            let tracking = format!("refs/ecosync/mirror/{repo}/{branch}");
             let tip = source
                 .fetch_branch(&url, &branch, &tracking, &auth)
                 .map_err(|e| fail(&e))?;
             let git = &source.repo;
-            match tip {
+            let standing = match tip {
                 None => Standing::Absent,
                 Some(t) if t == self.head => Standing::Current(t),
                 Some(t) if git.graph_descendant_of(self.head, t).unwrap_or(false) => {
@@ -113,11 +116,12 @@ impl BranchMirror<'_> {
                     Standing::Current(t)
                 }
                 Some(t) => Standing::Diverged(t),
+            };
+            if let Ok(mut r) = git.find_reference(&tracking) {
+                let _ = r.delete();
             }
+            standing
         };
-        if let Ok(mut r) = source.repo.find_reference(&tracking) {
-            let _ = r.delete();
-        }
         let short = |o: Oid| o.to_string()[..12].to_owned();
         let head = self.head;
         match standing {
@@ -128,7 +132,6 @@ impl BranchMirror<'_> {
             ))),
             Standing::Diverged(t) => {
                 if target.pull_request.is_some() {
-                    drop(source);
                     return Ok(Mirrored::Fallback(Box::new(
                         self.fallback(repo, target, &branch).await,
                     )));
@@ -159,7 +162,7 @@ impl BranchMirror<'_> {
                         .fork_parent(repo)
                         .await
                         .map_err(|e| fail(&e))?
-                        .is_some_and(|p| p == *self.source);
+                        .is_some_and(|p| p.as_str().eq_ignore_ascii_case(self.source.as_str()));
                 if self.settings.dry_run {
                     let how = if fork { "merge-upstream" } else { "a push" };
                     return Ok(Mirrored::Done(format!(
@@ -173,12 +176,25 @@ impl BranchMirror<'_> {
                         .merge_upstream(repo, &branch)
                         .await
                         .map_err(|e| fail(&e))?;
-                    return Ok(Mirrored::Done(format!(
-                        "fast-forwarded `{branch}` from {from} with merge-upstream ({how})"
-                    )));
+                    // Checked just before: anything but a fast-forward (the fork moved meanwhile) is said.
+                    return match how.as_str() {
+                        "fast-forward" | "none" => Ok(Mirrored::Done(format!(
+                            "fast-forwarded `{branch}` from {from} with merge-upstream ({how})"
+                        ))),
+                        other => Err((
+                            format!(
+                                "merge-upstream synced `{branch}` of `{repo}` by `{other}`, not a \
+                                 fast-forward: the fork moved while this run looked at it"
+                            ),
+                            Some(
+                                "look at the fork's branch: GitHub made the commit, ecosync forced nothing"
+                                    .to_owned(),
+                            ),
+                        )),
+                    };
                 }
-                source
-                    .push(&url, head, &branch, false, &auth)
+                SyncRepo::open(&self.settings.source_dir, false)
+                    .and_then(|source| source.push(&url, head, &branch, false, &auth))
                     .map_err(|e| {
                         (
                             error_chain(&e),

@@ -106,18 +106,21 @@ pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Fo
     let mut preview = preview(plan, settings);
     let mut dry = settings.clone();
     dry.direct.dry_run = true;
-    for d in plan
+    let direct = plan
         .deliveries
         .iter()
         .filter(|d| d.mode != DeliveryMode::Dispatch)
-    {
-        let mut r = deliver_direct(plan, d, &dry, forge, false).await;
+        .map(|d| (d, false))
+        .chain(plan.flush.iter().map(|d| (d, true)));
+    for (d, manual) in direct {
+        let mut r = deliver_direct(plan, d, &dry, forge, manual).await;
         if r.status == DeliveryStatus::Delivered {
             r.status = DeliveryStatus::Skipped;
             r.error = Some(format!("dry run: {}", r.outcome.take().unwrap_or_default()));
         }
-        if let Some(line) = preview.report.repos.iter_mut().find(|l| l.repo == d.repo) {
-            *line = r;
+        match preview.report.repos.iter_mut().find(|l| l.repo == d.repo) {
+            Some(line) => *line = r,
+            None => preview.report.repos.push(r),
         }
     }
     preview
@@ -184,6 +187,8 @@ pub async fn deliver(
         let settled = repos
             .iter()
             .filter(|r| r.mode != DeliveryMode::Dispatch)
+            // A buffered target this push does not concern gets no status on its commit.
+            .filter(|r| direct.iter().any(|d| d.repo == r.repo))
             .filter_map(|r| {
                 let (state, text) = match r.status {
                     DeliveryStatus::Delivered => (StatusState::Success, r.outcome.as_deref()),
@@ -312,7 +317,10 @@ async fn deliver_direct(
         }
     };
     let Ok(head) = git2::Oid::from_str(&plan.head) else {
-        return failed(format!("`{}` is not a commit id", plan.head), "");
+        return failed(
+            format!("`{}` is not a commit id", plan.head),
+            "pass `--head` as a full commit id",
+        );
     };
     let dispatch_id = Some(settings.dispatch_id.as_str());
     if d.mode == DeliveryMode::Push {

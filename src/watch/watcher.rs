@@ -431,6 +431,17 @@ async fn deliver_branch(
         // The targets whose range this base is.
         let mut ready = plan.clone();
         ready.deliveries.clear();
+        // The buffered pull requests this push does not concern are looked at once a poll (with the
+        // branch's own base), for the targets `--only` names and whose circuit is closed.
+        ready.flush.retain(|d| {
+            let repo = d.repo.to_string();
+            base == default_base
+                && (settings.only.is_empty() || settings.only.iter().any(|g| g.is_match(&repo)))
+                && state
+                    .pending
+                    .get(&repo)
+                    .is_none_or(|p| p.retry_at_ms <= now)
+        });
         for d in &plan.deliveries {
             let repo = d.repo.to_string();
             let pending = state.pending.get(&repo);
@@ -476,7 +487,7 @@ async fn deliver_branch(
             }
             ready.deliveries.push(d.clone());
         }
-        if ready.deliveries.is_empty() {
+        if ready.deliveries.is_empty() && ready.flush.is_empty() {
             continue;
         }
         let Some(forge) = forge.filter(|_| !settings.dry_run) else {
