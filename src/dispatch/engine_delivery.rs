@@ -95,26 +95,37 @@ impl EngineDelivery<'_> {
         }
         let source_url = self.settings.source_dir.display().to_string();
         let upstream_ref = source_ref(self.branch);
-        if let Err(e) = Repository::open(&self.settings.source_dir).and_then(|git| {
-            git.reference(
-                &upstream_ref,
-                self.head,
-                true,
-                "ecosync: the commit delivered",
-            )
-            .map(|_| ())
-        }) {
+        let source = match Repository::open(&self.settings.source_dir) {
+            Ok(git) => git,
+            Err(e) => {
+                return failed(
+                    result,
+                    &format!("cannot open the source clone: {e}"),
+                    Some("run in the source repository's clone, or pass `--repo DIR`"),
+                );
+            }
+        };
+        if let Err(e) = source.reference(
+            &upstream_ref,
+            self.head,
+            true,
+            "ecosync: the commit delivered",
+        ) {
             return failed(
                 result,
                 &format!("cannot name the commit to deliver in the source clone: {e}"),
                 Some("the source clone must be writable"),
             );
         }
-        let tree_dirs = head_dirs(&self.settings.source_dir, commits.each.last().map(|c| c.0));
+        // The default mapping asks which plain subscriptions are directories of the head.
+        let head_tree = source.find_commit(self.head).and_then(|c| c.tree()).ok();
         let config = target.cousin_config(self.source, self.branch, &source_url, &|p| {
-            tree_dirs.iter().any(|d| d == p)
+            head_tree.as_ref().is_some_and(|t| {
+                t.get_path(Path::new(p))
+                    .is_ok_and(|e| e.kind() == Some(git2::ObjectType::Tree))
+            })
         });
-        let request = |commit: Oid, paths: &[String], dry_run: bool| SyncRequest {
+        let request = |commit: Oid, paths: &[String]| SyncRequest {
             config: config.clone(),
             config_file: None,
             event: SyncEvent {
@@ -128,7 +139,7 @@ impl EngineDelivery<'_> {
             repo_dir: cache.clone(),
             cousin: Some(repo.clone()),
             cousin_url: Some(self.settings.git_url(self.forge, repo)),
-            dry_run,
+            dry_run: self.settings.dry_run,
             committer: self.settings.committer.clone(),
             server_url: self.settings.server_url.clone(),
             run_id: None,
@@ -142,8 +153,10 @@ impl EngineDelivery<'_> {
         let each: &[(Oid, Vec<String>)] = &commits.each;
         let mut lines = Vec::new();
         let mut any_failed = false;
+        let mut runs = 0u32;
         for (commit, paths) in each {
-            let request = request(*commit, paths, self.settings.dry_run);
+            runs += 1;
+            let request = request(*commit, paths);
             let short = &commit.to_string()[..12];
             match crate::sync::apply(&request, self.forge).await {
                 Ok(outcome) => {
@@ -180,7 +193,7 @@ impl EngineDelivery<'_> {
                 commits.untouched
             ));
         }
-        result.attempts = u32::try_from(commits.each.len()).unwrap_or(u32::MAX);
+        result.attempts = runs;
         result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let text = lines.join("; ");
         if any_failed {
@@ -282,27 +295,6 @@ fn ensure_bare(dir: &Path) -> Result<(), git2::Error> {
     }
     std::fs::create_dir_all(dir).map_err(|e| git2::Error::from_str(&e.to_string()))?;
     Repository::init_bare(dir).map(|_| ())
-}
-
-/// Every directory of the source's commit `head` (for the default mapping); empty when it cannot be read.
-fn head_dirs(source_dir: &Path, head: Option<Oid>) -> Vec<String> {
-    let mut dirs = Vec::new();
-    let Some(head) = head else {
-        return dirs;
-    };
-    let Ok(git) = Repository::open(source_dir) else {
-        return dirs;
-    };
-    let Ok(tree) = git.find_commit(head).and_then(|c| c.tree()) else {
-        return dirs;
-    };
-    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
-        if entry.kind() == Some(git2::ObjectType::Tree) {
-            dirs.push(format!("{root}{}", entry.name().unwrap_or_default()));
-        }
-        git2::TreeWalkResult::Ok
-    });
-    dirs
 }
 
 /// Whether the sync was a first one (no earlier sync in the target).
