@@ -114,10 +114,15 @@ pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Fo
         .chain(plan.flush.iter().map(|d| (d, true)));
     for (d, manual) in direct {
         let mut r = deliver_direct(plan, d, &dry, forge, manual).await;
-        if r.status == DeliveryStatus::Delivered {
-            r.status = DeliveryStatus::Skipped;
-            r.error = Some(format!("dry run: {}", r.outcome.take().unwrap_or_default()));
-        }
+        // A dry run delivers nothing and fails nothing (it exits 0): it says what would happen.
+        r.error = Some(match r.status {
+            DeliveryStatus::Failed => match &r.hint {
+                Some(hint) => format!("dry run: would fail: {}; hint: {hint}", r.error_text()),
+                None => format!("dry run: would fail: {}", r.error_text()),
+            },
+            _ => format!("dry run: {}", r.outcome.take().unwrap_or_default()),
+        });
+        r.status = DeliveryStatus::Skipped;
         match preview.report.repos.iter_mut().find(|l| l.repo == d.repo) {
             Some(line) => *line = r,
             None => preview.report.repos.push(r),
