@@ -36,7 +36,8 @@ enum Command {
     Validate(ValidateArgs),
     /// Show what a push would dispatch; sends nothing, needs no token.
     Plan(PlanCommand),
-    /// Send one `repository_dispatch` to each repository the push concerns.
+    /// Deliver the push to each repository it concerns, in each entry's mode (a `repository_dispatch`, a
+    /// push, a pull request).
     Dispatch(Box<DispatchCommand>),
     /// Open the `buffered-pr` pull requests whose buffer has run out (same options as `dispatch`; run it on
     /// a schedule).

@@ -1,6 +1,8 @@
-//! `dispatcher dispatch`: plans, then hands the plan to [`ecosync::dispatch::deliver`] (or
-//! [`ecosync::dispatch::preview`] for a dry run) and prints what became of each repository: progress on
-//! stderr, `--report`, and under GitHub Actions the job summary, the step outputs and annotations.
+//! `dispatcher dispatch` (and `dispatcher flush`): plans, then hands the plan to
+//! [`ecosync::dispatch::deliver`] (or [`ecosync::dispatch::preview`] /
+//! [`ecosync::dispatch::deliver::preview_direct`] for a dry run) and prints what became of each repository:
+//! progress on stderr, `--report`, and under GitHub Actions the job summary, the step outputs and
+//! annotations.
 //!
 //! Exit status: 0 when every planned dispatch was delivered (or with `--warn-only`, or a dry run);
 //! 1 when any failed (after every other was tried) or on an error before sending; 2 for usage errors and
@@ -23,8 +25,10 @@ use crate::direct::DirectArgs;
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use crate::plan::PlanArgs;
 
-/// Send one `repository_dispatch` to each repository the push concerns (see `plan`), paced and retried as
-/// GitHub asks. Needs a token with Contents: write on every target (or `--forge local:DIR`).
+/// Deliver the push to each repository it concerns (see `plan`), in each entry's `mode`: one
+/// `repository_dispatch`, or the dispatcher's own push or pull request; paced and retried as GitHub asks.
+/// Needs a token with Contents: write on every target, and Pull requests: write for the pull request modes
+/// (or `--forge local:DIR`).
 #[derive(Debug, Args)]
 // Independent on/off flags of the command line, each its own `ECOSYNC_` variable: not a state machine.
 #[allow(clippy::struct_excessive_bools)]
