@@ -320,8 +320,9 @@ fn describe(outcome: &SyncOutcome) -> (bool, String) {
                     format!("updated pull request #{} {}", pr.number, pr.html_url)
                 }
                 PullRequestAction::Held { until } => format!(
-                    "branch `{}` moved; its pull request opens after {}",
+                    "branch `{}` {}; its pull request opens after {}",
                     a.branch,
+                    if a.dry_run { "would move" } else { "moved" },
                     humantime::format_rfc3339_seconds(*until)
                 ),
                 PullRequestAction::WouldCreate(title) => {
