@@ -930,3 +930,23 @@ fn a_dry_run_flush_says_what_it_would_open_and_opens_nothing() {
     assert!(pulls(forge.path(), "acme/due").is_empty());
     assert_eq!(tip(&due, "ecosync/acme-mono"), None);
 }
+
+#[test]
+fn a_root_file_subscription_never_copies_the_whole_repository() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let cousin = seed(forge.path(), "acme/cousin", None);
+    let config = Config::new(&json!([
+        {"repo": "acme/cousin", "subscriptions": ["README.md"], "mode": "pull-request"}
+    ]));
+    repo.write("README.md", "changed\n");
+    repo.commit("readme");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .expect_code(1);
+    let line = report_line(&out, "acme/cousin");
+    assert!(line.contains("name no directory to copy"), "{out}");
+    assert!(line.contains("add `mapping`"), "{out}");
+    assert!(pulls(forge.path(), "acme/cousin").is_empty());
+    assert_eq!(tip(&cousin, "ecosync/acme-mono"), None);
+}

@@ -125,6 +125,13 @@ impl EngineDelivery<'_> {
                     .is_ok_and(|e| e.kind() == Some(git2::ObjectType::Tree))
             })
         });
+        if target.mapping.is_none() && config.subscriptions.is_empty() {
+            return failed(
+                result,
+                "the entry's subscriptions name no directory to copy (only files or globs at the root)",
+                Some("add `mapping` to the entry, e.g. `[{\"path\": \"docs\", \"to\": \"docs\"}]`"),
+            );
+        }
         let request = |commit: Oid, paths: &[String]| SyncRequest {
             config: config.clone(),
             config_file: None,

@@ -108,7 +108,10 @@ impl TargetDelivery {
 /// The mapping used when an entry has none: each subscription's directory, at the same place in the
 /// target. A pattern's directory is its part before the first segment with a glob character (`docs/*.md`:
 /// `docs`); a plain path names itself when it is a directory of the source (`is_dir`), else its parent.
-/// Negated patterns add nothing, and a directory inside another listed one is left to it.
+/// The whole repository is mapped only for a pattern that matches everywhere (`**`, `**/*.proto`), never
+/// for a file or a glob at the root (`README.md`, `*.md`: the engine copies directories, and copying the
+/// whole repository for them would be a surprise); those add nothing. Negated patterns add nothing, and a
+/// directory inside another listed one is left to it.
 pub fn default_mapping(patterns: &[String], is_dir: &dyn Fn(&str) -> bool) -> Vec<Subscription> {
     let mut dirs: Vec<String> = Vec::new();
     for p in patterns.iter().filter(|p| !p.starts_with('!')) {
@@ -123,6 +126,9 @@ pub fn default_mapping(patterns: &[String], is_dir: &dyn Fn(&str) -> bool) -> Ve
             dir = dir
                 .rsplit_once('/')
                 .map_or(String::new(), |(d, _)| d.to_owned());
+        }
+        if dir.is_empty() && segments.first() != Some(&"**") {
+            continue;
         }
         dirs.push(dir);
     }
@@ -172,6 +178,10 @@ mod tests {
         );
         assert_eq!(mapping(&["lib", "lib/a/**"], &["lib"]), ["lib"]);
         assert_eq!(mapping(&["**/*.proto", "lib"], &["lib"]), [""]);
+        assert_eq!(mapping(&["**"], &[]), [""]);
+        // A file or a glob at the root never maps the whole repository.
+        assert_eq!(mapping(&["README.md", "*.md", "docs"], &["docs"]), ["docs"]);
+        assert!(mapping(&["README.md"], &[]).is_empty());
     }
 
     #[test]
