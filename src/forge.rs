@@ -15,6 +15,7 @@ mod issue;
 pub mod local;
 pub mod permissions;
 mod pull_request;
+mod repository_info;
 pub mod sticky_comment;
 
 pub use forge_error::ForgeError;
@@ -23,6 +24,7 @@ pub use github::GitHubForge;
 pub use issue::Issue;
 pub use local::LocalForge;
 pub use pull_request::{NewPullRequest, PullRequest};
+pub use repository_info::RepositoryInfo;
 
 use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
 use crate::forge::permissions::{ActionsPullRequests, Identity, RepoAccess};
@@ -92,11 +94,14 @@ impl Forge {
         }
     }
 
-    /// The repository `repo` is a fork of, if it is one (never for the local forge, which has no forks).
-    pub async fn fork_parent(&self, repo: &RepoName) -> Result<Option<RepoName>, ForgeError> {
+    /// The default branch of `repo` and the repository it is a fork of, in one read.
+    pub async fn repository(&self, repo: &RepoName) -> Result<RepositoryInfo, ForgeError> {
         match self {
-            Forge::GitHub(f) => f.fork_parent(repo).await,
-            Forge::Local(_) => Ok(None),
+            Forge::GitHub(f) => f.repository(repo).await,
+            Forge::Local(f) => Ok(RepositoryInfo {
+                default_branch: f.default_branch(repo)?,
+                fork_of: None,
+            }),
         }
     }
 

@@ -252,8 +252,8 @@ fn push_mode_requests_match_the_spec() {
     let r = RepoName::parse("acme/fork").unwrap();
     block_on(async {
         let f = forge(&prism);
-        // `GET /repos/{owner}/{repo}`, read for `fork` and `parent`.
-        f.fork_parent(&r).await.expect("get a repository");
+        // `GET /repos/{owner}/{repo}`, read for `default_branch`, `fork` and `parent`.
+        f.repository(&r).await.expect("get a repository");
         // `POST /repos/{owner}/{repo}/merge-upstream` (Prism answers with its example).
         let how = f
             .merge_upstream(&r, "main")

@@ -81,13 +81,15 @@ impl BranchMirror<'_> {
         target: &TargetDelivery,
     ) -> Result<Mirrored, (String, Option<String>)> {
         let fail = |e: &dyn std::error::Error| (error_chain(e), None);
-        let branch = match &target.target_branch {
-            Some(b) => b.clone(),
-            None => self
-                .forge
-                .default_branch(repo)
-                .await
-                .map_err(|e| fail(&e))?,
+        // One read of the repository serves both the default branch and the fork check.
+        let mut info = None;
+        let branch = if let Some(b) = &target.target_branch {
+            b.clone()
+        } else {
+            let found = self.forge.repository(repo).await.map_err(|e| fail(&e))?;
+            let branch = found.default_branch.clone();
+            info = Some(found);
+            branch
         };
         let url = self.settings.git_url(self.forge, repo);
         let auth = GitAuth::from(
@@ -157,12 +159,12 @@ impl BranchMirror<'_> {
                 // A fork of the source on GitHub takes one request, with no clone and no push.
                 let fork = matches!(standing, Standing::Behind(_))
                     && branch == self.branch
-                    && self
-                        .forge
-                        .fork_parent(repo)
-                        .await
-                        .map_err(|e| fail(&e))?
-                        .is_some_and(|p| p.as_str().eq_ignore_ascii_case(self.source.as_str()));
+                    && match info {
+                        Some(info) => info,
+                        None => self.forge.repository(repo).await.map_err(|e| fail(&e))?,
+                    }
+                    .fork_of
+                    .is_some_and(|p| p.as_str().eq_ignore_ascii_case(self.source.as_str()));
                 if self.settings.dry_run {
                     let how = if fork { "merge-upstream" } else { "a push" };
                     return Ok(Mirrored::Done(format!(

@@ -25,6 +25,8 @@ use octocrab::secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+use super::RepositoryInfo;
 use tokio::sync::Mutex;
 
 use super::{Delivered, ForgeError, GitCredentials, Issue, NewPullRequest, PullRequest};
@@ -312,34 +314,18 @@ impl GitHubForge {
     }
 
     pub(super) async fn default_branch(&self, repo: &RepoName) -> Result<String, ForgeError> {
-        #[derive(Deserialize)]
-        struct Repo {
-            default_branch: String,
-        }
-        let crab = self.crab(repo, "get repository").await?;
-        let (found, _): (Repo, _) = self
-            .json(
-                &crab,
-                repo,
-                "get repository",
-                Method::GET,
-                format!("/repos/{repo}"),
-                None,
-            )
-            .await?;
-        Ok(found.default_branch)
+        Ok(self.repository(repo).await?.default_branch)
     }
 
-    pub(super) async fn fork_parent(
-        &self,
-        repo: &RepoName,
-    ) -> Result<Option<RepoName>, ForgeError> {
+    /// `GET /repos/{owner}/{repo}`: the default branch and, for a fork, its parent.
+    pub(super) async fn repository(&self, repo: &RepoName) -> Result<RepositoryInfo, ForgeError> {
         #[derive(Deserialize)]
         struct Parent {
             full_name: String,
         }
         #[derive(Deserialize)]
         struct Repo {
+            default_branch: String,
             #[serde(default)]
             fork: bool,
             parent: Option<Parent>,
@@ -355,10 +341,13 @@ impl GitHubForge {
                 None,
             )
             .await?;
-        Ok(found
-            .parent
-            .filter(|_| found.fork)
-            .and_then(|p| RepoName::parse(&p.full_name).ok()))
+        Ok(RepositoryInfo {
+            default_branch: found.default_branch,
+            fork_of: found
+                .parent
+                .filter(|_| found.fork)
+                .and_then(|p| RepoName::parse(&p.full_name).ok()),
+        })
     }
 
     pub(super) async fn merge_upstream(
