@@ -79,6 +79,55 @@ fn dispatch(repo: &Repo, config: &Config, forge: &Path, base: &str) -> Cmd {
         .timeout(Duration::from_secs(90))
 }
 
+/// `dispatcher dispatch` of `base..HEAD` on `main` as `acme/mono` against the fake GitHub `fake`, the
+/// targets' git being the bare repositories under `git`.
+fn dispatch_github(repo: &Repo, config: &Config, fake: &FakeGitHub, git: &Path, base: &str) -> Cmd {
+    Cmd::dispatcher()
+        .dir(repo.path())
+        .args([
+            "dispatch", "--base", base, "--head", "HEAD", "--ref", "main",
+        ])
+        .args([
+            "--source-repo",
+            "acme/mono",
+            "--no-watermark",
+            "--api-url",
+            &fake.url(),
+        ])
+        .arg("--config")
+        .arg(config.path())
+        .arg("--git-base")
+        .arg(git)
+        .env("ECOSYNC_TOKEN", "test-token-not-secret")
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .timeout(Duration::from_secs(60))
+}
+
+/// `dispatcher flush` of `main` as `acme/mono` to the local forge `forge`.
+fn flush(repo: &Repo, config: &Config, forge: &Path) -> Cmd {
+    Cmd::dispatcher()
+        .dir(repo.path())
+        .args(["flush", "--ref", "main", "--source-repo", "acme/mono"])
+        .arg("--config")
+        .arg(config.path())
+        .arg("--forge")
+        .arg(format!("local:{}", forge.display()))
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .timeout(Duration::from_secs(90))
+}
+
+/// A work repository on `main` of the bare repository `git_dir`, to commit to it as its people would.
+fn clone_main(git_dir: &Path) -> Repo {
+    let own = Repo::new();
+    own.git
+        .remote_anonymous(git_dir.to_str().unwrap())
+        .unwrap()
+        .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
+        .unwrap();
+    own.checkout("main");
+    own
+}
+
 fn pulls(forge: &Path, name: &str) -> Vec<Value> {
     let dir = forge.join(format!("{name}.forge/pulls"));
     let mut out: Vec<Value> = std::fs::read_dir(&dir)
@@ -122,12 +171,7 @@ fn push_mirrors_the_source_branch_into_a_fork_and_never_forces() {
     );
 
     // The fork gets a commit of its own: the next push is not forced over it.
-    let own = Repo::new();
-    let mut remote = own.git.remote_anonymous(fork.to_str().unwrap()).unwrap();
-    remote
-        .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
-        .unwrap();
-    own.checkout("main");
+    let own = clone_main(&fork);
     own.write("fork-only.txt", "mine\n");
     let forks_own = own.commit("the fork's own commit");
     own.push(&fork, "main");
@@ -150,12 +194,7 @@ fn push_with_pull_request_opens_one_when_the_fork_has_its_own_commits() {
     let repo = source();
     let forge = local_forge(&[]);
     let fork = seed(forge.path(), "acme/fork", Some(&repo));
-    let own = Repo::new();
-    let mut remote = own.git.remote_anonymous(fork.to_str().unwrap()).unwrap();
-    remote
-        .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
-        .unwrap();
-    own.checkout("main");
+    let own = clone_main(&fork);
     own.write("fork-only.txt", "mine\n");
     let forks_own = own.commit("the fork's own commit");
     own.push(&fork, "main");
@@ -412,18 +451,7 @@ fn buffered_pr_moves_the_branch_and_opens_once_the_oldest_change_is_old_enough()
     );
     assert_eq!(pulls(forge.path(), "acme/cousin").len(), 1);
     // `flush` then changes nothing: the open pull request is kept, not duplicated.
-    let flush = || {
-        Cmd::dispatcher()
-            .dir(repo.path())
-            .args(["flush", "--ref", "main", "--source-repo", "acme/mono"])
-            .arg("--config")
-            .arg(old.path())
-            .arg("--forge")
-            .arg(format!("local:{}", forge.path().display()))
-            .env("ECOSYNC_MIN_INTERVAL", "0")
-            .timeout(Duration::from_secs(90))
-    };
-    let out = flush().run().success();
+    let out = flush(&repo, &old, forge.path()).run().success();
     assert!(
         report_line(&out, "acme/cousin").contains("delivered"),
         "{out}"
@@ -444,17 +472,7 @@ fn flush_opens_the_buffered_pull_requests_that_are_due_and_only_those() {
     ]));
     repo.write("features/x/lib.txt", "x2\n");
     repo.commit("x2");
-    let out = Cmd::dispatcher()
-        .dir(repo.path())
-        .args(["flush", "--ref", "main", "--source-repo", "acme/mono"])
-        .arg("--config")
-        .arg(config.path())
-        .arg("--forge")
-        .arg(format!("local:{}", forge.path().display()))
-        .env("ECOSYNC_MIN_INTERVAL", "0")
-        .timeout(Duration::from_secs(90))
-        .run()
-        .success();
+    let out = flush(&repo, &config, forge.path()).run().success();
     assert!(
         report_line(&out, "acme/due").contains("opened pull request #1"),
         "{out}"
@@ -486,25 +504,7 @@ fn push_into_a_github_fork_is_one_merge_upstream_request() {
         {"repo": "acme/fork", "subscriptions": ["**"], "mode": "push"},
         {"repo": "acme/mirror", "subscriptions": ["**"], "mode": "push"}
     ]));
-    let out = Cmd::dispatcher()
-        .dir(repo.path())
-        .args([
-            "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-        ])
-        .args([
-            "--source-repo",
-            "acme/mono",
-            "--no-watermark",
-            "--api-url",
-            &fake.url(),
-        ])
-        .arg("--config")
-        .arg(config.path())
-        .arg("--git-base")
-        .arg(git.path())
-        .env("ECOSYNC_TOKEN", "test-token-not-secret")
-        .env("ECOSYNC_MIN_INTERVAL", "0")
-        .timeout(Duration::from_secs(60))
+    let out = dispatch_github(&repo, &config, &fake, git.path(), "HEAD~1")
         .run()
         .success();
     assert!(
@@ -538,25 +538,7 @@ fn pull_request_mode_against_the_fake_github_opens_one_decorated_pull_request() 
          "pull_request": {"labels": ["from-mono"], "reviewers": ["alice"]}}
     ]));
     let run = || {
-        Cmd::dispatcher()
-            .dir(repo.path())
-            .args([
-                "dispatch", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
-            ])
-            .args([
-                "--source-repo",
-                "acme/mono",
-                "--no-watermark",
-                "--api-url",
-                &fake.url(),
-            ])
-            .arg("--config")
-            .arg(config.path())
-            .arg("--git-base")
-            .arg(git.path())
-            .env("ECOSYNC_TOKEN", "test-token-not-secret")
-            .env("ECOSYNC_MIN_INTERVAL", "0")
-            .timeout(Duration::from_secs(60))
+        dispatch_github(&repo, &config, &fake, git.path(), "HEAD~1")
             .run()
             .success()
     };
@@ -613,12 +595,7 @@ fn a_conflict_opens_one_failure_issue_in_the_source_and_the_other_targets_still_
             .unwrap();
         head
     };
-    let own = Repo::new();
-    let mut remote = own.git.remote_anonymous(cousin.to_str().unwrap()).unwrap();
-    remote
-        .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
-        .unwrap();
-    own.checkout("main");
+    let own = clone_main(&cousin);
     assert_eq!(own.head(), merged);
     own.write("app/lib.txt", "the cousin's x\n");
     own.commit("cousin edit");
@@ -706,24 +683,7 @@ fn per_commit_and_buffered_pull_requests_against_the_fake_github() {
         {"repo": "acme/held", "subscriptions": ["features/x/**"], "mode": "buffered-pr", "buffer_hours": 8760}
     ]));
     let run = |base: Oid| {
-        Cmd::dispatcher()
-            .dir(repo.path())
-            .args(["dispatch", "--head", "HEAD", "--ref", "main"])
-            .arg("--base")
-            .arg(base.to_string())
-            .args([
-                "--source-repo",
-                "acme/mono",
-                "--no-watermark",
-                "--api-url",
-                &fake.url(),
-            ])
-            .arg("--config")
-            .arg(config.path())
-            .arg("--git-base")
-            .arg(git.path())
-            .env("ECOSYNC_TOKEN", "test-token-not-secret")
-            .env("ECOSYNC_MIN_INTERVAL", "0")
+        dispatch_github(&repo, &config, &fake, git.path(), &base.to_string())
             .timeout(Duration::from_secs(90))
             .run()
             .success()
@@ -905,20 +865,8 @@ fn a_dry_run_flush_says_what_it_would_open_and_opens_nothing() {
     ]));
     repo.write("features/x/lib.txt", "x2\n");
     repo.commit("x2");
-    let out = Cmd::dispatcher()
-        .dir(repo.path())
-        .args([
-            "flush",
-            "--ref",
-            "main",
-            "--source-repo",
-            "acme/mono",
-            "--dry-run",
-        ])
-        .arg("--config")
-        .arg(config.path())
-        .arg("--forge")
-        .arg(format!("local:{}", forge.path().display()))
+    let out = flush(&repo, &config, forge.path())
+        .arg("--dry-run")
         .timeout(Duration::from_secs(60))
         .run()
         .success();
