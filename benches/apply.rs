@@ -291,22 +291,7 @@ fn main() {
     .unwrap();
     let mut library = Vec::new();
     for _ in 0..runs {
-        let settings = SyncSettings {
-            config: config.clone(),
-            upstream_url: up_dir.display().to_string(),
-            upstream_auth: GitAuth::default(),
-            base_branch: "main".into(),
-            cousin_url: None,
-            cousin_auth: GitAuth::default(),
-            event: SyncEvent::manual(Some(c2)),
-            now: SystemTime::now(),
-            committer: ("Bench".into(), "bench@example.com".into()),
-            server_url: "https://github.com".into(),
-            merged_syncs: Vec::new(),
-            config_in_repo: None,
-            single_commit: false,
-            upstream_ref: None,
-        };
+        let settings = settings(&config, &up_dir, c2);
         let t = Instant::now();
         let repo = SyncRepo::open(&cousin_dir, false).unwrap();
         let prepared = prepare::prepare(&repo, &settings).unwrap();
@@ -373,22 +358,7 @@ fn main() {
             String::from_utf8_lossy(&out.stdout)
         );
         let dir = fresh(format!("fresh-real-{run}"));
-        let settings = SyncSettings {
-            config: config.clone(),
-            upstream_url: up_dir.display().to_string(),
-            upstream_auth: GitAuth::default(),
-            base_branch: "main".into(),
-            cousin_url: None,
-            cousin_auth: GitAuth::default(),
-            event: SyncEvent::manual(Some(c2)),
-            now: SystemTime::now(),
-            committer: ("Bench".into(), "bench@example.com".into()),
-            server_url: "https://github.com".into(),
-            merged_syncs: Vec::new(),
-            config_in_repo: None,
-            single_commit: false,
-            upstream_ref: None,
-        };
+        let settings = settings(&config, &up_dir, c2);
         let t = Instant::now();
         let repo = SyncRepo::open(&dir, false).unwrap();
         let prepared = prepare::prepare(&repo, &settings).unwrap();
@@ -460,4 +430,24 @@ fn main() {
         fb.as_secs_f64() / fg.as_secs_f64(),
         fr.as_secs_f64() / fg.as_secs_f64()
     );
+}
+
+/// The library pipeline's settings for syncing upstream's commit `c2` from the local upstream `up_dir`.
+fn settings(config: &CousinConfig, up_dir: &Path, c2: Oid) -> SyncSettings {
+    SyncSettings {
+        config: config.clone(),
+        upstream_url: up_dir.display().to_string(),
+        upstream_auth: GitAuth::default(),
+        base_branch: "main".into(),
+        cousin_url: None,
+        cousin_auth: GitAuth::default(),
+        event: SyncEvent::manual(Some(c2)),
+        now: SystemTime::now(),
+        committer: ("Bench".into(), "bench@example.com".into()),
+        server_url: "https://github.com".into(),
+        merged_syncs: Vec::new(),
+        config_in_repo: None,
+        single_commit: false,
+        upstream_ref: None,
+    }
 }
