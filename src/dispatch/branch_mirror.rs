@@ -66,11 +66,7 @@ impl BranchMirror<'_> {
                 r.duration_ms = result.duration_ms;
                 return r;
             }
-            Err((error, hint)) => {
-                result.status = DeliveryStatus::Failed;
-                result.error = Some(error);
-                result.hint = hint;
-            }
+            Err((error, hint)) => return result.failed(error, hint),
         }
         result
     }

@@ -299,9 +299,7 @@ async fn deliver_direct(
         let mut r = RepoResult::new(&d.repo, DeliveryStatus::Failed, "");
         r.mode = d.mode;
         r.features.clone_from(&d.features);
-        r.error = Some(error);
-        r.hint = Some(hint.to_owned());
-        r
+        r.failed(error, Some(hint.to_owned()))
     };
     let Some(target) = &d.target else {
         return failed(
@@ -388,9 +386,7 @@ fn outgoing(plan: &Plan, settings: &DeliverySettings) -> (Vec<Outgoing>, Vec<Rep
             Err(error) => {
                 let mut r = RepoResult::new(&d.repo, DeliveryStatus::Failed, &d.event_type);
                 r.features.clone_from(&d.features);
-                r.error = Some(error);
-                r.hint = Some("fix the entry in ecosystem.json".into());
-                refused.push(r);
+                refused.push(r.failed(error, Some("fix the entry in ecosystem.json".into())));
             }
         }
     }

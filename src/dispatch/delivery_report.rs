@@ -76,6 +76,15 @@ impl RepoResult {
             outcome: None,
         }
     }
+
+    /// This line, failed with `error` and what to check.
+    #[must_use]
+    pub fn failed(mut self, error: impl Into<String>, hint: Option<String>) -> Self {
+        self.status = DeliveryStatus::Failed;
+        self.error = Some(error.into());
+        self.hint = hint;
+        self
+    }
 }
 
 /// What became of the issue listing the failures (`--notify-issue`).

@@ -79,18 +79,17 @@ impl EngineDelivery<'_> {
                     scratch.path().to_path_buf()
                 }
                 Err(e) => {
-                    return failed(result, &format!("cannot make a cache directory: {e}"), None);
+                    return result.failed(format!("cannot make a cache directory: {e}"), None);
                 }
             },
         };
         if let Err(e) = ensure_bare(&cache) {
-            return failed(
-                result,
-                &format!(
+            return result.failed(
+                format!(
                     "cannot prepare the cache repository `{}`: {e}",
                     cache.display()
                 ),
-                Some("check `--target-dir`: it must be a writable directory"),
+                Some("check `--target-dir`: it must be a writable directory".to_owned()),
             );
         }
         let source_url = self.settings.source_dir.display().to_string();
@@ -98,10 +97,9 @@ impl EngineDelivery<'_> {
         let source = match Repository::open(&self.settings.source_dir) {
             Ok(git) => git,
             Err(e) => {
-                return failed(
-                    result,
-                    &format!("cannot open the source clone: {e}"),
-                    Some("run in the source repository's clone, or pass `--repo DIR`"),
+                return result.failed(
+                    format!("cannot open the source clone: {e}"),
+                    Some("run in the source repository's clone, or pass `--repo DIR`".to_owned()),
                 );
             }
         };
@@ -111,10 +109,9 @@ impl EngineDelivery<'_> {
             true,
             "ecosync: the commit delivered",
         ) {
-            return failed(
-                result,
-                &format!("cannot name the commit to deliver in the source clone: {e}"),
-                Some("the source clone must be writable"),
+            return result.failed(
+                format!("cannot name the commit to deliver in the source clone: {e}"),
+                Some("the source clone must be writable".to_owned()),
             );
         }
         // The default mapping asks which plain subscriptions are directories of the head.
@@ -126,10 +123,9 @@ impl EngineDelivery<'_> {
             })
         });
         if target.mapping.is_none() && config.subscriptions.is_empty() {
-            return failed(
-                result,
+            return result.failed(
                 "the entry's subscriptions name no directory to copy (only files or globs at the root)",
-                Some("add `mapping` to the entry, e.g. `[{\"path\": \"docs\", \"to\": \"docs\"}]`"),
+                Some("add `mapping` to the entry, e.g. `[{\"path\": \"docs\", \"to\": \"docs\"}]`".to_owned()),
             );
         }
         let request = |commit: Oid, paths: &[String]| SyncRequest {
@@ -204,11 +200,10 @@ impl EngineDelivery<'_> {
         result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let text = lines.join("; ");
         if any_failed {
-            result.status = DeliveryStatus::Failed;
-            result.error = Some(text);
-        } else {
-            result.outcome = Some(text);
+            let hint = result.hint.take();
+            return result.failed(text, hint);
         }
+        result.outcome = Some(text);
         result
     }
 }
@@ -353,11 +348,4 @@ fn describe(outcome: &SyncOutcome) -> (bool, String) {
         SyncOutcome::Conflict(c) => (false, format!("conflict: {}", error_chain(&c.error))),
         SyncOutcome::Failed(f) => (false, error_chain(&f.error)),
     }
-}
-
-fn failed(mut result: RepoResult, error: &str, hint: Option<&str>) -> RepoResult {
-    result.status = DeliveryStatus::Failed;
-    result.error = Some(error.to_owned());
-    result.hint = hint.map(str::to_owned);
-    result
 }

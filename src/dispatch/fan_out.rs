@@ -91,11 +91,9 @@ impl<'a> FanOut<'a> {
             }
             Err(e) => {
                 tracing::debug!(repo = %o.repo, error = %e, "dispatch failed");
-                result.status = DeliveryStatus::Failed;
+                result = result.failed(e.to_string(), e.hint());
                 result.attempts = e.attempts();
                 result.last_http_status = e.status();
-                result.hint = e.hint();
-                result.error = Some(e.to_string());
             }
         }
         result
