@@ -5,8 +5,8 @@
 //! about what the JSON means; it only parses, locates and builds [`Diagnostic`]s.
 //!
 //! Syntax is checked by `serde_json` (its messages and positions are the ones people know from other
-//! tools), the tree with positions is built by `jsonc-parser` in strict mode (no comments, no trailing
-//! commas, no single quotes, no JSON5 extensions).
+//! tools; `jsonc-parser` in strict mode names a syntax error more precisely when it can), and the tree with
+//! positions is built by `jiter` in one pass over a valid file, with no intermediate syntax tree.
 //!
 //! Values keep byte spans only; a line and column is computed (by the [`LineIndex`]) when a diagnostic is
 //! made, so checking a large file costs the same whatever its layout.
@@ -71,6 +71,20 @@ pub struct JsonDocument {
     root: JsonNode,
 }
 
+/// jsonc-parser in strict mode: no comments, no trailing commas, no single quotes, no JSON5 extensions.
+const STRICT: jsonc_parser::ParseOptions = jsonc_parser::ParseOptions {
+    allow_comments: false,
+    allow_loose_object_property_names: false,
+    allow_trailing_commas: false,
+    allow_missing_commas: false,
+    allow_single_quoted_strings: false,
+    allow_hexadecimal_numbers: false,
+    allow_unary_plus_numbers: false,
+    allow_bare_decimal_point_numbers: false,
+    allow_non_finite_numbers: false,
+    allow_extended_string_escapes: false,
+};
+
 /// The hint given with every syntax error.
 const SYNTAX_HINT: &str = "the file must be strict JSON: no comments, no trailing commas, keys and strings in double quotes";
 
@@ -95,70 +109,42 @@ impl JsonDocument {
                 .hint("save it as UTF-8 without BOM (in most editors: encoding \"UTF-8\", not \"UTF-8 with BOM\")"),
             ));
         }
-        let lines = LineIndex::new(&text);
-        let strict = jsonc_parser::ParseOptions {
-            allow_comments: false,
-            allow_loose_object_property_names: false,
-            allow_trailing_commas: false,
-            allow_missing_commas: false,
-            allow_single_quoted_strings: false,
-            allow_hexadecimal_numbers: false,
-            allow_unary_plus_numbers: false,
-            allow_bare_decimal_point_numbers: false,
-            allow_non_finite_numbers: false,
-            allow_extended_string_escapes: false,
-        };
-        let parsed =
-            jsonc_parser::parse_to_ast(&text, &jsonc_parser::CollectOptions::default(), &strict);
-        // serde_json is the authority on what JSON is; jsonc-parser's messages are more specific ("trailing
-        // commas are not allowed" rather than "expected value"), so they are preferred when both reject.
-        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-            let (message, location) = if let Err(pe) = &parsed {
-                (
-                    lowercase_first(&pe.kind().to_string()),
-                    lines.location(pe.range().start),
-                )
-            } else {
-                let full = e.to_string();
-                let message = match full.rfind(" at line ") {
-                    Some(i) => full[..i].to_owned(),
-                    None => full,
-                };
-                let location = Location {
-                    line: e.line().max(1),
-                    column: e.column().max(1),
-                };
-                (message, location)
-            };
-            return Err(Box::new(
-                Diagnostic::error(&file, format!("invalid JSON: {message}"))
-                    .at(location)
-                    .hint(SYNTAX_HINT),
-            ));
+        let lines = LineIndex::new(text);
+        let text = lines.text();
+        // serde_json is the authority on what JSON is.
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            return Err(Box::new(syntax_error(&file, text, &lines, &e)));
         }
-        let root = match parsed {
-            Ok(result) => match result.value {
-                Some(value) => convert(value),
-                None => {
+        // A valid file is read into the tree in one pass (jiter); jsonc-parser's syntax tree is built only
+        // to name a syntax error, or if jiter ever disagrees with serde_json on exotic input.
+        let root = match tree(text) {
+            Some(root) => root,
+            None => match jsonc_parser::parse_to_ast(
+                text,
+                &jsonc_parser::CollectOptions::default(),
+                &STRICT,
+            ) {
+                Ok(jsonc_parser::ParseResult {
+                    value: Some(value), ..
+                }) => convert(value),
+                Ok(_) => {
                     return Err(Box::new(
                         Diagnostic::error(&file, "invalid JSON: the file is empty")
                             .hint(SYNTAX_HINT),
                     ));
                 }
+                Err(e) => {
+                    let at = lines.location(e.range().start);
+                    return Err(Box::new(
+                        Diagnostic::error(
+                            &file,
+                            format!("invalid JSON: {}", lowercase_first(&e.kind().to_string())),
+                        )
+                        .at(at)
+                        .hint(SYNTAX_HINT),
+                    ));
+                }
             },
-            // serde_json accepted the text, so the strict parser can only disagree on exotic input; report
-            // it the same way rather than panic.
-            Err(e) => {
-                let at = lines.location(e.range().start);
-                return Err(Box::new(
-                    Diagnostic::error(
-                        &file,
-                        format!("invalid JSON: {}", lowercase_first(&e.kind().to_string())),
-                    )
-                    .at(at)
-                    .hint(SYNTAX_HINT),
-                ));
-            }
         };
         Ok(JsonDocument {
             file,
@@ -310,6 +296,121 @@ impl JsonNode {
     }
 }
 
+/// The diagnostic of a text `serde_json` rejects. jsonc-parser's messages are more specific ("trailing
+/// commas are not allowed" rather than "expected value"), so they are preferred when both reject.
+fn syntax_error(file: &str, text: &str, lines: &LineIndex, e: &serde_json::Error) -> Diagnostic {
+    let strict =
+        jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &STRICT);
+    let (message, location) = if let Err(pe) = strict {
+        (
+            lowercase_first(&pe.kind().to_string()),
+            lines.location(pe.range().start),
+        )
+    } else {
+        let full = e.to_string();
+        let message = match full.rfind(" at line ") {
+            Some(i) => full[..i].to_owned(),
+            None => full,
+        };
+        let location = Location {
+            line: e.line().max(1),
+            column: e.column().max(1),
+        };
+        (message, location)
+    };
+    Diagnostic::error(file, format!("invalid JSON: {message}"))
+        .at(location)
+        .hint(SYNTAX_HINT)
+}
+
+/// The tree of a text `serde_json` accepted, read by jiter with the span of every value and key; `None`
+/// if jiter rejects it after all.
+fn tree(text: &str) -> Option<JsonNode> {
+    let data = text.as_bytes();
+    let mut jiter = jiter::Jiter::new(data);
+    let peek = jiter.peek().ok()?;
+    let root = node(&mut jiter, data, peek).ok()?;
+    jiter.finish().ok()?;
+    Some(root)
+}
+
+/// The value that starts at `jiter`'s position, whose first byte was `peek`. (Nesting is bounded:
+/// `serde_json`, which read the text first, refuses more than 128 levels.)
+fn node(
+    jiter: &mut jiter::Jiter<'_>,
+    data: &[u8],
+    peek: jiter::Peek,
+) -> jiter::JiterResult<JsonNode> {
+    use jiter::Peek;
+    let start = jiter.current_index();
+    let value = match peek {
+        Peek::Null => {
+            jiter.known_null()?;
+            JsonValue::Null
+        }
+        Peek::True | Peek::False => JsonValue::Bool(jiter.known_bool(peek)?),
+        Peek::String => JsonValue::String(jiter.known_str()?.to_owned()),
+        Peek::Array => {
+            let mut items = Vec::new();
+            let mut next = jiter.known_array()?;
+            while let Some(peek) = next {
+                items.push(node(jiter, data, peek)?);
+                next = jiter.array_step()?;
+            }
+            JsonValue::Array(items)
+        }
+        Peek::Object => {
+            let mut members = Vec::new();
+            let mut key = jiter.next_object_bytes()?.map(|k| raw_key(data, k));
+            while let Some((key_span, raw)) = key {
+                let peek = jiter.peek()?;
+                members.push(JsonMember {
+                    key: unescape_key(&data[key_span.start..key_span.end], raw),
+                    key_span,
+                    value: node(jiter, data, peek)?,
+                });
+                key = jiter.next_key_bytes()?.map(|k| raw_key(data, k));
+            }
+            JsonValue::Object(members)
+        }
+        _ => {
+            JsonValue::Number(String::from_utf8_lossy(jiter.known_number_bytes(peek)?).into_owned())
+        }
+    };
+    Ok(JsonNode {
+        span: Span {
+            start,
+            end: jiter.current_index(),
+        },
+        value,
+    })
+}
+
+/// The span of a key, quotes included, from the slice of `data` jiter returned for its contents, and
+/// whether it has an escape.
+fn raw_key(data: &[u8], contents: &[u8]) -> (Span, bool) {
+    // The slice is part of `data`: its offset is the distance between the two.
+    let start = contents.as_ptr() as usize - data.as_ptr() as usize;
+    (
+        Span {
+            start: start - 1,
+            end: start + contents.len() + 1,
+        },
+        contents.contains(&b'\\'),
+    )
+}
+
+/// A key's text from its quoted source; one with an escape (rare in a configuration) is decoded by
+/// `serde_json`.
+fn unescape_key(quoted: &[u8], escaped: bool) -> String {
+    let contents = &quoted[1..quoted.len() - 1];
+    if escaped {
+        serde_json::from_slice(quoted).unwrap_or_default()
+    } else {
+        String::from_utf8_lossy(contents).into_owned()
+    }
+}
+
 fn span(range: jsonc_parser::common::Range) -> Span {
     Span {
         start: range.start,
@@ -398,6 +499,23 @@ mod tests {
             doc.location(members[1].value.span),
             Location { line: 3, column: 9 }
         );
+    }
+
+    #[test]
+    fn the_one_pass_tree_is_the_syntax_trees_tree() {
+        // Spans of keys and values, escapes in keys and strings, numbers as written, every kind of value,
+        // empty containers and odd whitespace: jiter's tree must be exactly what jsonc-parser's gives.
+        let text = "\u{20}[ {\"a\\\"b\": \"x\\u00e9\\n\", \"é\" :-1.50e+3,\"n\":null},\r\n\t[true,false, [], {}],\n  \"日本\", 0 ]\n";
+        let ast =
+            jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &STRICT)
+                .unwrap()
+                .value
+                .unwrap();
+        let expected = convert(ast);
+        assert_eq!(tree(text), Some(expected.clone()));
+        let members = expected.as_array().unwrap()[0].as_object().unwrap();
+        assert_eq!(members[0].key, "a\"b");
+        assert_eq!(members[1].value.value, JsonValue::Number("-1.50e+3".into()));
     }
 
     #[test]

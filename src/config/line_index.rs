@@ -7,48 +7,72 @@
 //! line starts, and where each UTF-8 continuation byte is (the bytes that do not start a character). The
 //! column is then the number of bytes since the line start minus the continuation bytes among them, two
 //! binary searches. An ASCII file has no continuation bytes, so the second list is empty.
+//!
+//! The index is built when the first location is asked for, not before: checking a valid file makes no
+//! diagnostic, so it never pays for one.
+
+use std::sync::OnceLock;
 
 use crate::config::diagnostic::Location;
 
-/// Where the lines of a text start and where its multi-byte characters are, to locate byte offsets.
+/// A text, and where its lines start and its multi-byte characters are once a location is asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LineIndex {
+    text: String,
+    built: OnceLock<Built>,
+}
+
+/// The index proper.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Built {
     /// The offset of the first byte of every line; the first is 0.
     line_starts: Vec<usize>,
     /// The offset of every UTF-8 continuation byte, ascending.
     continuation_bytes: Vec<usize>,
-    /// The length of the text.
-    len: usize,
 }
 
 impl LineIndex {
-    /// Indexes `text`.
-    pub fn new(text: &str) -> Self {
-        let mut line_starts = vec![0];
-        let mut continuation_bytes = Vec::new();
-        for (i, &b) in text.as_bytes().iter().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i + 1);
-            } else if b & 0b1100_0000 == 0b1000_0000 {
-                continuation_bytes.push(i);
-            }
-        }
+    /// Keeps `text` to index it when a location is first asked for.
+    pub fn new(text: impl Into<String>) -> Self {
         LineIndex {
-            line_starts,
-            continuation_bytes,
-            len: text.len(),
+            text: text.into(),
+            built: OnceLock::new(),
         }
+    }
+
+    /// The text indexed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn built(&self) -> &Built {
+        self.built.get_or_init(|| {
+            let mut line_starts = vec![0];
+            let mut continuation_bytes = Vec::new();
+            for (i, &b) in self.text.as_bytes().iter().enumerate() {
+                if b == b'\n' {
+                    line_starts.push(i + 1);
+                } else if b & 0b1100_0000 == 0b1000_0000 {
+                    continuation_bytes.push(i);
+                }
+            }
+            Built {
+                line_starts,
+                continuation_bytes,
+            }
+        })
     }
 
     /// The line and column of the byte at `offset` (past the end: the end of the text). Columns count
     /// characters, not bytes.
     pub fn location(&self, offset: usize) -> Location {
-        let offset = offset.min(self.len);
+        let offset = offset.min(self.text.len());
+        let built = self.built();
         // `line_starts[0]` is 0, so at least one start is <= offset.
-        let line = self.line_starts.partition_point(|&s| s <= offset);
-        let start = self.line_starts[line - 1];
-        let multi_byte = self.continuation_bytes.partition_point(|&c| c < offset)
-            - self.continuation_bytes.partition_point(|&c| c < start);
+        let line = built.line_starts.partition_point(|&s| s <= offset);
+        let start = built.line_starts[line - 1];
+        let multi_byte = built.continuation_bytes.partition_point(|&c| c < offset)
+            - built.continuation_bytes.partition_point(|&c| c < start);
         Location {
             line,
             column: offset - start - multi_byte + 1,

@@ -254,7 +254,11 @@ impl Ecosystem {
 
     /// How an entry is named in messages: ``entry 2 (`acme/web`)``.
     pub fn subject(&self, index: usize) -> String {
-        subject(index, Some(self.entries[index].repo.as_str()))
+        EntrySubject {
+            index,
+            repo: Some(self.entries[index].repo.as_str()),
+        }
+        .to_string()
     }
 
     /// One warning per subscription pattern that matches none of `tree_paths` (the files of the current
@@ -291,10 +295,20 @@ impl Ecosystem {
     }
 }
 
-fn subject(index: usize, repo: Option<&str>) -> String {
-    match repo {
-        Some(r) => format!("entry {index} (`{r}`)"),
-        None => format!("entry {index}"),
+/// How diagnostics name an entry: `entry 3 (`acme/web`)`, or `entry 3` before its `repo` is known. Written
+/// out only when a diagnostic is made, so a valid file formats none.
+#[derive(Debug, Clone, Copy)]
+struct EntrySubject<'a> {
+    index: usize,
+    repo: Option<&'a str>,
+}
+
+impl std::fmt::Display for EntrySubject<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.repo {
+            Some(r) => write!(f, "entry {} (`{r}`)", self.index),
+            None => write!(f, "entry {}", self.index),
+        }
     }
 }
 
@@ -421,8 +435,11 @@ impl<'a> Checker<'a> {
         Some(items)
     }
 
-    fn error(&mut self, node_span: Span, subject: &str, message: String, hint: &str) {
-        let d = self.doc.error_at(node_span, message).subject(subject);
+    fn error(&mut self, node_span: Span, subject: &EntrySubject, message: String, hint: &str) {
+        let d = self
+            .doc
+            .error_at(node_span, message)
+            .subject(subject.to_string());
         self.diagnostics
             .push(if hint.is_empty() { d } else { d.hint(hint) });
     }
@@ -436,14 +453,17 @@ impl<'a> Checker<'a> {
         let Some(members) = node.as_object() else {
             self.error(
                 node.span,
-                &subject(index, None),
+                &EntrySubject { index, repo: None },
                 format!("an entry must be an object, found {}", node.type_name()),
                 r#"write `{"repo": "owner/name", "subscriptions": ["docs/**"]}`"#,
             );
             return None;
         };
         let repo_text = node.get("repo").and_then(JsonNode::as_str);
-        let subj = subject(index, repo_text);
+        let subj = EntrySubject {
+            index,
+            repo: repo_text,
+        };
         let mut ok = true;
 
         for m in members {
@@ -573,7 +593,7 @@ impl<'a> Checker<'a> {
                                         item.span,
                                         format!("subscription `{text}` is listed twice (also at position {first})"),
                                     )
-                                    .subject(&subj)
+                                    .subject(subj.to_string())
                                     .hint("remove one; only the later one can decide a path"),
                             );
                         }
@@ -769,7 +789,7 @@ impl<'a> Checker<'a> {
 
     /// `mode` and the keys that go with it, each checked alone and then against the mode: every key
     /// used where its mode ignores it is an error, so nothing in the file is silently without effect.
-    fn delivery(&mut self, node: &JsonNode, subj: &str) -> Option<TargetDelivery> {
+    fn delivery(&mut self, node: &JsonNode, subj: &EntrySubject) -> Option<TargetDelivery> {
         let before = self.diagnostics.iter().filter(|d| d.is_error()).count();
         let mode_node = node.get("mode");
         let mode = match mode_node {
@@ -860,7 +880,7 @@ impl<'a> Checker<'a> {
         };
         let (shared, found) = crate::sync::cousin_config::check_shared(self.doc, node);
         for mut d in found {
-            d.subject = Some(subj.to_owned());
+            d.subject = Some(subj.to_string());
             self.diagnostics.push(d);
         }
         let mode = mode?;
@@ -1019,11 +1039,17 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn pattern_error(&mut self, item: &JsonNode, subj: &str, what: &str, e: &PathPatternError) {
+    fn pattern_error(
+        &mut self,
+        item: &JsonNode,
+        subj: &EntrySubject,
+        what: &str,
+        e: &PathPatternError,
+    ) {
         let d = self
             .doc
             .error_at(item.span, format!("invalid {what}: {e}"))
-            .subject(subj);
+            .subject(subj.to_string());
         self.diagnostics.push(match e.hint() {
             Some(h) => d.hint(h),
             None => d,

@@ -149,18 +149,20 @@ impl PathPattern {
             _ => (body, false),
         };
         if body
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..")
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .any(|c| matches!(c, b"" | b"." | b".."))
         {
             return Err(PathPatternError::BadComponent(text.to_owned()));
         }
         let mut globs = expand_glued_double_stars(text, body)?;
-        let literal = !has_glob_chars(body);
         if kind == PatternKind::Path {
             if directory {
-                globs = globs.into_iter().map(|g| format!("{g}/**")).collect();
-            } else if literal {
-                globs.push(format!("{body}/**"));
+                for g in &mut globs {
+                    g.push_str("/**");
+                }
+            } else if !has_glob_chars(body) {
+                globs.push(with_suffix(body, "/**"));
             }
         }
         // Only brackets, braces and escapes can make a glob invalid (every `**` is a whole component by
@@ -217,16 +219,18 @@ pub(crate) fn build_glob(glob: &str) -> Result<globset::Glob, globset::Error> {
 
 /// Rejects GitHub's `?` and `+` quantifiers outside brackets unless escaped.
 fn check_quantifiers(pattern: &str, body: &str) -> Result<(), PathPatternError> {
-    let mut chars = body.chars();
+    // Every character looked at is ASCII, so the bytes will do (a continuation byte is never one of them).
+    let mut bytes = body.bytes();
     let mut in_class = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                chars.next();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'\\' => {
+                bytes.next();
             }
-            '[' if !in_class => in_class = true,
-            ']' if in_class => in_class = false,
-            '?' | '+' if !in_class => {
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'?' | b'+' if !in_class => {
+                let c = char::from(b);
                 return Err(PathPatternError::Quantifier {
                     pattern: pattern.to_owned(),
                     quantifier: c,
@@ -245,26 +249,42 @@ fn check_quantifiers(pattern: &str, body: &str) -> Result<(), PathPatternError> 
 
 /// Whether `s` has an unescaped glob character.
 fn has_glob_chars(s: &str) -> bool {
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                chars.next();
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'\\' => {
+                bytes.next();
             }
-            '*' | '?' | '[' | '{' => return true,
+            b'*' | b'?' | b'[' | b'{' => return true,
             _ => {}
         }
     }
     false
 }
 
+/// `s` followed by `suffix`, allocated once.
+fn with_suffix(s: &str, suffix: &str) -> String {
+    let mut out = String::with_capacity(s.len() + suffix.len());
+    out.push_str(s);
+    out.push_str(suffix);
+    out
+}
+
 /// Rewrites each `**` that is glued to other characters (`**.js`, `a**b`) into its two readings: within one
 /// component (`*`) or across components (`*/**/*`). Runs of three or more `*` count as `**`.
 fn expand_glued_double_stars(pattern: &str, body: &str) -> Result<Vec<String>, PathPatternError> {
     // The common case, with nothing to rewrite (`docs/**`, `src/**/*.rs`), is the body as it is.
-    let double_star = |c: &str| c.as_bytes().windows(2).any(|w| w == b"**");
-    if !double_star(body) || body.split('/').all(|c| c == "**" || !double_star(c)) {
-        return Ok(vec![body.to_owned()]);
+    let double_star = |c: &[u8]| c.windows(2).any(|w| w == b"**");
+    if !double_star(body.as_bytes())
+        || body
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .all(|c| c == b"**" || !double_star(c))
+    {
+        // Room for the `/**` a directory pattern adds.
+        let mut glob = String::with_capacity(body.len() + 3);
+        glob.push_str(body);
+        return Ok(vec![glob]);
     }
     // Split the body into literal pieces and glued `**` markers, component by component.
     let mut pieces: Vec<Option<String>> = vec![Some(String::new())];

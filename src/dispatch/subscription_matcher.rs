@@ -56,6 +56,13 @@ type Owner = (u32, u32);
 /// wildcard tail once instead of each of the directory's tails one by one.
 const MAX_TAILS_ONE_BY_ONE: usize = 8;
 
+/// At most this many threads match one list of paths.
+const MAX_MATCH_THREADS: usize = 4;
+
+/// A list of paths is split over threads only in slices of at least this many paths: below that,
+/// starting a thread costs more than it saves.
+const MIN_PATHS_PER_THREAD: usize = 2_000;
+
 /// The globs of one literal directory.
 #[derive(Debug, Clone, Default)]
 struct DirMembers {
@@ -303,11 +310,14 @@ impl SubscriptionMatcher {
     /// Every (entry, pattern) with a glob matching `path`, sorted, into `scratch.owners`.
     fn matching_owners(&self, path: &str, scratch: &mut Scratch) {
         scratch.owners.clear();
-        self.rooted
-            .matches_candidate_into(&Candidate::new(path), &mut scratch.globs);
-        scratch
-            .owners
-            .extend(scratch.globs.iter().flat_map(|&g| &self.rooted_owners[g]));
+        // Most configurations have no glob that starts with a wildcard: no candidate to build then.
+        if !self.rooted.is_empty() {
+            self.rooted
+                .matches_candidate_into(&Candidate::new(path), &mut scratch.globs);
+            scratch
+                .owners
+                .extend(scratch.globs.iter().flat_map(|&g| &self.rooted_owners[g]));
+        }
         for (i, _) in path.match_indices('/') {
             let Some(members) = self.by_dir.get(&path[..i]) else {
                 continue;
@@ -384,7 +394,56 @@ impl SubscriptionMatcher {
 
     /// For each path (by index), which entries include it and which pattern is credited: returns, per entry,
     /// the list of `(path index, pattern index)` it includes, in path order.
-    pub fn match_paths<S: AsRef<str>>(&self, paths: &[S]) -> Vec<Vec<(usize, usize)>> {
+    ///
+    /// A large list is split into consecutive slices matched on as many threads as there are cores (at
+    /// most [`MAX_MATCH_THREADS`]); each entry's lists are then joined in slice order, so the result is the
+    /// same as one pass.
+    pub fn match_paths<S: AsRef<str> + Sync>(&self, paths: &[S]) -> Vec<Vec<(usize, usize)>> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(MAX_MATCH_THREADS)
+            .min(paths.len() / MIN_PATHS_PER_THREAD)
+            .max(1);
+        self.match_split(paths, threads)
+    }
+
+    /// [`SubscriptionMatcher::match_paths`] on `threads` threads.
+    fn match_split<S: AsRef<str> + Sync>(
+        &self,
+        paths: &[S],
+        threads: usize,
+    ) -> Vec<Vec<(usize, usize)>> {
+        if threads <= 1 {
+            return self.match_slice(paths, 0);
+        }
+        let size = paths.len().div_ceil(threads);
+        let mut parts = std::thread::scope(|scope| {
+            let mut slices = paths.chunks(size).enumerate();
+            let first = slices.next();
+            let others: Vec<_> = slices
+                .map(|(k, slice)| scope.spawn(move || self.match_slice(slice, k * size)))
+                .collect();
+            let mut parts =
+                vec![first.map_or_else(Vec::new, |(_, slice)| self.match_slice(slice, 0))];
+            // A panic while matching is a bug; resume it here rather than hide it.
+            parts.extend(others.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }));
+            parts
+        })
+        .into_iter();
+        let mut per_entry = parts.next().unwrap_or_default();
+        for part in parts {
+            for (all, more) in per_entry.iter_mut().zip(part) {
+                all.extend(more);
+            }
+        }
+        per_entry
+    }
+
+    /// [`SubscriptionMatcher::match_paths`] of `paths`, the first of which has index `first`.
+    fn match_slice<S: AsRef<str>>(&self, paths: &[S], first: usize) -> Vec<Vec<(usize, usize)>> {
         let mut per_entry = vec![Vec::new(); self.entry_count()];
         let mut scratch = Scratch::default();
         let mut decisions = Vec::new();
@@ -392,7 +451,7 @@ impl SubscriptionMatcher {
             self.last_matches(path.as_ref(), &mut scratch, &mut decisions);
             for d in &decisions {
                 if d.included {
-                    per_entry[d.entry].push((i, d.pattern));
+                    per_entry[d.entry].push((first + i, d.pattern));
                 }
             }
         }
@@ -536,6 +595,30 @@ mod tests {
         assert_eq!(m.match_paths(&paths), naive(&entries, &paths));
         // And something matched in each entry, so the comparison says something.
         assert!(m.match_paths(&paths).iter().all(|e| !e.is_empty()));
+    }
+
+    #[test]
+    fn matching_on_several_threads_gives_what_one_pass_gives() {
+        let entries = vec![
+            entry(&["src/**", "!src/gen/**"]),
+            entry(&["src/gen/**/*.rs", "docs"]),
+            entry(&["**/README.md"]),
+        ];
+        let paths: Vec<String> = (0..5_000)
+            .map(|i| match i % 4 {
+                0 => format!("src/m{i}/f.rs"),
+                1 => format!("src/gen/m{i}/g.rs"),
+                2 => format!("docs/d{i}/README.md"),
+                _ => format!("other/{i}.txt"),
+            })
+            .collect();
+        let m = SubscriptionMatcher::new(&entries).unwrap();
+        let one = m.match_split(&paths, 1);
+        // Uneven slices too: 5,000 paths on 3 threads.
+        for threads in [2, 3] {
+            assert_eq!(m.match_split(&paths, threads), one, "{threads} threads");
+        }
+        assert!(one.iter().all(|e| e.len() > 1_000));
     }
 
     #[test]
