@@ -14,7 +14,10 @@
 //! - a real run's pipeline, `prepare::prepare` without `--dry-run`, in a fresh clone: it reads upstream in
 //!   place and copies into the clone the objects its commit takes, which the benchmark then checks with
 //!   `git rev-list --objects --missing=print` (nothing missing once the run's alternate is gone);
-//! - `git fetch` of upstream's branch into a fresh clone (what git needs before it can cherry-pick).
+//! - `git fetch` of upstream's branch into a fresh clone (what git needs before it can cherry-pick);
+//!
+//! and last, the shallow fetch of a network upstream with a long history (`apply_shallow.rs`; alone with
+//! `ECOSYNC_BENCH_SHALLOW_ONLY=1`).
 //!
 //! Run with `cargo bench --bench apply`; `ECOSYNC_BENCH_FILES` and `ECOSYNC_BENCH_RUNS` change the size and
 //! the number of timed runs (median reported), `ECOSYNC_BENCH_SUBSCRIBER` the binary timed.
@@ -28,6 +31,12 @@ use ecosync::sync::event::SyncEvent;
 use ecosync::sync::prepare::{self, Prepared, SyncSettings};
 use ecosync::sync::repo::{GitAuth, SyncRepo};
 use git2::{Oid, Repository, Signature, Time};
+
+#[path = "../tests/support/loopback_http.rs"]
+#[allow(dead_code)]
+mod loopback_http;
+#[path = "apply_shallow.rs"]
+mod shallow;
 
 const CHANGED: usize = 23;
 
@@ -97,6 +106,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    if std::env::var_os("ECOSYNC_BENCH_SHALLOW_ONLY").is_some() {
+        shallow::run();
+        return;
+    }
     let total: usize = std::env::var("ECOSYNC_BENCH_FILES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -430,6 +443,7 @@ fn main() {
         fb.as_secs_f64() / fg.as_secs_f64(),
         fr.as_secs_f64() / fg.as_secs_f64()
     );
+    shallow::run();
 }
 
 /// The library pipeline's settings for syncing upstream's commit `c2` from the local upstream `up_dir`.

@@ -21,6 +21,7 @@ pub mod publish;
 pub mod repo;
 pub mod repo_lock;
 pub mod request;
+pub mod shallow_upstream;
 pub mod strategy;
 pub mod sync_error;
 pub mod sync_outcome;

@@ -33,6 +33,7 @@ mod subscriber_github;
 mod subscriber_history;
 mod subscriber_hostile;
 mod subscriber_publish;
+mod subscriber_shallow;
 mod subscriber_strategies;
 mod validate;
 mod watch;

@@ -279,6 +279,13 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
             branch: config.upstream_branch.clone(),
         })?;
     let target = s.event.commit.unwrap_or(tip);
+    // A shallow fetch goes as deep as the commit (and its parents); once it reaches back past `max_age`
+    // without it, to the end, so an unknown or too old commit is reported as a full fetch reports it.
+    let older_than = s.event.commit.map(|_| {
+        crate::clock::unix_seconds(s.now)
+            .saturating_sub(i64::try_from(config.max_age.as_secs()).unwrap_or(i64::MAX))
+    });
+    repo.reach_upstream(target, older_than)?;
     let upstream = git
         .find_commit(target)
         .map_err(|_| SyncRunError::UnknownCommit {
@@ -286,7 +293,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
             url: redact_userinfo(&s.upstream_url).into_owned(),
             branch: config.upstream_branch.clone(),
         })?;
-    if target != tip && !git.graph_descendant_of(tip, target)? {
+    if target != tip && !repo.upstream_descends(tip, target)? {
         return Err(SyncRunError::Unreachable {
             sha: target,
             branch: config.upstream_branch.clone(),
@@ -332,6 +339,10 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     // (so the commit's own change applies), never that this commit is in.
     let synced_before = found.is_some();
     let last = found.filter(|_| !s.single_commit);
+    // A shallow fetch goes as deep as every commit since the last sync.
+    if let Some(l) = &last {
+        repo.reach_upstream_since(tip, l.upstream_sha)?;
+    }
     // Subscriptions added or removed since the last sync.
     let (backfill, dropped) = match (&last, &s.config_in_repo) {
         (Some(l), Some(path)) if config.strategy.maps_directories() => {
@@ -369,7 +380,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         }
     } else if let Some(l) = &last {
         let known = git.find_commit(l.upstream_sha).is_ok();
-        if l.upstream_sha == target || (known && git.graph_descendant_of(l.upstream_sha, target)?) {
+        if l.upstream_sha == target || (known && repo.upstream_descends(l.upstream_sha, target)?) {
             if backfill.is_empty() {
                 return Ok(Prepared::AlreadySynced {
                     upstream: target,
@@ -398,6 +409,11 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     } else {
         last.as_ref().map(|l| l.upstream_sha)
     };
+    if s.single_commit
+        && let Some(parent) = last_synced
+    {
+        repo.reach_upstream_since(target, parent)?;
+    }
     if config.strategy.stacks()
         && let Some(last) = last_synced
     {
@@ -439,7 +455,14 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
         first_sync: change.first_sync,
         conflicts: change.conflicts.clone(),
         summary: summary.clone(),
-        ..sync_message(git, s, &upstream, last_synced, &backfill, &dropped)?
+        ..sync_message(
+            repo.history(),
+            s,
+            &upstream,
+            last_synced,
+            &backfill,
+            &dropped,
+        )?
     };
     let commit = match &change.shape {
         ChangeShape::FastForward(id) => *id,
@@ -509,8 +532,8 @@ fn pick_plan(
             && let Some(l) =
                 trailer::find_last_sync(git, head, &config.upstream_repo, &s.merged_syncs)?
             && l.upstream_sha != from
-            && git.find_commit(l.upstream_sha).is_ok()
-            && git.graph_descendant_of(l.upstream_sha, from)?
+            && repo.upstream_has(l.upstream_sha)?
+            && repo.upstream_descends(l.upstream_sha, from)?
         {
             start = git.find_commit(head)?;
             from = l.upstream_sha;
@@ -518,15 +541,15 @@ fn pick_plan(
         }
     }
     // The branch may already carry more than this event asks for.
-    let target = if from == upstream.id() || git.graph_descendant_of(from, upstream.id())? {
+    let target = if from == upstream.id() || repo.upstream_descends(from, upstream.id())? {
         git.find_commit(from)?
     } else {
         upstream.clone()
     };
-    let commits = crate::sync::pick_chain::commits_since(git, target.id(), from)?;
+    let commits = crate::sync::pick_chain::commits_since(repo.history(), target.id(), from)?;
     let seconds = crate::clock::unix_seconds(s.now);
     let committer = Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
-    let mut message = sync_message(git, s, &target, Some(last), backfill, dropped)?;
+    let mut message = sync_message(repo.history(), s, &target, Some(last), backfill, dropped)?;
     // New subscriptions first take upstream's state as of the last sync, in a commit of their own; the
     // picks then bring them forward with the rest.
     if !backfill.is_empty() && stacked_on.is_none() {
@@ -597,7 +620,8 @@ fn pick_plan(
 }
 
 /// The words of a sync of `upstream` since `last_synced`: its commits, the event's features and dispatch
-/// id, the subscriptions added and removed since.
+/// id, the subscriptions added and removed since. `git` is where upstream's history is walked
+/// ([`SyncRepo::history`]).
 fn sync_message(
     git: &git2::Repository,
     s: &SyncSettings,

@@ -236,7 +236,7 @@ async fn pull_request(
     if existing.is_none()
         && let Some(buffer) = t.open_after
     {
-        let until = buffer_end(&repo.repo, plan, t.subscriptions, buffer, t.now)?;
+        let until = buffer_end(repo, plan, t.subscriptions, buffer, t.now)?;
         if until > t.now {
             return Ok(PullRequestAction::Held { until });
         }
@@ -280,14 +280,33 @@ async fn pull_request(
 /// When the buffer of the oldest upstream change `plan` brings runs out: the first-parent commits after its
 /// last synced commit (all of them for a first sync) that touch a subscribed directory, oldest first. The
 /// walk stops at the first commit whose buffer has run out by `now`; with no such commit, the upstream
-/// commit's own time counts.
+/// commit's own time counts. Walked in upstream's history ([`SyncRepo::history`]); a walk that ends on the
+/// boundary of a shallow fetch deepens it and walks again.
 fn buffer_end(
-    git: &git2::Repository,
+    repo: &SyncRepo,
     plan: &SyncPlan,
     subscriptions: &[Subscription],
     buffer: Duration,
     now: SystemTime,
-) -> Result<SystemTime, git2::Error> {
+) -> Result<SystemTime, SyncRepoError> {
+    loop {
+        let (end, at_boundary) = buffer_end_in(repo, plan, subscriptions, buffer, now)?;
+        if !at_boundary || !repo.deepen_upstream()? {
+            return Ok(end);
+        }
+    }
+}
+
+/// [`buffer_end`] in the history fetched so far, and whether the walk ran out on the boundary of a
+/// shallow fetch (so more history could change the answer).
+fn buffer_end_in(
+    repo: &SyncRepo,
+    plan: &SyncPlan,
+    subscriptions: &[Subscription],
+    buffer: Duration,
+    now: SystemTime,
+) -> Result<(SystemTime, bool), git2::Error> {
+    let git = repo.history();
     let time = |c: &git2::Commit<'_>| {
         crate::clock::from_unix_seconds(c.committer().when().seconds()) + buffer
     };
@@ -308,7 +327,12 @@ fn buffer_end(
         options.pathspec(s.path.as_str());
     }
     for id in walk {
-        let commit = git.find_commit(id?)?;
+        let id = id?;
+        if repo.is_upstream_boundary(id) {
+            // Its parent was not fetched: this commit's change, and what is below it, are not known here.
+            return Ok((end, true));
+        }
+        let commit = git.find_commit(id)?;
         let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
         let diff =
             git.diff_tree_to_tree(parent.as_ref(), Some(&commit.tree()?), Some(&mut options))?;
@@ -320,7 +344,7 @@ fn buffer_end(
             break;
         }
     }
-    Ok(end)
+    Ok((end, false))
 }
 
 /// Fetches the branch and decides what to do to it; a conflict with someone's commits is said on the pull
@@ -427,11 +451,13 @@ fn decide(
         let c = git.find_commit(id)?;
         let msg = String::from_utf8_lossy(c.message_bytes()).into_owned();
         let is_sync = SyncTrailer::find_all(&msg, t.upstream).next().is_some();
-        let is_upstream = match upstream_tip {
-            Some(tip) => tip == id || git.graph_descendant_of(tip, id)?,
-            None => false,
+        // Asked only when it matters: after a shallow fetch of upstream, a commit of the cousin's deepens
+        // it to the end before it is known not to be upstream's.
+        let is_upstream = || match upstream_tip {
+            Some(tip) => Ok::<_, SyncRepoError>(tip == id || repo.upstream_descends(tip, id)?),
+            None => Ok(false),
         };
-        if !is_sync && !is_upstream {
+        if !is_sync && !is_upstream()? {
             human = true;
         } else if last_ours.is_none() {
             last_ours = Some(c.tree_id());
@@ -527,8 +553,7 @@ pub async fn close_if_superseded(
             .and_then(|tr| tr.oid())
     {
         superseded = carried == t.upstream_sha
-            || (git.find_commit(carried).is_ok()
-                && git.graph_descendant_of(t.upstream_sha, carried)?);
+            || (repo.upstream_has(carried)? && repo.upstream_descends(t.upstream_sha, carried)?);
     }
     if !empty && !superseded {
         return Ok(None);

@@ -14,6 +14,7 @@ use git2::{
 use crate::repo_name::{redact_userinfo, redact_userinfo_in};
 use crate::sync::local_upstream::LocalUpstream;
 use crate::sync::repo_lock::RepoLock;
+use crate::sync::shallow_upstream::ShallowUpstream;
 
 /// `error` with `url`'s user name and password taken out of its message (libgit2 may quote the URL).
 fn redact_error(error: &git2::Error, url: &str) -> git2::Error {
@@ -157,6 +158,9 @@ pub struct SyncRepo {
     /// In a real run, the refs read in place and never written (`local_ref` to commit): the cousin's
     /// repository must not point at objects it does not have once the alternate is gone.
     in_place: Mutex<HashMap<String, Oid>>,
+    /// A network upstream fetched shallow, read in place like a local one; upstream's history is walked
+    /// there.
+    shallow: std::cell::OnceCell<ShallowUpstream>,
 }
 
 /// Takes the ecosync lock of the repository whose git directory is `git_dir` and clears what a killed run
@@ -234,6 +238,7 @@ impl SyncRepo {
             _lock: lock,
             borrowed: Mutex::default(),
             in_place: Mutex::default(),
+            shallow: std::cell::OnceCell::new(),
         })
     }
 
@@ -263,6 +268,11 @@ impl SyncRepo {
     /// store, which is what a fetch brings); its ref is then kept in memory, not written, and
     /// [`SyncRepo::own_objects`] copies what the sync commit takes from upstream into the cousin's store.
     ///
+    /// A network upstream, for a strategy that does not need `whole_history`, is fetched shallow into a
+    /// scratch repository of its own ([`ShallowUpstream`]) and then read in place the same way; the
+    /// questions about its history go through [`SyncRepo::upstream_descends`] and its siblings, which
+    /// deepen the fetch when the answer could depend on what it left out.
+    ///
     /// `remote_ref` is the ref read on upstream, `refs/heads/{branch}` unless the caller names another
     /// (the dispatcher delivering from its own clone names the commit it was given in a private ref).
     pub fn fetch_upstream(
@@ -274,18 +284,157 @@ impl SyncRepo {
         whole_history: bool,
     ) -> Result<Option<Oid>, SyncRepoError> {
         let local_ref = crate::sync::prepare::upstream_ref(branch);
-        if (self.is_dry_run() || !whole_history)
-            && let Some(local) = LocalUpstream::open(url)
-        {
-            return self
-                .read_in_place(&local, remote_ref, &local_ref)
-                .map_err(|source| SyncRepoError::Fetch {
-                    what: remote_ref.to_owned(),
-                    url: redact_userinfo(url).into_owned(),
-                    source: redact_error(&source, url),
-                });
+        let err = |source: git2::Error| SyncRepoError::Fetch {
+            what: remote_ref.to_owned(),
+            url: redact_userinfo(url).into_owned(),
+            source: redact_error(&source, url),
+        };
+        if self.is_dry_run() || !whole_history {
+            if let Some(local) = LocalUpstream::open(url) {
+                return self
+                    .read_in_place(&local, remote_ref, &local_ref)
+                    .map_err(err);
+            }
+            if !whole_history && self.shallow.get().is_none() {
+                let Some(shallow) =
+                    ShallowUpstream::fetch(url, remote_ref, &local_ref, auth).map_err(err)?
+                else {
+                    return Ok(None);
+                };
+                let tip = shallow.tip();
+                self.borrow_objects(shallow.objects_dir()).map_err(err)?;
+                self.keep_ref(&local_ref, tip).map_err(err)?;
+                let _ = self.shallow.set(shallow);
+                return Ok(Some(tip));
+            }
         }
         self.fetch_ref(url, remote_ref, &local_ref, auth)
+    }
+
+    /// The repository to walk upstream's history in: the scratch repository of a shallow fetch, whose
+    /// boundary libgit2 honours, else the cousin's. Walks that take commits of the cousin's own history
+    /// stay on [`SyncRepo::repo`].
+    pub fn history(&self) -> &Repository {
+        self.shallow.get().map_or(&self.repo, ShallowUpstream::repo)
+    }
+
+    /// Whether upstream commit `commit` descends from `ancestor` (as `git2::Repository::graph_descendant_of`
+    /// on a full fetch). After a shallow fetch the answer is only taken from the fetched history when the
+    /// boundary cannot change it: a path found there exists in the whole history too, and one found the
+    /// other way round rules this one out (the history has no cycles); otherwise the fetch is deepened
+    /// until it settles, at worst until the history is complete.
+    pub fn upstream_descends(&self, commit: Oid, ancestor: Oid) -> Result<bool, SyncRepoError> {
+        let Some(up) = self.shallow.get().filter(|_| commit != ancestor) else {
+            return Ok(self.repo.graph_descendant_of(commit, ancestor)?);
+        };
+        loop {
+            if up.is_complete() {
+                return Ok(self.repo.graph_descendant_of(commit, ancestor)?);
+            }
+            if up.contains(commit) && up.contains(ancestor) {
+                if up.repo().graph_descendant_of(commit, ancestor)? {
+                    return Ok(true);
+                }
+                if up.repo().graph_descendant_of(ancestor, commit)? {
+                    return Ok(false);
+                }
+            }
+            self.deepen_upstream()?;
+        }
+    }
+
+    /// Whether upstream (as a full fetch would bring it) has the commit `id`: after a shallow fetch that
+    /// lacks it, the fetch is deepened until it has it or is complete.
+    pub fn upstream_has(&self, id: Oid) -> Result<bool, SyncRepoError> {
+        if let Some(up) = self.shallow.get() {
+            while !up.contains(id) && self.deepen_upstream()? {}
+        }
+        Ok(self.repo.find_commit(id).is_ok())
+    }
+
+    /// After a shallow fetch: deepens it until `commit` and its parents are in it. When the history
+    /// fetched goes back past `older_than` (seconds since the epoch) on every line without it, the commit
+    /// is too old or unknown: the rest is fetched at once, so the run reports it as a full fetch would.
+    pub fn reach_upstream(
+        &self,
+        commit: Oid,
+        older_than: Option<i64>,
+    ) -> Result<(), SyncRepoError> {
+        let Some(up) = self.shallow.get() else {
+            return Ok(());
+        };
+        while !up.is_complete() && (!up.contains(commit) || up.is_boundary(commit)) {
+            let past = older_than.is_some_and(|cutoff| {
+                up.boundary().iter().all(|b| {
+                    up.repo()
+                        .find_commit(*b)
+                        .is_ok_and(|c| c.committer().when().seconds() < cutoff)
+                })
+            });
+            if past {
+                up.unshallow().map_err(|e| self.fetch_error(&e))?;
+                self.refresh_borrowed()?;
+            } else {
+                self.deepen_upstream()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After a shallow fetch: deepens it until every upstream commit `from` reaches that `last` does not
+    /// (what a sync since `last` brings, and each commit's parents) is in it, above the boundary.
+    ///
+    /// The commits found this way are exactly those of the whole history unless upstream reaches one of
+    /// them both from `from` and, through more commits than were fetched, from `last` (a side line longer
+    /// than the depth merged twice); the depth grows until the walk between them meets no boundary.
+    pub fn reach_upstream_since(&self, from: Oid, last: Oid) -> Result<(), SyncRepoError> {
+        let Some(up) = self.shallow.get() else {
+            return Ok(());
+        };
+        while !up.is_complete() && (!up.contains(last) || up.walk_meets_boundary(from, last)?) {
+            self.deepen_upstream()?;
+        }
+        Ok(())
+    }
+
+    /// Whether `id` is on the boundary of a shallow fetch of upstream (fetched, its parents not).
+    pub fn is_upstream_boundary(&self, id: Oid) -> bool {
+        self.shallow.get().is_some_and(|up| up.is_boundary(id))
+    }
+
+    /// Fetches more of a shallow upstream's history; false when there is no more (or no shallow fetch).
+    pub fn deepen_upstream(&self) -> Result<bool, SyncRepoError> {
+        let Some(up) = self.shallow.get() else {
+            return Ok(false);
+        };
+        let deeper = up.deepen().map_err(|e| self.fetch_error(&e))?;
+        if deeper {
+            self.refresh_borrowed()?;
+        }
+        Ok(deeper)
+    }
+
+    /// `error` of fetching the shallow upstream, as [`SyncRepoError::Fetch`] without credentials.
+    fn fetch_error(&self, error: &git2::Error) -> SyncRepoError {
+        let (what, url) = self
+            .shallow
+            .get()
+            .map(|up| (up.remote_ref().to_owned(), up.url().to_owned()))
+            .unwrap_or_default();
+        SyncRepoError::Fetch {
+            what,
+            url: redact_userinfo(&url).into_owned(),
+            source: redact_error(error, &url),
+        }
+    }
+
+    /// Rescans the borrowed object directories after a fetch added packs to one.
+    fn refresh_borrowed(&self) -> Result<(), git2::Error> {
+        self.repo.odb()?.refresh()?;
+        if let Some((_, scratch)) = &self.scratch {
+            scratch.odb()?.refresh()?;
+        }
+        Ok(())
     }
 
     /// Fetches `refs/heads/{branch}` from `url` into `local_ref` and returns its commit, or `None` when the
@@ -360,7 +509,14 @@ impl SyncRepo {
         let Some(oid) = local.ref_tip(remote_ref)? else {
             return Ok(None);
         };
-        let objects = local.objects_dir();
+        self.borrow_objects(local.objects_dir())?;
+        self.keep_ref(local_ref, oid)?;
+        Ok(Some(oid))
+    }
+
+    /// Adds the object directory `objects` as an alternate of the cousin's repository (and of a dry run's
+    /// scratch repository), in memory only.
+    fn borrow_objects(&self, objects: PathBuf) -> Result<(), git2::Error> {
         let mut borrowed = lock_ignoring_poison(&self.borrowed);
         if !borrowed.contains(&objects) {
             let dir = objects.to_string_lossy();
@@ -370,6 +526,12 @@ impl SyncRepo {
             }
             borrowed.push(objects);
         }
+        Ok(())
+    }
+
+    /// Points `local_ref` at `oid`, a commit read in place: in a dry run's scratch repository, in memory
+    /// for a real run.
+    fn keep_ref(&self, local_ref: &str, oid: Oid) -> Result<(), git2::Error> {
         match &self.scratch {
             Some((_, scratch)) => {
                 scratch.reference(local_ref, oid, true, "ecosync: read in place")?;
@@ -378,7 +540,7 @@ impl SyncRepo {
                 lock_ignoring_poison(&self.in_place).insert(local_ref.to_owned(), oid);
             }
         }
-        Ok(Some(oid))
+        Ok(())
     }
 
     /// Makes `tip` whole in the cousin's own object store: copies into it every object that the commits
@@ -574,6 +736,6 @@ fn tree_entries(mut raw: &[u8]) -> Result<Vec<TreeEntry<'_>>, git2::Error> {
 }
 
 /// The mutex's value, also after a panic elsewhere poisoned it (the values here stay consistent).
-fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -19,6 +19,8 @@ pub struct Seen {
     pub target: String,
     /// The `Authorization` header's value.
     pub authorization: Option<String>,
+    /// The request's body (git's smart HTTP: the wants, `deepen` and haves of a fetch).
+    pub body: Vec<u8>,
 }
 
 /// A request handed to the handler.
@@ -137,6 +139,7 @@ async fn answer(
             .path_and_query()
             .map_or_else(String::new, ToString::to_string),
         authorization: req.headers.get("authorization").cloned(),
+        body: req.body.clone(),
     });
     let handler = Arc::clone(handler);
     let (status, headers, body) = tokio::task::spawn_blocking(move || handler(&req))
