@@ -160,7 +160,7 @@ pub struct SyncRepo {
     in_place: Mutex<HashMap<String, Oid>>,
     /// A network upstream fetched shallow, read in place like a local one; upstream's history is walked
     /// there.
-    shallow: std::cell::OnceCell<ShallowUpstream>,
+    shallow: std::sync::OnceLock<ShallowUpstream>,
 }
 
 /// Takes the ecosync lock of the repository whose git directory is `git_dir` and clears what a killed run
@@ -238,7 +238,7 @@ impl SyncRepo {
             _lock: lock,
             borrowed: Mutex::default(),
             in_place: Mutex::default(),
-            shallow: std::cell::OnceCell::new(),
+            shallow: std::sync::OnceLock::new(),
         })
     }
 
