@@ -152,8 +152,19 @@ impl SimpleGlob {
     }
 
     /// Whether `path` matches.
+    #[cfg(test)]
     fn is_match(&self, path: &str) -> bool {
         matches_components(&self.0, path)
+    }
+
+    /// Whether `path`, whose last component is `name`, matches. The two commonest tails need nothing
+    /// else: `**/file*.rs` looks at the name only, `file*.rs` at a path that is only a name.
+    fn is_match_named(&self, path: &str, name: &str) -> bool {
+        match self.0.as_slice() {
+            [Component::AnyDirs, Component::Stars(pieces)] => stars_match(pieces, name),
+            [Component::Stars(pieces)] => path.len() == name.len() && stars_match(pieces, name),
+            components => matches_components(components, path),
+        }
     }
 }
 
@@ -318,7 +329,14 @@ impl SubscriptionMatcher {
                 .owners
                 .extend(scratch.globs.iter().flat_map(|&g| &self.rooted_owners[g]));
         }
-        for (i, _) in path.match_indices('/') {
+        // The last component is the same below every ancestor directory: found once.
+        let name = path.rsplit_once('/').map_or(path, |(_, name)| name);
+        // Every `/` is one ancestor directory (a byte loop: the path is short, and `/` is ASCII).
+        for i in path
+            .bytes()
+            .enumerate()
+            .filter_map(|(i, b)| (b == b'/').then_some(i))
+        {
             let Some(members) = self.by_dir.get(&path[..i]) else {
                 continue;
             };
@@ -356,7 +374,7 @@ impl SubscriptionMatcher {
                         let hit = match &self.tails[tail] {
                             Tail::Anything => true,
                             Tail::Literal(l) => l == rest,
-                            Tail::Simple(g) => g.is_match(rest),
+                            Tail::Simple(g) => g.is_match_named(rest, name),
                             Tail::Wildcard(_) => {
                                 while wildcard_hits.next_if(|&&h| h < tail).is_some() {}
                                 wildcard_hits.peek() == Some(&&tail)
@@ -682,6 +700,13 @@ mod tests {
                     simple.is_match(path),
                     reference.is_match(path),
                     "`{glob}` against `{path}`"
+                );
+                // And the shortcut the matcher takes, given the last component.
+                let name = path.rsplit_once('/').map_or(path, |(_, name)| name);
+                assert_eq!(
+                    simple.is_match_named(path, name),
+                    reference.is_match(path),
+                    "`{glob}` against `{path}`, named `{name}`"
                 );
             }
         }
