@@ -56,6 +56,22 @@ pub enum PlanError {
 /// How long what only served to build a plan is kept before it is freed (see [`PlanRequest::run`]).
 const FREE_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// libgit2's object cache turned off while it lives, and on again when dropped.
+struct ObjectCacheOff;
+
+impl ObjectCacheOff {
+    fn new() -> Self {
+        git2::opts::enable_caching(false);
+        ObjectCacheOff
+    }
+}
+
+impl Drop for ObjectCacheOff {
+    fn drop(&mut self) {
+        git2::opts::enable_caching(true);
+    }
+}
+
 /// Where the source repository and its `ecosystem.json` are, and how to name the file in messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceLocation {
@@ -225,6 +241,9 @@ impl PlanRequest {
         shards: &[Option<Shard>],
     ) -> Result<(Vec<PlanOutcome>, Vec<Diagnostic>), PlanError> {
         let first_shard = shards.first().copied().flatten();
+        // Each tree is read once: libgit2's object cache would only copy them (a millisecond of a large
+        // push). It is a process-wide setting, on again once the plans are made.
+        let _no_cache = ObjectCacheOff::new();
         // The configuration is read, checked and compiled on a second thread while this one opens the
         // repository (libgit2's start-up) and compares the trees of the first shard's range: neither needs
         // the other until matching.
