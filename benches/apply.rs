@@ -79,6 +79,22 @@ fn commit(repo: &Repository, tree: Oid, parents: &[Oid], msg: &str, t: i64) -> O
         .unwrap()
 }
 
+/// A fresh CI-like clone of the cousin at `cousin_dir`, in `work/name`: none of upstream's objects present.
+fn fresh_clone(work: &Path, cousin_dir: &Path, name: &str) -> std::path::PathBuf {
+    let dir = work.join(name);
+    git(
+        work,
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            cousin_dir.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    );
+    dir
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .current_dir(dir)
@@ -323,20 +339,7 @@ fn main() {
         git(&cli_dir, &["reset", "-q", "--hard", &base.to_string()]);
     }
     // 4. A fresh CI-like clone: the cousin cloned, none of upstream's objects present.
-    let fresh = |name: String| {
-        let dir = work.path().join(name);
-        git(
-            work.path(),
-            &[
-                "clone",
-                "-q",
-                "--no-local",
-                cousin_dir.to_str().unwrap(),
-                dir.to_str().unwrap(),
-            ],
-        );
-        dir
-    };
+    let fresh = |name: String| fresh_clone(work.path(), &cousin_dir, &name);
     let mut fresh_binary = Vec::new();
     let mut fresh_real = Vec::new();
     let mut fresh_git = Vec::new();

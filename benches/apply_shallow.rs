@@ -22,7 +22,7 @@ use ecosync::sync::prepare::{self, Prepared, SyncSettings};
 use ecosync::sync::repo::{GitAuth, SyncRepo};
 
 use crate::loopback_http::{LoopbackHttp, git_http_backend};
-use crate::{git, median};
+use crate::{fresh_clone, git, median};
 
 /// Files of `features/x`, the subscribed directory.
 const FEATURE: usize = 200;
@@ -186,20 +186,7 @@ pub fn run() {
         "set-up took {:.1?}; timing {runs} runs of each",
         t0.elapsed()
     );
-    let fresh = |name: String| {
-        let dir = work.path().join(name);
-        git(
-            work.path(),
-            &[
-                "clone",
-                "-q",
-                "--no-local",
-                cousin_dir.to_str().unwrap(),
-                dir.to_str().unwrap(),
-            ],
-        );
-        dir
-    };
+    let fresh = |name: String| fresh_clone(work.path(), &cousin_dir, &name);
     // Each measure: the median time, and the bytes the server sent for it.
     let measure = |name: &str, what: &dyn Fn(&Path)| -> (Duration, usize) {
         let mut times = Vec::new();
