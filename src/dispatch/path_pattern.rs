@@ -167,10 +167,7 @@ impl PathPattern {
         }
         // Only brackets, braces and escapes can make a glob invalid (every `**` is a whole component by
         // now, and `*` is always valid): the others are not parsed twice, here and in the matcher.
-        for g in globs
-            .iter()
-            .filter(|g| g.contains(['[', ']', '{', '}', '\\']))
-        {
+        for g in globs.iter().filter(|g| has_any(g, b"[]{}\\")) {
             build_glob(g).map_err(|e| PathPatternError::Glob {
                 pattern: text.to_owned(),
                 reason: e.kind().to_string(),
@@ -260,6 +257,11 @@ fn has_glob_chars(s: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether `s` has any of the ASCII characters `set` (a byte scan: no character is decoded).
+pub(crate) fn has_any(s: &str, set: &[u8]) -> bool {
+    s.bytes().any(|b| set.contains(&b))
 }
 
 /// `s` followed by `suffix`, allocated once.

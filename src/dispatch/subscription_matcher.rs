@@ -23,7 +23,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use globset::{Candidate, GlobMatcher, GlobSet, GlobSetBuilder};
 
-use crate::dispatch::path_pattern::{PathPattern, build_glob};
+use crate::dispatch::path_pattern::{PathPattern, build_glob, has_any};
 
 /// Why the matcher could not be built (only when a pattern was not checked by [`PathPattern::parse`]).
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +131,7 @@ impl SimpleGlob {
     /// The glob, if it is that simple: no `?`, brackets, braces or escapes, no empty component, and no
     /// `**` glued to other characters or next to another `**`.
     fn new(glob: &str) -> Option<SimpleGlob> {
-        if glob.contains(['?', '[', ']', '{', '}', '\\']) {
+        if has_any(glob, b"?[]{}\\") {
             return None;
         }
         let mut components = Vec::new();
@@ -264,7 +264,7 @@ impl SubscriptionMatcher {
                         if id == next {
                             tails.push(if tail == "**" {
                                 Tail::Anything
-                            } else if !tail.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+                            } else if !has_any(tail, b"*?[]{}\\") {
                                 Tail::Literal(tail.to_owned())
                             } else if let Some(simple) = SimpleGlob::new(tail) {
                                 Tail::Simple(simple)
@@ -498,7 +498,7 @@ fn literal_dir(glob: &str) -> Option<&str> {
     let mut start = 0;
     for (i, _) in glob.match_indices('/') {
         let component = &glob[start..i];
-        if component.is_empty() || component.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+        if component.is_empty() || has_any(component, b"*?[]{}\\") {
             break;
         }
         end = Some(i);
