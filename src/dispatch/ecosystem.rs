@@ -295,7 +295,7 @@ impl Ecosystem {
     }
 }
 
-/// How diagnostics name an entry: `entry 3 (`acme/web`)`, or `entry 3` before its `repo` is known. Written
+/// How diagnostics name an entry: ``entry 3 (`acme/web`)``, or `entry 3` before its `repo` is known. Written
 /// out only when a diagnostic is made, so a valid file formats none.
 #[derive(Debug, Clone, Copy)]
 struct EntrySubject<'a> {
