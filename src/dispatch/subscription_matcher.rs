@@ -414,7 +414,7 @@ impl SubscriptionMatcher {
     /// the list of `(path index, pattern index)` it includes, in path order.
     ///
     /// A large list is split into consecutive slices matched on as many threads as there are cores (at
-    /// most [`MAX_MATCH_THREADS`]); each entry's lists are then joined in slice order, so the result is the
+    /// most four); each entry's lists are then joined in slice order, so the result is the
     /// same as one pass.
     pub fn match_paths<S: AsRef<str> + Sync>(&self, paths: &[S]) -> Vec<Vec<(usize, usize)>> {
         let threads = std::thread::available_parallelism()
