@@ -320,7 +320,7 @@ fn main() {
     .unwrap();
     let mut library = Vec::new();
     for _ in 0..runs {
-        let settings = settings(&config, &up_dir, c2);
+        let settings = settings(&config, &up_dir.display().to_string(), c2);
         let t = Instant::now();
         let repo = SyncRepo::open(&cousin_dir, false).unwrap();
         let prepared = prepare::prepare(&repo, &settings).unwrap();
@@ -374,7 +374,7 @@ fn main() {
             String::from_utf8_lossy(&out.stdout)
         );
         let dir = fresh(format!("fresh-real-{run}"));
-        let settings = settings(&config, &up_dir, c2);
+        let settings = settings(&config, &up_dir.display().to_string(), c2);
         let t = Instant::now();
         let repo = SyncRepo::open(&dir, false).unwrap();
         let prepared = prepare::prepare(&repo, &settings).unwrap();
@@ -449,11 +449,11 @@ fn main() {
     shallow::run();
 }
 
-/// The library pipeline's settings for syncing upstream's commit `c2` from the local upstream `up_dir`.
-fn settings(config: &CousinConfig, up_dir: &Path, c2: Oid) -> SyncSettings {
+/// The library pipeline's settings for syncing upstream's commit `c2` from `upstream_url` (a path or a URL).
+fn settings(config: &CousinConfig, upstream_url: &str, c2: Oid) -> SyncSettings {
     SyncSettings {
         config: config.clone(),
-        upstream_url: up_dir.display().to_string(),
+        upstream_url: upstream_url.to_owned(),
         upstream_auth: GitAuth::default(),
         base_branch: "main".into(),
         cousin_url: None,

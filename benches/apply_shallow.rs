@@ -17,12 +17,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig};
-use ecosync::sync::event::SyncEvent;
-use ecosync::sync::prepare::{self, Prepared, SyncSettings};
+use ecosync::sync::prepare::{self, Prepared};
 use ecosync::sync::repo::{GitAuth, SyncRepo};
 
 use crate::loopback_http::{LoopbackHttp, git_http_backend};
-use crate::{fresh_clone, git, median};
+use crate::{fresh_clone, git, median, settings};
 
 /// Files of `features/x`, the subscribed directory.
 const FEATURE: usize = 200;
@@ -202,22 +201,7 @@ pub fn run() {
         (median(times), bytes)
     };
     let shallow = measure("shallow", &|dir| {
-        let settings = SyncSettings {
-            config: config.clone(),
-            upstream_url: url.clone(),
-            upstream_auth: GitAuth::default(),
-            base_branch: "main".into(),
-            cousin_url: None,
-            cousin_auth: GitAuth::default(),
-            event: SyncEvent::manual(Some(tip)),
-            now: SystemTime::now(),
-            committer: ("Bench".into(), "bench@example.com".into()),
-            server_url: "https://github.com".into(),
-            merged_syncs: Vec::new(),
-            config_in_repo: None,
-            single_commit: false,
-            upstream_ref: None,
-        };
+        let settings = settings(&config, &url, tip);
         let repo = SyncRepo::open(dir, false).unwrap();
         match prepare::prepare(&repo, &settings).unwrap() {
             Prepared::Change(plan) => assert_eq!(plan.summary.files.len(), CHANGED),
