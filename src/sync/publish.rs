@@ -326,9 +326,11 @@ fn buffer_end_in(
     for s in subscriptions.iter().filter(|s| !s.path.is_root()) {
         options.pathspec(s.path.as_str());
     }
+    // Read once for the walk: the boundary only moves when the fetch is deepened.
+    let boundary = repo.upstream_boundary();
     for id in walk {
         let id = id?;
-        if repo.is_upstream_boundary(id) {
+        if boundary.contains(&id) {
             // Its parent was not fetched: this commit's change, and what is below it, are not known here.
             return Ok((end, true));
         }

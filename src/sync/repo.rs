@@ -397,9 +397,12 @@ impl SyncRepo {
         Ok(())
     }
 
-    /// Whether `id` is on the boundary of a shallow fetch of upstream (fetched, its parents not).
-    pub fn is_upstream_boundary(&self, id: Oid) -> bool {
-        self.shallow.get().is_some_and(|up| up.is_boundary(id))
+    /// The commits on the boundary of a shallow fetch of upstream (fetched, their parents not); none
+    /// without one.
+    pub fn upstream_boundary(&self) -> Vec<Oid> {
+        self.shallow
+            .get()
+            .map_or_else(Vec::new, ShallowUpstream::boundary)
     }
 
     /// Fetches more of a shallow upstream's history; false when there is no more (or no shallow fetch).
