@@ -13,6 +13,13 @@ use ecosync::ErrorKind;
 use ecosync::actions::{self, Actions, Level};
 use ecosync::config::diagnostic::Diagnostic;
 
+/// Both binaries allocate with mimalloc. A plan of a large push makes hundreds of thousands of small
+/// allocations on two threads, and glibc's allocator grows the second thread's arena by `mprotect` calls
+/// that contend with the other thread's page faults: mimalloc made `dispatcher plan` of the 10,500-path
+/// benchmark about 10% faster in wall time and 15% in CPU time (see the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How a command ended without an error: its exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
