@@ -13,10 +13,11 @@ use ecosync::ErrorKind;
 use ecosync::actions::{self, Actions, Level};
 use ecosync::config::diagnostic::Diagnostic;
 
-/// Both binaries allocate with mimalloc. A plan of a large push makes hundreds of thousands of small
+/// Both binaries allocate with mimalloc (its version 2: version 3 commits more memory per thread, which
+/// transparent huge pages then zero). A plan of a large push makes hundreds of thousands of small
 /// allocations on two threads, and glibc's allocator grows the second thread's arena by `mprotect` calls
-/// that contend with the other thread's page faults: mimalloc made `dispatcher plan` of the 10,500-path
-/// benchmark about 10% faster in wall time and 15% in CPU time (see the README's benchmark section).
+/// that contend with the other thread's page faults: on the 10,500-path benchmark mimalloc 2 cut the
+/// plan's wall time by about 20% and its CPU time by about 30% (see the README's benchmark section).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
