@@ -26,10 +26,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
+use ecosync::git::{GitAuth, SyncRepo};
 use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig};
 use ecosync::sync::event::SyncEvent;
 use ecosync::sync::prepare::{self, Prepared, SyncSettings};
-use ecosync::sync::repo::{GitAuth, SyncRepo};
 use git2::{Oid, Repository, Signature, Time};
 
 #[path = "../tests/support/loopback_http.rs"]
@@ -134,7 +134,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let now = ecosync::clock::unix_seconds(SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(SystemTime::now());
     let work = tempfile::Builder::new()
         .prefix("ecosync-bench-")
         .tempdir()

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use ecosync::git::{GitAuth, SyncRepo};
 use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig};
 use ecosync::sync::prepare::{self, Prepared};
-use ecosync::sync::repo::{GitAuth, SyncRepo};
 
 use crate::loopback_http::{LoopbackHttp, git_http_backend};
 use crate::{fresh_clone, git, median, settings};
@@ -87,7 +87,7 @@ pub fn run() {
     let commits = env_or("ECOSYNC_BENCH_SHALLOW_COMMITS", 2_000);
     let files = env_or("ECOSYNC_BENCH_SHALLOW_FILES", 3_000);
     let runs = env_or("ECOSYNC_BENCH_RUNS", 5);
-    let now = ecosync::clock::unix_seconds(SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(SystemTime::now());
     let work = tempfile::Builder::new()
         .prefix("ecosync-bench-shallow-")
         .tempdir()

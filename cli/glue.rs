@@ -143,7 +143,7 @@ fn library_hint(error: &anyhow::Error) -> Option<String> {
 pub fn main<C: clap::Parser>(run: impl FnOnce(C) -> CliResult) -> ExitCode {
     init_logging();
     // Before any thread or git2 call: git over https goes through rustls, not libgit2's OpenSSL.
-    if let Err(e) = ecosync::forge::git_https::install() {
+    if let Err(e) = ecosync::git::git_https::install() {
         return finish(Err(CliError::failed(e)));
     }
     // `--help` shows `[env: NAME]` for an unset variable instead of `NAME=`.

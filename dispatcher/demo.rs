@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use clap::Args;
 use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
+use ecosync::git::short_sha;
 
 use crate::glue::{CliError, CliResult, Exit};
 
@@ -49,7 +50,7 @@ impl DemoArgs {
                 .context("cannot create a temporary directory")?
                 .keep(),
         };
-        let now = ecosync::clock::unix_seconds(SystemTime::now());
+        let now = ecosync::git::clock::unix_seconds(SystemTime::now());
         let sample = DemoSample::create(&root, now)
             .with_context(|| format!("cannot build the sample in `{}`", root.display()))?;
         let forge_dir = sample.forge_dir();
@@ -65,7 +66,7 @@ impl DemoArgs {
             .context("cannot push the sample update")?;
         println!(
             "\nPushed {} to {source} main: \"webpush: retry failed subscriptions, bump flask\"",
-            short(&update.to_string())
+            short_sha(&update.to_string())
         );
 
         let source_dir = sample.work_dir(source.as_str());
@@ -187,6 +188,3 @@ fn run_step(cmd: &mut Command, dir: &Path) -> anyhow::Result<bool> {
     Ok(status.success())
 }
 
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
-}

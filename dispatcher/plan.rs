@@ -11,7 +11,7 @@ use ecosync::dispatch::github_event::GitHubEvent;
 use ecosync::dispatch::plan_request::WatermarkSettings;
 use ecosync::dispatch::shard::Shard;
 use ecosync::dispatch::shard_matrix::ShardMatrix;
-use ecosync::sync::repo::GitAuth;
+use ecosync::git::GitAuth;
 use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};

@@ -12,7 +12,7 @@ use clap::builder::BoolishValueParser;
 use ecosync::audit_log::AuditEntry;
 use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings};
-use ecosync::sync::repo::GitAuth;
+use ecosync::git::GitAuth;
 use ecosync::watch::{WatchEvent, WatchSettings};
 use ecosync::{ForgeArgs, SourceLocation};
 

@@ -8,8 +8,6 @@
 pub mod commit_status;
 pub mod forge_args;
 mod forge_error;
-mod git_credentials;
-pub mod git_https;
 pub mod github;
 mod issue;
 pub mod local;
@@ -19,7 +17,6 @@ mod repository_info;
 pub mod sticky_comment;
 
 pub use forge_error::ForgeError;
-pub use git_credentials::GitCredentials;
 pub use github::GitHubForge;
 pub use issue::Issue;
 pub use local::LocalForge;
@@ -28,6 +25,7 @@ pub use repository_info::RepositoryInfo;
 
 use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
 use crate::forge::permissions::{ActionsPullRequests, Identity, RepoAccess};
+use crate::git::GitCredentials;
 use crate::repo_name::RepoName;
 
 /// A comment on an issue or pull request.

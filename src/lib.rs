@@ -12,7 +12,6 @@
 pub mod actions;
 pub mod audit_log;
 pub mod cli_env;
-pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod dispatch;
@@ -20,6 +19,7 @@ pub mod doctor;
 pub mod error_kind;
 pub mod escape;
 pub mod forge;
+pub mod git;
 pub mod payload;
 pub mod repo_name;
 pub mod repo_path;

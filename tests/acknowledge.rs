@@ -16,7 +16,7 @@ use crate::support::fake_github::{FakeGitHub, Fault, FaultKind};
 use crate::support::{Cmd, Output};
 
 fn now() -> i64 {
-    ecosync::clock::unix_seconds(std::time::SystemTime::now())
+    ecosync::git::clock::unix_seconds(std::time::SystemTime::now())
 }
 
 fn local(sample: &DemoSample) -> String {

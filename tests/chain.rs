@@ -14,7 +14,7 @@ use git2::{Oid, Repository};
 use crate::support::{Cmd, Output};
 
 fn now() -> i64 {
-    ecosync::clock::unix_seconds(std::time::SystemTime::now())
+    ecosync::git::clock::unix_seconds(std::time::SystemTime::now())
 }
 
 fn forge_arg(sample: &DemoSample) -> String {

@@ -287,7 +287,7 @@ fn doctor_on_the_local_forge() {
     let tmp = tempfile::tempdir().unwrap();
     let sample = ecosync::demo::DemoSample::create(
         &tmp.path().join("s"),
-        ecosync::clock::unix_seconds(std::time::SystemTime::now()) - 60,
+        ecosync::git::clock::unix_seconds(std::time::SystemTime::now()) - 60,
     )
     .unwrap();
     let forge = format!("local:{}", sample.forge_dir().display());
@@ -332,7 +332,7 @@ fn doctor_on_the_local_forge() {
 fn apply_preflight_stops_before_the_push() {
     use ecosync::demo::DemoSample;
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
     let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
     sample.push_update().unwrap();
     let cousin = "acme/react-webpush";

@@ -37,7 +37,7 @@ fn target<'a>(json: &'a Value, repo: &str) -> &'a Value {
 #[test]
 fn forecast_over_targets_that_conflict_apply_cleanly_and_cannot_be_reached() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
     let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
     // The flask cousin edits the very line the change touches.
     sample
@@ -116,7 +116,7 @@ fn forecast_over_targets_that_conflict_apply_cleanly_and_cannot_be_reached() {
 #[test]
 fn forecast_says_not_subscribed_and_already_has_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
     let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
     // The react cousin's own configuration now subscribes elsewhere than the ecosystem entry says.
     sample
@@ -154,7 +154,7 @@ fn forecast_says_not_subscribed_and_already_has_it() {
 fn forecast_comment_is_one_sticky_comment_updated_in_place() {
     use ecosync::forge::{LocalForge, NewPullRequest};
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
     let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
     let source = DemoSample::source();
     let forge = ecosync::Forge::Local(LocalForge::new(sample.forge_dir()));
@@ -242,7 +242,7 @@ fn forecast_comment_is_one_sticky_comment_updated_in_place() {
 #[test]
 fn cherry_pick_forecast_picks_every_commit_since_the_last_sync() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
     let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
     sample
         .push(
@@ -302,7 +302,7 @@ fn cherry_pick_forecast_picks_every_commit_since_the_last_sync() {
 fn forecast_comment_is_sticky_on_the_fake_github() {
     use crate::support::fake_github::FakeGitHub;
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
     let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
     let source = DemoSample::source();
     let fake = FakeGitHub::start();

@@ -320,7 +320,7 @@ fn runner_env(
 #[test]
 fn every_workflow_command_runs_against_a_local_fixture() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
+    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
     let sample = DemoSample::create(&tmp.path().join("sample"), now).unwrap();
     let update = sample.push_update().unwrap();
     let first = sample.first.to_string();

@@ -15,8 +15,8 @@ use crate::dispatch::engine_delivery::{Commits, EngineDelivery};
 use crate::dispatch::target_delivery::TargetDelivery;
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
+use crate::git::{GitAuth, SyncRepo};
 use crate::repo_name::RepoName;
-use crate::sync::repo::{GitAuth, SyncRepo};
 use crate::sync::strategy::Strategy;
 
 /// One `push` delivery.
@@ -120,7 +120,7 @@ impl BranchMirror<'_> {
             }
             standing
         };
-        let short = |o: Oid| o.to_string()[..12].to_owned();
+        let short = crate::git::short_oid;
         let head = self.head;
         match standing {
             Standing::Current(t) => Ok(Mirrored::Done(format!(

@@ -160,7 +160,7 @@ impl EngineDelivery<'_> {
         for (commit, paths) in each {
             runs += 1;
             let request = request(*commit, paths);
-            let short = &commit.to_string()[..12];
+            let short = &crate::git::short_oid(*commit);
             match crate::sync::apply(&request, self.forge).await {
                 Ok(outcome) => {
                     let (ok, text) = describe(&outcome);

@@ -18,10 +18,10 @@ use serde::Serialize;
 use crate::dispatch::plan::{Delivery, Plan};
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
+use crate::git::{GitAuth, short_sha};
 use crate::repo_name::RepoName;
 use crate::sync::change::{self, ChangeInput};
 use crate::sync::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
-use crate::sync::repo::GitAuth;
 use crate::sync::trailer;
 
 /// What a target's sync would do.
@@ -343,8 +343,8 @@ fn describe(f: &Forecast) -> String {
 pub fn to_text(plan: &Plan, forecasts: &[TargetForecast]) -> String {
     let mut s = format!(
         "forecast for {} (as if merged onto {}):\n",
-        short(&plan.head),
-        short(&plan.base)
+        short_sha(&plan.head),
+        short_sha(&plan.base)
     );
     if forecasts.is_empty() {
         s.push_str("  no target would receive this change\n");
@@ -364,7 +364,7 @@ pub fn to_markdown(plan: &Plan, forecasts: &[TargetForecast]) -> String {
     let mut s = format!(
         "### ecosync forecast\n\nWhat each downstream sync would do once `{}` is merged:\n\n\
          | Target | Strategy | Forecast |\n| --- | --- | --- |\n",
-        short(&plan.head)
+        short_sha(&plan.head)
     );
     for f in forecasts {
         _ = writeln!(
@@ -381,6 +381,3 @@ pub fn to_markdown(plan: &Plan, forecasts: &[TargetForecast]) -> String {
     s
 }
 
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
-}

@@ -19,6 +19,7 @@ use crate::dispatch::shard::{Shard, ShardNote};
 use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::dispatch::target_delivery::TargetDelivery;
 use crate::dispatch::watermark::WatermarkNote;
+use crate::git::short_sha;
 use crate::repo_name::RepoName;
 
 /// How many paths per repository the text and markdown renderings list before summarising.
@@ -335,8 +336,8 @@ impl Plan {
         let _ = writeln!(
             out,
             "compared {}..{} on {on}: {}",
-            short(&self.base),
-            short(&self.head),
+            short_sha(&self.base),
+            short_sha(&self.head),
             self.range
         );
         if let Some(w) = &self.watermark {
@@ -420,8 +421,8 @@ impl Plan {
         let _ = writeln!(
             out,
             "Compared {}..{} on {on} ({}): **{}** changed {}, **{}** {} to notify.\n",
-            code(short(&self.base)),
-            code(short(&self.head)),
+            code(short_sha(&self.base)),
+            code(short_sha(&self.head)),
             md_escape(&self.range),
             self.changed_paths.len(),
             plural(self.changed_paths.len(), "path", "paths"),
@@ -514,10 +515,6 @@ fn upper_first(s: &str) -> String {
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }
 
 /// A markdown code span that survives backticks and table pipes in `s`.

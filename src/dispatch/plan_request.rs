@@ -23,7 +23,7 @@ use crate::dispatch::subscription_matcher::MatcherError;
 use crate::dispatch::watermark::{
     self, WatermarkError, WatermarkNote, WatermarkRemote, WatermarkStatus,
 };
-use crate::sync::repo::GitAuth;
+use crate::git::GitAuth;
 
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -541,7 +541,7 @@ fn apply_watermark(
             format!("none yet for {of} on `origin`; it starts at this run's head"),
         ));
     };
-    let short = watermark::short(w);
+    let short = crate::git::short_oid(w);
     let head = range.head;
     if kind == RangeKind::ExplicitBase {
         return Ok(note(

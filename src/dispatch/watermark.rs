@@ -23,8 +23,8 @@ use git2::{Direction, Oid, PushOptions, Repository};
 use serde::{Deserialize, Serialize};
 
 use crate::dispatch::shard::Shard;
+use crate::git::{GitAuth, advertised, short_oid};
 use crate::repo_name::redact_userinfo;
-use crate::sync::repo::{GitAuth, advertised};
 
 /// Where the watermark refs live, one per branch.
 pub const REF_PREFIX: &str = "refs/ecosync/dispatched/";
@@ -447,10 +447,6 @@ impl WatermarkNote {
     }
 }
 
-/// The short id people read in messages.
-pub fn short(oid: Oid) -> String {
-    oid.to_string()[..7].to_owned()
-}
 
 /// How many commits `base..head` holds on its first-parent line (the pushes' own history).
 pub fn first_parent_count(repo: &Repository, from: Oid, to: Oid) -> Result<usize, git2::Error> {
@@ -496,22 +492,22 @@ impl Advance {
                 from: Some(from),
                 to,
             } => {
-                format!("moved `{git_ref}` from {} to {}", short(*from), short(*to))
+                format!("moved `{git_ref}` from {} to {}", short_oid(*from), short_oid(*to))
             }
-            Advance::Moved { from: None, to } => format!("set `{git_ref}` to {}", short(*to)),
+            Advance::Moved { from: None, to } => format!("set `{git_ref}` to {}", short_oid(*to)),
             Advance::AlreadyThere => format!("`{git_ref}` already points at this run's head"),
             Advance::Newer(w) => format!(
                 "left `{git_ref}` at {}: another run moved it past this run's head",
-                short(*w)
+                short_oid(*w)
             ),
             Advance::Gap(w) => format!(
                 "left `{git_ref}` at {}: this run's `--base` starts after it, so moving it would skip the \
                  commits in between",
-                short(*w)
+                short_oid(*w)
             ),
             Advance::Diverged(w) => format!(
                 "left `{git_ref}` at {}: it moved to another history while this run was dispatching",
-                short(*w)
+                short_oid(*w)
             ),
         }
     }

@@ -29,11 +29,12 @@ use serde_json::{Value, json};
 use super::RepositoryInfo;
 use tokio::sync::Mutex;
 
-use super::{Delivered, ForgeError, GitCredentials, Issue, NewPullRequest, PullRequest};
+use super::{Delivered, ForgeError, Issue, NewPullRequest, PullRequest};
 use crate::error_kind::error_chain;
 use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
 use crate::forge::github::pacer::{GaveUp, PacedResult, Pacer, RequestKind};
 use crate::forge::github::retry_policy::Failure;
+use crate::git::GitCredentials;
 use crate::repo_name::RepoName;
 
 /// The user name GitHub expects with a token for git over https.

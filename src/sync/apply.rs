@@ -8,12 +8,12 @@ use git2::Oid;
 use crate::actions;
 use crate::error_kind::{ErrorKind, error_chain};
 use crate::forge::Forge;
+use crate::git::{GitAuth, SyncRepo};
 use crate::repo_name::{self, RepoName};
 use crate::sync::cousin_config::{CousinConfig, NotifyTarget, OnConflict};
 use crate::sync::failure_report::{self, FailureReport, ReportOutcome};
 use crate::sync::prepare::{self, Prepared, SyncPlan, SyncSettings};
 use crate::sync::publish::{self, CloseTarget, PublishTarget};
-use crate::sync::repo::{GitAuth, SyncRepo};
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_error::SyncError;
 use crate::sync::sync_outcome::{
@@ -295,7 +295,7 @@ impl Engine<'_> {
         let Some(cousin_url) = &settings.cousin_url else {
             return Ok(None);
         };
-        let Some(base_commit) = repo.fetched(&prepare::cousin_ref(&settings.base_branch)) else {
+        let Some(base_commit) = repo.fetched(&crate::git::cousin_ref(&settings.base_branch)) else {
             return Ok(None);
         };
         let branch = config.pr_branch(upstream);

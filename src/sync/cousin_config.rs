@@ -375,7 +375,7 @@ pub fn fill_template(
     t.replace("{upstream}", upstream_dashed)
         .replace("{upstream_repo}", upstream_repo)
         .replace("{branch}", branch)
-        .replace("{short_sha}", sha.get(..12).unwrap_or(sha))
+        .replace("{short_sha}", crate::git::short_sha(sha))
         .replace("{sha}", sha)
 }
 

@@ -99,7 +99,7 @@ impl SyncMessage {
     }
 
     fn short(&self) -> String {
-        self.upstream_sha.to_string()[..12].to_owned()
+        crate::git::short_oid(self.upstream_sha)
     }
 
     fn subject(&self) -> &str {
@@ -196,10 +196,9 @@ impl SyncMessage {
     }
 
     fn commit_link(&self, sha: Oid) -> String {
-        let s = sha.to_string();
         format!(
-            "[`{}`]({}/{}/commit/{s})",
-            &s[..12],
+            "[`{}`]({}/{}/commit/{sha})",
+            crate::git::short_oid(sha),
             self.server_url.trim_end_matches('/'),
             self.upstream
         )

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use git2::{Oid, Signature};
 
+use crate::git::{GitAuth, SyncRepo, SyncRepoError, cousin_ref};
 use crate::repo_name::{RepoName, redact_userinfo};
 use crate::sync::change::{self, ChangeInput, ChangeShape, SyncChange, SyncChangeError};
 use crate::sync::change_summary::ChangeSummary;
@@ -17,7 +18,6 @@ use crate::sync::cousin_config::{ConfigOverrides, CousinConfig, Subscription};
 use crate::sync::event::SyncEvent;
 use crate::sync::message::SyncMessage;
 use crate::sync::pick_chain::PickChain;
-use crate::sync::repo::{GitAuth, SyncRepo, SyncRepoError};
 use crate::sync::strategy::Strategy;
 use crate::sync::trailer::{self, LastSync};
 
@@ -230,16 +230,6 @@ pub struct Picks {
     pub stacked_on: Option<Oid>,
 }
 
-/// The private ref upstream's branch is fetched into.
-pub fn upstream_ref(branch: &str) -> String {
-    format!("refs/ecosync/upstream/{branch}")
-}
-
-/// The private ref a cousin branch is fetched into.
-pub fn cousin_ref(branch: &str) -> String {
-    format!("refs/ecosync/cousin/{branch}")
-}
-
 /// Step 1, which needs no repository: an event from another source is refused; one that concerns no
 /// subscription gives the reason, and nothing is done (the cousin's repository is not even locked).
 pub fn not_concerned(s: &SyncSettings) -> Result<Option<String>, SyncRunError> {
@@ -282,7 +272,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     // A shallow fetch goes as deep as the commit (and its parents); once it reaches back past `max_age`
     // without it, to the end, so an unknown or too old commit is reported as a full fetch reports it.
     let older_than = s.event.commit.map(|_| {
-        crate::clock::unix_seconds(s.now)
+        crate::git::clock::unix_seconds(s.now)
             .saturating_sub(i64::try_from(config.max_age.as_secs()).unwrap_or(i64::MAX))
     });
     repo.reach_upstream(target, older_than)?;
@@ -302,7 +292,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     }
     // `--latest` syncs the tip however old it is; events and `--sha` must be recent.
     if s.event.commit.is_some() {
-        let committed = crate::clock::from_unix_seconds(upstream.committer().when().seconds());
+        let committed = crate::git::clock::from_unix_seconds(upstream.committer().when().seconds());
         if let Ok(age) = s.now.duration_since(committed)
             && age > config.max_age
         {
@@ -467,7 +457,7 @@ pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunErr
     let commit = match &change.shape {
         ChangeShape::FastForward(id) => *id,
         ChangeShape::Commit { tree, merge_parent } => {
-            let seconds = crate::clock::unix_seconds(s.now);
+            let seconds = crate::git::clock::unix_seconds(s.now);
             let committer =
                 Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
             let author = if config.strategy.keeps_authors() && !change.first_sync {
@@ -547,7 +537,7 @@ fn pick_plan(
         upstream.clone()
     };
     let commits = crate::sync::pick_chain::commits_since(repo.history(), target.id(), from)?;
-    let seconds = crate::clock::unix_seconds(s.now);
+    let seconds = crate::git::clock::unix_seconds(s.now);
     let committer = Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
     let mut message = sync_message(repo.history(), s, &target, Some(last), backfill, dropped)?;
     // New subscriptions first take upstream's state as of the last sync, in a commit of their own; the

@@ -15,11 +15,12 @@ use std::time::{Duration, SystemTime};
 use git2::Oid;
 
 use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
+use crate::git::{GitAuth, SyncRepo, SyncRepoError};
+use crate::git::{cousin_ref, upstream_ref};
 use crate::repo_name::RepoName;
 use crate::sync::conflict::Conflict;
 use crate::sync::cousin_config::{PullRequestConfig, Subscription};
-use crate::sync::prepare::{SyncPlan, cousin_ref, upstream_ref};
-use crate::sync::repo::{GitAuth, SyncRepo, SyncRepoError};
+use crate::sync::prepare::SyncPlan;
 use crate::sync::trailer::SyncTrailer;
 use crate::sync::tree_merge;
 
@@ -308,7 +309,7 @@ fn buffer_end_in(
 ) -> Result<(SystemTime, bool), git2::Error> {
     let git = repo.history();
     let time = |c: &git2::Commit<'_>| {
-        crate::clock::from_unix_seconds(c.committer().when().seconds()) + buffer
+        crate::git::clock::from_unix_seconds(c.committer().when().seconds()) + buffer
     };
     let upstream = git.find_commit(plan.upstream)?;
     let mut end = time(&upstream);

@@ -2,11 +2,11 @@
 
 use crate::error_kind::ErrorKind;
 use crate::forge::ForgeError;
+use crate::git::SyncRepoError;
 use crate::repo_name::{InferError, RepoName};
 use crate::sync::conflict::Conflict;
 use crate::sync::prepare::{SHALLOW_HINT, SyncRunError};
 use crate::sync::publish::PublishError;
-use crate::sync::repo::SyncRepoError;
 
 /// Why a sync stopped.
 #[derive(Debug, thiserror::Error)]

@@ -9,8 +9,8 @@ use git2::Oid;
 
 use crate::dispatch::stop_signal::StopSignal;
 use crate::forge::Forge;
+use crate::git::GitAuth;
 use crate::sync::event::SyncEvent;
-use crate::sync::repo::GitAuth;
 use crate::sync::sync_error::SyncError;
 use crate::sync::{SyncOutcome, SyncRequest};
 use crate::watch::watch_state::{BranchState, WatchState, WatchStateError};
@@ -193,7 +193,7 @@ async fn upstream_head(request: &SyncRequest, forge: &Forge) -> Result<Option<Oi
     remote
         .connect_auth(git2::Direction::Fetch, Some(auth.callbacks(&url)), None)
         .map_err(fail)?;
-    let head = crate::sync::repo::advertised(&remote, &remote_ref).map_err(fail)?;
+    let head = crate::git::advertised(&remote, &remote_ref).map_err(fail)?;
     let _ = remote.disconnect();
     Ok(head)
 }

@@ -21,7 +21,7 @@ use crate::dispatch::plan::Plan;
 use crate::dispatch::plan_request::{PlanError, PlanOutcome, PlanRequest};
 use crate::dispatch::{self, DeliverySettings};
 use crate::forge::Forge;
-use crate::sync::repo::GitAuth;
+use crate::git::GitAuth;
 use crate::watch::watch_state::{BranchState, Pending, WatchState, WatchStateError};
 use crate::watch::watched_branches as ecosystem_branches;
 

@@ -15,7 +15,7 @@ use crate::support::{Cmd, Output, Repo};
 
 /// Seconds since the epoch, a day ago: recent enough for the default `max_age`.
 pub fn recent() -> i64 {
-    ecosync::clock::unix_seconds(SystemTime::now()) - 86_400
+    ecosync::git::clock::unix_seconds(SystemTime::now()) - 86_400
 }
 
 /// An upstream and a cousin, and a local forge holding `acme/mono` and `acme/cousin` as bare repositories.

@@ -6,15 +6,15 @@
 //! the cousin downloads all of it for nothing. So the branch is fetched with a depth into a bare repository
 //! in a temporary directory (never into the cousin's clone, which must stay whole: it is pushed from, and a
 //! shallow clone cannot be searched for earlier syncs), and that repository is read in place like a
-//! [`LocalUpstream`](crate::sync::local_upstream::LocalUpstream): its objects become an in-memory alternate
+//! [`LocalUpstream`](crate::git::local_upstream::LocalUpstream): its objects become an in-memory alternate
 //! of the cousin's repository, its ref is kept in memory, and
-//! [`SyncRepo::own_objects`](crate::sync::repo::SyncRepo::own_objects) makes the sync commit whole in the
+//! [`SyncRepo::own_objects`](crate::git::SyncRepo::own_objects) makes the sync commit whole in the
 //! cousin's store.
 //!
 //! The cousin's repository does not know the scratch repository's `shallow` file, so a walk there that
 //! reached the boundary would look for a parent that was never fetched. Walks over upstream's history run in
 //! the scratch repository instead, where libgit2 honours the boundary, and the questions whose answer the
-//! boundary could change deepen the fetch first (see [`crate::sync::repo::SyncRepo::upstream_descends`]).
+//! boundary could change deepen the fetch first (see [`crate::git::SyncRepo::upstream_descends`]).
 //! The directory goes when the run ends; nothing in it outlives a dry run.
 
 use std::path::PathBuf;
@@ -22,7 +22,9 @@ use std::sync::Mutex;
 
 use git2::{FetchOptions, Oid, Repository};
 
-use crate::sync::repo::{GitAuth, advertised};
+use crate::git::advertised::advertised;
+use crate::git::git_auth::GitAuth;
+use crate::git::poison::lock_ignoring_poison;
 
 /// The first depth fetched: enough for the commits since a recent sync.
 const FIRST_DEPTH: i32 = 64;
@@ -123,7 +125,7 @@ impl ShallowUpstream {
 
     /// True once the whole history of the branch is fetched.
     pub fn is_complete(&self) -> bool {
-        crate::sync::repo::lock_ignoring_poison(&self.depth).is_none()
+        lock_ignoring_poison(&self.depth).is_none()
     }
 
     /// Whether the fetched history holds the object `id`.
@@ -164,7 +166,7 @@ impl ShallowUpstream {
     /// Fetches more of the history: [`GROWTH`] times the depth so far, past [`LAST_DEPTH`] all of it.
     /// Returns false when there was nothing more to fetch.
     pub fn deepen(&self) -> Result<bool, git2::Error> {
-        let depth = *crate::sync::repo::lock_ignoring_poison(&self.depth);
+        let depth = *lock_ignoring_poison(&self.depth);
         let Some(depth) = depth else {
             return Ok(false);
         };
@@ -219,7 +221,7 @@ impl ShallowUpstream {
             complete,
             "fetched upstream's history shallow"
         );
-        *crate::sync::repo::lock_ignoring_poison(&self.depth) = (!complete).then_some(depth);
+        *lock_ignoring_poison(&self.depth) = (!complete).then_some(depth);
         Ok(())
     }
 }

@@ -7,14 +7,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use git2::{
-    Cred, FetchOptions, ObjectType, Odb, OdbLookupFlags, Oid, PushOptions, RemoteCallbacks,
-    Repository, RepositoryOpenFlags,
+    FetchOptions, ObjectType, Odb, OdbLookupFlags, Oid, PushOptions, Repository,
+    RepositoryOpenFlags,
 };
 
+use crate::git::advertised::advertised;
+use crate::git::git_auth::GitAuth;
+use crate::git::local_upstream::LocalUpstream;
+use crate::git::poison::lock_ignoring_poison;
+use crate::git::repo_lock::RepoLock;
+use crate::git::shallow_upstream::ShallowUpstream;
+use crate::git::sync_repo_error::SyncRepoError;
 use crate::repo_name::{redact_userinfo, redact_userinfo_in};
-use crate::sync::local_upstream::LocalUpstream;
-use crate::sync::repo_lock::RepoLock;
-use crate::sync::shallow_upstream::ShallowUpstream;
 
 /// `error` with `url`'s user name and password taken out of its message (libgit2 may quote the URL).
 fn redact_error(error: &git2::Error, url: &str) -> git2::Error {
@@ -23,126 +27,6 @@ fn redact_error(error: &git2::Error, url: &str) -> git2::Error {
         error.class(),
         redact_userinfo_in(error.message(), url),
     )
-}
-
-/// Credentials for fetching and pushing over https, handed to git2 only through its credentials callback.
-#[derive(Clone, Default)]
-pub struct GitAuth {
-    /// Username and secret, or `None` to let the transport go without.
-    pub userpass: Option<(String, String)>,
-}
-
-impl std::fmt::Debug for GitAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secret.
-        f.debug_struct("GitAuth")
-            .field("userpass", &self.userpass.as_ref().map(|(u, _)| (u, "***")))
-            .finish()
-    }
-}
-
-impl From<Option<crate::forge::GitCredentials>> for GitAuth {
-    fn from(creds: Option<crate::forge::GitCredentials>) -> Self {
-        GitAuth {
-            userpass: creds.map(|c| (c.username, c.password)),
-        }
-    }
-}
-
-impl GitAuth {
-    /// A token from the variable `var`, offered as GitHub expects (`x-access-token`), or `None` when the
-    /// variable is unset or empty.
-    pub fn token_from_env(var: &str) -> Option<GitAuth> {
-        let token = std::env::var(var).ok()?;
-        let token = token.trim();
-        (!token.is_empty()).then(|| GitAuth {
-            userpass: Some(("x-access-token".to_owned(), token.to_owned())),
-        })
-    }
-
-    /// The callbacks for one operation on the remote `url`; the credentials are also lent to the https
-    /// transport for `url` (libgit2 does not call back into a custom transport).
-    pub(crate) fn callbacks(&self, url: &str) -> RemoteCallbacks<'_> {
-        crate::forge::git_https::lend(
-            url,
-            self.userpass
-                .as_ref()
-                .map(|(u, p)| (u.as_str(), p.as_str())),
-        );
-        let mut cb = RemoteCallbacks::new();
-        let mut tried = false;
-        cb.credentials(move |_url, _user, _allowed| match &self.userpass {
-            // libgit2 calls again after a rejected credential; fail instead of looping.
-            Some((u, p)) if !tried => {
-                tried = true;
-                Cred::userpass_plaintext(u, p)
-            }
-            _ => Err(git2::Error::from_str("no (more) credentials to offer")),
-        });
-        cb
-    }
-}
-
-/// The commit a connected remote advertises for the ref `name`, if it has one.
-pub(crate) fn advertised(
-    remote: &git2::Remote<'_>,
-    name: &str,
-) -> Result<Option<Oid>, git2::Error> {
-    Ok(remote
-        .list()?
-        .iter()
-        .find(|h| h.name() == name)
-        .map(git2::RemoteHead::oid))
-}
-
-/// Why a git transport operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SyncRepoError {
-    /// The repository could not be opened.
-    #[error("cannot open git repository `{path}`")]
-    Open {
-        /// The path.
-        path: String,
-        /// libgit2's error.
-        source: git2::Error,
-    },
-    /// The repository is a shallow clone, so the history cannot be searched for the last sync.
-    #[error("`{0}` is a shallow clone, so its history cannot be searched for earlier syncs")]
-    Shallow(String),
-    /// Fetching failed. The URL and the message never hold the URL's user name or password.
-    #[error("cannot fetch `{what}` from `{url}`")]
-    Fetch {
-        /// The ref.
-        what: String,
-        /// Where from.
-        url: String,
-        /// libgit2's error.
-        source: git2::Error,
-    },
-    /// The push was refused or failed.
-    #[error("cannot push `{branch}` to `{url}`: {message}")]
-    Push {
-        /// The branch.
-        branch: String,
-        /// Where to.
-        url: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// The repository's ecosync lock could not be taken or its stale lock files removed.
-    #[error("cannot lock `{path}` for this run")]
-    Lock {
-        /// The git directory.
-        path: String,
-        /// What failed.
-        source: std::io::Error,
-    },
-    /// A scratch directory for the dry run could not be made.
-    #[error("cannot make a scratch repository for the dry run: {0}")]
-    Scratch(std::io::Error),
-    /// libgit2 failed.
-    #[error("git: {0}")]
-    Git(#[from] git2::Error),
 }
 
 /// The cousin's repository, ready for a (possibly dry) run.
@@ -257,7 +141,7 @@ impl SyncRepo {
         self.scratch.is_some()
     }
 
-    /// Fetches upstream's `refs/heads/{branch}` into [`upstream_ref`](crate::sync::prepare::upstream_ref)
+    /// Fetches upstream's `refs/heads/{branch}` into [`upstream_ref`](crate::git::upstream_ref)
     /// and returns its commit, or `None` when upstream has no such branch.
     ///
     /// An upstream on this machine (a path or a `file://` URL) is not fetched but read in place
@@ -283,7 +167,7 @@ impl SyncRepo {
         auth: &GitAuth,
         whole_history: bool,
     ) -> Result<Option<Oid>, SyncRepoError> {
-        let local_ref = crate::sync::prepare::upstream_ref(branch);
+        let local_ref = crate::git::upstream_ref(branch);
         let err = |source: git2::Error| SyncRepoError::Fetch {
             what: remote_ref.to_owned(),
             url: redact_userinfo(url).into_owned(),
@@ -736,9 +620,4 @@ fn tree_entries(mut raw: &[u8]) -> Result<Vec<TreeEntry<'_>>, git2::Error> {
         raw = &raw[nul + 21..];
     }
     Ok(entries)
-}
-
-/// The mutex's value, also after a panic elsewhere poisoned it (the values here stay consistent).
-pub(crate) fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

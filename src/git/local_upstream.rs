@@ -8,7 +8,7 @@
 //! actually reads (the commits between the last sync and the target, and the mapped subtrees of their
 //! trees) are ever touched: the cost follows the change, not the upstream's size. A dry run's objects never
 //! outlive it; a real run copies into the cousin's store exactly the objects its sync commits take
-//! ([`crate::sync::repo::SyncRepo::own_objects`]) and never writes a ref to an upstream commit, so the store
+//! ([`crate::git::SyncRepo::own_objects`]) and never writes a ref to an upstream commit, so the store
 //! is whole once the alternate is gone. A strategy that merges upstream's history still fetches it.
 
 use std::path::{Path, PathBuf};
