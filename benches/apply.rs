@@ -26,8 +26,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
+use ecosync::config::cousin_config::{ConfigOverrides, CousinConfig};
 use ecosync::git::{GitAuth, SyncRepo};
-use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig};
 use ecosync::sync::event::SyncEvent;
 use ecosync::sync::prepare::{self, Prepared, SyncSettings};
 use git2::{Oid, Repository, Signature, Time};

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use ecosync::config::cousin_config::{ConfigOverrides, CousinConfig};
 use ecosync::git::{GitAuth, SyncRepo};
-use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig};
 use ecosync::sync::prepare::{self, Prepared};
 
 use crate::loopback_http::{LoopbackHttp, git_http_backend};

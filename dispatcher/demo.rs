@@ -187,4 +187,3 @@ fn run_step(cmd: &mut Command, dir: &Path) -> anyhow::Result<bool> {
     }
     Ok(status.success())
 }
-

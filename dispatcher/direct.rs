@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ecosync::cli_env::string_or_fallback;
+use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 use ecosync::dispatch::direct_settings::DirectSettings;
-use ecosync::sync::request::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 
 /// Where the dispatcher keeps its copies of the targets and as whom it commits.
 #[derive(Debug, Clone, Args)]

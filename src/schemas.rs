@@ -3,8 +3,8 @@
 //!
 //! The generated files live in `schemas/` in the repository; a test fails when one is stale.
 
+use crate::config::cousin_config::CousinConfigFile;
 use crate::dispatch::ecosystem::Ecosystem;
-use crate::sync::cousin_config::CousinConfigFile;
 
 /// The configuration files that have a schema.
 pub struct JsonSchemas;

@@ -9,10 +9,10 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::Actions;
 use ecosync::cli_env::{has_credentials, path_or_fallback, string_or_fallback};
+use ecosync::config::cousin_config::ConfigOverrides;
+use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 use ecosync::sync::acknowledge::Acknowledged;
-use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::sync::event::{SyncEvent, parse_full_sha};
-use ecosync::sync::request::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 use ecosync::sync::{SyncOutcome, SyncRequest};
 use ecosync::{ErrorKind, ForgeArgs, RepoName};
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ecosync::RepoName;
-use ecosync::sync::cousin_config::ConfigOverrides;
+use ecosync::config::cousin_config::ConfigOverrides;
 
 use crate::config_file;
 use crate::glue::{CliError, CliResult, Exit, print_stdout};

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use ecosync::config::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
 use ecosync::config::diagnostic::Diagnostic;
-use ecosync::sync::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
 
 /// Where the configuration is: `--config`, else `.github/ecosync.json` in the repository.
 pub fn config_path(config: Option<&Path>, repo: &Path) -> PathBuf {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use ecosync::cli_env::string_or_fallback;
+use ecosync::config::cousin_config::ConfigOverrides;
 use ecosync::doctor::subscriber_checks;
-use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::{ForgeArgs, RepoName};
 
 use crate::config_file;

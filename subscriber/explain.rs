@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ecosync::RepoName;
+use ecosync::config::cousin_config::ConfigOverrides;
 use ecosync::repo_path::RepoPath;
-use ecosync::sync::cousin_config::ConfigOverrides;
 use ecosync::sync::explain;
 
 use crate::config_file;

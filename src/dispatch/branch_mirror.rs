@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use git2::Oid;
 
+use crate::config::strategy::Strategy;
 use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::delivery_report::{DeliveryStatus, RepoResult};
 use crate::dispatch::direct_settings::DirectSettings;
@@ -17,7 +18,6 @@ use crate::error_kind::error_chain;
 use crate::forge::Forge;
 use crate::git::{GitAuth, SyncRepo};
 use crate::repo_name::RepoName;
-use crate::sync::strategy::Strategy;
 
 /// One `push` delivery.
 pub struct BranchMirror<'a> {

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
+use crate::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 use crate::forge::Forge;
 use crate::repo_name::RepoName;
-use crate::sync::request::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 
 /// Where and as whom the dispatcher delivers changes itself.
 #[derive(Debug, Clone)]

@@ -12,17 +12,20 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::branch_name::is_valid_branch;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::did_you_mean::did_you_mean;
 use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
 use crate::config::line_index::LineIndex;
+use crate::config::on_conflict::OnConflict;
+use crate::config::pull_request_config::PullRequestFile;
+use crate::config::strategy::Strategy;
+use crate::config::subscription::SubscriptionFile;
 use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::path_pattern::{PathPattern, PathPatternError};
 use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::dispatch::target_delivery::TargetDelivery;
 use crate::repo_name::RepoName;
-use crate::sync::cousin_config::{OnConflict, PullRequestFile, SubscriptionFile, is_valid_branch};
-use crate::sync::strategy::Strategy;
 
 /// The `event_type` sent when an entry does not set one.
 pub const DEFAULT_EVENT_TYPE: &str = "feature-update";
@@ -878,7 +881,7 @@ impl<'a> Checker<'a> {
                 }
             }
         };
-        let (shared, found) = crate::sync::cousin_config::check_shared(self.doc, node);
+        let (shared, found) = crate::config::cousin_config::check_shared(self.doc, node);
         for mut d in found {
             d.subject = Some(subj.to_string());
             self.diagnostics.push(d);

@@ -15,13 +15,13 @@ use futures_util::StreamExt;
 use git2::{FetchOptions, Oid, Repository};
 use serde::Serialize;
 
+use crate::config::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
 use crate::dispatch::plan::{Delivery, Plan};
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
 use crate::git::{GitAuth, short_sha};
 use crate::repo_name::RepoName;
 use crate::sync::change::{self, ChangeInput};
-use crate::sync::cousin_config::{ConfigOverrides, CousinConfig, DEFAULT_CONFIG_PATH};
 use crate::sync::trailer;
 
 /// What a target's sync would do.
@@ -279,7 +279,7 @@ fn run_engine(
         (stacks, _) => {
             // A first cherry-pick sync brings the mapped directories, as diff-apply's first sync does.
             let strategy = if stacks {
-                crate::sync::strategy::Strategy::DiffApply
+                crate::config::strategy::Strategy::DiffApply
             } else {
                 config.strategy
             };
@@ -380,4 +380,3 @@ pub fn to_markdown(plan: &Plan, forecasts: &[TargetForecast]) -> String {
     }
     s
 }
-

@@ -4,14 +4,17 @@
 
 use std::time::Duration;
 
+use crate::config::cousin_config::CousinConfig;
+use crate::config::notify::NotifyTarget;
+use crate::config::on_conflict::OnConflict;
+use crate::config::pull_request_config::{
+    DEFAULT_BRANCH_TEMPLATE, PullRequestConfig, PullRequestFile,
+};
+use crate::config::strategy::Strategy;
+use crate::config::subscription::Subscription;
 use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
-use crate::sync::cousin_config::{
-    CousinConfig, DEFAULT_BRANCH_TEMPLATE, NotifyTarget, OnConflict, PullRequestConfig,
-    PullRequestFile, Subscription,
-};
-use crate::sync::strategy::Strategy;
 
 /// The branch template of `per_commit`: one branch, so one pull request, per source commit.
 pub const PER_COMMIT_BRANCH_TEMPLATE: &str = "ecosync/{upstream}-{short_sha}";
@@ -99,7 +102,7 @@ impl TargetDelivery {
             pull_request: self.pull_request_config(),
             on_conflict: self.on_conflict,
             notify: NotifyTarget::Upstream,
-            notify_labels: crate::sync::cousin_config::default_notify_labels(),
+            notify_labels: crate::config::notify::default_notify_labels(),
             acknowledge: false,
         }
     }

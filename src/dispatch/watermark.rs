@@ -447,7 +447,6 @@ impl WatermarkNote {
     }
 }
 
-
 /// How many commits `base..head` holds on its first-parent line (the pushes' own history).
 pub fn first_parent_count(repo: &Repository, from: Oid, to: Oid) -> Result<usize, git2::Error> {
     let mut walk = repo.revwalk()?;
@@ -492,7 +491,11 @@ impl Advance {
                 from: Some(from),
                 to,
             } => {
-                format!("moved `{git_ref}` from {} to {}", short_oid(*from), short_oid(*to))
+                format!(
+                    "moved `{git_ref}` from {} to {}",
+                    short_oid(*from),
+                    short_oid(*to)
+                )
             }
             Advance::Moved { from: None, to } => format!("set `{git_ref}` to {}", short_oid(*to)),
             Advance::AlreadyThere => format!("`{git_ref}` already points at this run's head"),

@@ -3,6 +3,8 @@
 //! "Allow GitHub Actions to create and approve pull requests"; Issues write where failures are reported;
 //! read access to upstream when it is fetched through the forge.
 
+use crate::config::cousin_config::CousinConfig;
+use crate::config::notify::NotifyTarget;
 use crate::doctor::capability::Capability;
 use crate::doctor::common_checks::{self, unreachable_check};
 use crate::doctor::doctor_report::{Check, DoctorReport, Verdict};
@@ -10,7 +12,6 @@ use crate::forge::Forge;
 use crate::forge::permissions::{ActionsPullRequests, Identity};
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
-use crate::sync::cousin_config::{CousinConfig, NotifyTarget};
 
 /// The directory GitHub guards with the Workflows permission.
 const WORKFLOWS_DIR: &str = ".github/workflows";

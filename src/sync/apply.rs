@@ -6,11 +6,13 @@
 use git2::Oid;
 
 use crate::actions;
+use crate::config::cousin_config::CousinConfig;
+use crate::config::notify::NotifyTarget;
+use crate::config::on_conflict::OnConflict;
 use crate::error_kind::{ErrorKind, error_chain};
 use crate::forge::Forge;
 use crate::git::{GitAuth, SyncRepo};
 use crate::repo_name::{self, RepoName};
-use crate::sync::cousin_config::{CousinConfig, NotifyTarget, OnConflict};
 use crate::sync::failure_report::{self, FailureReport, ReportOutcome};
 use crate::sync::prepare::{self, Prepared, SyncPlan, SyncSettings};
 use crate::sync::publish::{self, CloseTarget, PublishTarget};

@@ -3,11 +3,11 @@
 
 use git2::{Commit, Oid, Repository, Tree};
 
+use crate::config::strategy::{ChangeBase, Strategy};
+use crate::config::subscription::Subscription;
 use crate::repo_path::touches_git_dir;
 use crate::sync::conflict::Conflict;
-use crate::sync::cousin_config::Subscription;
 use crate::sync::mapped_tree::{self, MappedTreeError};
-use crate::sync::strategy::{ChangeBase, Strategy};
 use crate::sync::tree_merge::{self, MergedTree};
 
 /// Why a change could not be computed.

@@ -7,9 +7,9 @@ use git2::Oid;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::subscription::Subscription;
 use crate::payload::{PAYLOAD_VERSION, Payload};
 use crate::repo_name::RepoName;
-use crate::sync::cousin_config::Subscription;
 
 /// Why an event was rejected.
 #[derive(Debug, thiserror::Error)]

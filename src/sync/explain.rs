@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::cousin_config::CousinConfig;
+use crate::config::subscription::Subscription;
 use crate::repo_path::RepoPath;
-use crate::sync::cousin_config::{CousinConfig, Subscription};
 use crate::sync::mapped_tree::RESERVED_AT_ROOT;
 
 /// One subscription that holds the path, and where the path lands through it.
@@ -208,7 +209,7 @@ fn shown(p: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::cousin_config::ConfigOverrides;
+    use crate::config::cousin_config::ConfigOverrides;
 
     fn config(json: &str) -> CousinConfig {
         CousinConfig::load("c.json", json, &ConfigOverrides::default()).unwrap()

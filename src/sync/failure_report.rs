@@ -5,11 +5,11 @@
 use crate::sync::conflict::Conflict;
 use std::fmt::Write as _;
 
+use crate::config::strategy::{ChangeBase, Strategy};
 use crate::escape::{self, markdown_code};
 use crate::forge::{Forge, ForgeError, Issue};
 use crate::repo_name::{RepoName, redact_userinfo};
 use crate::repo_path::RepoPath;
-use crate::sync::strategy::{ChangeBase, Strategy};
 
 /// What the report says.
 #[derive(Debug, Clone)]

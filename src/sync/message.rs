@@ -5,12 +5,13 @@ use std::fmt::Write as _;
 
 use git2::Oid;
 
+use crate::config::cousin_config::CousinConfig;
+use crate::config::pull_request_config::fill_template;
+use crate::config::strategy::Strategy;
 use crate::escape::{markdown_code, markdown_code_list};
 use crate::repo_name::RepoName;
 use crate::sync::change_summary::ChangeSummary;
 use crate::sync::conflict::Conflict;
-use crate::sync::cousin_config::{CousinConfig, fill_template};
-use crate::sync::strategy::Strategy;
 use crate::sync::trailer::SyncTrailer;
 
 /// The most upstream commits listed in a pull request body.

@@ -4,12 +4,12 @@
 
 use git2::{Commit, Oid, Repository, Signature};
 
+use crate::config::strategy::Strategy;
+use crate::config::subscription::Subscription;
 use crate::sync::change::{self, ChangeInput, SyncChangeError};
 use crate::sync::conflict::Conflict;
-use crate::sync::cousin_config::Subscription;
 use crate::sync::mapped_tree;
 use crate::sync::message::SyncMessage;
-use crate::sync::strategy::Strategy;
 
 /// One upstream commit as it was picked.
 #[derive(Debug, Clone, PartialEq, Eq)]

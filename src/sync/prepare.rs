@@ -10,15 +10,16 @@ use std::time::{Duration, SystemTime};
 
 use git2::{Oid, Signature};
 
+use crate::config::cousin_config::{ConfigOverrides, CousinConfig};
+use crate::config::strategy::Strategy;
+use crate::config::subscription::Subscription;
 use crate::git::{GitAuth, SyncRepo, SyncRepoError, cousin_ref};
 use crate::repo_name::{RepoName, redact_userinfo};
 use crate::sync::change::{self, ChangeInput, ChangeShape, SyncChange, SyncChangeError};
 use crate::sync::change_summary::ChangeSummary;
-use crate::sync::cousin_config::{ConfigOverrides, CousinConfig, Subscription};
 use crate::sync::event::SyncEvent;
 use crate::sync::message::SyncMessage;
 use crate::sync::pick_chain::PickChain;
-use crate::sync::strategy::Strategy;
 use crate::sync::trailer::{self, LastSync};
 
 /// Why the pipeline stopped.

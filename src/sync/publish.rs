@@ -14,12 +14,13 @@ use std::time::{Duration, SystemTime};
 
 use git2::Oid;
 
+use crate::config::pull_request_config::PullRequestConfig;
+use crate::config::subscription::Subscription;
 use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
 use crate::git::{GitAuth, SyncRepo, SyncRepoError};
 use crate::git::{cousin_ref, upstream_ref};
 use crate::repo_name::RepoName;
 use crate::sync::conflict::Conflict;
-use crate::sync::cousin_config::{PullRequestConfig, Subscription};
 use crate::sync::prepare::SyncPlan;
 use crate::sync::trailer::SyncTrailer;
 use crate::sync::tree_merge;

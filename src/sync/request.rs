@@ -3,15 +3,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use crate::config::cousin_config::CousinConfig;
 use crate::repo_name::RepoName;
-use crate::sync::cousin_config::CousinConfig;
 use crate::sync::event::SyncEvent;
-
-/// The default committer name of sync commits (GitHub Actions' bot).
-pub const DEFAULT_COMMITTER_NAME: &str = "github-actions[bot]";
-
-/// The default committer email of sync commits.
-pub const DEFAULT_COMMITTER_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
 
 /// One sync to run with [`crate::sync::apply`].
 #[derive(Debug, Clone)]

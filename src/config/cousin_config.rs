@@ -18,30 +18,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::diagnostic::Diagnostic;
 use crate::config::json_document::JsonDocument;
+use crate::config::notify::{NotifyFile, NotifyTarget};
+use crate::config::on_conflict::OnConflict;
+use crate::config::pull_request_config::{
+    DEFAULT_BRANCH_TEMPLATE, PullRequestConfig, PullRequestFile, fill_template,
+};
+use crate::config::strategy::Strategy;
+use crate::config::subscription::{Subscription, SubscriptionFile};
 use crate::repo_name::RepoName;
-use crate::repo_path::RepoPath;
-use crate::sync::strategy::Strategy;
 
 /// The default place of the configuration in the cousin.
 pub const DEFAULT_CONFIG_PATH: &str = ".github/ecosync.json";
 
-/// The default rolling pull request branch: one per upstream repository.
-pub const DEFAULT_BRANCH_TEMPLATE: &str = "ecosync/{upstream}";
-
-/// The default pull request title.
-pub const DEFAULT_TITLE_TEMPLATE: &str = "Sync {upstream_repo} to {short_sha}";
-
 /// The default `max_age`.
 pub const DEFAULT_MAX_AGE: &str = "30d";
-
-/// The placeholders a branch or title template may use.
-pub const TEMPLATE_PLACEHOLDERS: &[&str] = &[
-    "{upstream}",
-    "{upstream_repo}",
-    "{branch}",
-    "{short_sha}",
-    "{sha}",
-];
 
 /// The subscriber's configuration file, as written. Every field but `upstream` and `subscriptions` has a
 /// default.
@@ -80,7 +70,7 @@ pub struct CousinConfigFile {
     pub acknowledge: bool,
 }
 
-fn default_max_age() -> String {
+pub(crate) fn default_max_age() -> String {
     DEFAULT_MAX_AGE.to_owned()
 }
 
@@ -99,183 +89,8 @@ pub struct UpstreamFile {
     pub url: Option<String>,
 }
 
-fn default_branch() -> String {
+pub(crate) fn default_branch() -> String {
     "main".to_owned()
-}
-
-/// One subscription as written.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum SubscriptionFile {
-    /// An upstream directory kept at the same path here.
-    Same(String),
-    /// An upstream directory kept at another path here.
-    Mapped {
-        /// The upstream directory.
-        path: String,
-        /// The directory of this repository that holds it (`""` is the root).
-        to: String,
-    },
-}
-
-/// The pull request settings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PullRequestFile {
-    /// The branch the pull request targets (default: this repository's default branch).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base: Option<String>,
-    /// The pull request branch, a template with `{upstream}` (`owner-name`), `{upstream_repo}`
-    /// (`owner/name`), `{branch}` (the upstream branch), `{short_sha}` and `{sha}`. The default,
-    /// `ecosync/{upstream}`, is one rolling branch per upstream, so a newer update refreshes the open pull
-    /// request instead of opening another.
-    #[serde(default = "default_branch_template")]
-    pub branch: String,
-    /// The pull request title, a template with the same placeholders (default
-    /// `Sync {upstream_repo} to {short_sha}`).
-    #[serde(default = "default_title_template")]
-    pub title: String,
-    /// Labels added to the pull request (default `automated`, `upstream-sync`).
-    #[serde(default = "default_pr_labels")]
-    pub labels: Vec<String>,
-    /// Users asked for a review.
-    #[serde(default)]
-    pub reviewers: Vec<String>,
-    /// Teams (slugs, without the organisation) asked for a review.
-    #[serde(default)]
-    pub team_reviewers: Vec<String>,
-    /// Users assigned to the pull request.
-    #[serde(default)]
-    pub assignees: Vec<String>,
-    /// Open the pull request as a draft (default `false`).
-    #[serde(default)]
-    pub draft: bool,
-}
-
-impl Default for PullRequestFile {
-    fn default() -> Self {
-        PullRequestFile {
-            base: None,
-            branch: default_branch_template(),
-            title: default_title_template(),
-            labels: default_pr_labels(),
-            reviewers: Vec::new(),
-            team_reviewers: Vec::new(),
-            assignees: Vec::new(),
-            draft: false,
-        }
-    }
-}
-
-fn default_branch_template() -> String {
-    DEFAULT_BRANCH_TEMPLATE.to_owned()
-}
-
-fn default_title_template() -> String {
-    DEFAULT_TITLE_TEMPLATE.to_owned()
-}
-
-fn default_pr_labels() -> Vec<String> {
-    vec!["automated".to_owned(), "upstream-sync".to_owned()]
-}
-
-/// What to do when the change conflicts with this repository's own edits.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum OnConflict {
-    /// Push nothing and report the conflict as an issue in the `notify` place.
-    #[default]
-    Issue,
-    /// Commit the conflict markers to a draft pull request that lists the conflicting files.
-    DraftPullRequest,
-}
-
-/// Where failures are reported, as written: a place, or an object with the place and labels.
-#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum NotifyFile {
-    /// `upstream`, `self`, an `owner/name`, or `none`.
-    Place(String),
-    /// The place and the labels of the issue.
-    Full {
-        /// `upstream` (default), `self`, an `owner/name`, or `none`.
-        #[serde(default = "default_notify_place")]
-        to: String,
-        /// Labels of the failure issue (default `upstream-sync`, `ecosync-failure`); the first one is also
-        /// how the open issue is found again.
-        #[serde(default = "default_notify_labels")]
-        labels: Vec<String>,
-    },
-}
-
-impl Default for NotifyFile {
-    fn default() -> Self {
-        NotifyFile::Place(default_notify_place())
-    }
-}
-
-fn default_notify_place() -> String {
-    "upstream".to_owned()
-}
-
-pub(crate) fn default_notify_labels() -> Vec<String> {
-    vec!["ecosync-failure".to_owned(), "upstream-sync".to_owned()]
-}
-
-/// Where a failure is reported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotifyTarget {
-    /// The upstream repository.
-    Upstream,
-    /// This repository.
-    Own,
-    /// Another repository.
-    Repo(RepoName),
-    /// Nowhere (the exit status and the log still say it).
-    Nowhere,
-}
-
-/// One checked subscription: upstream directory `path` is kept at `to` in the cousin.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subscription {
-    /// The upstream directory (`""`: the whole upstream).
-    pub path: RepoPath,
-    /// The cousin's directory (`""`: the cousin's root).
-    pub to: RepoPath,
-}
-
-impl Subscription {
-    /// `` `path` `` or `` `path` -> `to` ``, for messages.
-    pub fn describe(&self) -> String {
-        if self.path == self.to {
-            format!("`{}`", self.path)
-        } else {
-            format!("`{}` -> `{}`", self.path, self.to)
-        }
-    }
-}
-
-/// The checked pull request settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PullRequestConfig {
-    /// The base branch, or `None` for the cousin's default branch.
-    pub base: Option<String>,
-    /// The branch template.
-    pub branch: String,
-    /// The title template.
-    pub title: String,
-    /// Labels.
-    pub labels: Vec<String>,
-    /// Reviewers.
-    pub reviewers: Vec<String>,
-    /// Team reviewers.
-    pub team_reviewers: Vec<String>,
-    /// Assignees.
-    pub assignees: Vec<String>,
-    /// Draft or not.
-    pub draft: bool,
 }
 
 /// The checked configuration.
@@ -357,26 +172,6 @@ impl CousinConfig {
             .map(Subscription::describe)
             .collect()
     }
-}
-
-/// True when `b` is a valid branch name for git.
-pub fn is_valid_branch(b: &str) -> bool {
-    !b.is_empty() && git2::Reference::is_valid_name(&format!("refs/heads/{b}"))
-}
-
-/// Fills a branch or title template.
-pub fn fill_template(
-    t: &str,
-    upstream_dashed: &str,
-    upstream_repo: &str,
-    branch: &str,
-    sha: &str,
-) -> String {
-    t.replace("{upstream}", upstream_dashed)
-        .replace("{upstream_repo}", upstream_repo)
-        .replace("{branch}", branch)
-        .replace("{short_sha}", crate::git::short_sha(sha))
-        .replace("{sha}", sha)
 }
 
 #[cfg(test)]

@@ -9,18 +9,21 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::{
-    ConfigOverrides, CousinConfig, NotifyTarget, OnConflict, PullRequestConfig, PullRequestFile,
-    Subscription, TEMPLATE_PLACEHOLDERS, default_branch, default_branch_template, default_max_age,
-    default_notify_labels, default_notify_place, default_pr_labels, default_title_template,
-    fill_template, is_valid_branch,
-};
+use super::{ConfigOverrides, CousinConfig, default_branch, default_max_age};
+use crate::config::branch_name::is_valid_branch;
 use crate::config::diagnostic::{Diagnostic, has_errors};
 use crate::config::did_you_mean::did_you_mean;
 use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
+use crate::config::notify::{NotifyTarget, default_notify_labels, default_notify_place};
+use crate::config::on_conflict::OnConflict;
+use crate::config::pull_request_config::{
+    PullRequestConfig, PullRequestFile, TEMPLATE_PLACEHOLDERS, default_branch_template,
+    default_pr_labels, default_title_template, fill_template,
+};
+use crate::config::strategy::Strategy;
+use crate::config::subscription::Subscription;
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
-use crate::sync::strategy::Strategy;
 
 /// `DEFAULT_MAX_AGE` as a duration (a unit test keeps the two in step).
 pub(super) const DEFAULT_MAX_AGE_DURATION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -1069,7 +1072,7 @@ impl From<PullRequestFile> for PullRequestConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::cousin_config::DEFAULT_MAX_AGE;
+    use crate::config::cousin_config::DEFAULT_MAX_AGE;
 
     #[test]
     fn the_default_max_age_is_its_text() {
