@@ -100,7 +100,7 @@ impl Source {
 }
 
 fn short(oid: Oid) -> String {
-    oid.to_string()[..7].to_owned()
+    oid.to_string()[..12].to_owned()
 }
 
 fn counts(s: &Source) -> [usize; 3] {
