@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use clap::Parser;
-use ecosync::dispatch::delivery_report::DeliveryStatus;
-use ecosync::dispatch::fan_out::{FanOut, Outgoing};
+use ecosync::dispatch::deliver::delivery_report::DeliveryStatus;
+use ecosync::dispatch::deliver::fan_out::{FanOut, Outgoing};
 use ecosync::payload::PAYLOAD_VERSION;
 use ecosync::{ForgeArgs, Payload, RepoName};
 use fake_github::FakeGitHub;
@@ -143,7 +143,7 @@ fn main() {
             let results = FanOut::new(&forge, width)
                 .deliver(
                     &outgoing,
-                    &ecosync::dispatch::stop_signal::StopSignal::new(),
+                    &ecosync::stop_signal::StopSignal::new(),
                     |_, _| {},
                 )
                 .await;

@@ -128,7 +128,7 @@ fn library_hint(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = e.downcast_ref::<ecosync::ForgeError>() {
             return e.hint();
         }
-        if let Some(e) = e.downcast_ref::<ecosync::dispatch::watermark::WatermarkError>() {
+        if let Some(e) = e.downcast_ref::<ecosync::dispatch::plan::watermark::WatermarkError>() {
             return e.hint();
         }
         if let Some(e) = e.downcast_ref::<ecosync::repo_name::InferError>() {

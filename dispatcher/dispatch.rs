@@ -15,10 +15,11 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::{Actions, Level};
 use ecosync::cli_env::string_or_fallback;
-use ecosync::dispatch::delivery_mode::DeliveryMode;
-use ecosync::dispatch::delivery_report::{DeliveryReport, DeliveryStatus};
-use ecosync::dispatch::stop_signal::StopSignal;
-use ecosync::dispatch::{self, DeliverySettings, watermark};
+use ecosync::dispatch::deliver::delivery_report::{DeliveryReport, DeliveryStatus};
+use ecosync::dispatch::ecosystem::delivery_mode::DeliveryMode;
+use ecosync::dispatch::plan::watermark;
+use ecosync::dispatch::{self, DeliverySettings};
+use ecosync::stop_signal::StopSignal;
 use ecosync::{ForgeArgs, PlanOutcome, RepoName};
 
 use crate::direct::DirectArgs;
@@ -250,7 +251,17 @@ impl DispatchCommand {
             return self.finish(&report);
         }
         let auth = watermark_auth.unwrap_or_default();
-        let moved = watermark::record(&repo_dir, &plan, auth, &mut report);
+        let moved = match (&plan.watermark, &plan.git_ref) {
+            (Some(note), Some(_)) => {
+                watermark::after_delivery(&repo_dir, note, &plan.base, &plan.head, auth)
+            }
+            _ => Ok(None),
+        };
+        report.watermark_after = match &moved {
+            Ok(described) => described.clone(),
+            Err(e) => Some(format!("not moved: {e}")),
+        };
+        let moved = moved.map(|_| ());
         if let (Ok(()), Some(text)) = (&moved, &report.watermark_after) {
             eprintln!("watermark: {text}");
         }

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
-use ecosync::dispatch::change_set::{resolve_commit, tree_paths};
-use ecosync::dispatch::explain::{self, check_path};
-use ecosync::dispatch::github_event::short_branch;
+use ecosync::dispatch::plan::change_set::{resolve_commit, tree_paths};
+use ecosync::dispatch::plan::explain::{self, check_path};
+use ecosync::dispatch::plan::github_event::short_branch;
 use ecosync::{Ecosystem, SourceLocation};
 
 use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};

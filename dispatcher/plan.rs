@@ -7,10 +7,10 @@ use anyhow::Context as _;
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
 use ecosync::cli_env::{path_or_fallback, string_or_fallback};
-use ecosync::dispatch::github_event::GitHubEvent;
-use ecosync::dispatch::plan_request::WatermarkSettings;
-use ecosync::dispatch::shard::Shard;
-use ecosync::dispatch::shard_matrix::ShardMatrix;
+use ecosync::dispatch::plan::github_event::GitHubEvent;
+use ecosync::dispatch::plan::plan_request::WatermarkSettings;
+use ecosync::dispatch::plan::shard::Shard;
+use ecosync::dispatch::plan::shard_matrix::ShardMatrix;
 use ecosync::git::GitAuth;
 use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 
@@ -223,9 +223,11 @@ impl PlanCommand {
         };
         let auth = match self.watermark_token_env.as_deref() {
             Some(var) => Some(GitAuth::token_from_env(var).ok_or_else(|| {
-                CliError::usage(ecosync::dispatch::watermark::WatermarkError::TokenEnvUnset(
-                    var.to_owned(),
-                ))
+                CliError::usage(
+                    ecosync::dispatch::plan::watermark::WatermarkError::TokenEnvUnset(
+                        var.to_owned(),
+                    ),
+                )
             })?),
             None => None,
         };
@@ -259,7 +261,7 @@ impl PlanCommand {
                         "{}\n",
                         serde_json::json!({
                             "base": before,
-                            "head": ecosync::dispatch::revision_range::ZERO_SHA,
+                            "head": ecosync::dispatch::plan::revision_range::ZERO_SHA,
                             "deleted": true,
                             "changed_paths": [],
                             "deliveries": [],

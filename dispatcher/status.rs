@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use ecosync::ForgeArgs;
-use ecosync::dispatch::change_set::resolve_commit;
-use ecosync::dispatch::delivery_statuses::DeliveryStatuses;
+use ecosync::dispatch::deliver::delivery_statuses::DeliveryStatuses;
+use ecosync::dispatch::plan::change_set::resolve_commit;
 use ecosync::forge::forge_args::parse_duration;
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};

@@ -6,7 +6,7 @@ use clap::Args;
 use ecosync::config::diagnostic::Diagnostic;
 
 use crate::glue::{CliError, CliResult, Exit, print_stdout};
-use ecosync::dispatch::change_set::{resolve_commit, tree_paths};
+use ecosync::dispatch::plan::change_set::{resolve_commit, tree_paths};
 use ecosync::{Ecosystem, SourceLocation};
 
 /// Check ecosystem.json: every problem is reported with <file:line:column>, the entry, and a hint. Exits 0

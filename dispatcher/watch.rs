@@ -10,9 +10,9 @@ use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::audit_log::AuditEntry;
-use ecosync::dispatch::stop_signal::StopSignal;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::git::GitAuth;
+use ecosync::stop_signal::StopSignal;
 use ecosync::watch::{WatchEvent, WatchSettings};
 use ecosync::{ForgeArgs, SourceLocation};
 
@@ -151,7 +151,9 @@ impl WatchCommand {
         // `origin` is read with the forge's credentials for the source (none for the local forge).
         let origin_auth = match &forge {
             Some(f) => runtime
-                .block_on(ecosync::dispatch::watermark::credentials(f, &source, None))
+                .block_on(ecosync::dispatch::plan::watermark::credentials(
+                    f, &source, None,
+                ))
                 .map_err(CliError::failed)?,
             None => GitAuth::default(),
         };

@@ -14,8 +14,8 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::dispatch::delivery_mode::DeliveryMode;
-use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus};
+use crate::dispatch::deliver::delivery_report::{DeliveryReport, DeliveryStatus};
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::sync::publish::{BranchAction, PullRequestAction};
 use crate::sync::sync_outcome::{Report, SyncOutcome};
 

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use ecosync::dispatch::delivery_mode::DeliveryMode;
-use ecosync::dispatch::stop_signal::StopSignal;
+use ecosync::dispatch::ecosystem::delivery_mode::DeliveryMode;
+use ecosync::stop_signal::StopSignal;
 use ecosync::sync::SyncOutcome;
 use ecosync::watch::WatchEvent;
 use ecosync::watch::upstream_watch::{UpstreamEvent, UpstreamWatchSettings};

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ecosync::RepoName;
-use ecosync::dispatch::shard::Shard;
+use ecosync::dispatch::plan::shard::Shard;
 use git2::Oid;
 use serde_json::{Value, json};
 

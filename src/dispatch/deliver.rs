@@ -2,24 +2,35 @@
 //! the forge a bounded number at a time, record what became of each repository, and open (or comment on)
 //! the failure issue. [`preview`] is the same without sending, for a dry run.
 
+pub mod acknowledge;
+pub mod branch_mirror;
+pub mod delivery_report;
+pub mod delivery_statuses;
+pub mod delivery_text;
+pub mod direct_settings;
+pub mod engine_delivery;
+pub mod failure_notice;
+pub mod fan_out;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::actions;
-use crate::dispatch::acknowledge;
-use crate::dispatch::branch_mirror::BranchMirror;
-use crate::dispatch::delivery_mode::DeliveryMode;
-use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, FailureIssue, RepoResult};
-use crate::dispatch::direct_settings::DirectSettings;
-use crate::dispatch::engine_delivery::{self, EngineDelivery};
-use crate::dispatch::failure_notice::{self, NoticeOutcome};
-use crate::dispatch::fan_out::{FanOut, Outgoing};
+use crate::dispatch::deliver::branch_mirror::BranchMirror;
+use crate::dispatch::deliver::delivery_report::{
+    DeliveryReport, DeliveryStatus, FailureIssue, RepoResult,
+};
+use crate::dispatch::deliver::direct_settings::DirectSettings;
+use crate::dispatch::deliver::engine_delivery::EngineDelivery;
+use crate::dispatch::deliver::failure_notice::NoticeOutcome;
+use crate::dispatch::deliver::fan_out::{FanOut, Outgoing};
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::plan::{Delivery, Plan};
-use crate::dispatch::stop_signal::StopSignal;
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
 use crate::forge::commit_status::StatusState;
 use crate::payload::{self, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION, Payload};
 use crate::repo_name::RepoName;
+use crate::stop_signal::StopSignal;
 
 /// How to deliver a plan.
 #[derive(Debug, Clone)]

@@ -7,18 +7,27 @@
 //! one [`Shard`] holds only that shard's entries (its deliveries, skipped and unmatched entries) and says
 //! how many deliveries the other shards make.
 
+pub mod change_set;
+pub mod explain;
+pub mod github_event;
+pub mod plan_request;
+pub mod revision_range;
+pub mod shard;
+pub mod shard_matrix;
+pub mod watermark;
+
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dispatch::change_set::ChangeSet;
-use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::Ecosystem;
-use crate::dispatch::shard::{Shard, ShardNote};
-use crate::dispatch::subscription_matcher::{MatcherError, SubscriptionMatcher};
-use crate::dispatch::target_delivery::TargetDelivery;
-use crate::dispatch::watermark::WatermarkNote;
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
+use crate::dispatch::ecosystem::subscription_matcher::{MatcherError, SubscriptionMatcher};
+use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
+use crate::dispatch::plan::change_set::ChangeSet;
+use crate::dispatch::plan::shard::{Shard, ShardNote};
+use crate::dispatch::plan::watermark::WatermarkNote;
 use crate::git::short_sha;
 use crate::repo_name::RepoName;
 
@@ -207,7 +216,8 @@ impl Plan {
             Some(r) => {
                 let matcher = &matchers.branches;
                 let mut ok = vec![false; entries.len()];
-                let mut scratch = crate::dispatch::subscription_matcher::Scratch::default();
+                let mut scratch =
+                    crate::dispatch::ecosystem::subscription_matcher::Scratch::default();
                 let mut decisions = Vec::new();
                 matcher.last_matches(r, &mut scratch, &mut decisions);
                 for d in decisions {

@@ -2,8 +2,8 @@
 //! in the other modes the push), Pull requests: write on the targets of the pull request modes, and on the
 //! source repository the watermark's push and, with `--notify-issue` or a pull request mode, Issues: write.
 
-use crate::dispatch::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::Ecosystem;
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::doctor::capability::Capability;
 use crate::doctor::common_checks;
 use crate::doctor::doctor_report::{Check, DoctorReport};

@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use git2::Oid;
 
-use crate::dispatch::stop_signal::StopSignal;
 use crate::forge::Forge;
 use crate::git::GitAuth;
+use crate::stop_signal::StopSignal;
 use crate::sync::event::SyncEvent;
 use crate::sync::sync_error::SyncError;
 use crate::sync::{SyncOutcome, SyncRequest};

@@ -357,7 +357,7 @@ mod tests {
             head: "h".into(),
             paths: 3,
             duration: Duration::from_millis(40),
-            mode: crate::dispatch::delivery_mode::DeliveryMode::Dispatch,
+            mode: crate::dispatch::ecosystem::delivery_mode::DeliveryMode::Dispatch,
         });
         let text = status.metrics_text();
         assert!(
@@ -368,7 +368,7 @@ mod tests {
         assert_eq!(status.health().0.last_success_commit.as_deref(), Some("h"));
         status.observe(&WatchEvent::Failed {
             repo: "acme/b".into(),
-            mode: crate::dispatch::delivery_mode::DeliveryMode::Dispatch,
+            mode: crate::dispatch::ecosystem::delivery_mode::DeliveryMode::Dispatch,
             error: "boom".into(),
             failures: 5,
             retry_in: Duration::from_secs(60),

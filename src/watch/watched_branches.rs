@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use crate::dispatch::ecosystem::path_pattern::PathPattern;
 use crate::dispatch::ecosystem::{Ecosystem, EcosystemInvalid};
-use crate::dispatch::path_pattern::PathPattern;
-use crate::dispatch::plan_request::PlanError;
+use crate::dispatch::plan::plan_request::PlanError;
 
 /// Each enabled entry's branch patterns, from the configuration at `path` (named `name` in messages).
 pub fn load(path: &Path, name: &str) -> Result<Vec<Vec<PathPattern>>, PlanError> {

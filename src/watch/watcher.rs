@@ -14,11 +14,11 @@ use std::time::{Duration, SystemTime};
 
 use git2::{FetchOptions, Oid, Repository};
 
-use crate::dispatch::delivery_mode::DeliveryMode;
-use crate::dispatch::delivery_report::DeliveryStatus;
-use crate::dispatch::path_pattern::PathPattern;
+use crate::dispatch::deliver::delivery_report::DeliveryStatus;
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
+use crate::dispatch::ecosystem::path_pattern::PathPattern;
 use crate::dispatch::plan::Plan;
-use crate::dispatch::plan_request::{PlanError, PlanOutcome, PlanRequest};
+use crate::dispatch::plan::plan_request::{PlanError, PlanOutcome, PlanRequest};
 use crate::dispatch::{self, DeliverySettings};
 use crate::forge::Forge;
 use crate::git::GitAuth;
@@ -266,11 +266,11 @@ fn stop_name(settings: &WatchSettings) -> Option<&'static str> {
         .delivery
         .stop
         .signal()
-        .map(dispatch::stop_signal::StopSignal::name)
+        .map(crate::stop_signal::StopSignal::name)
 }
 
 /// Sleeps `d`, waking early for a stop; false when stopped.
-pub(crate) async fn pause(d: Duration, stop: &dispatch::stop_signal::StopSignal) -> bool {
+pub(crate) async fn pause(d: Duration, stop: &crate::stop_signal::StopSignal) -> bool {
     let tick = Duration::from_millis(50);
     let mut left = d;
     while !left.is_zero() {

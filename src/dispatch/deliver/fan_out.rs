@@ -5,11 +5,11 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 
-use crate::dispatch::delivery_report::{DeliveryStatus, RepoResult};
-use crate::dispatch::stop_signal::StopSignal;
+use crate::dispatch::deliver::delivery_report::{DeliveryStatus, RepoResult};
 use crate::forge::Forge;
 use crate::payload::Payload;
 use crate::repo_name::RepoName;
+use crate::stop_signal::StopSignal;
 
 /// One dispatch to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

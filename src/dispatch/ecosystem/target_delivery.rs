@@ -12,7 +12,7 @@ use crate::config::pull_request_config::{
 };
 use crate::config::strategy::Strategy;
 use crate::config::subscription::Subscription;
-use crate::dispatch::delivery_mode::DeliveryMode;
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::repo_name::RepoName;
 use crate::repo_path::RepoPath;
 

@@ -15,11 +15,11 @@ use std::time::{Instant, SystemTime};
 
 use git2::{Oid, Repository};
 
-use crate::dispatch::delivery_mode::DeliveryMode;
-use crate::dispatch::delivery_report::{DeliveryStatus, RepoResult};
-use crate::dispatch::direct_settings::DirectSettings;
-use crate::dispatch::path_pattern::PathPattern;
-use crate::dispatch::target_delivery::TargetDelivery;
+use crate::dispatch::deliver::delivery_report::{DeliveryStatus, RepoResult};
+use crate::dispatch::deliver::direct_settings::DirectSettings;
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
+use crate::dispatch::ecosystem::path_pattern::PathPattern;
+use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
 use crate::repo_name::RepoName;

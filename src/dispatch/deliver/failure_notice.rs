@@ -1,7 +1,7 @@
 //! `FailureNotice`: one issue in the source repository listing the dispatches that failed, commented on
 //! (rather than opened again) on later failures while it is open.
 
-use crate::dispatch::delivery_report::DeliveryReport;
+use crate::dispatch::deliver::delivery_report::DeliveryReport;
 use crate::forge::{Forge, ForgeError, Issue};
 use crate::repo_name::RepoName;
 use std::fmt::Write as _;

@@ -12,7 +12,7 @@
 
 use git2::{Oid, Repository};
 
-use crate::dispatch::change_set::{ChangeSetError, resolve_commit};
+use crate::dispatch::plan::change_set::{ChangeSetError, resolve_commit};
 
 /// The all-zero SHA GitHub uses for "no commit" (a new or deleted ref).
 pub const ZERO_SHA: &str = "0000000000000000000000000000000000000000";

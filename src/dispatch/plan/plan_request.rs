@@ -13,16 +13,16 @@ use std::path::{Component, Path, PathBuf};
 use git2::Repository;
 
 use crate::config::diagnostic::Diagnostic;
-use crate::dispatch::change_set::{ChangeSet, ChangeSetError};
+use crate::dispatch::ecosystem::subscription_matcher::MatcherError;
 use crate::dispatch::ecosystem::{Ecosystem, EcosystemInvalid};
-use crate::dispatch::github_event::{GitHubEvent, short_branch};
-use crate::dispatch::plan::{Plan, PlanMatchers};
-use crate::dispatch::revision_range::{RangeChoice, RevisionRange};
-use crate::dispatch::shard::Shard;
-use crate::dispatch::subscription_matcher::MatcherError;
-use crate::dispatch::watermark::{
+use crate::dispatch::plan::change_set::{ChangeSet, ChangeSetError};
+use crate::dispatch::plan::github_event::{GitHubEvent, short_branch};
+use crate::dispatch::plan::revision_range::{RangeChoice, RevisionRange};
+use crate::dispatch::plan::shard::Shard;
+use crate::dispatch::plan::watermark::{
     self, WatermarkError, WatermarkNote, WatermarkRemote, WatermarkStatus,
 };
+use crate::dispatch::plan::{Plan, PlanMatchers};
 use crate::git::GitAuth;
 
 /// Why a plan could not be made.

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use crate::dispatch::plan_request::PlanOutcome;
-use crate::dispatch::shard::Shard;
+use crate::dispatch::plan::plan_request::PlanOutcome;
+use crate::dispatch::plan::shard::Shard;
 
 /// The matrix: one entry per shard with at least one delivery, in shard order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use git2::{Direction, Oid, PushOptions, Repository};
 use serde::{Deserialize, Serialize};
 
-use crate::dispatch::shard::Shard;
+use crate::dispatch::plan::shard::Shard;
 use crate::git::{GitAuth, advertised, short_oid};
 use crate::repo_name::redact_userinfo;
 
@@ -456,17 +456,16 @@ pub fn first_parent_count(repo: &Repository, from: Oid, to: Oid) -> Result<usize
     Ok(walk.count())
 }
 
-/// After a run's deliveries: moves the watermark the plan read (its branch's, or its shard's) to its head
-/// where the plan allows it. Returns the ref and what became of it, or `None` when the plan did not consult
-/// the watermark.
-fn after_delivery(
+/// After a run's deliveries: moves the watermark `note` names (its branch's, or its shard's) from `base`
+/// to `head` where the note allows it. Returns what became of it, for people, or `None` when it was not
+/// to be moved.
+pub fn after_delivery(
     repo_dir: &Path,
-    plan: &crate::dispatch::plan::Plan,
+    note: &WatermarkNote,
+    base: &str,
+    head: &str,
     auth: GitAuth,
-) -> Result<Option<(String, Advance)>, WatermarkError> {
-    let (Some(note), Some(_)) = (&plan.watermark, &plan.git_ref) else {
-        return Ok(None);
-    };
+) -> Result<Option<String>, WatermarkError> {
     if !note.may_advance() {
         return Ok(None);
     }
@@ -474,13 +473,13 @@ fn after_delivery(
     let Some(remote) = WatermarkRemote::origin(&repo, auth) else {
         return Ok(None);
     };
-    let head = Oid::from_str(&plan.head)?;
+    let head = Oid::from_str(head)?;
     // A plan of a root commit names git's empty tree as its base: nothing before it.
-    let base = Oid::from_str(&plan.base)
+    let base = Oid::from_str(base)
         .ok()
         .filter(|b| repo.find_commit(*b).is_ok());
     let advance = remote.advance(&repo, &note.git_ref, base, head, note.diverged())?;
-    Ok(Some((note.git_ref.clone(), advance)))
+    Ok(Some(advance.describe(&note.git_ref)))
 }
 
 impl Advance {
@@ -536,23 +535,4 @@ pub async fn credentials(
                 source: source_err,
             })?;
     Ok(GitAuth::from(creds))
-}
-
-/// [`after_delivery`], with what became of the watermark written into the run's `report`.
-pub fn record(
-    repo_dir: &Path,
-    plan: &crate::dispatch::plan::Plan,
-    auth: GitAuth,
-    report: &mut crate::dispatch::delivery_report::DeliveryReport,
-) -> Result<(), WatermarkError> {
-    match after_delivery(repo_dir, plan, auth) {
-        Ok(moved) => {
-            report.watermark_after = moved.map(|(git_ref, advance)| advance.describe(&git_ref));
-            Ok(())
-        }
-        Err(e) => {
-            report.watermark_after = Some(format!("not moved: {e}"));
-            Err(e)
-        }
-    }
 }

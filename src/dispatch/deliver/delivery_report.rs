@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-use crate::dispatch::acknowledge::Acknowledgement;
-use crate::dispatch::delivery_mode::DeliveryMode;
-use crate::dispatch::watermark::WatermarkNote;
+use crate::dispatch::deliver::acknowledge::Acknowledgement;
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
+use crate::dispatch::plan::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
 
 /// The fate of one repository's dispatch.

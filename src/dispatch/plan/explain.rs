@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::dispatch::ecosystem::Ecosystem;
+use crate::dispatch::ecosystem::subscription_matcher::{LastMatch, MatcherError, Scratch};
 use crate::dispatch::plan::SkipReason;
-use crate::dispatch::subscription_matcher::{LastMatch, MatcherError, Scratch};
 use crate::repo_name::RepoName;
 
 /// Whether the explained path names a file or a directory.

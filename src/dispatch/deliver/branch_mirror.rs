@@ -9,11 +9,11 @@ use std::time::Instant;
 use git2::Oid;
 
 use crate::config::strategy::Strategy;
-use crate::dispatch::delivery_mode::DeliveryMode;
-use crate::dispatch::delivery_report::{DeliveryStatus, RepoResult};
-use crate::dispatch::direct_settings::DirectSettings;
-use crate::dispatch::engine_delivery::{Commits, EngineDelivery};
-use crate::dispatch::target_delivery::TargetDelivery;
+use crate::dispatch::deliver::delivery_report::{DeliveryStatus, RepoResult};
+use crate::dispatch::deliver::direct_settings::DirectSettings;
+use crate::dispatch::deliver::engine_delivery::{Commits, EngineDelivery};
+use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
+use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
 use crate::git::{GitAuth, SyncRepo};

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use crate::actions::{self, Level};
 use crate::dispatch::deliver::Preview;
-use crate::dispatch::delivery_report::{DeliveryReport, DeliveryStatus, FailureIssue, RepoResult};
+use crate::dispatch::deliver::delivery_report::{
+    DeliveryReport, DeliveryStatus, FailureIssue, RepoResult,
+};
 
 impl RepoResult {
     /// What became of this repository's dispatch, for its progress line.

@@ -23,7 +23,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use globset::{Candidate, GlobMatcher, GlobSet, GlobSetBuilder};
 
-use crate::dispatch::path_pattern::{PathPattern, build_glob, has_any};
+use crate::dispatch::ecosystem::path_pattern::{PathPattern, build_glob, has_any};
 
 /// Why the matcher could not be built (only when a pattern was not checked by [`PathPattern::parse`]).
 #[derive(Debug, thiserror::Error)]
