@@ -4,14 +4,14 @@
 //! - `subscriber apply --dry-run` (the real binary, local forge): everything but the push and the API
 //!   writes (it still fetches upstream and the cousin's branches, verifies, finds the last sync, applies,
 //!   builds the commit and prints the diff);
-//! - the library pipeline `prepare::prepare` (fetch, verify, last sync, apply, commit), no process start;
+//! - the library pipeline `verify` and `compute` (fetch, verify, last sync, apply, commit), no process start;
 //! - `git cherry-pick` of the equivalent commit with the git CLI in a checked-out clone of the cousin
 //!   (upstream already fetched, so only the cherry-pick itself is timed);
 //!
 //! and the ratios; then, on a fresh CI-like clone of the cousin (none of upstream's objects present, upstream
 //! of `ECOSYNC_BENCH_UPSTREAM_FILES` files, 100,000 by default, over a local path):
 //! - `subscriber apply --dry-run` (the real binary) in a fresh clone;
-//! - a real run's pipeline, `prepare::prepare` without `--dry-run`, in a fresh clone: it reads upstream in
+//! - a real run's pipeline, `verify` and `compute` without `--dry-run`, in a fresh clone: it reads upstream in
 //!   place and copies into the clone the objects its commit takes, which the benchmark then checks with
 //!   `git rev-list --objects --missing=print` (nothing missing once the run's alternate is gone);
 //! - `git fetch` of upstream's branch into a fresh clone (what git needs before it can cherry-pick);
@@ -28,8 +28,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ecosync::config::cousin_config::{ConfigOverrides, CousinConfig};
 use ecosync::git::{GitAuth, SyncRepo};
-use ecosync::sync::event::SyncEvent;
-use ecosync::sync::prepare::{self, Prepared, SyncSettings};
+use ecosync::sync::compute::{self, Prepared};
+use ecosync::sync::sync_settings::SyncSettings;
+use ecosync::sync::verify::event::SyncEvent;
+use ecosync::sync::verify::verify;
 use git2::{Oid, Repository, Signature, Time};
 
 #[path = "../tests/support/loopback_http.rs"]
@@ -323,7 +325,8 @@ fn main() {
         let settings = settings(&config, &up_dir.display().to_string(), c2);
         let t = Instant::now();
         let repo = SyncRepo::open(&cousin_dir, false).unwrap();
-        let prepared = prepare::prepare(&repo, &settings).unwrap();
+        let prepared =
+            compute::compute(&repo, &settings, verify(&repo, &settings).unwrap()).unwrap();
         library.push(t.elapsed());
         match prepared {
             Prepared::Change(plan) => assert_eq!(plan.summary.files.len(), CHANGED),
@@ -377,7 +380,8 @@ fn main() {
         let settings = settings(&config, &up_dir.display().to_string(), c2);
         let t = Instant::now();
         let repo = SyncRepo::open(&dir, false).unwrap();
-        let prepared = prepare::prepare(&repo, &settings).unwrap();
+        let prepared =
+            compute::compute(&repo, &settings, verify(&repo, &settings).unwrap()).unwrap();
         fresh_real.push(t.elapsed());
         let Prepared::Change(plan) = prepared else {
             panic!("unexpected {prepared:?}");
@@ -414,7 +418,7 @@ fn main() {
         b.as_secs_f64() * 1e3
     );
     println!(
-        "  prepare::prepare (library):          {:>8.1} ms",
+        "  verify + compute (library):          {:>8.1} ms",
         l.as_secs_f64() * 1e3
     );
     println!(
@@ -434,7 +438,7 @@ fn main() {
         fb.as_secs_f64() * 1e3
     );
     println!(
-        "  prepare::prepare, real run (library): {:>8.1} ms",
+        "  verify + compute, real run (library): {:>8.1} ms",
         fr.as_secs_f64() * 1e3
     );
     println!(

@@ -3,7 +3,7 @@
 //! over `ECOSYNC_BENCH_SHALLOW_FILES` files, 3,000 by default) served by `git http-backend` on loopback.
 //!
 //! Prints, median of `ECOSYNC_BENCH_RUNS` runs, the bytes the server sent and the wall time of:
-//! - a real run's pipeline, `prepare::prepare` (shallow fetch, verify, last sync, apply, commit, copy into
+//! - a real run's pipeline, `verify` and `compute` (shallow fetch, verify, last sync, apply, commit, copy into
 //!   the clone what the commit takes);
 //! - the full fetch it replaces, `SyncRepo::fetch_ref` of upstream's branch into the clone (what
 //!   `fetch_upstream` did for a network upstream before);
@@ -18,7 +18,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ecosync::config::cousin_config::{ConfigOverrides, CousinConfig};
 use ecosync::git::{GitAuth, SyncRepo};
-use ecosync::sync::prepare::{self, Prepared};
+use ecosync::sync::compute::{self, Prepared};
+use ecosync::sync::verify::verify;
 
 use crate::loopback_http::{LoopbackHttp, git_http_backend};
 use crate::{fresh_clone, git, median, settings};
@@ -203,7 +204,7 @@ pub fn run() {
     let shallow = measure("shallow", &|dir| {
         let settings = settings(&config, &url, tip);
         let repo = SyncRepo::open(dir, false).unwrap();
-        match prepare::prepare(&repo, &settings).unwrap() {
+        match compute::compute(&repo, &settings, verify(&repo, &settings).unwrap()).unwrap() {
             Prepared::Change(plan) => assert_eq!(plan.summary.files.len(), CHANGED),
             other => panic!("unexpected {other:?}"),
         }
@@ -229,7 +230,7 @@ pub fn run() {
          (git http-backend), a {CHANGED}-file change since the last sync, median of {runs} runs"
     );
     for (label, (time, bytes)) in [
-        ("ecosync, shallow (prepare::prepare):   ", shallow),
+        ("ecosync, shallow (verify + compute):   ", shallow),
         ("ecosync, full fetch (fetch_ref only):  ", full),
         ("git fetch --depth 1:                   ", git_depth),
         ("git fetch (full):                      ", git_full),

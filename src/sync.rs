@@ -1,26 +1,21 @@
-//! The subscriber's sync pipeline, in the order a run goes through it: the cousin's configuration, the
-//! event, verification and the change computed with the strategy (mapped trees, three-way tree merges),
-//! its summary, message and trailer, publishing the pull request, and the failure report.
+//! The subscriber's sync pipeline, in the order a run goes through it: the request ([`SyncRequest`], with
+//! the cousin's configuration from [`crate::config::cousin_config`]), [`verify`] (the event, then the commit
+//! on upstream), [`compute`] (the last sync, the change with the strategy, its summary, message and
+//! trailer, the commit), [`publish`] (the branch and the one pull request, the failure report, the
+//! acknowledgement); [`apply`] runs them all and returns a [`SyncOutcome`], whose text is `outcome_text`.
+//! [`explain`] says where an upstream path lands.
 
-pub mod acknowledge;
 pub mod apply;
-pub mod change;
-pub mod change_summary;
-pub mod conflict;
-pub mod event;
+pub mod compute;
 pub mod explain;
-pub mod failure_report;
-pub mod mapped_tree;
-pub mod message;
 pub mod outcome_text;
-pub mod pick_chain;
-pub mod prepare;
 pub mod publish;
 pub mod request;
 pub mod sync_error;
 pub mod sync_outcome;
-pub mod trailer;
-pub mod tree_merge;
+pub mod sync_run_error;
+pub mod sync_settings;
+pub mod verify;
 
 pub use apply::apply;
 pub use request::SyncRequest;

@@ -11,8 +11,8 @@ use ecosync::actions::Actions;
 use ecosync::cli_env::{has_credentials, path_or_fallback, string_or_fallback};
 use ecosync::config::cousin_config::ConfigOverrides;
 use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
-use ecosync::sync::acknowledge::Acknowledged;
-use ecosync::sync::event::{SyncEvent, parse_full_sha};
+use ecosync::sync::publish::acknowledge::Acknowledged;
+use ecosync::sync::verify::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::{SyncOutcome, SyncRequest};
 use ecosync::{ErrorKind, ForgeArgs, RepoName};
 
@@ -250,7 +250,7 @@ fn acknowledge(
             }
         },
     };
-    match runtime.block_on(ecosync::sync::acknowledge::acknowledge(
+    match runtime.block_on(ecosync::sync::publish::acknowledge::acknowledge(
         request, forge, &cousin, outcome,
     )) {
         Some(Acknowledged::Set { sha, status }) => eprintln!(

@@ -4,7 +4,7 @@
 //! For every delivery of the plan (the targets the merged change reaches), the target's base branch is
 //! fetched into a throwaway bare repository that borrows the source clone's objects (an alternate, so
 //! nothing of the source is copied), its `.github/ecosync.json` is read from that branch, and the sync
-//! engine ([`crate::sync::change::compute`]) runs in memory as if the head were upstream's new commit. No
+//! engine ([`crate::sync::compute::change::compute`]) runs in memory as if the head were upstream's new commit. No
 //! working tree, nothing pushed. Up to `concurrency` targets are forecast at once (their fetches run on
 //! blocking threads), and the results keep the plan's order.
 
@@ -21,8 +21,8 @@ use crate::error_kind::error_chain;
 use crate::forge::Forge;
 use crate::git::{GitAuth, short_sha};
 use crate::repo_name::RepoName;
-use crate::sync::change::{self, ChangeInput};
-use crate::sync::trailer;
+use crate::sync::compute::change::{self, ChangeInput};
+use crate::sync::compute::trailer;
 
 /// What a target's sync would do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -193,11 +193,11 @@ fn picked(
     cousin: &git2::Commit<'_>,
     upstream: &git2::Commit<'_>,
     last: Oid,
-) -> Result<(Oid, Vec<crate::sync::conflict::Conflict>), String> {
-    use crate::sync::pick_chain::{self, PickInput};
+) -> Result<(Oid, Vec<crate::sync::compute::conflict::Conflict>), String> {
+    use crate::sync::compute::pick_chain::{self, PickInput};
     let git = |e: git2::Error| format!("git: {}", e.message());
     let commits = pick_chain::commits_since(repo, upstream.id(), last).map_err(git)?;
-    let message = crate::sync::message::SyncMessage::new(config, upstream, Some(last));
+    let message = crate::sync::compute::message::SyncMessage::new(config, upstream, Some(last));
     let committer =
         git2::Signature::now("ecosync forecast", "forecast@ecosync.invalid").map_err(git)?;
     let (chain, head) = pick_chain::pick(&PickInput {
@@ -271,8 +271,9 @@ fn run_engine(
     {
         return Ok((strategy, Forecast::AlreadyHasIt));
     }
-    let engine_failed =
-        |e: crate::sync::change::SyncChangeError| format!("the engine failed: {}", error_chain(&e));
+    let engine_failed = |e: crate::sync::compute::change::SyncChangeError| {
+        format!("the engine failed: {}", error_chain(&e))
+    };
     let (tree, conflicts) = match (config.strategy.stacks(), last_synced) {
         // Cherry-pick after an earlier sync: every commit since it, picked in turn, as the sync will.
         (true, Some(last)) => picked(repo, &config, &cousin, &upstream, last)?,

@@ -13,14 +13,16 @@ use crate::error_kind::{ErrorKind, error_chain};
 use crate::forge::Forge;
 use crate::git::{GitAuth, SyncRepo};
 use crate::repo_name::{self, RepoName};
-use crate::sync::failure_report::{self, FailureReport, ReportOutcome};
-use crate::sync::prepare::{self, Prepared, SyncPlan, SyncSettings};
+use crate::sync::compute::{self, Prepared, SyncPlan};
+use crate::sync::publish::failure_report::{self, FailureReport, ReportOutcome};
 use crate::sync::publish::{self, CloseTarget, PublishTarget};
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_error::SyncError;
 use crate::sync::sync_outcome::{
     Applied, ChangeReport, Conflicted, Failed, Report, Resolved, SyncOutcome,
 };
+use crate::sync::sync_settings::SyncSettings;
+use crate::sync::verify;
 
 /// Runs one sync. `Err` means the run could not start (the cousin could not be named); every other ending,
 /// rejections and failures included, is a [`SyncOutcome`], and failures were already reported where the
@@ -166,7 +168,7 @@ impl Engine<'_> {
             single_commit: request.single_commit,
             upstream_ref: request.upstream_ref.clone(),
         };
-        if let Some(reason) = prepare::not_concerned(&settings)? {
+        if let Some(reason) = verify::not_concerned(&settings)? {
             return Ok(SyncOutcome::NotSubscribed { reason });
         }
         if config.strategy.tracks_last_sync() {
@@ -182,8 +184,8 @@ impl Engine<'_> {
             .config_file
             .as_deref()
             .and_then(|file| in_repo(&repo.repo, file));
-        let plan = match prepare::prepare(&repo, &settings)? {
-            Prepared::NotSubscribed(reason) => return Ok(SyncOutcome::NotSubscribed { reason }),
+        let verified = verify::verify(&repo, &settings)?;
+        let plan = match compute::compute(&repo, &settings, verified)? {
             Prepared::AlreadySynced { upstream, by } => {
                 let closed = self.close_superseded(&repo, &settings, upstream).await?;
                 return Ok(SyncOutcome::AlreadySynced {
@@ -259,7 +261,9 @@ impl Engine<'_> {
     /// is still found. Without them the trailers alone decide: a failure is a warning, not the run's end.
     async fn merged_syncs(&self, base: &str) -> Vec<(Oid, Oid)> {
         match self.forge.merged_pull_requests(&self.cousin, base).await {
-            Ok(pulls) => crate::sync::trailer::merged_syncs(&pulls, &self.config.upstream_repo),
+            Ok(pulls) => {
+                crate::sync::compute::trailer::merged_syncs(&pulls, &self.config.upstream_repo)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot list merged pull requests; earlier syncs are found by their trailers alone");
                 Vec::new()

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::cousin_config::CousinConfig;
 use crate::config::subscription::Subscription;
 use crate::repo_path::RepoPath;
-use crate::sync::mapped_tree::RESERVED_AT_ROOT;
+use crate::sync::compute::mapped_tree::RESERVED_AT_ROOT;
 
 /// One subscription that holds the path, and where the path lands through it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The text of a [`SyncOutcome`] for people: what `subscriber apply` prints (and whatever else runs the
 //! engine, so every front end words an outcome the same way), and the one-line job summary.
 
-use crate::sync::conflict::Conflict;
+use crate::sync::compute::conflict::Conflict;
 use std::fmt::Write as _;
 
 use crate::forge::PullRequest;

@@ -10,6 +10,9 @@
 //!   pushed and the pull request gets a comment saying so.
 //! - The pull request is looked for before one is created; an open one is updated in place.
 
+pub mod acknowledge;
+pub mod failure_report;
+
 use std::time::{Duration, SystemTime};
 
 use git2::Oid;
@@ -20,10 +23,10 @@ use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
 use crate::git::{GitAuth, SyncRepo, SyncRepoError};
 use crate::git::{cousin_ref, upstream_ref};
 use crate::repo_name::RepoName;
-use crate::sync::conflict::Conflict;
-use crate::sync::prepare::SyncPlan;
-use crate::sync::trailer::SyncTrailer;
-use crate::sync::tree_merge;
+use crate::sync::compute::SyncPlan;
+use crate::sync::compute::conflict::Conflict;
+use crate::sync::compute::trailer::SyncTrailer;
+use crate::sync::compute::tree_merge;
 
 /// Why publishing failed.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::cousin_config::CousinConfig;
 use crate::repo_name::RepoName;
-use crate::sync::event::SyncEvent;
+use crate::sync::verify::event::SyncEvent;
 
 /// One sync to run with [`crate::sync::apply`].
 #[derive(Debug, Clone)]

@@ -4,9 +4,9 @@ use crate::error_kind::ErrorKind;
 use crate::forge::ForgeError;
 use crate::git::SyncRepoError;
 use crate::repo_name::{InferError, RepoName};
-use crate::sync::conflict::Conflict;
-use crate::sync::prepare::{SHALLOW_HINT, SyncRunError};
+use crate::sync::compute::conflict::Conflict;
 use crate::sync::publish::PublishError;
+use crate::sync::sync_run_error::{SHALLOW_HINT, SyncRunError};
 
 /// Why a sync stopped.
 #[derive(Debug, thiserror::Error)]

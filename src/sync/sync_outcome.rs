@@ -6,9 +6,9 @@ use git2::Oid;
 use crate::config::strategy::Strategy;
 use crate::forge::{Issue, PullRequest};
 use crate::repo_name::RepoName;
-use crate::sync::change_summary::ChangeSummary;
-use crate::sync::conflict::Conflict;
-use crate::sync::pick_chain::PickChain;
+use crate::sync::compute::change_summary::ChangeSummary;
+use crate::sync::compute::conflict::Conflict;
+use crate::sync::compute::pick_chain::PickChain;
 use crate::sync::publish::{BranchAction, PullRequestAction};
 use crate::sync::sync_error::SyncError;
 

@@ -10,8 +10,8 @@ use git2::Oid;
 use crate::forge::Forge;
 use crate::git::GitAuth;
 use crate::stop_signal::StopSignal;
-use crate::sync::event::SyncEvent;
 use crate::sync::sync_error::SyncError;
+use crate::sync::verify::event::SyncEvent;
 use crate::sync::{SyncOutcome, SyncRequest};
 use crate::watch::watch_state::{BranchState, WatchState, WatchStateError};
 

@@ -23,10 +23,10 @@ use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::error_kind::error_chain;
 use crate::forge::Forge;
 use crate::repo_name::RepoName;
-use crate::sync::event::SyncEvent;
 use crate::sync::publish::PullRequestAction;
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_outcome::SyncOutcome;
+use crate::sync::verify::event::SyncEvent;
 
 /// One target's delivery through the sync engine.
 pub struct EngineDelivery<'a> {

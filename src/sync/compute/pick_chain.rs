@@ -6,10 +6,10 @@ use git2::{Commit, Oid, Repository, Signature};
 
 use crate::config::strategy::Strategy;
 use crate::config::subscription::Subscription;
-use crate::sync::change::{self, ChangeInput, SyncChangeError};
-use crate::sync::conflict::Conflict;
-use crate::sync::mapped_tree;
-use crate::sync::message::SyncMessage;
+use crate::sync::compute::change::{self, ChangeInput, SyncChangeError};
+use crate::sync::compute::conflict::Conflict;
+use crate::sync::compute::mapped_tree;
+use crate::sync::compute::message::SyncMessage;
 
 /// One upstream commit as it was picked.
 #[derive(Debug, Clone, PartialEq, Eq)]

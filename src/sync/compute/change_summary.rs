@@ -64,7 +64,7 @@ impl ChangeSummary {
             let sub = |t: &git2::Tree<'_>| -> Result<Oid, git2::Error> {
                 match t.get_path(std::path::Path::new(dir.as_str())) {
                     Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => Ok(e.id()),
-                    _ => crate::sync::mapped_tree::empty_tree(repo),
+                    _ => crate::sync::compute::mapped_tree::empty_tree(repo),
                 }
             };
             summary.add_diff(repo, sub(&old_tree)?, sub(&new_tree)?, dir)?;

@@ -10,9 +10,9 @@ use crate::config::pull_request_config::fill_template;
 use crate::config::strategy::Strategy;
 use crate::escape::{markdown_code, markdown_code_list};
 use crate::repo_name::RepoName;
-use crate::sync::change_summary::ChangeSummary;
-use crate::sync::conflict::Conflict;
-use crate::sync::trailer::SyncTrailer;
+use crate::sync::compute::change_summary::ChangeSummary;
+use crate::sync::compute::conflict::Conflict;
+use crate::sync::compute::trailer::SyncTrailer;
 
 /// The most upstream commits listed in a pull request body.
 const MAX_LISTED_COMMITS: usize = 50;

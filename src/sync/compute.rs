@@ -1,189 +1,34 @@
-//! The subscriber's step pipeline up to (not including) publishing: check the event against the
-//! configuration, fetch upstream from the configured URL only, verify the commit (exists, reachable from the
-//! upstream branch, recent enough), find the last synced commit, compute the change with the strategy and
-//! build the commit, all in git's object database.
-//!
-//! Each step that stops the run says why, and whether the input was rejected (a bad or unwanted event) or
-//! the run failed ([`SyncRunError::is_rejection`]).
+//! Computing a sync, after verification: the last synced commit, the change the strategy makes (mapped
+//! trees, three-way tree merges and their conflicts, the cherry-pick chain), its summary, message and trailer,
+//! and the commit, all in git's object database; nothing is written to a branch here.
 
-use std::time::{Duration, SystemTime};
+pub mod change;
+pub mod change_summary;
+pub mod conflict;
+pub mod mapped_tree;
+pub mod message;
+pub mod pick_chain;
+pub mod trailer;
+pub mod tree_merge;
 
 use git2::{Oid, Signature};
 
 use crate::config::cousin_config::{ConfigOverrides, CousinConfig};
 use crate::config::strategy::Strategy;
 use crate::config::subscription::Subscription;
-use crate::git::{GitAuth, SyncRepo, SyncRepoError, cousin_ref};
-use crate::repo_name::{RepoName, redact_userinfo};
-use crate::sync::change::{self, ChangeInput, ChangeShape, SyncChange, SyncChangeError};
-use crate::sync::change_summary::ChangeSummary;
-use crate::sync::event::SyncEvent;
-use crate::sync::message::SyncMessage;
-use crate::sync::pick_chain::PickChain;
-use crate::sync::trailer::{self, LastSync};
-
-/// Why the pipeline stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum SyncRunError {
-    /// The event names another source repository.
-    #[error(
-        "the event comes from `{got}`, but this repository syncs from `{configured}`; the event is rejected"
-    )]
-    WrongSource {
-        /// The payload's `source_repo`.
-        got: RepoName,
-        /// The configured upstream.
-        configured: RepoName,
-    },
-    /// The commit is not in the fetched upstream.
-    #[error("commit `{sha}` does not exist in `{url}` (fetched `{branch}`)")]
-    UnknownCommit {
-        /// The commit.
-        sha: Oid,
-        /// Where upstream was fetched from.
-        url: String,
-        /// The upstream branch.
-        branch: String,
-    },
-    /// The commit exists but is not on the upstream branch.
-    #[error(
-        "commit `{sha}` is not reachable from upstream branch `{branch}` (tip `{tip}`); only commits on the \
-         configured branch are synced"
-    )]
-    Unreachable {
-        /// The commit.
-        sha: Oid,
-        /// The upstream branch.
-        branch: String,
-        /// Its tip.
-        tip: Oid,
-    },
-    /// The commit is older than `max_age`.
-    #[error(
-        "commit `{sha}` was committed {age} ago, more than `max_age` ({max_age}); the event is rejected"
-    )]
-    TooOld {
-        /// The commit.
-        sha: Oid,
-        /// Its age, rounded.
-        age: String,
-        /// The configured maximum.
-        max_age: String,
-    },
-    /// The upstream branch does not exist.
-    #[error("upstream `{url}` has no branch `{branch}`")]
-    NoUpstreamBranch {
-        /// Where upstream was fetched from.
-        url: String,
-        /// The branch.
-        branch: String,
-    },
-    /// The cousin's base branch could not be found.
-    #[error("this repository has no branch `{0}` to sync into")]
-    NoBase(String),
-    /// The last synced commit named by a trailer is gone from upstream.
-    #[error(
-        "the last synced upstream commit `{sha}` (named in commit `{by}` here) is not in upstream any more; \
-         was upstream's history rewritten?"
-    )]
-    LostSync {
-        /// The upstream commit.
-        sha: Oid,
-        /// The cousin commit carrying the trailer.
-        by: Oid,
-    },
-    /// Fetching or pushing.
-    #[error(transparent)]
-    Repo(#[from] SyncRepoError),
-    /// Computing the change.
-    #[error(transparent)]
-    Change(#[from] SyncChangeError),
-    /// libgit2 failed.
-    #[error("git: {0}")]
-    Git(#[from] git2::Error),
-}
-
-impl SyncRunError {
-    /// True when the input was rejected (exit status 3) rather than the run failing (1).
-    pub fn is_rejection(&self) -> bool {
-        matches!(
-            self,
-            SyncRunError::WrongSource { .. }
-                | SyncRunError::UnknownCommit { .. }
-                | SyncRunError::Unreachable { .. }
-                | SyncRunError::TooOld { .. }
-        )
-    }
-
-    /// A hint for the user, where one helps.
-    pub fn hint(&self) -> Option<&'static str> {
-        Some(match self {
-            SyncRunError::WrongSource { .. } => {
-                "only the configured `upstream.repo` may send changes; fix the dispatcher's ecosystem or this \
-                 repository's `upstream.repo`"
-            }
-            SyncRunError::UnknownCommit { .. } | SyncRunError::Unreachable { .. } => {
-                "dispatch only commits pushed to the upstream branch, or run `subscriber apply --latest`"
-            }
-            SyncRunError::TooOld { .. } => {
-                "raise `max_age` in the configuration, or run `subscriber apply --latest` to sync the tip"
-            }
-            SyncRunError::LostSync { .. } => {
-                "sync once with `\"strategy\": \"squash\"` to start again from the upstream state"
-            }
-            SyncRunError::Repo(SyncRepoError::Shallow(_)) => SHALLOW_HINT,
-            SyncRunError::NoUpstreamBranch { .. } => "check `upstream.branch` and `upstream.url`",
-            _ => return None,
-        })
-    }
-}
-
-/// What to do about a shallow clone.
-pub const SHALLOW_HINT: &str =
-    "check out the full history (actions/checkout with `fetch-depth: 0`)";
-
-/// The validated inputs of one run.
-#[derive(Debug, Clone)]
-pub struct SyncSettings {
-    /// The configuration.
-    pub config: CousinConfig,
-    /// Where upstream is fetched from (the configured URL, else the forge's URL for it).
-    pub upstream_url: String,
-    /// Credentials for upstream.
-    pub upstream_auth: GitAuth,
-    /// The cousin's base branch.
-    pub base_branch: String,
-    /// Where the cousin's branches are fetched from and pushed to; `None` uses the local repository's
-    /// branches (and then nothing can be pushed).
-    pub cousin_url: Option<String>,
-    /// Credentials for the cousin.
-    pub cousin_auth: GitAuth,
-    /// What to sync.
-    pub event: SyncEvent,
-    /// The current time.
-    pub now: SystemTime,
-    /// The committer of sync commits (name, email).
-    pub committer: (String, String),
-    /// The web address of the forge, for links.
-    pub server_url: String,
-    /// What the forge knows of merged sync pull requests: the commit each merge made in the cousin and the
-    /// upstream commit it carried (see [`trailer::find_last_sync`]).
-    pub merged_syncs: Vec<(Oid, Oid)>,
-    /// Where the configuration file is in the cousin's repository (relative to its root), when it is in
-    /// it: its version in the last sync's commit tells which subscriptions are new since.
-    pub config_in_repo: Option<String>,
-    /// Bring exactly the event's commit, its change against its first parent, whatever was synced before
-    /// (one pull request per upstream commit, merged in any order).
-    pub single_commit: bool,
-    /// The ref read on upstream for its tip, when not `refs/heads/{upstream_branch}`.
-    pub upstream_ref: Option<String>,
-}
+use crate::git::{SyncRepo, cousin_ref};
+use crate::sync::compute::change::{ChangeInput, ChangeShape, SyncChange};
+use crate::sync::compute::change_summary::ChangeSummary;
+use crate::sync::compute::message::SyncMessage;
+use crate::sync::compute::pick_chain::PickChain;
+use crate::sync::compute::trailer::LastSync;
+use crate::sync::sync_run_error::SyncRunError;
+use crate::sync::sync_settings::SyncSettings;
+use crate::sync::verify::Verified;
 
 /// The outcome of the pipeline before publishing.
 #[derive(Debug)]
 pub enum Prepared {
-    /// No subscription concerns the event.
-    NotSubscribed(String),
     /// The commit (or a newer one) is already synced.
     AlreadySynced {
         /// The upstream commit asked for.
@@ -231,94 +76,21 @@ pub struct Picks {
     pub stacked_on: Option<Oid>,
 }
 
-/// Step 1, which needs no repository: an event from another source is refused; one that concerns no
-/// subscription gives the reason, and nothing is done (the cousin's repository is not even locked).
-pub fn not_concerned(s: &SyncSettings) -> Result<Option<String>, SyncRunError> {
+/// Steps 3 and 4, after [`verify`](crate::sync::verify::verify): finds the last synced commit, computes the
+/// change with the strategy and builds the commit, all in git's object database.
+pub fn compute(
+    repo: &SyncRepo,
+    s: &SyncSettings,
+    verified: Verified,
+) -> Result<Prepared, SyncRunError> {
     let config = &s.config;
-    if let Some(src) = &s.event.source_repo
-        && src != &config.upstream_repo
-    {
-        return Err(SyncRunError::WrongSource {
-            got: src.clone(),
-            configured: config.upstream_repo.clone(),
-        });
-    }
-    Ok(s.event.concerned(&config.subscriptions).err())
-}
-
-/// Runs the pipeline up to the commit.
-pub fn prepare(repo: &SyncRepo, s: &SyncSettings) -> Result<Prepared, SyncRunError> {
-    let config = &s.config;
-    // Step 1: the event.
-    if let Some(why) = not_concerned(s)? {
-        return Ok(Prepared::NotSubscribed(why));
-    }
-    // Step 2: fetch and verify.
     let git = &repo.repo;
-    let tip = repo
-        .fetch_upstream(
-            &s.upstream_url,
-            &config.upstream_branch,
-            s.upstream_ref
-                .as_deref()
-                .unwrap_or(&format!("refs/heads/{}", config.upstream_branch)),
-            &s.upstream_auth,
-            config.strategy.merges_history(),
-        )?
-        .ok_or_else(|| SyncRunError::NoUpstreamBranch {
-            url: redact_userinfo(&s.upstream_url).into_owned(),
-            branch: config.upstream_branch.clone(),
-        })?;
-    let target = s.event.commit.unwrap_or(tip);
-    // A shallow fetch goes as deep as the commit (and its parents); once it reaches back past `max_age`
-    // without it, to the end, so an unknown or too old commit is reported as a full fetch reports it.
-    let older_than = s.event.commit.map(|_| {
-        crate::git::clock::unix_seconds(s.now)
-            .saturating_sub(i64::try_from(config.max_age.as_secs()).unwrap_or(i64::MAX))
-    });
-    repo.reach_upstream(target, older_than)?;
-    let upstream = git
-        .find_commit(target)
-        .map_err(|_| SyncRunError::UnknownCommit {
-            sha: target,
-            url: redact_userinfo(&s.upstream_url).into_owned(),
-            branch: config.upstream_branch.clone(),
-        })?;
-    if target != tip && !repo.upstream_descends(tip, target)? {
-        return Err(SyncRunError::Unreachable {
-            sha: target,
-            branch: config.upstream_branch.clone(),
-            tip,
-        });
-    }
-    // `--latest` syncs the tip however old it is; events and `--sha` must be recent.
-    if s.event.commit.is_some() {
-        let committed = crate::git::clock::from_unix_seconds(upstream.committer().when().seconds());
-        if let Ok(age) = s.now.duration_since(committed)
-            && age > config.max_age
-        {
-            return Err(SyncRunError::TooOld {
-                sha: target,
-                age: humantime::format_duration(Duration::from_secs(age.as_secs() / 3600 * 3600))
-                    .to_string(),
-                max_age: config.max_age_text.clone(),
-            });
-        }
-    }
-    // The cousin's base.
-    let base_id = match &s.cousin_url {
-        Some(url) => repo.fetch_branch(
-            url,
-            &s.base_branch,
-            &cousin_ref(&s.base_branch),
-            &s.cousin_auth,
-        )?,
-        None => git
-            .refname_to_id(&format!("refs/heads/{}", s.base_branch))
-            .or_else(|_| git.refname_to_id(&format!("refs/remotes/origin/{}", s.base_branch)))
-            .ok(),
-    }
-    .ok_or_else(|| SyncRunError::NoBase(s.base_branch.clone()))?;
+    let Verified {
+        tip,
+        target,
+        base: base_id,
+    } = verified;
+    let upstream = git.find_commit(target)?;
     let base = git.find_commit(base_id)?;
     // Step 3: the last sync.
     let found: Option<LastSync> = if config.strategy.tracks_last_sync() {
@@ -537,7 +309,8 @@ fn pick_plan(
     } else {
         upstream.clone()
     };
-    let commits = crate::sync::pick_chain::commits_since(repo.history(), target.id(), from)?;
+    let commits =
+        crate::sync::compute::pick_chain::commits_since(repo.history(), target.id(), from)?;
     let seconds = crate::git::clock::unix_seconds(s.now);
     let committer = Signature::new(&s.committer.0, &s.committer.1, &git2::Time::new(seconds, 0))?;
     let mut message = sync_message(repo.history(), s, &target, Some(last), backfill, dropped)?;
@@ -570,14 +343,15 @@ fn pick_plan(
             start = git.find_commit(id)?;
         }
     }
-    let (chain, head) = crate::sync::pick_chain::pick(&crate::sync::pick_chain::PickInput {
-        repo: git,
-        subscriptions: &config.subscriptions,
-        start,
-        commits: &commits,
-        message: &message,
-        committer: &committer,
-    })?;
+    let (chain, head) =
+        crate::sync::compute::pick_chain::pick(&crate::sync::compute::pick_chain::PickInput {
+            repo: git,
+            subscriptions: &config.subscriptions,
+            start,
+            commits: &commits,
+            message: &message,
+            committer: &committer,
+        })?;
     let tree = git.find_commit(head)?.tree_id();
     if head == base.id() {
         return Ok(Prepared::NoChange {

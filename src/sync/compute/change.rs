@@ -6,9 +6,9 @@ use git2::{Commit, Oid, Repository, Tree};
 use crate::config::strategy::{ChangeBase, Strategy};
 use crate::config::subscription::Subscription;
 use crate::repo_path::touches_git_dir;
-use crate::sync::conflict::Conflict;
-use crate::sync::mapped_tree::{self, MappedTreeError};
-use crate::sync::tree_merge::{self, MergedTree};
+use crate::sync::compute::conflict::Conflict;
+use crate::sync::compute::mapped_tree::{self, MappedTreeError};
+use crate::sync::compute::tree_merge::{self, MergedTree};
 
 /// Why a change could not be computed.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! upstream commit, the run's URL, and the exact commands to do the sync by hand. A later failure comments
 //! on the open issue instead of opening another.
 
-use crate::sync::conflict::Conflict;
+use crate::sync::compute::conflict::Conflict;
 use std::fmt::Write as _;
 
 use crate::config::strategy::{ChangeBase, Strategy};

@@ -3,7 +3,7 @@
 
 use git2::{Index, IndexEntry, Oid, Repository};
 
-use crate::sync::conflict::{Conflict, ConflictKind};
+use crate::sync::compute::conflict::{Conflict, ConflictKind};
 
 /// The result of a three-way merge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +164,10 @@ mod tests {
         let ours = tree(&repo, &[("t.txt", b"mine\n2\n3\n"), ("bin", b"\0ours")]);
         let theirs = tree(&repo, &[("t.txt", b"theirs\n2\n3\n"), ("bin", b"\0theirs")]);
         let m = merge_trees(&repo, base, ours, theirs).unwrap();
-        assert_eq!(crate::sync::conflict::paths(&m.conflicts), ["bin", "t.txt"]);
+        assert_eq!(
+            crate::sync::compute::conflict::paths(&m.conflicts),
+            ["bin", "t.txt"]
+        );
         assert!(
             m.conflicts
                 .iter()
