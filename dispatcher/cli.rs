@@ -7,11 +7,11 @@ use crate::dispatch::DispatchCommand;
 use crate::doctor::DoctorArgs;
 use crate::explain::ExplainArgs;
 use crate::forecast::ForecastArgs;
-use crate::glue::CliResult;
 use crate::plan::PlanCommand;
 use crate::status::StatusArgs;
 use crate::validate::ValidateArgs;
 use crate::watch::WatchCommand;
+use ecosync_cli::glue::CliResult;
 
 /// Works out which paths a push changed and notifies the downstream repositories that subscribe to them.
 ///
@@ -84,5 +84,5 @@ pub fn run(cli: Cli) -> CliResult {
 
 #[test]
 fn every_flag_follows_the_environment_variable_rule() {
-    crate::glue::assert_every_flag_follows_the_rule::<Cli>();
+    ecosync_cli::glue::assert_every_flag_follows_the_rule::<Cli>();
 }

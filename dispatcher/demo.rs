@@ -13,7 +13,7 @@ use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
 use ecosync::git::short_sha;
 
-use crate::glue::{CliError, CliResult, Exit};
+use ecosync_cli::glue::{CliError, CliResult, Exit};
 
 /// Run the whole chain on a sample, locally: build a monorepo and three downstream repositories on a local
 /// forge, push a change, dispatch it, apply it in each downstream repository, and print the pull requests.

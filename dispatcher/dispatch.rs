@@ -23,8 +23,8 @@ use ecosync::stop_signal::StopSignal;
 use ecosync::{ForgeArgs, PlanOutcome, RepoName};
 
 use crate::direct::DirectArgs;
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use crate::plan::PlanArgs;
+use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Deliver the push to each repository it concerns (see `plan`), in each entry's `mode`: one
 /// `repository_dispatch`, or the dispatcher's own push or pull request; paced and retried as GitHub asks.
@@ -112,7 +112,7 @@ impl DispatchCommand {
     pub fn run(&self) -> CliResult {
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
         let source = source_repo(self.source_repo.clone(), &self.plan.repo)?;
-        let audit = crate::glue::open_audit_log(self.audit_log.as_deref())?;
+        let audit = ecosync_cli::glue::open_audit_log(self.audit_log.as_deref())?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -243,7 +243,7 @@ impl DispatchCommand {
             .await
         });
         if let Some(log) = &audit {
-            crate::glue::record_audit(log, &ecosync::audit_log::delivery_entries(&report));
+            ecosync_cli::glue::record_audit(log, &ecosync::audit_log::delivery_entries(&report));
         }
         // Only now, after every delivery was made or reported: the next run starts from this head. A
         // stopped run leaves it, so the next run covers this range again.

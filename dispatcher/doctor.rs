@@ -9,7 +9,7 @@ use ecosync::cli_env::string_or_fallback;
 use ecosync::doctor::dispatcher_checks::{self, DispatcherNeeds};
 use ecosync::{Ecosystem, ForgeArgs, RepoName, SourceLocation};
 
-use crate::glue::{CliError, CliResult, TextOrJson};
+use ecosync_cli::glue::{CliError, CliResult, TextOrJson};
 
 /// Check, with the configured credentials, what `dispatch` needs: the token's identity, that it can see
 /// the source and every enabled target, and Contents: write on each (Issues: write on the source with
@@ -59,8 +59,8 @@ impl DoctorArgs {
             source,
             notify_issue: self.notify_issue,
         };
-        let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
+        let (runtime, forge) = ecosync_cli::glue::runtime_and_forge(&self.forge)?;
         let report = runtime.block_on(dispatcher_checks::check(&forge, &ecosystem, &needs));
-        crate::glue::finish_doctor(&report, self.format)
+        ecosync_cli::glue::finish_doctor(&report, self.format)
     }
 }

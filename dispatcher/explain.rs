@@ -10,7 +10,7 @@ use ecosync::dispatch::plan::explain::{self, check_path};
 use ecosync::dispatch::plan::github_event::short_branch;
 use ecosync::{Ecosystem, SourceLocation};
 
-use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
+use ecosync_cli::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
 
 /// Explain, for each path and each entry, whether a change of the path is dispatched and why: the deciding
 /// pattern (the last that matches), the pattern it would need, the branch filter (with --ref), a disabled

@@ -9,8 +9,8 @@ use ecosync::dispatch::forecast;
 use ecosync::forge::sticky_comment::{self, StickyComment};
 use ecosync::{ForgeArgs, PlanOutcome};
 
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use crate::plan::PlanArgs;
+use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// How to print the forecast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,7 +94,7 @@ impl ForecastArgs {
                 return Ok(Exit::Success);
             }
         };
-        let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
+        let (runtime, forge) = ecosync_cli::glue::runtime_and_forge(&self.forge)?;
         let repo_dir = self.plan.repo_dir();
         let forecasts = runtime.block_on(forecast::forecast(
             &plan,

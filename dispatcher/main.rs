@@ -8,15 +8,11 @@ mod dispatch;
 mod doctor;
 mod explain;
 mod forecast;
-#[path = "../cli/glue.rs"]
-mod glue;
 mod plan;
-#[path = "../cli/service.rs"]
-mod service;
 mod status;
 mod validate;
 mod watch;
 
 fn main() -> std::process::ExitCode {
-    glue::main(cli::run)
+    ecosync_cli::glue::main(cli::run)
 }

@@ -14,7 +14,7 @@ use ecosync::dispatch::plan::shard_matrix::ShardMatrix;
 use ecosync::git::GitAuth;
 use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
+use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Which commits to compare and against which `ecosystem.json`: shared by `plan` and `dispatch`.
 #[derive(Debug, Clone, Args)]

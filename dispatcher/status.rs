@@ -11,7 +11,7 @@ use ecosync::dispatch::deliver::delivery_statuses::DeliveryStatuses;
 use ecosync::dispatch::plan::change_set::resolve_commit;
 use ecosync::forge::forge_args::parse_duration;
 
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
+use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// How to print the statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,7 +66,7 @@ impl StatusArgs {
                 "`--poll-interval` must be more than zero"
             )));
         }
-        let (runtime, forge) = crate::glue::runtime_and_forge(&self.forge)?;
+        let (runtime, forge) = ecosync_cli::glue::runtime_and_forge(&self.forge)?;
         let result = runtime.block_on(async {
             match self.wait {
                 Some(timeout) => {

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use ecosync::config::diagnostic::Diagnostic;
 
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
 use ecosync::dispatch::plan::change_set::{resolve_commit, tree_paths};
 use ecosync::{Ecosystem, SourceLocation};
+use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Check ecosystem.json: every problem is reported with <file:line:column>, the entry, and a hint. Exits 0
 /// when it is valid (warnings allowed), 1 otherwise.

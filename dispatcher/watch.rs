@@ -16,8 +16,8 @@ use ecosync::stop_signal::StopSignal;
 use ecosync::watch::{WatchEvent, WatchSettings};
 use ecosync::{ForgeArgs, SourceLocation};
 
-use crate::glue::{CliError, CliResult, Exit};
-use crate::service::{ServiceArgs, stamp};
+use ecosync_cli::glue::{CliError, CliResult, Exit};
+use ecosync_cli::service::{ServiceArgs, stamp};
 
 /// Watch the source repository and deliver every push to the repositories it concerns, as a service.
 // Each flag is one independent switch of the command line, as clap wants them.
@@ -140,13 +140,13 @@ impl WatchCommand {
                     .map_err(CliError::usage)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let audit = crate::glue::open_audit_log(self.audit_log.as_deref())?;
+        let audit = ecosync_cli::glue::open_audit_log(self.audit_log.as_deref())?;
         self.service.check()?;
         let (runtime, status) = self.service.start()?;
         let forge = if self.dry_run {
             None
         } else {
-            Some(crate::glue::forge_in(&runtime, &self.forge)?)
+            Some(ecosync_cli::glue::forge_in(&runtime, &self.forge)?)
         };
         // `origin` is read with the forge's credentials for the source (none for the local forge).
         let origin_auth = match &forge {
@@ -202,7 +202,7 @@ impl WatchCommand {
                 status.observe(&event);
                 if let Some(log) = &audit {
                     let entry = audit_entry(&event, &settings.delivery.dispatch_id);
-                    crate::glue::record_audit(log, &entry.into_iter().collect::<Vec<_>>());
+                    ecosync_cli::glue::record_audit(log, &entry.into_iter().collect::<Vec<_>>());
                 }
                 print_event(event);
             })

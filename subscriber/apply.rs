@@ -17,7 +17,7 @@ use ecosync::sync::{SyncOutcome, SyncRequest};
 use ecosync::{ErrorKind, ForgeArgs, RepoName};
 
 use crate::config_file;
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
+use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Applies one upstream commit and opens or updates its pull request.
 ///
@@ -165,9 +165,9 @@ fn warn_about_credentials(urls: &[(&str, Option<&str>)]) {
 
 /// Runs `apply`.
 pub fn run(args: ApplyArgs) -> CliResult {
-    let audit = crate::glue::open_audit_log(args.audit_log.as_deref())?;
+    let audit = ecosync_cli::glue::open_audit_log(args.audit_log.as_deref())?;
     let (request, forge_args) = args.request()?;
-    let (runtime, forge) = crate::glue::runtime_and_forge(&forge_args)?;
+    let (runtime, forge) = ecosync_cli::glue::runtime_and_forge(&forge_args)?;
     if let Some(id) = &request.event.dispatch_id {
         print_stdout(&format!("dispatch: {id}\n"))?;
     }
@@ -209,7 +209,7 @@ pub fn run(args: ApplyArgs) -> CliResult {
             request.event.dispatch_id.as_deref(),
             request.dry_run,
         );
-        crate::glue::record_audit(log, &entries);
+        ecosync_cli::glue::record_audit(log, &entries);
     }
     let text = outcome.text(&request);
     print_stdout(&text.stdout)?;

@@ -8,7 +8,7 @@ use ecosync::RepoName;
 use ecosync::config::cousin_config::ConfigOverrides;
 
 use crate::config_file;
-use crate::glue::{CliError, CliResult, Exit, print_stdout};
+use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Checks `.github/ecosync.json` (or `--config FILE`) and prints every problem found.
 #[derive(Debug, Args)]

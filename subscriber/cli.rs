@@ -6,8 +6,8 @@ use crate::apply::ApplyArgs;
 use crate::check::CheckArgs;
 use crate::doctor::DoctorArgs;
 use crate::explain::ExplainArgs;
-use crate::glue::CliResult;
 use crate::watch::WatchArgs;
+use ecosync_cli::glue::CliResult;
 
 /// Applies an upstream change in a downstream repository and opens one pull request for it.
 ///
@@ -51,5 +51,5 @@ pub fn run(cli: Cli) -> CliResult {
 
 #[test]
 fn every_flag_follows_the_environment_variable_rule() {
-    crate::glue::assert_every_flag_follows_the_rule::<Cli>();
+    ecosync_cli::glue::assert_every_flag_follows_the_rule::<Cli>();
 }

@@ -10,7 +10,7 @@ use ecosync::doctor::subscriber_checks;
 use ecosync::{ForgeArgs, RepoName};
 
 use crate::config_file;
-use crate::glue::{CliError, CliResult, TextOrJson};
+use ecosync_cli::glue::{CliError, CliResult, TextOrJson};
 
 /// Check, with the configured credentials, what `apply` needs: the token's identity, Contents and Pull
 /// requests write here (Workflows when subscriptions reach `.github/workflows`), the base branch, for a
@@ -54,7 +54,7 @@ pub fn run(args: &DoctorArgs) -> CliResult {
         None => ecosync::repo_name::infer_from_origin(&args.repo, "--repo-name")
             .map_err(CliError::usage)?,
     };
-    let (runtime, forge) = crate::glue::runtime_and_forge(&args.forge)?;
+    let (runtime, forge) = ecosync_cli::glue::runtime_and_forge(&args.forge)?;
     let report = runtime.block_on(subscriber_checks::check(&forge, &config, &cousin));
-    crate::glue::finish_doctor(&report, args.format)
+    ecosync_cli::glue::finish_doctor(&report, args.format)
 }

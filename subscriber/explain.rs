@@ -10,7 +10,7 @@ use ecosync::repo_path::RepoPath;
 use ecosync::sync::explain;
 
 use crate::config_file;
-use crate::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
+use ecosync_cli::glue::{CliError, CliResult, Exit, TextOrJson, print_stdout};
 
 /// Explain, for each upstream path, whether it is subscribed, where it lands here and which strategy
 /// brings it.

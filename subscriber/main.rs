@@ -7,12 +7,8 @@ mod cli;
 mod config_file;
 mod doctor;
 mod explain;
-#[path = "../cli/glue.rs"]
-mod glue;
-#[path = "../cli/service.rs"]
-mod service;
 mod watch;
 
 fn main() -> std::process::ExitCode {
-    glue::main(cli::run)
+    ecosync_cli::glue::main(cli::run)
 }

@@ -13,8 +13,8 @@ use ecosync::watch::upstream_watch::{UpstreamEvent, UpstreamWatchSettings};
 use ecosync::watch::watch_status::WatchStatus;
 
 use crate::apply::ApplyArgs;
-use crate::glue::{CliError, CliResult, Exit};
-use crate::service::{ServiceArgs, stamp};
+use ecosync_cli::glue::{CliError, CliResult, Exit};
+use ecosync_cli::service::{ServiceArgs, stamp};
 
 /// Watch the upstream branch and sync each new head, as a service (the pull model).
 #[derive(Debug, Args)]
@@ -36,10 +36,10 @@ pub fn run(mut args: WatchArgs) -> CliResult {
     }
     args.service.check()?;
     args.apply.latest = true;
-    let audit = crate::glue::open_audit_log(args.apply.audit_log.as_deref())?;
+    let audit = ecosync_cli::glue::open_audit_log(args.apply.audit_log.as_deref())?;
     let (request, forge_args) = args.apply.request()?;
     let (runtime, status) = args.service.start()?;
-    let forge = crate::glue::forge_in(&runtime, &forge_args)?;
+    let forge = ecosync_cli::glue::forge_in(&runtime, &forge_args)?;
     let stop = StopSignal::new();
     let service = &args.service;
     let settings = UpstreamWatchSettings {
@@ -93,7 +93,7 @@ pub fn run(mut args: WatchArgs) -> CliResult {
                                 None,
                                 request.dry_run,
                             );
-                            crate::glue::record_audit(log, &entries);
+                            ecosync_cli::glue::record_audit(log, &entries);
                         }
                         let text = outcome.text(&request);
                         for line in text.stdout.lines().chain(text.stderr.lines()) {

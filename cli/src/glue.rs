@@ -1,6 +1,5 @@
-//! The glue both binaries share (each includes this file with `#[path]`; the library must not install a
-//! log subscriber or print): log set-up, the one error type at the binaries' boundary, printing an error
-//! once with its chain and its hints, the exit status, and a closed stdout treated as success.
+//! The glue both binaries share (the library must not install a log subscriber or print): log set-up, the
+//! one error type at the binaries' boundary, printing an error once with its chain and its hints, the exit status, and a closed stdout treated as success.
 //!
 //! Exit status, the same in both binaries: 0 success (also "nothing to do"), 1 failed after the input was
 //! accepted, 2 bad command line or invalid configuration, 3 rejected input, 130 stopped by a signal.
@@ -77,6 +76,7 @@ impl CliError {
     }
 
     /// Adds a hint (once: a hint already there is not repeated).
+    #[must_use]
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         let hint = hint.into();
         if !self.hints.contains(&hint) {
@@ -237,7 +237,10 @@ fn init_logging() {
 }
 
 /// Fails when a flag of `C` (any subcommand) does not read its `ECOSYNC_` variable: each binary's test.
-#[cfg(test)]
+///
+/// # Panics
+///
+/// When a flag is off the rule, naming it.
 pub fn assert_every_flag_follows_the_rule<C: clap::CommandFactory>() {
     assert_eq!(
         ecosync::cli_env::flags_off_the_rule(&C::command()),
