@@ -19,7 +19,7 @@ use crate::support::dispatch::{dispatch_local, local_forge, source};
 use crate::support::plan::{Config, plan_cmd};
 use crate::support::repo::EPOCH;
 use crate::support::snapshot::{Redact, transcript};
-use crate::support::subscriber_fixture::{Pair, config, conflicting, event_file, payload};
+use crate::support::subscriber_fixture::{Pair, config, conflicting, event_file, mapped, payload};
 use crate::support::{Cmd, Output, Repo};
 
 /// The file's text, or a line saying it was not written.
@@ -289,10 +289,7 @@ fn subscriber_check_invalid() {
 
 /// An upstream and a cousin mapping `features/x` to `app/`, with commits at fixed times.
 fn pair() -> Pair {
-    Pair::at(
-        config(json!([{"path": "features/x", "to": "app"}]), "diff-apply"),
-        EPOCH,
-    )
+    Pair::at(config(mapped(), "diff-apply"), EPOCH)
 }
 
 fn pair_redact(p: &Pair) -> Redact {

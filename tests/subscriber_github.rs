@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::support::Cmd;
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind};
-use crate::support::subscriber_fixture::{Pair, config};
+use crate::support::subscriber_fixture::{Pair, config, mapped};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
@@ -29,7 +29,7 @@ fn apply(p: &Pair, fake: &FakeGitHub) -> crate::support::Output {
 }
 
 fn pair() -> Pair {
-    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    let mut cfg = config(mapped(), "diff-apply");
     cfg["pull_request"] =
         json!({"reviewers": ["alice"], "team_reviewers": ["core"], "assignees": ["bob"]});
     Pair::new(cfg)
@@ -160,14 +160,14 @@ fn subscriber_requests_match_the_spec() {
             .timeout(Duration::from_secs(60))
             .run()
     };
-    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    let mut cfg = config(mapped(), "diff-apply");
     // Prism's example repository has `master` as its default branch.
     cfg["pull_request"] = json!({"base": "main", "reviewers": ["alice"], "team_reviewers": ["core"], "assignees": ["bob"]});
     let p = Pair::new(cfg);
     let out = run(&p).success();
     assert!(out.stdout.contains("pull request: "), "{out}");
     // A conflict: the failure issue.
-    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    let mut cfg = config(mapped(), "diff-apply");
     cfg["pull_request"] = json!({"base": "main"});
     let q = Pair::new(cfg);
     let u1 = q.upstream.head();

@@ -7,14 +7,10 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config, event_file, payload, push};
+use crate::support::subscriber_fixture::{Pair, config, event_file, mapped, payload, push};
 use crate::support::{Cmd, Output};
 
 const BRANCH: &str = "ecosync/acme-mono";
-
-fn mapped() -> serde_json::Value {
-    json!([{"path": "features/x", "to": "app"}])
-}
 
 /// No line of the run's output starts a workflow command.
 fn assert_no_workflow_command(out: &Output) {

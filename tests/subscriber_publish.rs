@@ -2,15 +2,9 @@
 //! idempotent re-runs, completion after a crash, merged sync PRs followed by the next sync, and someone's
 //! commits on the sync branch.
 
-use serde_json::json;
-
-use crate::support::subscriber_fixture::{Pair, config, event_file, payload};
+use crate::support::subscriber_fixture::{Pair, config, event_file, mapped, payload};
 
 const BRANCH: &str = "ecosync/acme-mono";
-
-fn mapped() -> serde_json::Value {
-    json!([{"path": "features/x", "to": "app"}])
-}
 
 #[test]
 fn first_sync_pushes_one_branch_and_opens_one_pull_request() {

@@ -12,7 +12,7 @@ use git2::Oid;
 
 use crate::support::Cmd;
 use crate::support::loopback_http::{LoopbackHttp, git_http_backend};
-use crate::support::subscriber_fixture::{Pair, config, recent, tree_files};
+use crate::support::subscriber_fixture::{Pair, config, mapped, recent, tree_files};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
@@ -25,10 +25,7 @@ struct Served {
 
 impl Served {
     fn new(strategy: &str, extra: &serde_json::Value, http: bool, start: i64) -> Served {
-        let mut cfg = config(
-            serde_json::json!([{"path": "features/x", "to": "app"}]),
-            strategy,
-        );
+        let mut cfg = config(mapped(), strategy);
         for (k, v) in extra.as_object().unwrap() {
             cfg[k] = v.clone();
         }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config, tree_files};
+use crate::support::subscriber_fixture::{Pair, config, mapped, tree_files};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
@@ -48,10 +48,7 @@ fn rich_upstream_change(p: &Pair) -> git2::Oid {
 
 #[test]
 fn diff_apply_into_a_subdirectory_keeps_kinds_and_modes() {
-    let p = Pair::new(config(
-        json!([{"path": "features/x", "to": "app"}]),
-        "diff-apply",
-    ));
+    let p = Pair::new(config(mapped(), "diff-apply"));
     p.apply(&["--latest"]).success();
     p.merge_pr(BRANCH, "merge");
     rich_upstream_change(&p);

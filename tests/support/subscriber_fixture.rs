@@ -294,6 +294,11 @@ pub fn push(git: &git2::Repository, to: &Path, refspec: &str) {
     remote.push(&[refspec], None).unwrap();
 }
 
+/// The subscriptions most subscriber tests use: upstream's `features/x` mapped to the cousin's `app`.
+pub fn mapped() -> serde_json::Value {
+    serde_json::json!([{"path": "features/x", "to": "app"}])
+}
+
 /// The standard configuration: upstream `acme/mono`, the given subscriptions and strategy.
 pub fn config(subscriptions: serde_json::Value, strategy: &str) -> serde_json::Value {
     serde_json::json!({
@@ -389,10 +394,7 @@ pub fn synced_to_first(config: serde_json::Value) -> Pair {
 /// A cousin synced to upstream's first commit that changed the last line of `app/a.txt`, and an upstream
 /// that changed the same line differently.
 pub fn conflicting(extra: serde_json::Value) -> Pair {
-    let mut cfg = config(
-        serde_json::json!([{"path": "features/x", "to": "app"}]),
-        "diff-apply",
-    );
+    let mut cfg = config(mapped(), "diff-apply");
     for (k, v) in extra.as_object().unwrap() {
         cfg[k] = v.clone();
     }
