@@ -2,36 +2,12 @@
 //! on renames, deletions, binary files, symlinks and executable bits; the git CLI is the oracle where git
 //! can answer (an unmapped cherry-pick, a fork merge).
 
-use std::process::Command;
-
 use serde_json::json;
 
+use crate::support::git_cli::git;
 use crate::support::subscriber_fixture::{Pair, config, mapped, tree_files};
 
 const BRANCH: &str = "ecosync/acme-mono";
-
-/// Runs the git CLI in `dir` with a fixed identity and no user configuration.
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args([
-            "-c",
-            "user.name=Oracle",
-            "-c",
-            "user.email=oracle@example.com",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 /// An upstream commit that renames, deletes, adds a binary file, a symlink and an executable, and edits.
 fn rich_upstream_change(p: &Pair) -> git2::Oid {

@@ -6,6 +6,7 @@
 pub mod cmd;
 pub mod dispatch;
 pub mod fake_github;
+pub mod git_cli;
 pub mod loopback_http;
 pub mod plan;
 pub mod prism;
