@@ -4,7 +4,7 @@
 use ecosync::demo::DemoSample;
 use serde_json::{Value, json};
 
-use crate::support::{Cmd, Output};
+use crate::support::{Cmd, Output, demo};
 
 fn forecast(sample: &DemoSample, base: Option<git2::Oid>, head: git2::Oid, format: &str) -> Output {
     let base: Vec<String> = base
@@ -14,10 +14,7 @@ fn forecast(sample: &DemoSample, base: Option<git2::Oid>, head: git2::Oid, forma
         .args(["forecast", "--ref", "main", "--format", format])
         // Several targets at once: the results must not depend on which fetch ends first.
         .args(["--concurrency", "4"])
-        .args([
-            "--forge",
-            &format!("local:{}", sample.forge_dir().display()),
-        ])
+        .args(["--forge", &demo::local_forge(sample)])
         .args(base)
         .args(["--head", &head.to_string()])
         .arg("--repo")
@@ -37,8 +34,7 @@ fn target<'a>(json: &'a Value, repo: &str) -> &'a Value {
 #[test]
 fn forecast_over_targets_that_conflict_apply_cleanly_and_cannot_be_reached() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     // The flask cousin edits the very line the change touches.
     sample
         .push(
@@ -116,8 +112,7 @@ fn forecast_over_targets_that_conflict_apply_cleanly_and_cannot_be_reached() {
 #[test]
 fn forecast_says_not_subscribed_and_already_has_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     // The react cousin's own configuration now subscribes elsewhere than the ecosystem entry says.
     sample
         .push(
@@ -154,8 +149,7 @@ fn forecast_says_not_subscribed_and_already_has_it() {
 fn forecast_comment_is_one_sticky_comment_updated_in_place() {
     use ecosync::forge::{LocalForge, NewPullRequest};
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let source = DemoSample::source();
     let forge = ecosync::Forge::Local(LocalForge::new(sample.forge_dir()));
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -242,8 +236,7 @@ fn forecast_comment_is_one_sticky_comment_updated_in_place() {
 #[test]
 fn cherry_pick_forecast_picks_every_commit_since_the_last_sync() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     sample
         .push(
             "acme/react-webpush",
@@ -300,16 +293,10 @@ fn cherry_pick_forecast_picks_every_commit_since_the_last_sync() {
 /// Against the fake GitHub: the sticky comment is posted once, then edited in place, never posted twice.
 #[test]
 fn forecast_comment_is_sticky_on_the_fake_github() {
-    use crate::support::fake_github::FakeGitHub;
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let source = DemoSample::source();
-    let fake = FakeGitHub::start();
-    fake.add_repo(source.as_str());
-    for c in DemoSample::cousins() {
-        fake.add_repo(c.as_str());
-    }
+    let fake = demo::fake_github();
     let number = fake.seed_pull(source.as_str(), "feature", "main", "webpush v2");
     let run = |head: git2::Oid| {
         Cmd::dispatcher()

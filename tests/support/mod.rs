@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cmd;
+pub mod demo;
 pub mod dispatch;
 pub mod fake_github;
 pub mod git_cli;
