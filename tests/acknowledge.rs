@@ -132,13 +132,7 @@ fn local_forge_pending_to_success_and_to_failure() {
     assert!(out.stdout.starts_with("TARGET"), "{out}");
 
     // The flask cousin edits the line upstream changes next: its sync conflicts and fails with an issue.
-    sample
-        .push(
-            flask.as_str(),
-            &[("app/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": \"cousin\"}\n")],
-            "Our own subscribe answer",
-        )
-        .unwrap();
+    demo::flask_edits_its_subscribe_answer(&sample);
     let v3 = sample
         .push(
             DemoSample::source().as_str(),

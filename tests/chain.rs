@@ -116,13 +116,7 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     );
 
     // The flask cousin edits the very line upstream changes next.
-    sample
-        .push(
-            flask.as_str(),
-            &[("app/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": \"cousin\"}\n")],
-            "Our own subscribe answer",
-        )
-        .unwrap();
+    demo::flask_edits_its_subscribe_answer(&sample);
 
     // Second push: flask and react change again.
     let v3 = sample

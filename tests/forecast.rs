@@ -22,6 +22,42 @@ fn forecast(sample: &DemoSample, base: Option<git2::Oid>, head: git2::Oid, forma
         .run()
 }
 
+/// `dispatcher forecast --comment` of `first..head` on the source's pull request `number`; the caller says
+/// where the forge is.
+fn forecast_comment(sample: &DemoSample, number: &str, head: git2::Oid) -> Cmd {
+    Cmd::dispatcher()
+        .args([
+            "forecast",
+            "--ref",
+            "main",
+            "--comment",
+            "--pull-request",
+            number,
+        ])
+        .args([
+            "--base",
+            &sample.first.to_string(),
+            "--head",
+            &head.to_string(),
+        ])
+        .arg("--repo")
+        .arg(sample.work_dir(DemoSample::source().as_str()))
+}
+
+/// A source commit that sets the react feature's retries to nine (after `push_update`).
+fn push_nine_retries(sample: &DemoSample) -> git2::Oid {
+    sample
+        .push(
+            DemoSample::source().as_str(),
+            &[(
+                "features/webpush/react/src/subscribe.js",
+                "export const RETRIES = 9;\n",
+            )],
+            "nine",
+        )
+        .unwrap()
+}
+
 fn target<'a>(json: &'a Value, repo: &str) -> &'a Value {
     json["targets"]
         .as_array()
@@ -36,13 +72,7 @@ fn forecast_over_targets_that_conflict_apply_cleanly_and_cannot_be_reached() {
     let tmp = tempfile::tempdir().unwrap();
     let sample = demo::sample(tmp.path());
     // The flask cousin edits the very line the change touches.
-    sample
-        .push(
-            "acme/flask-webpush",
-            &[("app/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": \"cousin\"}\n")],
-            "Our own subscribe answer",
-        )
-        .unwrap();
+    demo::flask_edits_its_subscribe_answer(&sample);
     let head = sample
         .push(
             DemoSample::source().as_str(),
@@ -170,42 +200,14 @@ fn forecast_comment_is_one_sticky_comment_updated_in_place() {
         .unwrap();
     let number = pr.number.to_string();
     let run = |head: git2::Oid| {
-        Cmd::dispatcher()
-            .args([
-                "forecast",
-                "--ref",
-                "main",
-                "--comment",
-                "--pull-request",
-                &number,
-            ])
-            .args([
-                "--forge",
-                &format!("local:{}", sample.forge_dir().display()),
-            ])
-            .args([
-                "--base",
-                &sample.first.to_string(),
-                "--head",
-                &head.to_string(),
-            ])
-            .arg("--repo")
-            .arg(sample.work_dir(source.as_str()))
+        forecast_comment(&sample, &number, head)
+            .args(["--forge", &demo::local_forge(&sample)])
             .run()
             .success()
     };
     let v2 = sample.push_update().unwrap();
     run(v2).expect_stderr(&format!("forecast comment posted on {source}#{number}"));
-    let v3 = sample
-        .push(
-            source.as_str(),
-            &[(
-                "features/webpush/react/src/subscribe.js",
-                "export const RETRIES = 9;\n",
-            )],
-            "nine",
-        )
-        .unwrap();
+    let v3 = push_nine_retries(&sample);
     run(v3).expect_stderr(&format!("forecast comment updated on {source}#{number}"));
     let local = LocalForge::new(sample.forge_dir());
     let comments = &local.pulls(&source).unwrap()[0].comments;
@@ -299,18 +301,8 @@ fn forecast_comment_is_sticky_on_the_fake_github() {
     let fake = demo::fake_github();
     let number = fake.seed_pull(source.as_str(), "feature", "main", "webpush v2");
     let run = |head: git2::Oid| {
-        Cmd::dispatcher()
-            .args(["forecast", "--ref", "main", "--comment", "--pull-request"])
-            .arg(number.to_string())
+        forecast_comment(&sample, &number.to_string(), head)
             .args(["--api-url", &fake.url()])
-            .args([
-                "--base",
-                &sample.first.to_string(),
-                "--head",
-                &head.to_string(),
-            ])
-            .arg("--repo")
-            .arg(sample.work_dir(source.as_str()))
             .env("ECOSYNC_TOKEN", "test-token-not-secret")
             .env("ECOSYNC_MIN_INTERVAL", "0")
             .run()
@@ -326,16 +318,7 @@ fn forecast_comment_is_sticky_on_the_fake_github() {
         first[0]
     );
     assert!(first[0].contains(&v2.to_string()[..7]), "{}", first[0]);
-    let v3 = sample
-        .push(
-            source.as_str(),
-            &[(
-                "features/webpush/react/src/subscribe.js",
-                "export const RETRIES = 9;\n",
-            )],
-            "nine",
-        )
-        .unwrap();
+    let v3 = push_nine_retries(&sample);
     run(v3);
     let second = fake.pull_comments(source.as_str(), number);
     assert_eq!(second.len(), 1, "updated, not posted again: {second:?}");

@@ -39,6 +39,18 @@ pub fn fake_github() -> FakeGitHub {
     fake
 }
 
+/// The flask cousin's own commit on the line of its `app/app.py` that says what `/subscribe` answers, the
+/// line a change of the source's flask feature touches next (so its sync conflicts).
+pub fn flask_edits_its_subscribe_answer(sample: &DemoSample) {
+    sample
+        .push(
+            "acme/flask-webpush",
+            &[("app/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": \"cousin\"}\n")],
+            "Our own subscribe answer",
+        )
+        .unwrap();
+}
+
 /// `dispatcher dispatch` of `base..head` on `git_ref` from the source's work tree, without pacing; the caller
 /// says where to.
 pub fn dispatch(sample: &DemoSample, git_ref: &str, base: Oid, head: Oid) -> Cmd {
