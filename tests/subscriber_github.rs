@@ -11,17 +11,23 @@ use crate::support::subscriber_fixture::{Pair, config, mapped};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
-fn apply(p: &Pair, fake: &FakeGitHub) -> crate::support::Output {
+/// `subscriber apply --latest` of the cousin against the API at `api_url` with `token`, after pushing the
+/// cousin's `main` to the forge.
+fn apply_cmd(p: &Pair, api_url: &str, token: &str) -> Cmd {
     p.push_cousin();
     Cmd::subscriber()
         .arg("apply")
         .arg("--repo")
         .arg(p.cousin.path())
-        .args(["--api-url", &fake.url(), "--latest"])
+        .args(["--api-url", api_url, "--latest"])
         .arg("--cousin-url")
         .arg(p.forge_repo("cousin"))
         .env("GITHUB_REPOSITORY", "acme/cousin")
-        .env("ECOSYNC_TOKEN", "test-token-not-secret")
+        .env("ECOSYNC_TOKEN", token)
+}
+
+fn apply(p: &Pair, fake: &FakeGitHub) -> crate::support::Output {
+    apply_cmd(p, &fake.url(), "test-token-not-secret")
         .env("ECOSYNC_MIN_INTERVAL", "0")
         .env("ECOSYNC_RETRY_BASE_DELAY", "100ms")
         .timeout(Duration::from_secs(60))
@@ -115,16 +121,7 @@ fn apply_sets_actions_outputs_and_summary() {
     fake.add_repo("acme/cousin").add_repo("acme/mono");
     let dir = tempfile::tempdir().unwrap();
     let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
-    p.push_cousin();
-    Cmd::subscriber()
-        .arg("apply")
-        .arg("--repo")
-        .arg(p.cousin.path())
-        .args(["--api-url", &fake.url(), "--latest"])
-        .arg("--cousin-url")
-        .arg(p.forge_repo("cousin"))
-        .env("GITHUB_REPOSITORY", "acme/cousin")
-        .env("ECOSYNC_TOKEN", "test-token-not-secret")
+    apply_cmd(&p, &fake.url(), "test-token-not-secret")
         .env("ECOSYNC_MIN_INTERVAL", "0")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", &output)
@@ -146,17 +143,8 @@ fn subscriber_requests_match_the_spec() {
         return;
     };
     let run = |p: &Pair| {
-        p.push_cousin();
-        Cmd::subscriber()
-            .arg("apply")
-            .arg("--repo")
-            .arg(p.cousin.path())
-            .args(["--api-url", &prism.url(), "--latest"])
+        apply_cmd(p, &prism.url(), "contract-test-token")
             .args(["--min-interval", "0", "--max-attempts", "1"])
-            .arg("--cousin-url")
-            .arg(p.forge_repo("cousin"))
-            .env("GITHUB_REPOSITORY", "acme/cousin")
-            .env("ECOSYNC_TOKEN", "contract-test-token")
             .timeout(Duration::from_secs(60))
             .run()
     };
