@@ -9,9 +9,9 @@ use std::path::Path;
 use ecosync::RepoName;
 use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
-use git2::{Oid, Repository};
+use git2::Oid;
 
-use crate::support::{Cmd, Output, demo};
+use crate::support::{Cmd, Output, bare, demo};
 
 /// `dispatcher dispatch` of `base..head` to the local forge.
 fn dispatch(sample: &DemoSample, base: Oid, head: Oid) -> Output {
@@ -25,25 +25,11 @@ fn apply_newest_event(sample: &DemoSample, cousin: &RepoName) -> Output {
 
 /// A file's content on a branch of a repository on the forge.
 fn file_on_branch(forge: &Path, repo: &RepoName, branch: &str, path: &str) -> Option<String> {
-    let git = Repository::open_bare(forge.join(format!("{repo}.git"))).unwrap();
-    let commit = git
-        .find_reference(&format!("refs/heads/{branch}"))
-        .ok()?
-        .peel_to_commit()
-        .ok()?;
-    let entry = commit.tree().unwrap().get_path(Path::new(path)).ok()?;
-    let blob = git.find_blob(entry.id()).ok()?;
-    Some(String::from_utf8_lossy(blob.content()).into_owned())
+    bare::file_at(&forge.join(format!("{repo}.git")), branch, path)
 }
 
 fn branch_head_message(forge: &Path, repo: &RepoName, branch: &str) -> String {
-    let git = Repository::open_bare(forge.join(format!("{repo}.git"))).unwrap();
-    let commit = git
-        .find_reference(&format!("refs/heads/{branch}"))
-        .unwrap()
-        .peel_to_commit()
-        .unwrap();
-    commit.message().unwrap_or("").to_owned()
+    bare::head_message(&forge.join(format!("{repo}.git")), branch)
 }
 
 fn cousin(name: &str) -> RepoName {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod bare;
 pub mod cmd;
 pub mod demo;
 pub mod dispatch;

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use git2::Oid;
 
-use crate::support::{Cmd, Output, Repo};
+use crate::support::{Cmd, Output, Repo, bare};
 
 /// Seconds since the epoch, a day ago: recent enough for the default `max_age`.
 pub fn recent() -> i64 {
@@ -129,8 +129,7 @@ impl Pair {
 
     /// The head of `branch` in the forge's `acme/cousin`, if it exists.
     pub fn remote_branch(&self, branch: &str) -> Option<Oid> {
-        let bare = git2::Repository::open_bare(self.forge_repo("cousin")).unwrap();
-        bare.refname_to_id(&format!("refs/heads/{branch}")).ok()
+        bare::tip(&self.forge_repo("cousin"), branch)
     }
 
     /// The files of the forge cousin's `branch`.
@@ -144,13 +143,7 @@ impl Pair {
 
     /// The cousin's commit at the head of the forge's `branch`.
     pub fn remote_commit_message(&self, branch: &str) -> String {
-        let bare = git2::Repository::open_bare(self.forge_repo("cousin")).unwrap();
-        let head = self.remote_branch(branch).unwrap();
-        bare.find_commit(head)
-            .unwrap()
-            .message()
-            .unwrap()
-            .to_owned()
+        bare::head_message(&self.forge_repo("cousin"), branch)
     }
 
     /// Merges the forge's `branch` into the cousin's `main` like GitHub's merge button (`how`: `merge`;
