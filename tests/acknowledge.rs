@@ -13,6 +13,7 @@ use git2::Oid;
 use serde_json::{Value, json};
 
 use crate::support::fake_github::{Fault, FaultKind};
+use crate::support::subscriber_fixture::check_cmd;
 use crate::support::{Cmd, Output, demo};
 
 /// The cousin's configuration with `"acknowledge": true` (and, for the fake GitHub, `upstream.url` at the
@@ -311,9 +312,7 @@ fn acknowledge_must_be_a_boolean() {
         ".github/ecosync.json",
         r#"{"upstream": {"repo": "acme/mono"}, "subscriptions": ["x"], "acknowledge": "yes"}"#,
     );
-    Cmd::subscriber()
-        .args(["check", "--repo"])
-        .arg(r.path())
+    check_cmd(r.path())
         .run()
         .expect_code(2)
         .expect_stderr("`acknowledge` is a string, not a boolean");
@@ -321,9 +320,7 @@ fn acknowledge_must_be_a_boolean() {
         ".github/ecosync.json",
         r#"{"upstream": {"repo": "acme/mono"}, "subscriptions": ["x"], "acknowledgde": true}"#,
     );
-    Cmd::subscriber()
-        .args(["check", "--repo"])
-        .arg(r.path())
+    check_cmd(r.path())
         .run()
         .expect_code(2)
         .expect_stderr("did you mean `acknowledge`?");

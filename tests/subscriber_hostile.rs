@@ -7,8 +7,10 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config, event_file, mapped, payload, push};
-use crate::support::{Cmd, Output};
+use crate::support::Output;
+use crate::support::subscriber_fixture::{
+    Pair, check_cmd, config, event_file, mapped, payload, push,
+};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
@@ -172,9 +174,7 @@ fn the_sync_branch_can_never_be_the_base_branch() {
         cfg["pull_request"] = json!({"branch": branch});
         let p = Pair::new(cfg);
         let main = p.remote_branch("main");
-        Cmd::subscriber()
-            .args(["check", "--repo"])
-            .arg(p.cousin.path())
+        check_cmd(p.cousin.path())
             .run()
             .expect_code(2)
             .expect_stderr("`/pull_request/branch`")

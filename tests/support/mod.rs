@@ -15,6 +15,7 @@ pub mod prism;
 pub mod repo;
 pub mod snapshot;
 pub mod subscriber_fixture;
+pub mod validate;
 pub mod workflow;
 
 pub use cmd::{Cmd, Output};

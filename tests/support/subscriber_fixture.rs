@@ -281,6 +281,11 @@ impl Pair {
     }
 }
 
+/// `subscriber check --repo DIR`: the configuration of the repository at `dir` checked.
+pub fn check_cmd(dir: &Path) -> Cmd {
+    Cmd::subscriber().args(["check", "--repo"]).arg(dir)
+}
+
 /// Pushes with git2 from `git` to the repository at `to`.
 pub fn push(git: &git2::Repository, to: &Path, refspec: &str) {
     let mut remote = git.remote_anonymous(to.to_str().unwrap()).unwrap();
