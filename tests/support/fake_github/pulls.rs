@@ -77,11 +77,7 @@ pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
             respond(201, Some(v))
         }
         ("PATCH", ["pulls", n]) => {
-            let Some(p) = n
-                .parse::<u64>()
-                .ok()
-                .and_then(|n| r.pulls.iter_mut().find(|p| p.number == n))
-            else {
+            let Some(p) = numbered(r, n) else {
                 return error(404, "Not Found");
             };
             if let Some(t) = parsed.get("title").and_then(Value::as_str) {
@@ -106,11 +102,7 @@ pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
                 (Ok(u), Ok(t)) => (u, t),
                 (Err(e), _) | (_, Err(e)) => return unprocessable(&e),
             };
-            let Some(p) = n
-                .parse::<u64>()
-                .ok()
-                .and_then(|n| r.pulls.iter_mut().find(|p| p.number == n))
-            else {
+            let Some(p) = numbered(r, n) else {
                 return error(404, "Not Found");
             };
             for u in users {
@@ -157,4 +149,11 @@ pub(super) fn pull_json(base: &str, repo: &str, p: &PullState) -> Value {
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-01T00:00:00Z",
     })
+}
+
+/// The pull request whose number is `n`, if `n` is one.
+fn numbered<'a>(r: &'a mut RepoState, n: &str) -> Option<&'a mut PullState> {
+    n.parse::<u64>()
+        .ok()
+        .and_then(|n| r.pulls.iter_mut().find(|p| p.number == n))
 }
