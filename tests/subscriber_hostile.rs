@@ -41,6 +41,16 @@ fn all_text_under(dir: &Path) -> String {
     text
 }
 
+/// Everything a run showed or left: its output and every file of the forge.
+fn everything_shown(out: &Output, p: &Pair) -> String {
+    format!(
+        "{}{}{}",
+        out.stdout,
+        out.stderr,
+        all_text_under(p.forge.path())
+    )
+}
+
 #[test]
 fn payload_features_reach_the_pull_request_only_as_bounded_inline_code() {
     let p = Pair::new(config(mapped(), "diff-apply"));
@@ -125,12 +135,7 @@ fn credentials_in_urls_are_never_shown() {
         issue.contains("git fetch https://***@127.0.0.1:1/acme/mono.git main"),
         "{issue}"
     );
-    let everything = format!(
-        "{}{}{}",
-        out.stdout,
-        out.stderr,
-        all_text_under(p.forge.path())
-    );
+    let everything = everything_shown(&out, &p);
     assert!(
         !everything.contains("SECRET"),
         "the upstream secret leaked:\n{everything}"
@@ -155,12 +160,7 @@ fn credentials_in_urls_are_never_shown() {
         "{out}"
     );
     assert_eq!(p.issues("mono").len(), 1, "the failure is reported");
-    let everything = format!(
-        "{}{}{}",
-        out.stdout,
-        out.stderr,
-        all_text_under(p.forge.path())
-    );
+    let everything = everything_shown(&out, &p);
     assert!(
         !everything.contains("SECRET"),
         "the cousin secret leaked:\n{everything}"
