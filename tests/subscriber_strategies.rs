@@ -124,8 +124,8 @@ fn cherry_pick_matches_git_cli_and_keeps_author_and_message() {
     );
 }
 
-/// Makes the cousin a fork: upstream's history plus one commit of its own with the configuration.
-fn fork(p: &Pair, own_change: bool) {
+/// Fetches upstream's `main` into the cousin (as `refs/remotes/up/main`); its id.
+fn fetch_upstream_main(p: &Pair) -> git2::Oid {
     let git = &p.cousin.git;
     let mut remote = git
         .remote_anonymous(p.upstream.path().to_str().unwrap())
@@ -133,7 +133,13 @@ fn fork(p: &Pair, own_change: bool) {
     remote
         .fetch(&["+refs/heads/main:refs/remotes/up/main"], None, None)
         .unwrap();
-    let up = git.refname_to_id("refs/remotes/up/main").unwrap();
+    git.refname_to_id("refs/remotes/up/main").unwrap()
+}
+
+/// Makes the cousin a fork: upstream's history plus one commit of its own with the configuration.
+fn fork(p: &Pair, own_change: bool) {
+    let git = &p.cousin.git;
+    let up = fetch_upstream_main(p);
     let config = std::fs::read(p.cousin.path().join(".github/ecosync.json")).unwrap();
     git.reference("refs/heads/main", up, true, "fork").unwrap();
     let mut cb = git2::build::CheckoutBuilder::new();
@@ -162,13 +168,7 @@ fn merge_fast_forwards_a_fork_without_own_changes() {
     // A fork that only tracks upstream fast-forwards.
     let q = Pair::new(config(json!(["features/x"]), "merge"));
     let git = &q.cousin.git;
-    let mut remote = git
-        .remote_anonymous(q.upstream.path().to_str().unwrap())
-        .unwrap();
-    remote
-        .fetch(&["+refs/heads/main:refs/remotes/up/main"], None, None)
-        .unwrap();
-    let up = git.refname_to_id("refs/remotes/up/main").unwrap();
+    let up = fetch_upstream_main(&q);
     git.reference("refs/heads/main", up, true, "fork").unwrap();
     q.upstream.write("features/x/b.txt", "b3\n");
     let tip = q.upstream.commit("upstream: b3");
