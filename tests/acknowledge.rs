@@ -12,16 +12,9 @@ use ecosync::forge::local::LocalForge;
 use git2::Oid;
 use serde_json::{Value, json};
 
-use crate::support::fake_github::{FakeGitHub, Fault, FaultKind};
-use crate::support::{Cmd, Output};
-
-fn now() -> i64 {
-    ecosync::git::clock::unix_seconds(std::time::SystemTime::now())
-}
-
-fn local(sample: &DemoSample) -> String {
-    format!("local:{}", sample.forge_dir().display())
-}
+use crate::support::fake_github::{Fault, FaultKind};
+use crate::support::subscriber_fixture::check_cmd;
+use crate::support::{Cmd, Output, demo};
 
 /// The cousin's configuration with `"acknowledge": true` (and, for the fake GitHub, `upstream.url` at the
 /// source's bare repository), written to a file for `--config`.
@@ -31,53 +24,35 @@ fn acked_config(
     dir: &Path,
     local_upstream: bool,
 ) -> PathBuf {
-    let work = sample.work_dir(cousin.as_str());
-    let mut cfg: Value =
-        serde_json::from_str(&std::fs::read_to_string(work.join(".github/ecosync.json")).unwrap())
-            .unwrap();
+    let mut cfg = demo::cousin_config(sample, cousin.as_str());
     cfg["acknowledge"] = json!(true);
     if local_upstream {
-        let url = sample
-            .forge_dir()
-            .join(format!("{}.git", DemoSample::source()));
-        cfg["upstream"]["url"] = json!(url.display().to_string());
+        demo::set_local_upstream(sample, &mut cfg);
     }
-    let path = dir.join(format!("{}-acked.json", cousin.name()));
-    std::fs::write(&path, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
-    path
+    demo::write_config(&dir.join(format!("{}-acked.json", cousin.name())), &cfg)
 }
 
 fn dispatch_local(sample: &DemoSample, base: Oid, head: Oid) -> Output {
-    Cmd::dispatcher()
-        .args(["dispatch", "--ack", "--min-interval", "0", "--ref", "main"])
-        .args(["--forge", &local(sample)])
-        .args(["--base", &base.to_string(), "--head", &head.to_string()])
-        .arg("--repo")
-        .arg(sample.work_dir(DemoSample::source().as_str()))
+    demo::dispatch_local(sample, "main", base, head)
+        .arg("--ack")
         .run()
 }
 
 fn apply_local(sample: &DemoSample, cousin: &RepoName, dir: &Path) -> Output {
-    let event = LocalForge::new(sample.forge_dir())
-        .dispatch_files(cousin)
-        .unwrap()
-        .pop()
-        .unwrap_or_else(|| panic!("{cousin} received no dispatch"));
-    Cmd::subscriber()
-        .args(["apply", "--forge", &local(sample)])
-        .arg("--event")
-        .arg(&event)
+    demo::apply_local(sample, cousin, &demo::newest_event(sample, cousin))
         .arg("--config")
         .arg(acked_config(sample, cousin, dir, false))
-        .arg("--repo")
-        .arg(sample.work_dir(cousin.as_str()))
-        .env("GITHUB_REPOSITORY", cousin.as_str())
         .run()
 }
 
 fn status_local(sample: &DemoSample, rev: Oid, args: &[&str]) -> Output {
     Cmd::dispatcher()
-        .args(["status", &rev.to_string(), "--forge", &local(sample)])
+        .args([
+            "status",
+            &rev.to_string(),
+            "--forge",
+            &demo::local_forge(sample),
+        ])
         .args(args)
         .arg("--repo")
         .arg(sample.work_dir(DemoSample::source().as_str()))
@@ -104,7 +79,7 @@ fn states(out: &Output) -> Vec<(String, String, Value)> {
 #[test]
 fn local_forge_pending_to_success_and_to_failure() {
     let tmp = tempfile::tempdir().unwrap();
-    let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let forge = LocalForge::new(sample.forge_dir());
     let (flask, react, fork) = (
         RepoName::parse("acme/flask-webpush").unwrap(),
@@ -158,13 +133,7 @@ fn local_forge_pending_to_success_and_to_failure() {
     assert!(out.stdout.starts_with("TARGET"), "{out}");
 
     // The flask cousin edits the line upstream changes next: its sync conflicts and fails with an issue.
-    sample
-        .push(
-            flask.as_str(),
-            &[("app/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": \"cousin\"}\n")],
-            "Our own subscribe answer",
-        )
-        .unwrap();
+    demo::flask_edits_its_subscribe_answer(&sample);
     let v3 = sample
         .push(
             DemoSample::source().as_str(),
@@ -218,39 +187,18 @@ fn local_forge_pending_to_success_and_to_failure() {
 #[test]
 fn without_acknowledge_the_status_stays_pending_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
-    let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let flask = RepoName::parse("acme/flask-webpush").unwrap();
     let v2 = sample.push_update().unwrap();
     // Without --ack: no status at all.
-    Cmd::dispatcher()
-        .args(["dispatch", "--min-interval", "0", "--ref", "main"])
-        .args(["--forge", &local(&sample)])
-        .args([
-            "--base",
-            &sample.first.to_string(),
-            "--head",
-            &v2.to_string(),
-        ])
-        .arg("--repo")
-        .arg(sample.work_dir(DemoSample::source().as_str()))
+    demo::dispatch_local(&sample, "main", sample.first, v2)
         .run()
         .success();
     status_local(&sample, v2, &[])
         .success()
         .expect_stdout("no delivery status on");
     // A subscriber without `acknowledge` sets none either.
-    let event = LocalForge::new(sample.forge_dir())
-        .dispatch_files(&flask)
-        .unwrap()
-        .pop()
-        .unwrap();
-    let out = Cmd::subscriber()
-        .args(["apply", "--forge", &local(&sample)])
-        .arg("--event")
-        .arg(&event)
-        .arg("--repo")
-        .arg(sample.work_dir(flask.as_str()))
-        .env("GITHUB_REPOSITORY", flask.as_str())
+    let out = demo::apply_local(&sample, &flask, &demo::newest_event(&sample, &flask))
         .run()
         .success();
     assert!(!out.stderr.contains("acknowledged"), "{out}");
@@ -264,13 +212,9 @@ const TOKEN: &str = "ghp_ackTestSecretToken0123456789abcd";
 #[test]
 fn fake_github_statuses_are_sent_paced_and_never_fatal() {
     let tmp = tempfile::tempdir().unwrap();
-    let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let source = DemoSample::source();
-    let fake = FakeGitHub::start();
-    fake.add_repo(source.as_str());
-    for c in DemoSample::cousins() {
-        fake.add_repo(c.as_str());
-    }
+    let fake = demo::fake_github();
     // The react target's pending status is refused: the dispatch still goes out and the run succeeds.
     fake.fail(
         Fault::new(FaultKind::Status(403))
@@ -279,28 +223,8 @@ fn fake_github_statuses_are_sent_paced_and_never_fatal() {
             .nth(2),
     );
     let v2 = sample.push_update().unwrap();
-    let out = Cmd::dispatcher()
-        .args([
-            "dispatch",
-            "--ack",
-            "--forge",
-            "github",
-            "--min-interval",
-            "0",
-            "--ref",
-            "main",
-        ])
-        .args(["--source-repo", source.as_str()])
-        .args([
-            "--base",
-            &sample.first.to_string(),
-            "--head",
-            &v2.to_string(),
-        ])
-        .arg("--repo")
-        .arg(sample.work_dir(source.as_str()))
-        .env("GITHUB_API_URL", fake.url())
-        .env("ECOSYNC_TOKEN", TOKEN)
+    let out = demo::dispatch_github(&sample, "main", sample.first, v2, &fake, TOKEN)
+        .arg("--ack")
         .run()
         .success()
         .expect_stderr("3 delivered, 0 failed")
@@ -336,27 +260,12 @@ fn fake_github_statuses_are_sent_paced_and_never_fatal() {
 
     // The flask subscriber acknowledges against the fake: success, linked to its pull request.
     let flask = RepoName::parse("acme/flask-webpush").unwrap();
-    let sent = fake.dispatches(flask.as_str()).pop().unwrap();
-    let event = json!({
-        "action": sent["event_type"], "branch": "main", "client_payload": sent["client_payload"],
-        "repository": {"full_name": flask.as_str(), "default_branch": "main"},
-        "sender": {"login": "ecosync-bot"}
-    });
-    let event_path = tmp.path().join("flask-event.json");
-    std::fs::write(&event_path, serde_json::to_vec(&event).unwrap()).unwrap();
-    Cmd::subscriber()
-        .args(["apply", "--forge", "github", "--min-interval", "0"])
+    let event = demo::github_event(&fake, &flask, tmp.path());
+    let config = acked_config(&sample, &flask, tmp.path(), true);
+    demo::apply_github(&sample, flask.as_str(), &config, &fake, TOKEN)
+        .args(["--min-interval", "0"])
         .arg("--event")
-        .arg(&event_path)
-        .arg("--config")
-        .arg(acked_config(&sample, &flask, tmp.path(), true))
-        .arg("--repo")
-        .arg(sample.work_dir(flask.as_str()))
-        .arg("--cousin-url")
-        .arg(sample.forge_dir().join(format!("{flask}.git")))
-        .env("GITHUB_API_URL", fake.url())
-        .env("GITHUB_REPOSITORY", flask.as_str())
-        .env("ECOSYNC_TOKEN", TOKEN)
+        .arg(&event)
         .run()
         .success()
         .expect_stderr("acknowledged: `ecosync/acme/flask-webpush` is success");
@@ -403,9 +312,7 @@ fn acknowledge_must_be_a_boolean() {
         ".github/ecosync.json",
         r#"{"upstream": {"repo": "acme/mono"}, "subscriptions": ["x"], "acknowledge": "yes"}"#,
     );
-    Cmd::subscriber()
-        .args(["check", "--repo"])
-        .arg(r.path())
+    check_cmd(r.path())
         .run()
         .expect_code(2)
         .expect_stderr("`acknowledge` is a string, not a boolean");
@@ -413,9 +320,7 @@ fn acknowledge_must_be_a_boolean() {
         ".github/ecosync.json",
         r#"{"upstream": {"repo": "acme/mono"}, "subscriptions": ["x"], "acknowledgde": true}"#,
     );
-    Cmd::subscriber()
-        .args(["check", "--repo"])
-        .arg(r.path())
+    check_cmd(r.path())
         .run()
         .expect_code(2)
         .expect_stderr("did you mean `acknowledge`?");

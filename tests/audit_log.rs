@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::support::dispatch::{dispatch_local, local_forge, source};
-use crate::support::subscriber_fixture::{Pair, config};
+use crate::support::subscriber_fixture::{Pair, config, mapped};
 
 fn lines(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -18,10 +18,7 @@ fn lines(path: &std::path::Path) -> Vec<Value> {
 fn apply_records_each_action_and_appends() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
-    let p = Pair::new(config(
-        json!([{"path": "features/x", "to": "app"}]),
-        "diff-apply",
-    ));
+    let p = Pair::new(config(mapped(), "diff-apply"));
     let up = p.upstream.head().to_string();
     let arg = log.to_str().unwrap();
     p.apply(&["--latest", "--audit-log", arg]).success();

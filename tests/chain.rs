@@ -9,80 +9,27 @@ use std::path::Path;
 use ecosync::RepoName;
 use ecosync::demo::DemoSample;
 use ecosync::forge::local::LocalForge;
-use git2::{Oid, Repository};
+use git2::Oid;
 
-use crate::support::{Cmd, Output};
+use crate::support::{Cmd, Output, bare, demo};
 
-fn now() -> i64 {
-    ecosync::git::clock::unix_seconds(std::time::SystemTime::now())
-}
-
-fn forge_arg(sample: &DemoSample) -> String {
-    format!("local:{}", sample.forge_dir().display())
-}
-
+/// `dispatcher dispatch` of `base..head` to the local forge.
 fn dispatch(sample: &DemoSample, base: Oid, head: Oid) -> Output {
-    let source = DemoSample::source();
-    Cmd::dispatcher()
-        .args([
-            "dispatch",
-            "--min-interval",
-            "0",
-            // No `--source-repo`: the dispatcher reads it from `origin` (`DIR/acme/webdev-monorepo.git`).
-            "--ref",
-            "refs/heads/main",
-        ])
-        .args([
-            "--forge",
-            &forge_arg(sample),
-            "--base",
-            &base.to_string(),
-            "--head",
-            &head.to_string(),
-        ])
-        .arg("--repo")
-        .arg(sample.work_dir(source.as_str()))
-        .run()
+    demo::dispatch_local(sample, "refs/heads/main", base, head).run()
 }
 
 /// Hands the newest dispatch `cousin` received to `subscriber apply`, as the listener workflow would.
 fn apply_newest_event(sample: &DemoSample, cousin: &RepoName) -> Output {
-    let event = LocalForge::new(sample.forge_dir())
-        .dispatch_files(cousin)
-        .unwrap()
-        .pop()
-        .unwrap_or_else(|| panic!("{cousin} received no dispatch"));
-    Cmd::subscriber()
-        .args(["apply", "--forge", &forge_arg(sample)])
-        .arg("--event")
-        .arg(&event)
-        .arg("--repo")
-        .arg(sample.work_dir(cousin.as_str()))
-        .env("GITHUB_REPOSITORY", cousin.as_str())
-        .run()
+    demo::apply_local(sample, cousin, &demo::newest_event(sample, cousin)).run()
 }
 
 /// A file's content on a branch of a repository on the forge.
 fn file_on_branch(forge: &Path, repo: &RepoName, branch: &str, path: &str) -> Option<String> {
-    let git = Repository::open_bare(forge.join(format!("{repo}.git"))).unwrap();
-    let commit = git
-        .find_reference(&format!("refs/heads/{branch}"))
-        .ok()?
-        .peel_to_commit()
-        .ok()?;
-    let entry = commit.tree().unwrap().get_path(Path::new(path)).ok()?;
-    let blob = git.find_blob(entry.id()).ok()?;
-    Some(String::from_utf8_lossy(blob.content()).into_owned())
+    bare::file_at(&forge.join(format!("{repo}.git")), branch, path)
 }
 
 fn branch_head_message(forge: &Path, repo: &RepoName, branch: &str) -> String {
-    let git = Repository::open_bare(forge.join(format!("{repo}.git"))).unwrap();
-    let commit = git
-        .find_reference(&format!("refs/heads/{branch}"))
-        .unwrap()
-        .peel_to_commit()
-        .unwrap();
-    commit.message().unwrap_or("").to_owned()
+    bare::head_message(&forge.join(format!("{repo}.git")), branch)
 }
 
 fn cousin(name: &str) -> RepoName {
@@ -92,7 +39,7 @@ fn cousin(name: &str) -> RepoName {
 #[test]
 fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     let tmp = tempfile::tempdir().unwrap();
-    let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let forge_dir = sample.forge_dir();
     let forge = LocalForge::new(&forge_dir);
     let file = |c: &RepoName, branch: &str, path: &str| file_on_branch(&forge_dir, c, branch, path);
@@ -155,13 +102,7 @@ fn chain_on_the_local_forge_refreshes_prs_and_reports_one_conflict() {
     );
 
     // The flask cousin edits the very line upstream changes next.
-    sample
-        .push(
-            flask.as_str(),
-            &[("app/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": \"cousin\"}\n")],
-            "Our own subscribe answer",
-        )
-        .unwrap();
+    demo::flask_edits_its_subscribe_answer(&sample);
 
     // Second push: flask and react change again.
     let v3 = sample
@@ -253,92 +194,26 @@ fn demo_runs_the_whole_chain() {
         .expect_stderr("already exists");
 }
 
-/// The cousin's configuration with `upstream.url` pointing at the source's bare repository, written to a
-/// file for `--config`: GitHub itself cannot be reached, so git goes to the bare repositories while every
-/// API call goes to the fake GitHub.
-fn config_with_local_upstream(
-    sample: &DemoSample,
-    cousin: &RepoName,
-    dir: &Path,
-) -> std::path::PathBuf {
-    let work = sample.work_dir(cousin.as_str());
-    let mut cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.join(".github/ecosync.json")).unwrap())
-            .unwrap();
-    let source_url = sample
-        .forge_dir()
-        .join(format!("{}.git", DemoSample::source()));
-    cfg["upstream"]["url"] = serde_json::json!(source_url.display().to_string());
-    let path = dir.join(format!("{}.json", cousin.name()));
-    std::fs::write(&path, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
-    path
-}
-
 #[test]
 fn chain_against_the_fake_github_refreshes_prs() {
-    use crate::support::fake_github::FakeGitHub;
     const TOKEN: &str = "ghp_chainTestSecretToken0123456789";
 
     let tmp = tempfile::tempdir().unwrap();
-    let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let source = DemoSample::source();
     let cousins = DemoSample::cousins();
-    let fake = FakeGitHub::start();
-    fake.add_repo(source.as_str());
-    for c in &cousins {
-        fake.add_repo(c.as_str());
-    }
+    let fake = demo::fake_github();
     let dispatch = |base: Oid, head: Oid| {
-        Cmd::dispatcher()
-            .args([
-                "dispatch",
-                "--forge",
-                "github",
-                "--min-interval",
-                "0",
-                "--ref",
-                "refs/heads/main",
-            ])
-            .args([
-                "--source-repo",
-                source.as_str(),
-                "--base",
-                &base.to_string(),
-                "--head",
-                &head.to_string(),
-            ])
-            .arg("--repo")
-            .arg(sample.work_dir(source.as_str()))
-            .env("GITHUB_API_URL", fake.url())
-            .env("ECOSYNC_TOKEN", TOKEN)
-            .run()
+        demo::dispatch_github(&sample, "refs/heads/main", base, head, &fake, TOKEN).run()
     };
     // Hands the newest recorded dispatch to the subscriber as the event file Actions would write.
     let apply = |c: &RepoName| {
-        let sent = fake
-            .dispatches(c.as_str())
-            .pop()
-            .unwrap_or_else(|| panic!("{c}: no dispatch"));
-        let event = serde_json::json!({
-            "action": sent["event_type"], "branch": "main", "client_payload": sent["client_payload"],
-            "repository": {"full_name": c.as_str(), "default_branch": "main"}, "sender": {"login": "ecosync-bot"}
-        });
-        let event_path = tmp.path().join(format!("{}-event.json", c.name()));
-        std::fs::write(&event_path, serde_json::to_vec(&event).unwrap()).unwrap();
-        let cousin_url = sample.forge_dir().join(format!("{c}.git"));
-        Cmd::subscriber()
-            .args(["apply", "--forge", "github"])
+        let event = demo::github_event(&fake, c, tmp.path());
+        let config = tmp.path().join(format!("{}.json", c.name()));
+        let config = demo::config_with_local_upstream(&sample, c.as_str(), &config);
+        demo::apply_github(&sample, c.as_str(), &config, &fake, TOKEN)
             .arg("--event")
-            .arg(&event_path)
-            .arg("--config")
-            .arg(config_with_local_upstream(&sample, c, tmp.path()))
-            .arg("--repo")
-            .arg(sample.work_dir(c.as_str()))
-            .arg("--cousin-url")
-            .arg(&cousin_url)
-            .env("GITHUB_API_URL", fake.url())
-            .env("GITHUB_REPOSITORY", c.as_str())
-            .env("ECOSYNC_TOKEN", TOKEN)
+            .arg(&event)
             .env("ECOSYNC_MIN_INTERVAL", "0s")
             .run()
     };
@@ -443,7 +318,7 @@ fn chain_against_the_fake_github_refreshes_prs() {
 #[test]
 fn payload_strings_cannot_forge_log_lines_or_pull_request_text() {
     let tmp = tempfile::tempdir().unwrap();
-    let sample = DemoSample::create(&tmp.path().join("sample"), now() - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let v2 = sample.push_update().unwrap();
     let flask = cousin("acme/flask-webpush");
     let forge = LocalForge::new(sample.forge_dir());
@@ -458,13 +333,7 @@ fn payload_strings_cannot_forge_log_lines_or_pull_request_text() {
         }});
         let path = tmp.path().join("event.json");
         std::fs::write(&path, event.to_string()).unwrap();
-        let out = Cmd::subscriber()
-            .args(["apply", "--forge", &forge_arg(&sample)])
-            .arg("--event")
-            .arg(&path)
-            .arg("--repo")
-            .arg(sample.work_dir(flask.as_str()))
-            .env("GITHUB_REPOSITORY", flask.as_str())
+        let out = demo::apply_local(&sample, &flask, &path)
             .run()
             .expect_code(3);
         let all = format!("{}{}", out.stdout, out.stderr);

@@ -23,6 +23,18 @@ fn everything() -> Config {
     Config::new(&json!([{"repo": "acme/all", "subscriptions": ["**"], "branches": ["**"]}]))
 }
 
+/// `dispatcher plan --format json` with [`everything`] for the event in `event` (named by `GITHUB_EVENT_NAME`
+/// when `name` is given).
+fn plan_for_event(repo: &Repo, event: &tempfile::NamedTempFile, name: Option<&str>) -> Value {
+    let config = everything();
+    let mut cmd =
+        plan_cmd(repo, &config, &["--format", "json"]).env("GITHUB_EVENT_PATH", event.path());
+    if let Some(name) = name {
+        cmd = cmd.env("GITHUB_EVENT_NAME", name);
+    }
+    cmd.run().success().json()
+}
+
 #[test]
 fn a_rename_across_a_subscription_boundary_reaches_both_sides() {
     let repo = Repo::new();
@@ -133,12 +145,7 @@ fn a_new_branch_compares_with_its_merge_base_with_the_default_branch() {
         "ref": "refs/heads/feature", "before": ZERO, "after": c.to_string(),
         "repository": {"default_branch": "main"}
     }));
-    let plan = plan_cmd(&repo, &everything(), &["--format", "json"])
-        .env("GITHUB_EVENT_PATH", event.path())
-        .env("GITHUB_EVENT_NAME", "push")
-        .run()
-        .success()
-        .json();
+    let plan = plan_for_event(&repo, &event, Some("push"));
     assert_eq!(
         strings(&plan["changed_paths"]),
         ["feature/one.txt", "feature/two.txt"]
@@ -175,11 +182,7 @@ fn a_deleted_branch_dispatches_nothing_and_succeeds() {
         out.stdout,
         format!("`feature` was deleted (was at {c}): nothing to dispatch\n")
     );
-    let plan = plan_cmd(&repo, &everything(), &["--format", "json"])
-        .env("GITHUB_EVENT_PATH", event.path())
-        .run()
-        .success()
-        .json();
+    let plan = plan_for_event(&repo, &event, None);
     assert_eq!(plan["deleted"], true);
     assert_eq!(plan["deliveries"], json!([]));
 }
@@ -206,11 +209,7 @@ fn a_force_push_compares_the_two_trees() {
         .run()
         .success();
     assert!(out.stdout.contains("a force push"), "{out}");
-    let plan = plan_cmd(&repo, &everything(), &["--format", "json"])
-        .env("GITHUB_EVENT_PATH", event.path())
-        .run()
-        .success()
-        .json();
+    let plan = plan_for_event(&repo, &event, None);
     assert_eq!(strings(&plan["changed_paths"]), ["new.txt", "old.txt"]);
     assert_eq!(
         changed(&plan),
@@ -248,12 +247,7 @@ fn a_pull_request_compares_from_the_merge_base() {
             "head": {"ref": "feature", "sha": c.to_string()},
         }
     }));
-    let plan = plan_cmd(&repo, &everything(), &["--format", "json"])
-        .env("GITHUB_EVENT_PATH", event.path())
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .run()
-        .success()
-        .json();
+    let plan = plan_for_event(&repo, &event, Some("pull_request"));
     // main.txt changed on main after the branch point: not part of the pull request.
     assert_eq!(
         strings(&plan["changed_paths"]),
@@ -326,11 +320,7 @@ fn workflow_dispatch_compares_head_with_its_first_parent_and_tags_match_no_branc
     let head = repo.head().to_string();
     let parent = repo.rev("HEAD~1").to_string();
     let event = event_file(&json!({"ref": "refs/tags/v1.0", "before": parent, "after": head}));
-    let plan = plan_cmd(&repo, &everything(), &["--format", "json"])
-        .env("GITHUB_EVENT_PATH", event.path())
-        .run()
-        .success()
-        .json();
+    let plan = plan_for_event(&repo, &event, None);
     assert_eq!(plan["ref"], "refs/tags/v1.0");
     assert_eq!(plan["deliveries"], json!([]));
     assert_eq!(plan["skipped"][0]["reason"], "branch_not_matched");

@@ -9,6 +9,7 @@ use std::time::Duration;
 use git2::{Oid, Repository};
 use serde_json::{Value, json};
 
+use crate::support::bare::{file_at, tip};
 use crate::support::dispatch::local_forge;
 use crate::support::fake_github::FakeGitHub;
 use crate::support::plan::Config;
@@ -22,27 +23,6 @@ fn source() -> Repo {
     repo.write("features/y/lib.txt", "y1\n");
     repo.commit("first");
     repo
-}
-
-/// The branch `branch` of the bare repository `git_dir`.
-fn tip(git_dir: &Path, branch: &str) -> Option<Oid> {
-    Repository::open_bare(git_dir)
-        .unwrap()
-        .refname_to_id(&format!("refs/heads/{branch}"))
-        .ok()
-}
-
-/// The file `path` at the branch `branch` of the bare repository `git_dir`.
-fn file_at(git_dir: &Path, branch: &str, path: &str) -> Option<String> {
-    let git = Repository::open_bare(git_dir).unwrap();
-    let commit = git
-        .find_reference(&format!("refs/heads/{branch}"))
-        .ok()?
-        .peel_to_commit()
-        .ok()?;
-    let entry = commit.tree().ok()?.get_path(Path::new(path)).ok()?;
-    let blob = git.find_blob(entry.id()).ok()?;
-    Some(String::from_utf8_lossy(blob.content()).into_owned())
 }
 
 /// A target `name` on the local forge `forge` holding the source's current `main` (a fork), or a repository

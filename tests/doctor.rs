@@ -330,46 +330,21 @@ fn doctor_on_the_local_forge() {
 /// token in a repository where Actions may not open pull requests it stops before pushing anything.
 #[test]
 fn apply_preflight_stops_before_the_push() {
+    use crate::support::demo;
     use ecosync::demo::DemoSample;
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     sample.push_update().unwrap();
     let cousin = "acme/react-webpush";
     let fake = FakeGitHub::start();
     fake.add_repo(cousin)
         .add_repo(DemoSample::source().as_str());
     fake.forbid_actions_pull_requests(cousin);
-    let work = sample.work_dir(cousin);
-    let mut cfg: Value =
-        serde_json::from_str(&std::fs::read_to_string(work.join(".github/ecosync.json")).unwrap())
-            .unwrap();
-    let source_url = sample
-        .forge_dir()
-        .join(format!("{}.git", DemoSample::source()));
-    cfg["upstream"]["url"] = json!(source_url.display().to_string());
-    let config = tmp.path().join("react.json");
-    std::fs::write(&config, serde_json::to_vec(&cfg).unwrap()).unwrap();
+    let config = demo::config_with_local_upstream(&sample, cousin, &tmp.path().join("react.json"));
     let bare = sample.forge_dir().join(format!("{cousin}.git"));
     let apply = |token: String| {
-        Cmd::subscriber()
-            .args([
-                "apply",
-                "--latest",
-                "--forge",
-                "github",
-                "--min-interval",
-                "0",
-            ])
-            .arg("--config")
-            .arg(&config)
-            .arg("--repo")
-            .arg(&work)
-            .arg("--cousin-url")
-            .arg(&bare)
-            .env("GITHUB_API_URL", fake.url())
-            .env("GITHUB_REPOSITORY", cousin)
-            .env("ECOSYNC_TOKEN", token)
+        demo::apply_github(&sample, cousin, &config, &fake, &token)
+            .args(["--latest", "--min-interval", "0"])
             .run()
     };
     let out = apply(format!("{INSTALLATION_TOKEN_PREFIX}wf")).expect_code(1);

@@ -4,7 +4,7 @@
 use ecosync::demo::DemoSample;
 use serde_json::{Value, json};
 
-use crate::support::{Cmd, Output};
+use crate::support::{Cmd, Output, demo};
 
 fn forecast(sample: &DemoSample, base: Option<git2::Oid>, head: git2::Oid, format: &str) -> Output {
     let base: Vec<String> = base
@@ -14,15 +14,48 @@ fn forecast(sample: &DemoSample, base: Option<git2::Oid>, head: git2::Oid, forma
         .args(["forecast", "--ref", "main", "--format", format])
         // Several targets at once: the results must not depend on which fetch ends first.
         .args(["--concurrency", "4"])
-        .args([
-            "--forge",
-            &format!("local:{}", sample.forge_dir().display()),
-        ])
+        .args(["--forge", &demo::local_forge(sample)])
         .args(base)
         .args(["--head", &head.to_string()])
         .arg("--repo")
         .arg(sample.work_dir(DemoSample::source().as_str()))
         .run()
+}
+
+/// `dispatcher forecast --comment` of `first..head` on the source's pull request `number`; the caller says
+/// where the forge is.
+fn forecast_comment(sample: &DemoSample, number: &str, head: git2::Oid) -> Cmd {
+    Cmd::dispatcher()
+        .args([
+            "forecast",
+            "--ref",
+            "main",
+            "--comment",
+            "--pull-request",
+            number,
+        ])
+        .args([
+            "--base",
+            &sample.first.to_string(),
+            "--head",
+            &head.to_string(),
+        ])
+        .arg("--repo")
+        .arg(sample.work_dir(DemoSample::source().as_str()))
+}
+
+/// A source commit that sets the react feature's retries to nine (after `push_update`).
+fn push_nine_retries(sample: &DemoSample) -> git2::Oid {
+    sample
+        .push(
+            DemoSample::source().as_str(),
+            &[(
+                "features/webpush/react/src/subscribe.js",
+                "export const RETRIES = 9;\n",
+            )],
+            "nine",
+        )
+        .unwrap()
 }
 
 fn target<'a>(json: &'a Value, repo: &str) -> &'a Value {
@@ -37,16 +70,9 @@ fn target<'a>(json: &'a Value, repo: &str) -> &'a Value {
 #[test]
 fn forecast_over_targets_that_conflict_apply_cleanly_and_cannot_be_reached() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     // The flask cousin edits the very line the change touches.
-    sample
-        .push(
-            "acme/flask-webpush",
-            &[("app/app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.post(\"/subscribe\")\ndef subscribe():\n    return {\"ok\": \"cousin\"}\n")],
-            "Our own subscribe answer",
-        )
-        .unwrap();
+    demo::flask_edits_its_subscribe_answer(&sample);
     let head = sample
         .push(
             DemoSample::source().as_str(),
@@ -116,8 +142,7 @@ fn forecast_over_targets_that_conflict_apply_cleanly_and_cannot_be_reached() {
 #[test]
 fn forecast_says_not_subscribed_and_already_has_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     // The react cousin's own configuration now subscribes elsewhere than the ecosystem entry says.
     sample
         .push(
@@ -154,8 +179,7 @@ fn forecast_says_not_subscribed_and_already_has_it() {
 fn forecast_comment_is_one_sticky_comment_updated_in_place() {
     use ecosync::forge::{LocalForge, NewPullRequest};
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let source = DemoSample::source();
     let forge = ecosync::Forge::Local(LocalForge::new(sample.forge_dir()));
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -176,42 +200,14 @@ fn forecast_comment_is_one_sticky_comment_updated_in_place() {
         .unwrap();
     let number = pr.number.to_string();
     let run = |head: git2::Oid| {
-        Cmd::dispatcher()
-            .args([
-                "forecast",
-                "--ref",
-                "main",
-                "--comment",
-                "--pull-request",
-                &number,
-            ])
-            .args([
-                "--forge",
-                &format!("local:{}", sample.forge_dir().display()),
-            ])
-            .args([
-                "--base",
-                &sample.first.to_string(),
-                "--head",
-                &head.to_string(),
-            ])
-            .arg("--repo")
-            .arg(sample.work_dir(source.as_str()))
+        forecast_comment(&sample, &number, head)
+            .args(["--forge", &demo::local_forge(&sample)])
             .run()
             .success()
     };
     let v2 = sample.push_update().unwrap();
     run(v2).expect_stderr(&format!("forecast comment posted on {source}#{number}"));
-    let v3 = sample
-        .push(
-            source.as_str(),
-            &[(
-                "features/webpush/react/src/subscribe.js",
-                "export const RETRIES = 9;\n",
-            )],
-            "nine",
-        )
-        .unwrap();
+    let v3 = push_nine_retries(&sample);
     run(v3).expect_stderr(&format!("forecast comment updated on {source}#{number}"));
     let local = LocalForge::new(sample.forge_dir());
     let comments = &local.pulls(&source).unwrap()[0].comments;
@@ -242,8 +238,7 @@ fn forecast_comment_is_one_sticky_comment_updated_in_place() {
 #[test]
 fn cherry_pick_forecast_picks_every_commit_since_the_last_sync() {
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     sample
         .push(
             "acme/react-webpush",
@@ -300,30 +295,14 @@ fn cherry_pick_forecast_picks_every_commit_since_the_last_sync() {
 /// Against the fake GitHub: the sticky comment is posted once, then edited in place, never posted twice.
 #[test]
 fn forecast_comment_is_sticky_on_the_fake_github() {
-    use crate::support::fake_github::FakeGitHub;
     let tmp = tempfile::tempdir().unwrap();
-    let now = ecosync::git::clock::unix_seconds(std::time::SystemTime::now());
-    let sample = DemoSample::create(&tmp.path().join("s"), now - 3600).unwrap();
+    let sample = demo::sample(tmp.path());
     let source = DemoSample::source();
-    let fake = FakeGitHub::start();
-    fake.add_repo(source.as_str());
-    for c in DemoSample::cousins() {
-        fake.add_repo(c.as_str());
-    }
+    let fake = demo::fake_github();
     let number = fake.seed_pull(source.as_str(), "feature", "main", "webpush v2");
     let run = |head: git2::Oid| {
-        Cmd::dispatcher()
-            .args(["forecast", "--ref", "main", "--comment", "--pull-request"])
-            .arg(number.to_string())
+        forecast_comment(&sample, &number.to_string(), head)
             .args(["--api-url", &fake.url()])
-            .args([
-                "--base",
-                &sample.first.to_string(),
-                "--head",
-                &head.to_string(),
-            ])
-            .arg("--repo")
-            .arg(sample.work_dir(source.as_str()))
             .env("ECOSYNC_TOKEN", "test-token-not-secret")
             .env("ECOSYNC_MIN_INTERVAL", "0")
             .run()
@@ -339,16 +318,7 @@ fn forecast_comment_is_sticky_on_the_fake_github() {
         first[0]
     );
     assert!(first[0].contains(&v2.to_string()[..7]), "{}", first[0]);
-    let v3 = sample
-        .push(
-            source.as_str(),
-            &[(
-                "features/webpush/react/src/subscribe.js",
-                "export const RETRIES = 9;\n",
-            )],
-            "nine",
-        )
-        .unwrap();
+    let v3 = push_nine_retries(&sample);
     run(v3);
     let second = fake.pull_comments(source.as_str(), number);
     assert_eq!(second.len(), 1, "updated, not posted again: {second:?}");

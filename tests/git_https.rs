@@ -12,7 +12,7 @@ use crate::support::Repo;
 use crate::support::dispatch::local_forge;
 use crate::support::loopback_http::{LoopbackHttp, git_http_backend};
 use crate::support::plan::Config;
-use crate::support::subscriber_fixture::{Pair, config};
+use crate::support::subscriber_fixture::{Pair, config, mapped};
 
 const TOKEN: &str = "ghs_transport_test_token_0123456789";
 
@@ -156,7 +156,7 @@ fn subscriber_fetches_and_pushes_over_http() {
     // The server's root exists before the forge does: the forge is linked into it afterwards.
     let root = tempfile::tempdir().unwrap();
     let server = LoopbackHttp::start(git_http_backend(root.path(), None));
-    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    let mut cfg = config(mapped(), "diff-apply");
     cfg["upstream"]["url"] = format!("{}/acme/mono.git", server.url()).into();
     let p = Pair::new(cfg);
     std::os::unix::fs::symlink(p.forge.path().join("acme"), root.path().join("acme")).unwrap();

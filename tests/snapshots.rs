@@ -19,7 +19,10 @@ use crate::support::dispatch::{dispatch_local, local_forge, source};
 use crate::support::plan::{Config, plan_cmd};
 use crate::support::repo::EPOCH;
 use crate::support::snapshot::{Redact, transcript};
-use crate::support::subscriber_fixture::{Pair, config, conflicting, event_file, payload};
+use crate::support::subscriber_fixture::{
+    Pair, check_cmd, config, conflicting, event_file, mapped, payload,
+};
+use crate::support::validate::{self, tree_with_warnings};
 use crate::support::{Cmd, Output, Repo};
 
 /// The file's text, or a line saying it was not written.
@@ -93,23 +96,12 @@ fn plan_markdown() {
 // dispatcher validate
 
 fn validate(config: &Config) -> Cmd {
-    Cmd::dispatcher()
-        .arg("validate")
-        .arg("--config")
-        .arg(config.path())
-        .timeout(Duration::from_secs(30))
+    validate::validate(config).timeout(Duration::from_secs(30))
 }
 
 #[test]
 fn validate_valid_with_warnings() {
-    let repo = Repo::new();
-    repo.write("docs/a.md", "a");
-    repo.write("src/lib.rs", "a");
-    repo.commit("tree");
-    let config = Config::raw(
-        "[\n  {\"repo\": \"acme/docs\", \"subscriptions\": [\"docs/**\", \"Docs/**\", \"!docs/drafts/**\"]},\n  \
-         {\"repo\": \"acme/src\", \"subscriptions\": [\"src\", \"src\"]}\n]\n",
-    );
+    let (repo, config) = tree_with_warnings();
     let out = validate(&config)
         .arg("--repo")
         .arg(repo.path())
@@ -251,9 +243,7 @@ fn record_text(record: &serde_json::Value) -> String {
 // subscriber check
 
 fn check(repo: &Repo) -> Output {
-    Cmd::subscriber()
-        .args(["check", "--repo"])
-        .arg(repo.path())
+    check_cmd(repo.path())
         .timeout(Duration::from_secs(30))
         .run()
 }
@@ -289,10 +279,7 @@ fn subscriber_check_invalid() {
 
 /// An upstream and a cousin mapping `features/x` to `app/`, with commits at fixed times.
 fn pair() -> Pair {
-    Pair::at(
-        config(json!([{"path": "features/x", "to": "app"}]), "diff-apply"),
-        EPOCH,
-    )
+    Pair::at(config(mapped(), "diff-apply"), EPOCH)
 }
 
 fn pair_redact(p: &Pair) -> Redact {

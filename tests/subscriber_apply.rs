@@ -5,12 +5,8 @@ use serde_json::json;
 
 use crate::support::Cmd;
 use crate::support::subscriber_fixture::{
-    Pair, config, event_file, payload, recent, snapshot, tree_files,
+    Pair, config, event_file, mapped, payload, recent, snapshot, tree_files,
 };
-
-fn mapped() -> serde_json::Value {
-    json!([{"path": "features/x", "to": "app"}])
-}
 
 #[test]
 fn dry_run_first_sync_writes_nothing() {

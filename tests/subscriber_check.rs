@@ -1,12 +1,10 @@
 //! `subscriber check`: every problem of a configuration, with its line and column and a hint.
 
+use crate::support::subscriber_fixture::check_cmd;
 use crate::support::{Cmd, Repo};
 
 fn check(repo: &Repo) -> crate::support::Output {
-    Cmd::subscriber()
-        .args(["check", "--repo"])
-        .arg(repo.path())
-        .run()
+    check_cmd(repo.path()).run()
 }
 
 #[test]

@@ -7,21 +7,27 @@ use serde_json::json;
 
 use crate::support::Cmd;
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind};
-use crate::support::subscriber_fixture::{Pair, config};
+use crate::support::subscriber_fixture::{Pair, config, mapped};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
-fn apply(p: &Pair, fake: &FakeGitHub) -> crate::support::Output {
+/// `subscriber apply --latest` of the cousin against the API at `api_url` with `token`, after pushing the
+/// cousin's `main` to the forge.
+fn apply_cmd(p: &Pair, api_url: &str, token: &str) -> Cmd {
     p.push_cousin();
     Cmd::subscriber()
         .arg("apply")
         .arg("--repo")
         .arg(p.cousin.path())
-        .args(["--api-url", &fake.url(), "--latest"])
+        .args(["--api-url", api_url, "--latest"])
         .arg("--cousin-url")
         .arg(p.forge_repo("cousin"))
         .env("GITHUB_REPOSITORY", "acme/cousin")
-        .env("ECOSYNC_TOKEN", "test-token-not-secret")
+        .env("ECOSYNC_TOKEN", token)
+}
+
+fn apply(p: &Pair, fake: &FakeGitHub) -> crate::support::Output {
+    apply_cmd(p, &fake.url(), "test-token-not-secret")
         .env("ECOSYNC_MIN_INTERVAL", "0")
         .env("ECOSYNC_RETRY_BASE_DELAY", "100ms")
         .timeout(Duration::from_secs(60))
@@ -29,7 +35,7 @@ fn apply(p: &Pair, fake: &FakeGitHub) -> crate::support::Output {
 }
 
 fn pair() -> Pair {
-    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    let mut cfg = config(mapped(), "diff-apply");
     cfg["pull_request"] =
         json!({"reviewers": ["alice"], "team_reviewers": ["core"], "assignees": ["bob"]});
     Pair::new(cfg)
@@ -115,16 +121,7 @@ fn apply_sets_actions_outputs_and_summary() {
     fake.add_repo("acme/cousin").add_repo("acme/mono");
     let dir = tempfile::tempdir().unwrap();
     let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
-    p.push_cousin();
-    Cmd::subscriber()
-        .arg("apply")
-        .arg("--repo")
-        .arg(p.cousin.path())
-        .args(["--api-url", &fake.url(), "--latest"])
-        .arg("--cousin-url")
-        .arg(p.forge_repo("cousin"))
-        .env("GITHUB_REPOSITORY", "acme/cousin")
-        .env("ECOSYNC_TOKEN", "test-token-not-secret")
+    apply_cmd(&p, &fake.url(), "test-token-not-secret")
         .env("ECOSYNC_MIN_INTERVAL", "0")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", &output)
@@ -146,28 +143,19 @@ fn subscriber_requests_match_the_spec() {
         return;
     };
     let run = |p: &Pair| {
-        p.push_cousin();
-        Cmd::subscriber()
-            .arg("apply")
-            .arg("--repo")
-            .arg(p.cousin.path())
-            .args(["--api-url", &prism.url(), "--latest"])
+        apply_cmd(p, &prism.url(), "contract-test-token")
             .args(["--min-interval", "0", "--max-attempts", "1"])
-            .arg("--cousin-url")
-            .arg(p.forge_repo("cousin"))
-            .env("GITHUB_REPOSITORY", "acme/cousin")
-            .env("ECOSYNC_TOKEN", "contract-test-token")
             .timeout(Duration::from_secs(60))
             .run()
     };
-    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    let mut cfg = config(mapped(), "diff-apply");
     // Prism's example repository has `master` as its default branch.
     cfg["pull_request"] = json!({"base": "main", "reviewers": ["alice"], "team_reviewers": ["core"], "assignees": ["bob"]});
     let p = Pair::new(cfg);
     let out = run(&p).success();
     assert!(out.stdout.contains("pull request: "), "{out}");
     // A conflict: the failure issue.
-    let mut cfg = config(json!([{"path": "features/x", "to": "app"}]), "diff-apply");
+    let mut cfg = config(mapped(), "diff-apply");
     cfg["pull_request"] = json!({"base": "main"});
     let q = Pair::new(cfg);
     let u1 = q.upstream.head();

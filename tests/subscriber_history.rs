@@ -5,7 +5,9 @@
 use git2::Oid;
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config, event_file, payload, synced_to_first};
+use crate::support::subscriber_fixture::{
+    Pair, config, event_file, mapped, payload, synced_to_first,
+};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
@@ -29,10 +31,7 @@ fn branch_commits(p: &Pair, branch: &str) -> Vec<(String, String)> {
 
 /// A cousin synced to upstream's first commit, `features/x` kept at `app`, with `strategy`.
 fn synced(strategy: &str) -> Pair {
-    synced_to_first(config(
-        json!([{"path": "features/x", "to": "app"}]),
-        strategy,
-    ))
+    synced_to_first(config(mapped(), strategy))
 }
 
 #[test]
@@ -108,10 +107,7 @@ fn cherry_pick_carries_every_commit_in_order() {
 
 #[test]
 fn cherry_pick_first_sync_brings_the_mapped_directories_then_picks() {
-    let p = Pair::new(config(
-        json!([{"path": "features/x", "to": "app"}]),
-        "cherry-pick",
-    ));
+    let p = Pair::new(config(mapped(), "cherry-pick"));
     let out = p.apply(&["--latest"]).success();
     assert!(out.stdout.contains("first sync"), "{out}");
     assert!(!out.stdout.contains("conflict"), "{out}");

@@ -7,14 +7,12 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config, event_file, payload, push};
-use crate::support::{Cmd, Output};
+use crate::support::Output;
+use crate::support::subscriber_fixture::{
+    Pair, check_cmd, config, event_file, mapped, payload, push,
+};
 
 const BRANCH: &str = "ecosync/acme-mono";
-
-fn mapped() -> serde_json::Value {
-    json!([{"path": "features/x", "to": "app"}])
-}
 
 /// No line of the run's output starts a workflow command.
 fn assert_no_workflow_command(out: &Output) {
@@ -41,6 +39,16 @@ fn all_text_under(dir: &Path) -> String {
         }
     }
     text
+}
+
+/// Everything a run showed or left: its output and every file of the forge.
+fn everything_shown(out: &Output, p: &Pair) -> String {
+    format!(
+        "{}{}{}",
+        out.stdout,
+        out.stderr,
+        all_text_under(p.forge.path())
+    )
 }
 
 #[test]
@@ -127,12 +135,7 @@ fn credentials_in_urls_are_never_shown() {
         issue.contains("git fetch https://***@127.0.0.1:1/acme/mono.git main"),
         "{issue}"
     );
-    let everything = format!(
-        "{}{}{}",
-        out.stdout,
-        out.stderr,
-        all_text_under(p.forge.path())
-    );
+    let everything = everything_shown(&out, &p);
     assert!(
         !everything.contains("SECRET"),
         "the upstream secret leaked:\n{everything}"
@@ -157,12 +160,7 @@ fn credentials_in_urls_are_never_shown() {
         "{out}"
     );
     assert_eq!(p.issues("mono").len(), 1, "the failure is reported");
-    let everything = format!(
-        "{}{}{}",
-        out.stdout,
-        out.stderr,
-        all_text_under(p.forge.path())
-    );
+    let everything = everything_shown(&out, &p);
     assert!(
         !everything.contains("SECRET"),
         "the cousin secret leaked:\n{everything}"
@@ -176,9 +174,7 @@ fn the_sync_branch_can_never_be_the_base_branch() {
         cfg["pull_request"] = json!({"branch": branch});
         let p = Pair::new(cfg);
         let main = p.remote_branch("main");
-        Cmd::subscriber()
-            .args(["check", "--repo"])
-            .arg(p.cousin.path())
+        check_cmd(p.cousin.path())
             .run()
             .expect_code(2)
             .expect_stderr("`/pull_request/branch`")

@@ -2,14 +2,30 @@
 //! idempotent re-runs, completion after a crash, merged sync PRs followed by the next sync, and someone's
 //! commits on the sync branch.
 
-use serde_json::json;
-
-use crate::support::subscriber_fixture::{Pair, config, event_file, payload};
+use crate::support::subscriber_fixture::{Pair, config, event_file, mapped, payload};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
-fn mapped() -> serde_json::Value {
-    json!([{"path": "features/x", "to": "app"}])
+/// A reviewer's commit on the forge's sync branch that writes `content` to `path`.
+fn reviewer_commit(p: &Pair, path: &str, content: &[u8], message: &str) -> git2::Oid {
+    let bare = git2::Repository::open_bare(p.forge_repo("cousin")).unwrap();
+    let head = bare.find_commit(p.remote_branch(BRANCH).unwrap()).unwrap();
+    let mut tb = git2::build::TreeUpdateBuilder::new();
+    let blob = bare.blob(content).unwrap();
+    tb.upsert(path, blob, git2::FileMode::Blob);
+    let tree = bare
+        .find_tree(tb.create_updated(&bare, &head.tree().unwrap()).unwrap())
+        .unwrap();
+    let sig = git2::Signature::now("Reviewer", "r@example.com").unwrap();
+    bare.commit(
+        Some(&format!("refs/heads/{BRANCH}")),
+        &sig,
+        &sig,
+        message,
+        &tree,
+        &[&head],
+    )
+    .unwrap()
 }
 
 #[test]
@@ -123,25 +139,8 @@ fn someones_commits_on_the_branch_are_never_force_pushed() {
     let p = Pair::new(config(mapped(), "diff-apply"));
     p.apply(&["--latest"]).success();
     // A reviewer adds a fix to the sync branch.
+    let fix = reviewer_commit(&p, "app/FIX.md", b"reviewer fix\n", "reviewer fix");
     let bare = git2::Repository::open_bare(p.forge_repo("cousin")).unwrap();
-    let head = bare.find_commit(p.remote_branch(BRANCH).unwrap()).unwrap();
-    let mut tb = git2::build::TreeUpdateBuilder::new();
-    let blob = bare.blob(b"reviewer fix\n").unwrap();
-    tb.upsert("app/FIX.md", blob, git2::FileMode::Blob);
-    let tree = bare
-        .find_tree(tb.create_updated(&bare, &head.tree().unwrap()).unwrap())
-        .unwrap();
-    let sig = git2::Signature::now("Reviewer", "r@example.com").unwrap();
-    let fix = bare
-        .commit(
-            Some(&format!("refs/heads/{BRANCH}")),
-            &sig,
-            &sig,
-            "reviewer fix",
-            &tree,
-            &[&head],
-        )
-        .unwrap();
     p.upstream.write("features/x/b.txt", "b2\n");
     p.upstream.commit("upstream: b2");
     let out = p.apply(&["--latest"]).success();
@@ -199,25 +198,7 @@ fn an_open_sync_pr_superseded_by_a_revert_is_closed() {
 fn a_conflict_with_someones_commits_leaves_the_branch_and_says_so() {
     let p = Pair::new(config(mapped(), "diff-apply"));
     p.apply(&["--latest"]).success();
-    let bare = git2::Repository::open_bare(p.forge_repo("cousin")).unwrap();
-    let head = bare.find_commit(p.remote_branch(BRANCH).unwrap()).unwrap();
-    let mut tb = git2::build::TreeUpdateBuilder::new();
-    let blob = bare.blob(b"reviewer\n").unwrap();
-    tb.upsert("app/b.txt", blob, git2::FileMode::Blob);
-    let tree = bare
-        .find_tree(tb.create_updated(&bare, &head.tree().unwrap()).unwrap())
-        .unwrap();
-    let sig = git2::Signature::now("Reviewer", "r@example.com").unwrap();
-    let fix = bare
-        .commit(
-            Some(&format!("refs/heads/{BRANCH}")),
-            &sig,
-            &sig,
-            "reviewer",
-            &tree,
-            &[&head],
-        )
-        .unwrap();
+    let fix = reviewer_commit(&p, "app/b.txt", b"reviewer\n", "reviewer");
     p.upstream.write("features/x/b.txt", "upstream\n");
     p.upstream.commit("upstream: b");
     let out = p.apply(&["--latest"]).expect_code(1);

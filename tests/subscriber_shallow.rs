@@ -5,14 +5,13 @@
 //! whole (not shallow, `git fsck` clean). The git CLI is only the oracle here.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use git2::Oid;
 
-use crate::support::Cmd;
+use crate::support::git_cli::git;
 use crate::support::loopback_http::{LoopbackHttp, git_http_backend};
-use crate::support::subscriber_fixture::{Pair, config, recent, tree_files};
+use crate::support::subscriber_fixture::{Pair, config, mapped, recent, tree_files};
 
 const BRANCH: &str = "ecosync/acme-mono";
 
@@ -25,10 +24,7 @@ struct Served {
 
 impl Served {
     fn new(strategy: &str, extra: &serde_json::Value, http: bool, start: i64) -> Served {
-        let mut cfg = config(
-            serde_json::json!([{"path": "features/x", "to": "app"}]),
-            strategy,
-        );
+        let mut cfg = config(mapped(), strategy);
         for (k, v) in extra.as_object().unwrap() {
             cfg[k] = v.clone();
         }
@@ -152,19 +148,6 @@ struct Outcome {
     files: BTreeMap<String, (u32, Vec<u8>)>,
     messages: Vec<(String, String)>,
     pulls: Vec<(String, String, String, String)>,
-}
-
-/// `git ARGS` in `dir` (the oracle), which must succeed within a time limit; its standard output.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Cmd::new("git")
-        .dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .timeout(Duration::from_secs(60))
-        .run()
-        .success();
-    out.stdout.clone()
 }
 
 /// Syncs once after `before` upstream commits, merges the pull request, then syncs again after `after`

@@ -2,36 +2,12 @@
 //! on renames, deletions, binary files, symlinks and executable bits; the git CLI is the oracle where git
 //! can answer (an unmapped cherry-pick, a fork merge).
 
-use std::process::Command;
-
 use serde_json::json;
 
-use crate::support::subscriber_fixture::{Pair, config, tree_files};
+use crate::support::git_cli::git;
+use crate::support::subscriber_fixture::{Pair, config, mapped, tree_files};
 
 const BRANCH: &str = "ecosync/acme-mono";
-
-/// Runs the git CLI in `dir` with a fixed identity and no user configuration.
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args([
-            "-c",
-            "user.name=Oracle",
-            "-c",
-            "user.email=oracle@example.com",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 /// An upstream commit that renames, deletes, adds a binary file, a symlink and an executable, and edits.
 fn rich_upstream_change(p: &Pair) -> git2::Oid {
@@ -48,10 +24,7 @@ fn rich_upstream_change(p: &Pair) -> git2::Oid {
 
 #[test]
 fn diff_apply_into_a_subdirectory_keeps_kinds_and_modes() {
-    let p = Pair::new(config(
-        json!([{"path": "features/x", "to": "app"}]),
-        "diff-apply",
-    ));
+    let p = Pair::new(config(mapped(), "diff-apply"));
     p.apply(&["--latest"]).success();
     p.merge_pr(BRANCH, "merge");
     rich_upstream_change(&p);
@@ -151,8 +124,8 @@ fn cherry_pick_matches_git_cli_and_keeps_author_and_message() {
     );
 }
 
-/// Makes the cousin a fork: upstream's history plus one commit of its own with the configuration.
-fn fork(p: &Pair, own_change: bool) {
+/// Fetches upstream's `main` into the cousin (as `refs/remotes/up/main`); its id.
+fn fetch_upstream_main(p: &Pair) -> git2::Oid {
     let git = &p.cousin.git;
     let mut remote = git
         .remote_anonymous(p.upstream.path().to_str().unwrap())
@@ -160,7 +133,13 @@ fn fork(p: &Pair, own_change: bool) {
     remote
         .fetch(&["+refs/heads/main:refs/remotes/up/main"], None, None)
         .unwrap();
-    let up = git.refname_to_id("refs/remotes/up/main").unwrap();
+    git.refname_to_id("refs/remotes/up/main").unwrap()
+}
+
+/// Makes the cousin a fork: upstream's history plus one commit of its own with the configuration.
+fn fork(p: &Pair, own_change: bool) {
+    let git = &p.cousin.git;
+    let up = fetch_upstream_main(p);
     let config = std::fs::read(p.cousin.path().join(".github/ecosync.json")).unwrap();
     git.reference("refs/heads/main", up, true, "fork").unwrap();
     let mut cb = git2::build::CheckoutBuilder::new();
@@ -189,13 +168,7 @@ fn merge_fast_forwards_a_fork_without_own_changes() {
     // A fork that only tracks upstream fast-forwards.
     let q = Pair::new(config(json!(["features/x"]), "merge"));
     let git = &q.cousin.git;
-    let mut remote = git
-        .remote_anonymous(q.upstream.path().to_str().unwrap())
-        .unwrap();
-    remote
-        .fetch(&["+refs/heads/main:refs/remotes/up/main"], None, None)
-        .unwrap();
-    let up = git.refname_to_id("refs/remotes/up/main").unwrap();
+    let up = fetch_upstream_main(&q);
     git.reference("refs/heads/main", up, true, "fork").unwrap();
     q.upstream.write("features/x/b.txt", "b3\n");
     let tip = q.upstream.commit("upstream: b3");

@@ -2,14 +2,8 @@
 //! hint, exact; warnings for patterns that match nothing in the tree; exit codes.
 
 use crate::support::plan::Config;
+use crate::support::validate::{tree_with_warnings, validate};
 use crate::support::{Cmd, Repo};
-
-fn validate(config: &Config) -> Cmd {
-    Cmd::dispatcher()
-        .arg("validate")
-        .arg("--config")
-        .arg(config.path())
-}
 
 /// One file with every kind of error; all are reported, in file order, with their exact messages.
 const BAD: &str = r#"[
@@ -159,14 +153,7 @@ fn a_missing_file_is_an_error() {
 
 #[test]
 fn patterns_that_match_nothing_in_the_tree_are_warnings() {
-    let repo = Repo::new();
-    repo.write("docs/a.md", "a");
-    repo.write("src/lib.rs", "a");
-    repo.commit("tree");
-    let config = Config::raw(
-        "[\n  {\"repo\": \"acme/docs\", \"subscriptions\": [\"docs/**\", \"Docs/**\", \"!docs/drafts/**\"]},\n  \
-         {\"repo\": \"acme/src\", \"subscriptions\": [\"src\", \"src\"]}\n]\n",
-    );
+    let (repo, config) = tree_with_warnings();
     let file = config.path().display().to_string();
     let out = validate(&config)
         .arg("--repo")

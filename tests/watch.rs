@@ -361,11 +361,8 @@ fn metrics_and_healthz_show_the_deliveries() {
 
 #[test]
 fn subscriber_watch_syncs_each_new_upstream_head_once() {
-    use crate::support::subscriber_fixture::{Pair, config};
-    let p = Pair::new(config(
-        serde_json::json!([{"path": "features/x", "to": "app"}]),
-        "diff-apply",
-    ));
+    use crate::support::subscriber_fixture::{Pair, config, mapped};
+    let p = Pair::new(config(mapped(), "diff-apply"));
     p.push_cousin();
     let state = tempfile::tempdir().unwrap();
     let watch = || {

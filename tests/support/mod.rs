@@ -3,15 +3,19 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod bare;
 pub mod cmd;
+pub mod demo;
 pub mod dispatch;
 pub mod fake_github;
+pub mod git_cli;
 pub mod loopback_http;
 pub mod plan;
 pub mod prism;
 pub mod repo;
 pub mod snapshot;
 pub mod subscriber_fixture;
+pub mod validate;
 pub mod workflow;
 
 pub use cmd::{Cmd, Output};

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use git2::Oid;
 
-use crate::support::{Cmd, Output, Repo};
+use crate::support::{Cmd, Output, Repo, bare};
 
 /// Seconds since the epoch, a day ago: recent enough for the default `max_age`.
 pub fn recent() -> i64 {
@@ -129,8 +129,7 @@ impl Pair {
 
     /// The head of `branch` in the forge's `acme/cousin`, if it exists.
     pub fn remote_branch(&self, branch: &str) -> Option<Oid> {
-        let bare = git2::Repository::open_bare(self.forge_repo("cousin")).unwrap();
-        bare.refname_to_id(&format!("refs/heads/{branch}")).ok()
+        bare::tip(&self.forge_repo("cousin"), branch)
     }
 
     /// The files of the forge cousin's `branch`.
@@ -144,13 +143,7 @@ impl Pair {
 
     /// The cousin's commit at the head of the forge's `branch`.
     pub fn remote_commit_message(&self, branch: &str) -> String {
-        let bare = git2::Repository::open_bare(self.forge_repo("cousin")).unwrap();
-        let head = self.remote_branch(branch).unwrap();
-        bare.find_commit(head)
-            .unwrap()
-            .message()
-            .unwrap()
-            .to_owned()
+        bare::head_message(&self.forge_repo("cousin"), branch)
     }
 
     /// Merges the forge's `branch` into the cousin's `main` like GitHub's merge button (`how`: `merge`;
@@ -288,10 +281,20 @@ impl Pair {
     }
 }
 
+/// `subscriber check --repo DIR`: the configuration of the repository at `dir` checked.
+pub fn check_cmd(dir: &Path) -> Cmd {
+    Cmd::subscriber().args(["check", "--repo"]).arg(dir)
+}
+
 /// Pushes with git2 from `git` to the repository at `to`.
 pub fn push(git: &git2::Repository, to: &Path, refspec: &str) {
     let mut remote = git.remote_anonymous(to.to_str().unwrap()).unwrap();
     remote.push(&[refspec], None).unwrap();
+}
+
+/// The subscriptions most subscriber tests use: upstream's `features/x` mapped to the cousin's `app`.
+pub fn mapped() -> serde_json::Value {
+    serde_json::json!([{"path": "features/x", "to": "app"}])
 }
 
 /// The standard configuration: upstream `acme/mono`, the given subscriptions and strategy.
@@ -389,10 +392,7 @@ pub fn synced_to_first(config: serde_json::Value) -> Pair {
 /// A cousin synced to upstream's first commit that changed the last line of `app/a.txt`, and an upstream
 /// that changed the same line differently.
 pub fn conflicting(extra: serde_json::Value) -> Pair {
-    let mut cfg = config(
-        serde_json::json!([{"path": "features/x", "to": "app"}]),
-        "diff-apply",
-    );
+    let mut cfg = config(mapped(), "diff-apply");
     for (k, v) in extra.as_object().unwrap() {
         cfg[k] = v.clone();
     }

@@ -1,0 +1,181 @@
+//! What a test does with a running fake: makes repositories exist and sets them up (fork, role, grants,
+//! pull requests, refs), adds faults and latency, and reads back what the fake received and holds.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::faults::Fault;
+use super::issues::issue_json;
+use super::pulls::pull_json;
+use super::server::FakeGitHub;
+use super::state::{PullState, Recorded, RepoState};
+
+impl FakeGitHub {
+    /// Makes `owner/name` exist, with default branch `main`.
+    pub fn add_repo(&self, repo: &str) -> &Self {
+        self.add_repo_with_branch(repo, "main")
+    }
+
+    /// Makes `owner/name` exist with this default branch.
+    pub fn add_repo_with_branch(&self, repo: &str, branch: &str) -> &Self {
+        self.lock().repos.insert(
+            repo.to_string(),
+            RepoState {
+                default_branch: branch.into(),
+                next_number: 1,
+                ..RepoState::default()
+            },
+        );
+        self
+    }
+
+    /// Makes `repo` a fork of `parent` (`fork` and `parent` in `GET /repos/{repo}`).
+    pub fn set_fork(&self, repo: &str, parent: &str) -> &Self {
+        self.lock()
+            .repos
+            .get_mut(repo)
+            .expect("add the repository first")
+            .parent = Some(parent.into());
+        self
+    }
+
+    /// The branches `merge-upstream` synced in `repo`, in order.
+    pub fn merged_upstream(&self, repo: &str) -> Vec<String> {
+        self.lock().repos[repo].merged_upstream.clone()
+    }
+
+    /// Adds a failure rule (rules are checked in the order added; the first that applies wins).
+    pub fn fail(&self, fault: Fault) -> &Self {
+        self.lock().faults.push(fault);
+        self
+    }
+
+    /// Adds this delay to every answer.
+    pub fn set_latency(&self, latency: Duration) -> &Self {
+        self.lock().latency = latency;
+        self
+    }
+
+    /// Every request received, in order of arrival.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    /// The requests with this method whose path ends with `suffix`.
+    pub fn requests_to(&self, method: &str, suffix: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.ends_with(suffix))
+            .collect()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.lock().requests.clear();
+    }
+
+    /// The role a personal token has on `repo` (`GET /repos/{r}`'s `permissions`), e.g.
+    /// `{"pull": true, "triage": true, "push": false}`.
+    pub fn set_role(&self, repo: &str, role: Value) -> &Self {
+        self.edit(repo, |r| r.role = Some(role))
+    }
+
+    /// A GitHub App installation's grants on `repo`, e.g. `{"contents": "write", "pull_requests": "read"}`.
+    pub fn set_grants(&self, repo: &str, grants: Value) -> &Self {
+        self.edit(repo, |r| r.grants = Some(grants))
+    }
+
+    /// Turns off "Allow GitHub Actions to create and approve pull requests" in `repo`.
+    pub fn forbid_actions_pull_requests(&self, repo: &str) -> &Self {
+        self.edit(repo, |r| r.actions_may_not_create_prs = true)
+    }
+
+    /// The commit statuses of `sha` in `repo`, newest first.
+    pub fn statuses(&self, repo: &str, sha: &str) -> Vec<Value> {
+        self.read(repo, |r| r.statuses.get(sha).cloned().unwrap_or_default())
+    }
+
+    /// The dispatch bodies (`event_type`, `client_payload`) `repo` accepted.
+    pub fn dispatches(&self, repo: &str) -> Vec<Value> {
+        self.read(repo, |r| r.dispatches.clone())
+    }
+
+    /// The pull requests of `repo`, as GitHub would return them.
+    pub fn pulls(&self, repo: &str) -> Vec<Value> {
+        let base = self.url();
+        self.read(repo, |r| {
+            r.pulls.iter().map(|p| pull_json(&base, repo, p)).collect()
+        })
+    }
+
+    /// The issues of `repo` (not pull requests), with a `comment_bodies` list added.
+    pub fn issues(&self, repo: &str) -> Vec<Value> {
+        let base = self.url();
+        self.read(repo, |r| {
+            r.issues
+                .iter()
+                .map(|i| {
+                    let mut v = issue_json(&base, repo, i);
+                    v["comment_bodies"] = json!(i.comments);
+                    v
+                })
+                .collect()
+        })
+    }
+
+    /// Comments on pull request `number`.
+    pub fn pull_comments(&self, repo: &str, number: u64) -> Vec<String> {
+        self.read(repo, |r| {
+            r.pull_comments.get(&number).cloned().unwrap_or_default()
+        })
+    }
+
+    /// Opens a pull request directly (test set-up); returns its number.
+    pub fn seed_pull(&self, repo: &str, head: &str, base: &str, title: &str) -> u64 {
+        let mut st = self.lock();
+        let r = st.repos.get_mut(repo).expect("seed_pull: add_repo first");
+        let number = r.next_number;
+        r.next_number += 1;
+        r.pulls.push(PullState {
+            number,
+            state: "open".into(),
+            title: title.into(),
+            body: String::new(),
+            head: head.into(),
+            base: base.into(),
+            draft: false,
+            labels: vec![],
+            reviewers: vec![],
+            team_reviewers: vec![],
+            assignees: vec![],
+        });
+        number
+    }
+
+    /// Sets a branch ref directly (test set-up).
+    pub fn seed_ref(&self, repo: &str, git_ref: &str, sha: &str) {
+        let mut st = self.lock();
+        let r = st.repos.get_mut(repo).expect("seed_ref: add_repo first");
+        r.refs.insert(git_ref.into(), sha.into());
+    }
+
+    /// The refs of `repo` (`refs/heads/x` → sha).
+    pub fn refs(&self, repo: &str) -> BTreeMap<String, String> {
+        self.read(repo, |r| r.refs.clone())
+    }
+
+    /// What `f` reads from `repo`, or nothing (the default) when the fake does not have `repo`.
+    fn read<T: Default>(&self, repo: &str, f: impl FnOnce(&RepoState) -> T) -> T {
+        self.lock().repos.get(repo).map(f).unwrap_or_default()
+    }
+
+    /// Changes `repo` with `f`; nothing when the fake does not have `repo`.
+    fn edit(&self, repo: &str, f: impl FnOnce(&mut RepoState)) -> &Self {
+        if let Some(r) = self.lock().repos.get_mut(repo) {
+            f(r);
+        }
+        self
+    }
+}
