@@ -243,7 +243,7 @@ impl DispatchCommand {
             .await
         });
         if let Some(log) = &audit {
-            ecosync_cli::glue::record_audit(log, &ecosync::audit_log::delivery_entries(&report));
+            ecosync_cli::glue::record_audit(log, &report.audit_entries());
         }
         // Only now, after every delivery was made or reported: the next run starts from this head. A
         // stopped run leaves it, so the next run covers this range again.

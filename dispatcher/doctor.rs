@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::cli_env::string_or_fallback;
-use ecosync::doctor::dispatcher_checks::{self, DispatcherNeeds};
+use ecosync::dispatch::dispatcher_checks::{self, DispatcherNeeds};
 use ecosync::{Ecosystem, ForgeArgs, RepoName, SourceLocation};
 
 use ecosync_cli::glue::{CliError, CliResult, TextOrJson};

@@ -235,7 +235,7 @@ fn audit_entry(event: &WatchEvent, dispatch_id: &str) -> Option<AuditEntry> {
         _ => return None,
     };
     let mut e = AuditEntry::now(
-        ecosync::audit_log::delivery_action(mode),
+        ecosync::dispatch::deliver::delivery_audit::delivery_action(mode),
         repo.clone(),
         result,
     );

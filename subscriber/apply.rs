@@ -11,7 +11,6 @@ use ecosync::actions::Actions;
 use ecosync::cli_env::{has_credentials, path_or_fallback, string_or_fallback};
 use ecosync::config::cousin_config::ConfigOverrides;
 use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
-use ecosync::sync::publish::acknowledge::Acknowledged;
 use ecosync::sync::verify::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::{SyncOutcome, SyncRequest};
 use ecosync::{ErrorKind, ForgeArgs, RepoName};
@@ -171,58 +170,22 @@ pub fn run(args: ApplyArgs) -> CliResult {
     if let Some(id) = &request.event.dispatch_id {
         print_stdout(&format!("dispatch: {id}\n"))?;
     }
-    // Before the first write: a permission GitHub states for certain is missing, so the pull request
-    // would fail after the push.
-    if !request.dry_run && !forge.is_local() {
-        let cousin = request.cousin.clone().or_else(|| {
-            ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name").ok()
-        });
-        if let Some(cousin) = cousin
-            && let Some(check) = runtime.block_on(ecosync::doctor::subscriber_checks::preflight(
-                &forge,
-                &request.config,
-                &cousin,
-            ))
-        {
-            let error = CliError::failed(anyhow::anyhow!(
-                "preflight: {}: {}; nothing was pushed",
-                check.check,
-                check.detail
-            ));
-            return Err(match check.fix {
-                Some(fix) => error.hint(fix),
-                None => error,
-            });
-        }
-    }
-    let outcome = runtime
-        .block_on(ecosync::sync::apply(&request, &forge))
+    let run = runtime
+        .block_on(ecosync::sync::run(&request, &forge, audit.as_ref()))
         .map_err(|e| CliError::new(e.kind(), e))?;
-    if let Some(log) = &audit {
-        let cousin = match &request.cousin {
-            Some(c) => Some(c.clone()),
-            None => ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name").ok(),
-        };
-        let entries = ecosync::audit_log::sync_entries(
-            &outcome,
-            cousin.as_ref().map_or("", RepoName::as_str),
-            request.event.dispatch_id.as_deref(),
-            request.dry_run,
-        );
-        ecosync_cli::glue::record_audit(log, &entries);
-    }
+    let outcome = &run.outcome;
     let text = outcome.text(&request);
     print_stdout(&text.stdout)?;
     eprint!("{}", text.stderr);
-    if request.config.acknowledge {
-        acknowledge(&runtime, &request, &forge, &outcome);
+    for note in run.notes(&request) {
+        eprintln!("{note}");
     }
     if !request.dry_run
         && let Some(actions) = Actions::from_env()
     {
-        write_actions(&actions, &request, &outcome)?;
+        write_actions(&actions, &request, outcome)?;
     }
-    match outcome {
+    match run.outcome {
         SyncOutcome::Rejected(e) => Err(CliError::new(ErrorKind::Rejected, e)),
         SyncOutcome::Failed(f) => Err(CliError::failed(f.error)),
         SyncOutcome::Conflict(c) if !request.dry_run => Err(CliError::failed(c.error)),
@@ -233,38 +196,6 @@ pub fn run(args: ApplyArgs) -> CliResult {
 }
 
 /// Under Actions: `result` and `pull_request` in `$GITHUB_OUTPUT`, one line in `$GITHUB_STEP_SUMMARY`.
-/// Settles the dispatcher's delivery status on the upstream commit; never fatal to the sync.
-fn acknowledge(
-    runtime: &tokio::runtime::Runtime,
-    request: &SyncRequest,
-    forge: &ecosync::Forge,
-    outcome: &SyncOutcome,
-) {
-    let cousin = match &request.cousin {
-        Some(c) => c.clone(),
-        None => match ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name") {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("warning: cannot acknowledge the delivery: {e}");
-                return;
-            }
-        },
-    };
-    match runtime.block_on(ecosync::sync::publish::acknowledge::acknowledge(
-        request, forge, &cousin, outcome,
-    )) {
-        Some(Acknowledged::Set { sha, status }) => eprintln!(
-            "acknowledged: `{}` is {} on {} {sha}",
-            status.context, status.state, request.config.upstream_repo
-        ),
-        Some(Acknowledged::Failed { status, error, .. }) => eprintln!(
-            "warning: cannot set `{}` to {} on {}: {error} (the sync itself stands)",
-            status.context, status.state, request.config.upstream_repo
-        ),
-        None => {}
-    }
-}
-
 fn write_actions(
     actions: &Actions,
     request: &SyncRequest,

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::Args;
 use ecosync::cli_env::string_or_fallback;
 use ecosync::config::cousin_config::ConfigOverrides;
-use ecosync::doctor::subscriber_checks;
+use ecosync::sync::subscriber_checks;
 use ecosync::{ForgeArgs, RepoName};
 
 use crate::config_file;

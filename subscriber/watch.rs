@@ -50,6 +50,7 @@ pub fn run(mut args: WatchArgs) -> CliResult {
         retry_max: service.retry_max(),
         max_polls: service.max_polls,
         stop: stop.clone(),
+        audit,
     };
     eprintln!(
         "{} watching `{}` (`{}`) every {} for `{}`, state in `{}`",
@@ -60,13 +61,6 @@ pub fn run(mut args: WatchArgs) -> CliResult {
         request.repo_dir.display(),
         service.state_dir.display()
     );
-    let cousin = request
-        .cousin
-        .clone()
-        .or_else(|| ecosync::repo_name::infer_from_origin(&request.repo_dir, "--repo-name").ok());
-    let target = cousin
-        .as_ref()
-        .map_or_else(String::new, ToString::to_string);
     let mut started = std::time::Instant::now();
     runtime
         .block_on(async {
@@ -84,19 +78,19 @@ pub fn run(mut args: WatchArgs) -> CliResult {
                             None => eprintln!("{} upstream at {to}: syncing", stamp()),
                         }
                     }
-                    UpstreamEvent::Synced(outcome) => {
-                        observe_sync(&status, &outcome, &target, started.elapsed());
-                        if let Some(log) = &audit {
-                            let entries = ecosync::audit_log::sync_entries(
-                                &outcome,
-                                cousin.as_ref().map_or("", |c| c.as_str()),
-                                None,
-                                request.dry_run,
-                            );
-                            ecosync_cli::glue::record_audit(log, &entries);
-                        }
-                        let text = outcome.text(&request);
+                    UpstreamEvent::Synced(done) => {
+                        observe_sync(
+                            &status,
+                            &done.outcome,
+                            done.cousin.as_str(),
+                            started.elapsed(),
+                        );
+                        let text = done.outcome.text(&request);
+                        let notes = done.notes(&request);
                         for line in text.stdout.lines().chain(text.stderr.lines()) {
+                            eprintln!("{} {line}", stamp());
+                        }
+                        for line in notes {
                             eprintln!("{} {line}", stamp());
                         }
                     }
@@ -131,6 +125,10 @@ pub fn run(mut args: WatchArgs) -> CliResult {
             }
             ecosync::watch::upstream_watch::UpstreamWatchError::Sync(s) => {
                 CliError::new(s.kind(), s)
+            }
+            ecosync::watch::upstream_watch::UpstreamWatchError::Cousin(e) => {
+                let hint = e.hint();
+                CliError::usage(e).hint(hint)
             }
         })?;
     Ok(Exit::Success)

@@ -5,6 +5,7 @@
 //! the failure notice). [`forecast`] runs the subscriber's engine ahead of a merge.
 
 pub mod deliver;
+pub mod dispatcher_checks;
 pub mod ecosystem;
 pub mod forecast;
 pub mod plan;

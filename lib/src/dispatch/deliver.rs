@@ -4,6 +4,7 @@
 
 pub mod acknowledge;
 pub mod branch_mirror;
+pub mod delivery_audit;
 pub mod delivery_report;
 pub mod delivery_statuses;
 pub mod delivery_text;

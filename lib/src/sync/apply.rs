@@ -27,12 +27,17 @@ use crate::sync::verify;
 /// Runs one sync. `Err` means the run could not start (the cousin could not be named); every other ending,
 /// rejections and failures included, is a [`SyncOutcome`], and failures were already reported where the
 /// configuration says (never for a dry run, never for a rejected input).
-#[tracing::instrument(skip_all, fields(repo = %request.repo_dir.display()))]
 pub async fn apply(request: &SyncRequest, forge: &Forge) -> Result<SyncOutcome, SyncError> {
-    let cousin = match &request.cousin {
-        Some(c) => c.clone(),
-        None => repo_name::infer_from_origin(&request.repo_dir, "--repo-name")?,
-    };
+    apply_as(request, forge, request.cousin_name()?).await
+}
+
+/// [`apply`] to `cousin`, already named.
+#[tracing::instrument(skip_all, fields(repo = %request.repo_dir.display()))]
+pub(crate) async fn apply_as(
+    request: &SyncRequest,
+    forge: &Forge,
+    cousin: RepoName,
+) -> Result<SyncOutcome, SyncError> {
     let run = Engine {
         request,
         forge,

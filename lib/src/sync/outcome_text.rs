@@ -5,9 +5,11 @@ use crate::sync::compute::conflict::Conflict;
 use std::fmt::Write as _;
 
 use crate::forge::PullRequest;
+use crate::sync::publish::acknowledge::Acknowledged;
 use crate::sync::publish::{BranchAction, PullRequestAction};
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_outcome::{Applied, ChangeReport, Report, Resolved, SyncOutcome};
+use crate::sync::sync_run::SyncRun;
 
 /// What to print about an outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -289,5 +291,30 @@ fn describe_resolved(s: &mut String, resolved: Option<&Resolved>) {
             "resolved: closed issue #{} in `{}` {} (this run succeeded)",
             r.issue.number, r.place, r.issue.html_url
         );
+    }
+}
+
+impl SyncRun {
+    /// What the run says on stderr after the outcome's own text: an audit log that could not be appended
+    /// to, and what became of the acknowledgement.
+    pub fn notes(&self, request: &SyncRequest) -> Vec<String> {
+        let upstream = &request.config.upstream_repo;
+        let mut notes: Vec<String> = self
+            .audit_error
+            .iter()
+            .map(|e| format!("warning: {e}"))
+            .collect();
+        match &self.acknowledged {
+            Some(Acknowledged::Set { sha, status }) => notes.push(format!(
+                "acknowledged: `{}` is {} on {upstream} {sha}",
+                status.context, status.state
+            )),
+            Some(Acknowledged::Failed { status, error, .. }) => notes.push(format!(
+                "warning: cannot set `{}` to {} on {upstream}: {error} (the sync itself stands)",
+                status.context, status.state
+            )),
+            None => {}
+        }
+        notes
     }
 }

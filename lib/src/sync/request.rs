@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::config::cousin_config::CousinConfig;
-use crate::repo_name::RepoName;
+use crate::repo_name::{self, InferError, RepoName};
 use crate::sync::verify::event::SyncEvent;
 
 /// One sync to run with [`crate::sync::apply`].
@@ -43,4 +43,14 @@ pub struct SyncRequest {
     /// Push the branch, but open its pull request only once the oldest upstream commit it brings is this
     /// old (an open one is updated as usual); `None` opens it at once.
     pub open_after: Option<Duration>,
+}
+
+impl SyncRequest {
+    /// The cousin on the forge: as given, else read from the clone's `origin` remote.
+    pub fn cousin_name(&self) -> Result<RepoName, InferError> {
+        match &self.cousin {
+            Some(c) => Ok(c.clone()),
+            None => repo_name::infer_from_origin(&self.repo_dir, "--repo-name"),
+        }
+    }
 }

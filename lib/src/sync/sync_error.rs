@@ -44,6 +44,17 @@ pub enum SyncError {
     /// A step before publishing stopped the run (a rejected event, a fetch, the change).
     #[error(transparent)]
     Prepare(#[from] SyncRunError),
+    /// Before anything was pushed, the forge said for certain that a permission the sync needs is
+    /// missing.
+    #[error("preflight: {check}: {detail}; nothing was pushed")]
+    Preflight {
+        /// What was checked.
+        check: String,
+        /// What the forge said.
+        detail: String,
+        /// The exact fix, when there is one.
+        fix: Option<String>,
+    },
     /// The change conflicts and `on_conflict` is `issue`.
     #[error(
         "the upstream change conflicts with this repository in {}",
@@ -112,6 +123,7 @@ impl SyncError {
                 ..
             } => Some(SHALLOW_HINT.to_owned()),
             SyncError::Open { .. } | SyncError::Git(_) => None,
+            SyncError::Preflight { fix, .. } => fix.clone(),
             SyncError::Prepare(e) => e.hint().map(str::to_owned),
             SyncError::Conflict { .. } => Some(
                 "resolve it by hand (the issue says how), or set `\"on_conflict\": \"draft-pull-request\"` \

@@ -7,16 +7,20 @@ use std::time::{Duration, SystemTime};
 
 use git2::Oid;
 
+use crate::audit_log::AuditLog;
+use crate::error_kind::ErrorKind;
 use crate::forge::Forge;
 use crate::git::GitAuth;
+use crate::repo_name::InferError;
 use crate::stop_signal::StopSignal;
 use crate::sync::sync_error::SyncError;
+use crate::sync::sync_outcome::{Failed, Report};
 use crate::sync::verify::event::SyncEvent;
-use crate::sync::{SyncOutcome, SyncRequest};
+use crate::sync::{SyncOutcome, SyncRequest, SyncRun};
 use crate::watch::watch_state::{BranchState, WatchState, WatchStateError};
 
 /// How to watch.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct UpstreamWatchSettings {
     /// Where the state is kept.
     pub state_dir: std::path::PathBuf,
@@ -32,6 +36,8 @@ pub struct UpstreamWatchSettings {
     pub max_polls: Option<u64>,
     /// Set by SIGINT or SIGTERM.
     pub stop: StopSignal,
+    /// Where each sync's actions are appended (`--audit-log`).
+    pub audit: Option<AuditLog>,
 }
 
 /// What the watcher did.
@@ -47,7 +53,7 @@ pub enum UpstreamEvent {
         to: Oid,
     },
     /// A sync ran (successfully, or with its failure reported as configured).
-    Synced(Box<SyncOutcome>),
+    Synced(Box<SyncRun>),
     /// The sync failed; it is tried again after `retry_in`.
     Retrying {
         /// Failures in a row.
@@ -76,6 +82,9 @@ pub enum UpstreamWatchError {
     /// A setting must be fixed (the engine's usage errors).
     #[error(transparent)]
     Sync(#[from] SyncError),
+    /// The cousin cannot be named.
+    #[error(transparent)]
+    Cousin(#[from] InferError),
 }
 
 /// Runs until a signal (or `max_polls`).
@@ -116,16 +125,31 @@ pub async fn watch_upstream(
                     let mut run = request.clone();
                     run.event = SyncEvent::manual(None);
                     run.now = SystemTime::now();
-                    let outcome = crate::sync::apply(&run, forge).await?;
+                    let done = match crate::sync::run(&run, forge, settings.audit.as_ref()).await {
+                        Ok(done) => done,
+                        // A setting to fix stops the service; anything else (the preflight's missing
+                        // permission) is a failed sync, tried again after a backoff.
+                        Err(e) if e.kind() == ErrorKind::Usage => return Err(e.into()),
+                        Err(error) => SyncRun {
+                            cousin: request.cousin_name()?,
+                            outcome: SyncOutcome::Failed(Box::new(Failed {
+                                change: None,
+                                error,
+                                report: Report::Nowhere,
+                            })),
+                            acknowledged: None,
+                            audit_error: None,
+                        },
+                    };
                     let failed = matches!(
-                        outcome,
+                        done.outcome,
                         SyncOutcome::Failed(_)
                             | SyncOutcome::Conflict(_)
                             | SyncOutcome::Rejected(_)
                     );
                     // What was synced is the tip the engine saw, which may be newer than the listing.
-                    let synced = outcome.upstream_sha().unwrap_or(head);
-                    log(UpstreamEvent::Synced(Box::new(outcome)));
+                    let synced = done.outcome.upstream_sha().unwrap_or(head);
+                    log(UpstreamEvent::Synced(Box::new(done)));
                     if failed {
                         failures += 1;
                         let delay = crate::watch::watcher::backoff_delay(
