@@ -1,8 +1,6 @@
-//! `dispatcher dispatch` (and `dispatcher flush`): plans, then hands the plan to
-//! [`ecosync::dispatch::deliver`] (or [`ecosync::dispatch::preview`] /
-//! [`ecosync::dispatch::deliver::preview_direct`] for a dry run) and prints what became of each repository:
-//! progress on stderr, `--report`, and under GitHub Actions the job summary, the step outputs and
-//! annotations.
+//! `dispatcher dispatch` (and `dispatcher flush`): builds a [`DispatchRequest`], runs
+//! [`ecosync::dispatch::run`] and prints what became of each repository: progress on stderr, `--report`,
+//! and under GitHub Actions the job summary, the step outputs and annotations.
 //!
 //! Exit status: 0 when every planned dispatch was delivered (or with `--warn-only`, or a dry run);
 //! 1 when any failed (after every other was tried) or on an error before sending; 2 for usage errors and
@@ -17,10 +15,12 @@ use ecosync::actions::{Actions, Level};
 use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::deliver::delivery_report::{DeliveryReport, DeliveryStatus};
 use ecosync::dispatch::ecosystem::delivery_mode::DeliveryMode;
-use ecosync::dispatch::plan::watermark;
-use ecosync::dispatch::{self, DeliverySettings};
+use ecosync::dispatch::plan::watermark::WatermarkError;
+use ecosync::dispatch::{
+    self, DeliverySettings, DispatchError, DispatchOutcome, DispatchRequest, PlanSource,
+};
 use ecosync::stop_signal::StopSignal;
-use ecosync::{ForgeArgs, PlanOutcome, RepoName};
+use ecosync::{ForgeArgs, PlanError, RepoName};
 
 use crate::direct::DirectArgs;
 use crate::plan::PlanArgs;
@@ -86,30 +86,17 @@ pub struct DispatchCommand {
 }
 
 impl DispatchCommand {
-    /// `dispatcher flush`: every `buffered-pr` entry of the branch is synced at the head, and its pull
-    /// request opens once its oldest change is older than `buffer_hours`. No path changes (the range is
-    /// the head alone), so nothing else is delivered, and the dispatch watermark is neither read nor moved.
+    /// `dispatcher flush`: see [`DispatchRequest::into_flush`].
     pub fn flush(&self) -> CliResult {
-        let mut flush = DispatchCommand {
-            plan: self.plan.clone(),
-            forge: self.forge.clone(),
-            direct: self.direct.clone(),
-            source_repo: self.source_repo.clone(),
-            report: self.report.clone(),
-            audit_log: self.audit_log.clone(),
-            watermark_token_env: None,
-            retry_failed: None,
-            ..*self
-        };
-        let head = self.plan.head.clone().unwrap_or_else(|| "HEAD".to_owned());
-        flush.plan.base = Some(head.clone());
-        flush.plan.head = Some(head);
-        flush.plan.no_watermark = true;
-        flush.run()
+        self.execute(true)
     }
 
     /// Runs the command.
     pub fn run(&self) -> CliResult {
+        self.execute(false)
+    }
+
+    fn execute(&self, flush: bool) -> CliResult {
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
         let source = source_repo(self.source_repo.clone(), &self.plan.repo)?;
         let audit = ecosync_cli::glue::open_audit_log(self.audit_log.as_deref())?;
@@ -117,157 +104,84 @@ impl DispatchCommand {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        // A dry run needs no token: it reads the watermark anonymously, and a failure is a warning.
-        let forge = if self.dry_run {
-            None
-        } else {
+        // A dry run needs no token: it reads the watermark anonymously, and reads the targets (for the
+        // modes the dispatcher delivers itself) only when a forge can be set up.
+        let forge = {
             let _entered = runtime.enter();
-            Some(
-                self.forge
-                    .build()
-                    .context("cannot set up the forge")
-                    .map_err(CliError::usage)?,
-            )
+            match self.forge.build().context("cannot set up the forge") {
+                Ok(forge) => Some(forge),
+                Err(_) if self.dry_run => None,
+                Err(e) => return Err(CliError::usage(e)),
+            }
         };
-        // Found once (the repository's root, also from a subdirectory): read before, moved after.
         let repo_dir = self.plan.repo_dir();
-        let watermark_auth = match &forge {
-            Some(forge) if !self.plan.no_watermark && watermark::has_origin(&repo_dir) => {
-                let var = self.watermark_token_env.as_deref();
-                let auth = runtime.block_on(watermark::credentials(forge, &source, var));
-                Some(auth.map_err(|e| match e {
-                    watermark::WatermarkError::TokenEnvUnset(_) => CliError::usage(e),
-                    e => CliError::failed(e),
-                })?)
-            }
-            _ => None,
+        let mut request = DispatchRequest {
+            plan: PlanSource::Request(Box::new(self.plan.request_reading_event(!flush)?)),
+            watermark_token_env: self.watermark_token_env.clone(),
+            retry_failed: self.retry_failed.clone(),
+            dry_run: self.dry_run,
+            delivery: DeliverySettings {
+                dispatch_id: dispatch::deliver::dispatch_id(&source),
+                source_repo: source,
+                concurrency: self.forge.concurrency as usize,
+                notify_issue: self.notify_issue,
+                stop: StopSignal::new(),
+                ack: self.ack,
+                direct: self.direct.settings(&repo_dir),
+            },
         };
-        let mut plan_args = self.plan.clone();
-        let retry = match &self.retry_failed {
-            Some(path) => {
-                let report = DeliveryReport::read(path).map_err(CliError::usage)?;
-                if plan_args.base.is_none() && plan_args.head.is_none() {
-                    plan_args.base = Some(report.base_sha.clone()).filter(|b| !b.is_empty());
-                    plan_args.head = Some(report.commit_sha.clone());
-                }
-                Some(report.to_retry())
+        if flush {
+            request = request.into_flush();
+        }
+        let outcome = runtime.block_on(async {
+            request.delivery.stop.listen();
+            let show = |e: ecosync::dispatch::DispatchEvent| eprintln!("{e}");
+            dispatch::run(&request, forge.as_ref(), audit.as_ref(), show).await
+        });
+        let outcome = outcome.map_err(|e| match e {
+            DispatchError::Plan(PlanError::Config(invalid)) => {
+                crate::validate::invalid(&invalid.file, invalid.diagnostics)
             }
-            None => None,
-        };
-        let mut plan = match plan_args.build_plan(watermark_auth.clone())? {
-            PlanOutcome::Planned(plan) => plan,
-            PlanOutcome::BranchDeleted { git_ref, before } => {
+            DispatchError::Watermark(e @ WatermarkError::TokenEnvUnset(_)) => CliError::usage(e),
+            DispatchError::Retry(e) => CliError::usage(e),
+            e => CliError::failed(e),
+        })?;
+        let run = match outcome {
+            DispatchOutcome::BranchDeleted { git_ref, before } => {
                 let what = git_ref.map_or_else(|| "the ref".to_owned(), |r| format!("`{r}`"));
                 eprintln!("{what} was deleted (was at {before}): nothing to dispatch");
                 return Ok(Exit::Success);
             }
-            PlanOutcome::AlreadyDispatched { watermark, .. } => {
-                eprintln!("{}", watermark.message);
+            DispatchOutcome::AlreadyDispatched { message } => {
+                eprintln!("{message}");
                 return Ok(Exit::Success);
             }
-        };
-        if let Some(w) = &plan.watermark {
-            eprintln!("watermark: {}", w.message);
-        }
-        if let Some(line) = plan.shard_line() {
-            eprintln!("{line}");
-        }
-        if let Some(retry) = &retry {
-            let planned = plan.deliveries.len();
-            plan.deliveries.retain(|d| retry.contains(&d.repo));
-            plan.flush.retain(|d| retry.contains(&d.repo));
-            eprintln!(
-                "retrying {} of the {planned} planned dispatches: those the report lists as failed or not sent",
-                plan.deliveries.len()
-            );
-        }
-        let settings = DeliverySettings {
-            dispatch_id: dispatch::deliver::dispatch_id(&source),
-            source_repo: source,
-            concurrency: self.forge.concurrency as usize,
-            notify_issue: self.notify_issue,
-            stop: StopSignal::new(),
-            ack: self.ack,
-            direct: self.direct.settings(&repo_dir),
-        };
-        let Some(forge) = forge else {
-            // The deliveries the dispatcher makes itself are computed when the targets can be read (a token,
-            // or the local forge); without, they are listed with their mode only.
-            let direct = plan
-                .deliveries
-                .iter()
-                .filter(|d| d.mode != DeliveryMode::Dispatch)
-                .count()
-                + plan.flush.len();
-            let readable = if direct > 0 {
-                let _entered = runtime.enter();
-                self.forge.build().ok()
-            } else {
-                None
-            };
-            let preview = if let Some(f) = &readable {
-                runtime.block_on(dispatch::deliver::preview_direct(&plan, &settings, f))
-            } else {
-                if direct > 0 {
-                    eprintln!(
-                        "dry run: {direct} delivery(ies) in modes other than `dispatch` not computed: no token \
-                         to read the targets with"
-                    );
+            DispatchOutcome::DryRun(preview) => {
+                print_stdout(&preview.json_lines())?;
+                for r in preview
+                    .report
+                    .repos
+                    .iter()
+                    .filter(|r| r.mode != DeliveryMode::Dispatch)
+                {
+                    eprintln!("{} (mode `{}`): {}", r.repo, r.mode, r.progress_line());
                 }
-                dispatch::preview(&plan, &settings)
-            };
-            print_stdout(&preview.json_lines())?;
-            for r in preview
-                .report
-                .repos
-                .iter()
-                .filter(|r| r.mode != DeliveryMode::Dispatch)
-            {
-                eprintln!("{} (mode `{}`): {}", r.repo, r.mode, r.progress_line());
-            }
-            eprintln!(
-                "dry run: {} dispatch(es) would be sent, nothing was sent",
-                preview.outgoing.len()
-            );
-            return self.finish(&preview.report);
-        };
-        let mut report = runtime.block_on(async {
-            settings.stop.listen();
-            dispatch::deliver(&plan, &settings, &forge, |done, total, r| {
                 eprintln!(
-                    "repository {done} of {total}: {}: {}",
-                    r.repo,
-                    r.progress_line()
+                    "dry run: {} dispatch(es) would be sent, nothing was sent",
+                    preview.outgoing.len()
                 );
-            })
-            .await
-        });
-        if let Some(log) = &audit {
-            ecosync_cli::glue::record_audit(log, &report.audit_entries());
-        }
-        // Only now, after every delivery was made or reported: the next run starts from this head. A
-        // stopped run leaves it, so the next run covers this range again.
-        if report.interrupted.is_some() {
-            return self.finish(&report);
-        }
-        let auth = watermark_auth.unwrap_or_default();
-        let moved = match (&plan.watermark, &plan.git_ref) {
-            (Some(note), Some(_)) => {
-                watermark::after_delivery(&repo_dir, note, &plan.base, &plan.head, auth)
+                return self.finish(&preview.report);
             }
-            _ => Ok(None),
+            DispatchOutcome::Delivered(run) => run,
         };
-        report.watermark_after = match &moved {
-            Ok(described) => described.clone(),
-            Err(e) => Some(format!("not moved: {e}")),
-        };
-        let moved = moved.map(|_| ());
-        if let (Ok(()), Some(text)) = (&moved, &report.watermark_after) {
+        if let Some(e) = &run.audit_error {
+            eprintln!("warning: {e}");
+        }
+        if let (None, Some(text)) = (&run.watermark_error, &run.report.watermark_after) {
             eprintln!("watermark: {text}");
         }
-        let watermark_error = moved.err();
-        let exit = self.finish(&report)?;
-        match watermark_error {
+        let exit = self.finish(&run.report)?;
+        match run.watermark_error {
             // The deliveries were made; the next run covers this range again (at least once).
             Some(e) => Err(CliError::failed(e)
                 .hint("the deliveries were made; until the watermark moves, the next run sends them again")),
@@ -277,30 +191,9 @@ impl DispatchCommand {
 
     /// Prints the summary, writes the report and the Actions outputs, and picks the exit status.
     fn finish(&self, report: &DeliveryReport) -> CliResult {
-        let set = report
-            .acknowledgements
-            .iter()
-            .filter(|a| a.error.is_none())
-            .count();
-        if !report.acknowledgements.is_empty() {
-            eprintln!(
-                "ack: {set} of {} delivery statuses set on {}",
-                report.acknowledgements.len(),
-                report.commit_sha
-            );
+        for line in report.closing_lines() {
+            eprintln!("{line}");
         }
-        for a in report.acknowledgements.iter().filter(|a| a.error.is_some()) {
-            eprintln!(
-                "warning: cannot set the `{}` status for {}: {}",
-                a.state,
-                a.repo,
-                a.error.as_deref().unwrap_or_default()
-            );
-        }
-        if let Some(issue) = &report.failure_issue {
-            eprintln!("{}", issue.describe());
-        }
-        eprintln!("{}", report.summary_line());
         if let Some(path) = &self.report {
             std::fs::write(path, report.to_json() + "\n")
                 .with_context(|| format!("cannot write the report to `{}`", path.display()))?;

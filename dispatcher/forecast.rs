@@ -87,7 +87,7 @@ impl ForecastArgs {
         // The watermark says what was dispatched; a forecast is about a change not merged yet.
         let mut plan_args = self.plan.clone();
         plan_args.no_watermark = true;
-        let plan = match plan_args.build_plan(None)? {
+        let plan = match plan_args.planned(|r| r.plan(None))? {
             PlanOutcome::Planned(plan) => plan,
             PlanOutcome::BranchDeleted { .. } | PlanOutcome::AlreadyDispatched { .. } => {
                 print_stdout("nothing to forecast: the range has no change\n")?;

@@ -8,11 +8,12 @@ use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
 use ecosync::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync::dispatch::plan::github_event::GitHubEvent;
+use ecosync::dispatch::plan::plan_request::Planned;
 use ecosync::dispatch::plan::plan_request::WatermarkSettings;
 use ecosync::dispatch::plan::shard::Shard;
 use ecosync::dispatch::plan::shard_matrix::ShardMatrix;
-use ecosync::git::GitAuth;
-use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
+use ecosync::dispatch::plan::watermark;
+use ecosync::{PlanError, PlanRequest, SourceLocation};
 
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
@@ -79,12 +80,18 @@ impl PlanArgs {
 
     /// Turns the raw arguments into a validated request (reading the event file), with no side effect.
     pub fn request(&self) -> anyhow::Result<PlanRequest> {
+        self.request_reading_event(true)
+    }
+
+    /// [`PlanArgs::request`]; with `read_event` false, the GitHub event is never read (`flush`, whose range
+    /// is the head alone, runs on a schedule).
+    pub fn request_reading_event(&self, read_event: bool) -> anyhow::Result<PlanRequest> {
         let location = SourceLocation::find(&self.repo, self.config.as_deref());
         // Empty values (an unset workflow input) count as unset.
         let base = self.base.clone().filter(|s| !s.is_empty());
         let head = self.head.clone().filter(|s| !s.is_empty());
         let git_ref = self.git_ref.clone().filter(|s| !s.is_empty());
-        let explicit = base.is_some() || head.is_some();
+        let explicit = base.is_some() || head.is_some() || !read_event;
         // flag > ECOSYNC_EVENT > GITHUB_EVENT_PATH (what Actions sets); the same for the event's name.
         let event_path = path_or_fallback(self.event.clone(), "GITHUB_EVENT_PATH");
         let event_name = string_or_fallback(self.event_name.clone(), "GITHUB_EVENT_NAME");
@@ -104,58 +111,32 @@ impl PlanArgs {
             git_ref,
             event,
             watermark: (!self.no_watermark).then(|| WatermarkSettings {
-                auth: GitAuth::default(),
+                auth: ecosync::git::GitAuth::default(),
                 force: self.force,
             }),
             shard: self.shard,
         })
     }
 
-    /// Makes the plan, printing the configuration's warnings to stderr. `watermark_auth` reads the
-    /// watermark with credentials (`None`: anonymously, and a watermark that cannot be read is a warning).
-    pub fn build_plan(&self, watermark_auth: Option<GitAuth>) -> Result<PlanOutcome, CliError> {
-        self.planned(watermark_auth, PlanRequest::run)
-    }
-
-    /// The plan of every shard of `count`, each with its own watermark, as [`PlanArgs::build_plan`] makes one.
-    pub fn build_shard_plans(
+    /// Plans (see [`PlanRequest::plan`]; `shards`: every shard of that many), printing what planning had
+    /// to say to stderr.
+    pub fn planned<T>(
         &self,
-        watermark_auth: Option<GitAuth>,
-        count: u32,
-    ) -> Result<Vec<(Shard, PlanOutcome)>, CliError> {
-        self.planned(watermark_auth, |request| request.run_shards(count))
-    }
-
-    /// Runs `plan` on the request: with `watermark_auth`, else anonymously, falling back to the event's range
-    /// (with a warning) when the watermark cannot be read; prints the configuration's warnings.
-    fn planned<T>(
-        &self,
-        watermark_auth: Option<GitAuth>,
-        plan: impl Fn(&PlanRequest) -> Result<(T, Vec<ecosync::Diagnostic>), PlanError>,
+        plan: impl FnOnce(PlanRequest) -> Result<Planned<T>, PlanError>,
     ) -> Result<T, CliError> {
-        let mut request = self.request()?;
-        let required = watermark_auth.is_some();
-        if let (Some(w), Some(auth)) = (&mut request.watermark, watermark_auth) {
-            w.auth = auth;
-        }
-        let (outcome, warnings) = match plan(&request) {
-            Err(PlanError::Watermark(e)) if !required => {
-                eprintln!("warning: {e}; planning the event's range without it");
-                request.watermark = None;
-                plan(&request)
-            }
-            other => other,
-        }
-        .map_err(|e| match e {
+        let planned = plan(self.request()?).map_err(|e| match e {
             PlanError::Config(invalid) => {
                 crate::validate::invalid(&invalid.file, invalid.diagnostics)
             }
             other => CliError::failed(other),
         })?;
-        for w in warnings {
+        if let Some(e) = planned.watermark_skipped {
+            eprintln!("warning: {e}; planning the event's range without it");
+        }
+        for w in planned.warnings {
             eprintln!("{w}");
         }
-        Ok(outcome)
+        Ok(planned.outcome)
     }
 }
 
@@ -221,101 +202,32 @@ impl PlanCommand {
             }
             (_, None, _) => None,
         };
-        let auth = match self.watermark_token_env.as_deref() {
-            Some(var) => Some(GitAuth::token_from_env(var).ok_or_else(|| {
-                CliError::usage(
-                    ecosync::dispatch::plan::watermark::WatermarkError::TokenEnvUnset(
-                        var.to_owned(),
-                    ),
-                )
-            })?),
-            None => None,
-        };
+        let auth = self
+            .watermark_token_env
+            .as_deref()
+            .map(watermark::token_auth)
+            .transpose()
+            .map_err(CliError::usage)?;
         if let Some(count) = shards {
-            let matrix = ShardMatrix::new(&self.args.build_shard_plans(auth, count)?);
-            print_stdout(&matrix.to_json_line())?;
+            let plans = self.args.planned(|r| r.plan_shards(auth, count))?;
+            print_stdout(&ShardMatrix::new(&plans).to_json_line())?;
             return Ok(Exit::Success);
         }
-        match self.args.build_plan(auth)? {
-            PlanOutcome::Planned(plan) => {
-                match self.format {
-                    // Written as it is serialised: the JSON of a large push is megabytes.
-                    Format::Json => {
-                        let mut out =
-                            std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-                        plan.write_json(&mut out)?;
-                        out.flush()?;
-                    }
-                    // (A matrix always has `--shards`, handled above.)
-                    Format::Text | Format::Matrix => print_stdout(&plan.to_text())?,
-                    Format::Markdown => print_stdout(&plan.to_markdown())?,
-                }
-                // The process exits next: freeing every changed path and delivery one by one is wasted
-                // time on a large push.
-                std::mem::forget(plan);
+        let outcome = self.args.planned(|r| r.plan(auth))?;
+        match self.format {
+            // Written as it is serialised: the JSON of a large push is megabytes.
+            Format::Json => {
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                outcome.write_json(&mut out)?;
+                out.flush()?;
             }
-            PlanOutcome::BranchDeleted { git_ref, before } => {
-                let what = git_ref.map_or_else(|| "the ref".to_owned(), |r| format!("`{r}`"));
-                let out = match self.format {
-                    Format::Json => format!(
-                        "{}\n",
-                        serde_json::json!({
-                            "base": before,
-                            "head": ecosync::dispatch::plan::revision_range::ZERO_SHA,
-                            "deleted": true,
-                            "changed_paths": [],
-                            "deliveries": [],
-                        })
-                    ),
-                    Format::Text | Format::Matrix => {
-                        format!("{what} was deleted (was at {before}): nothing to dispatch\n")
-                    }
-                    Format::Markdown => format!(
-                        "### ecosync plan\n\n{what} was deleted (was at `{before}`): nothing to dispatch.\n"
-                    ),
-                };
-                print_stdout(&out)?;
-            }
-            PlanOutcome::AlreadyDispatched {
-                git_ref,
-                head,
-                watermark,
-            } => {
-                let out = match self.format {
-                    Format::Json => format!(
-                        "{}\n",
-                        serde_json::json!({
-                            "head": head,
-                            "ref": git_ref,
-                            "already_dispatched": true,
-                            "watermark": watermark,
-                            "changed_paths": [],
-                            "deliveries": [],
-                        })
-                    ),
-                    Format::Text | Format::Matrix => format!("{}\n", watermark.message),
-                    Format::Markdown => format!("### ecosync plan\n\n{}.\n", watermark.message),
-                };
-                print_stdout(&out)?;
-            }
+            // (A matrix always has `--shards`, handled above.)
+            Format::Text | Format::Matrix => print_stdout(&outcome.to_text())?,
+            Format::Markdown => print_stdout(&outcome.to_markdown())?,
         }
+        // The process exits next: freeing every changed path and delivery one by one is wasted time on a
+        // large push.
+        std::mem::forget(outcome);
         Ok(Exit::Success)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::{Args as _, Command};
-    use ecosync::cli_env::flags_off_the_rule;
-
-    #[test]
-    fn every_flag_of_plan_validate_and_demo_reads_its_ecosync_variable() {
-        let cmd = Command::new("dispatcher")
-            .subcommand(super::PlanCommand::augment_args(Command::new("plan")))
-            .subcommand(crate::validate::ValidateArgs::augment_args(Command::new(
-                "validate",
-            )))
-            .subcommand(crate::demo::DemoArgs::augment_args(Command::new("demo")));
-        assert_eq!(flags_off_the_rule(&cmd), Vec::<String>::new());
     }
 }

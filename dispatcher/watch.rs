@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
-use ecosync::audit_log::AuditEntry;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::git::GitAuth;
 use ecosync::stop_signal::StopSignal;
@@ -186,6 +185,7 @@ impl WatchCommand {
             breaker_cooldown: self.breaker_cooldown,
             origin_auth,
             max_polls: self.service.max_polls,
+            audit,
         };
         eprintln!(
             "{} watching `{}` ({}) every {}, state in `{}`{}",
@@ -200,11 +200,7 @@ impl WatchCommand {
             stop.listen();
             ecosync::watch::watch(&settings, forge.as_ref(), |event| {
                 status.observe(&event);
-                if let Some(log) = &audit {
-                    let entry = audit_entry(&event, &settings.delivery.dispatch_id);
-                    ecosync_cli::glue::record_audit(log, &entry.into_iter().collect::<Vec<_>>());
-                }
-                print_event(event);
+                print_event(&event);
             })
             .await
         });
@@ -223,84 +219,8 @@ impl WatchCommand {
     }
 }
 
-/// The audit line of a delivery or a failed one.
-fn audit_entry(event: &WatchEvent, dispatch_id: &str) -> Option<AuditEntry> {
-    let (repo, head, result, detail, mode) = match event {
-        WatchEvent::Delivered {
-            repo, head, mode, ..
-        } => (repo, Some(head.clone()), "ok", None, *mode),
-        WatchEvent::Failed {
-            repo, error, mode, ..
-        } => (repo, None, "failed", Some(error.clone()), *mode),
-        _ => return None,
-    };
-    let mut e = AuditEntry::now(
-        ecosync::dispatch::deliver::delivery_audit::delivery_action(mode),
-        repo.clone(),
-        result,
-    );
-    e.source_commit = head;
-    e.dispatch_id = Some(dispatch_id.to_owned());
-    e.detail = detail;
-    Some(e)
-}
-
-fn print_event(event: WatchEvent) {
-    let line = match event {
-        WatchEvent::Quiet => {
-            tracing::debug!("poll: nothing new");
-            return;
-        }
-        WatchEvent::Recorded { branch, head } => format!("`{branch}` is at {head}: recorded"),
-        WatchEvent::Moved { branch, from, to } => match from {
-            Some(f) => format!("`{branch}` moved {f}..{to}"),
-            None => format!("`{branch}` at {to}: startup sync"),
-        },
-        WatchEvent::Delivered {
-            repo, base, head, ..
-        } => format!("{repo}: delivered {base}..{head}"),
-        WatchEvent::Delivering { .. } | WatchEvent::Polled { .. } => return,
-        WatchEvent::WouldDeliver { repo, base, head } => {
-            format!("{repo}: would deliver {base}..{head} (dry run)")
-        }
-        WatchEvent::Held { repo, why } => format!("{repo}: held back: {why}"),
-        WatchEvent::Waiting {
-            repo,
-            breaker_open,
-            retry_in,
-        } => {
-            let why = if breaker_open {
-                "circuit open"
-            } else {
-                "backing off"
-            };
-            tracing::debug!(%repo, "{why}: tried again in {retry_in:?}");
-            return;
-        }
-        WatchEvent::Failed {
-            repo,
-            error,
-            failures,
-            retry_in,
-            breaker_open,
-            ..
-        } => format!(
-            "{repo}: failed ({failures} in a row): {error}; {} in {}",
-            if breaker_open {
-                "circuit open, probed again"
-            } else {
-                "retried"
-            },
-            humantime::format_duration(Duration::from_secs(retry_in.as_secs()))
-        ),
-        WatchEvent::PollFailed { error, retry_in } => format!(
-            "poll failed: {error}; tried again in {}",
-            humantime::format_duration(Duration::from_secs(retry_in.as_secs().max(1)))
-        ),
-        WatchEvent::Stopped { signal } => match signal {
-            Some(s) => format!("stopped by {s}: state written"),
-            None => "stopped: state written".to_owned(),
-        },
-    };
-    eprintln!("{} {}", stamp(), ecosync::escape::line(&line));
+fn print_event(event: &WatchEvent) {
+    if let Some(line) = event.line() {
+        eprintln!("{} {}", stamp(), ecosync::escape::line(&line));
+    }
 }

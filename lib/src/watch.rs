@@ -4,6 +4,7 @@
 pub mod upstream_watch;
 pub mod watch_state;
 pub mod watch_status;
+pub mod watch_text;
 pub mod watched_branches;
 pub mod watcher;
 

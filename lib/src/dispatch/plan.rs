@@ -10,13 +10,14 @@
 pub mod change_set;
 pub mod explain;
 pub mod github_event;
+pub mod plan_outcome;
 pub mod plan_request;
+pub mod plan_text;
 pub mod revision_range;
 pub mod shard;
 pub mod shard_matrix;
 pub mod watermark;
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -28,11 +29,7 @@ use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::dispatch::plan::change_set::ChangeSet;
 use crate::dispatch::plan::shard::{Shard, ShardNote};
 use crate::dispatch::plan::watermark::WatermarkNote;
-use crate::git::short_sha;
 use crate::repo_name::RepoName;
-
-/// How many paths per repository the text and markdown renderings list before summarising.
-const LISTED_PATHS: usize = 10;
 
 /// What a push would dispatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +144,7 @@ impl std::fmt::Display for SkipReason {
     }
 }
 
-fn quoted_list(items: &[String]) -> String {
+pub(crate) fn quoted_list(items: &[String]) -> String {
     items
         .iter()
         .map(|b| format!("`{b}`"))
@@ -322,185 +319,6 @@ impl Plan {
         }
     }
 
-    /// [`Plan::to_json`] written to `out` as it is produced, with no copy of the whole text in memory.
-    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut out, self)?;
-        out.write_all(b"\n")
-    }
-
-    /// The JSON contract, pretty-printed, with a final newline.
-    pub fn to_json(&self) -> String {
-        // A Plan holds only strings, numbers and lists, which always serialize.
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
-    }
-
-    /// For people: one line per repository with its counts, then the skipped entries and why.
-    pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        let on = self
-            .git_ref
-            .as_deref()
-            .map_or_else(|| "no branch".to_owned(), |r| format!("branch `{r}`"));
-        let _ = writeln!(
-            out,
-            "compared {}..{} on {on}: {}",
-            short_sha(&self.base),
-            short_sha(&self.head),
-            self.range
-        );
-        if let Some(w) = &self.watermark {
-            let _ = writeln!(out, "watermark: {}", w.message);
-        }
-        if let Some(line) = self.shard_line() {
-            let _ = writeln!(out, "{line}");
-        }
-        let _ = writeln!(
-            out,
-            "{} changed {}; {} {} would receive {}",
-            self.changed_paths.len(),
-            plural(self.changed_paths.len(), "path", "paths"),
-            self.deliveries.len(),
-            plural(self.deliveries.len(), "repository", "repositories"),
-            if self
-                .deliveries
-                .iter()
-                .all(|d| d.mode == DeliveryMode::Dispatch)
-            {
-                "a dispatch"
-            } else {
-                "a delivery"
-            },
-        );
-        let width = self
-            .deliveries
-            .iter()
-            .map(|d| d.repo.as_str().len())
-            .max()
-            .unwrap_or(0);
-        let type_width = self
-            .deliveries
-            .iter()
-            .map(|d| d.how().chars().count())
-            .max()
-            .unwrap_or(0);
-        let count_width = self
-            .deliveries
-            .iter()
-            .map(|d| d.paths.len().to_string().len())
-            .max()
-            .unwrap_or(0);
-        for d in &self.deliveries {
-            let _ = writeln!(
-                out,
-                "  {:width$}  {:type_width$}  {:>count_width$} {} via {}",
-                d.repo.as_str(),
-                d.how(),
-                d.paths.len(),
-                plural(d.paths.len(), "path", "paths"),
-                quoted_list(&d.features),
-            );
-        }
-        if self.unmatched > 0 {
-            let _ = writeln!(
-                out,
-                "{} other {}: no changed path matched",
-                self.unmatched,
-                plural(self.unmatched, "repository", "repositories")
-            );
-        }
-        for s in &self.skipped {
-            let _ = writeln!(
-                out,
-                "skipped entry {} (`{}`): {}",
-                s.entry, s.repo, s.reason
-            );
-        }
-        out.push_str("nothing was sent: this is a plan\n");
-        out
-    }
-
-    /// For `$GITHUB_STEP_SUMMARY`: a table of deliveries, the skipped entries and the changed paths.
-    pub fn to_markdown(&self) -> String {
-        let mut out = String::from("### ecosync plan\n\n");
-        let on = self
-            .git_ref
-            .as_deref()
-            .map_or_else(|| "no branch".to_owned(), |r| format!("branch {}", code(r)));
-        let _ = writeln!(
-            out,
-            "Compared {}..{} on {on} ({}): **{}** changed {}, **{}** {} to notify.\n",
-            code(short_sha(&self.base)),
-            code(short_sha(&self.head)),
-            md_escape(&self.range),
-            self.changed_paths.len(),
-            plural(self.changed_paths.len(), "path", "paths"),
-            self.deliveries.len(),
-            plural(self.deliveries.len(), "repository", "repositories"),
-        );
-        if let Some(w) = &self.watermark {
-            let _ = writeln!(out, "Watermark: {}\n", md_escape(&w.message));
-        }
-        if let Some(line) = self.shard_line() {
-            let _ = writeln!(out, "{}.\n", upper_first(&line));
-        }
-        if !self.deliveries.is_empty() {
-            out.push_str("| Repository | Delivery | Features | Paths |\n|---|---|---|---|\n");
-            for d in &self.deliveries {
-                let features: Vec<String> = d.features.iter().map(|f| code(f)).collect();
-                let mut paths: Vec<String> =
-                    d.paths.iter().take(LISTED_PATHS).map(|p| code(p)).collect();
-                if d.paths.len() > LISTED_PATHS {
-                    paths.push(format!("and {} more", d.paths.len() - LISTED_PATHS));
-                }
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} |",
-                    code(d.repo.as_str()),
-                    match d.mode {
-                        DeliveryMode::Dispatch => format!("dispatch {}", code(&d.event_type)),
-                        other => other.as_str().to_owned(),
-                    },
-                    features.join(", "),
-                    paths.join("<br>"),
-                );
-            }
-            out.push('\n');
-        }
-        if self.unmatched > 0 {
-            let _ = writeln!(
-                out,
-                "{} other {} matched no changed path.\n",
-                self.unmatched,
-                plural(self.unmatched, "repository", "repositories")
-            );
-        }
-        if !self.skipped.is_empty() {
-            out.push_str("Skipped:\n\n");
-            for s in &self.skipped {
-                let _ = writeln!(
-                    out,
-                    "- {} (entry {}): {}",
-                    code(s.repo.as_str()),
-                    s.entry,
-                    md_escape(&s.reason.to_string())
-                );
-            }
-            out.push('\n');
-        }
-        let _ = writeln!(
-            out,
-            "<details><summary>Changed paths ({})</summary>\n",
-            self.changed_paths.len()
-        );
-        for p in &self.changed_paths {
-            let _ = writeln!(out, "- {}", code(p));
-        }
-        out.push_str("\n</details>\n");
-        out
-    }
-
     /// `shard 2 of 4: 3 of 10 repositories to notify; 7 in other shards`, for a plan of one shard.
     pub fn shard_line(&self) -> Option<String> {
         let note = self.shard?;
@@ -516,30 +334,6 @@ impl Plan {
     }
 }
 
-fn upper_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
-
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
-}
-
-/// A markdown code span that survives backticks and table pipes in `s`.
-fn code(s: &str) -> String {
-    let s = s.replace('|', "\\|");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
-}
-
-/// Escapes `|`, `<` and `>` in prose that goes into markdown (the range description names revisions).
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

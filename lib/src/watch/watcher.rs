@@ -14,19 +14,21 @@ use std::time::{Duration, SystemTime};
 
 use git2::{FetchOptions, Oid, Repository};
 
+use crate::audit_log::AuditLog;
 use crate::dispatch::deliver::delivery_report::DeliveryStatus;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::path_pattern::PathPattern;
 use crate::dispatch::plan::Plan;
-use crate::dispatch::plan::plan_request::{PlanError, PlanOutcome, PlanRequest};
-use crate::dispatch::{self, DeliverySettings};
+use crate::dispatch::plan::plan_outcome::PlanOutcome;
+use crate::dispatch::plan::plan_request::{PlanError, PlanRequest};
+use crate::dispatch::{self, DeliverySettings, DispatchOutcome, DispatchRequest, PlanSource};
 use crate::forge::Forge;
 use crate::git::GitAuth;
 use crate::watch::watch_state::{BranchState, Pending, WatchState, WatchStateError};
 use crate::watch::watched_branches as ecosystem_branches;
 
 /// Everything a watcher needs, checked by the caller.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct WatchSettings {
     /// The source repository's clone, fetched from its `origin`.
     pub repo_dir: PathBuf,
@@ -64,6 +66,8 @@ pub struct WatchSettings {
     pub origin_auth: GitAuth,
     /// Stop after this many polls (for tests and one-shot use); `None`: until a signal.
     pub max_polls: Option<u64>,
+    /// Where each delivery is appended (`--audit-log`).
+    pub audit: Option<AuditLog>,
 }
 
 /// What the watcher did, for the caller to print.
@@ -161,6 +165,11 @@ pub enum WatchEvent {
         /// When the next poll comes.
         retry_in: Duration,
     },
+    /// The audit log could not be appended to (the deliveries were made all the same).
+    AuditFailed {
+        /// Why.
+        error: String,
+    },
     /// The watcher stopped (a signal, or `max_polls`), with its state written.
     Stopped {
         /// The signal's name, when one stopped it.
@@ -177,6 +186,9 @@ pub enum WatchError {
     /// The configuration or the clone cannot be used.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A delivery could not start.
+    #[error(transparent)]
+    Dispatch(#[from] Box<crate::dispatch::DispatchError>),
     /// The clone has no `origin` to watch.
     #[error("`{0}` has no `origin` remote to watch")]
     NoOrigin(String),
@@ -503,8 +515,24 @@ async fn deliver_branch(
         log(WatchEvent::Delivering {
             count: ready.deliveries.len(),
         });
-        let report = dispatch::deliver(&ready, &settings.delivery, forge, |_, _, _| {}).await;
+        let request = DispatchRequest {
+            plan: PlanSource::Ready(Box::new(ready.clone())),
+            watermark_token_env: None,
+            retry_failed: None,
+            dry_run: false,
+            delivery: settings.delivery.clone(),
+        };
+        let outcome = dispatch::run(&request, Some(forge), settings.audit.as_ref(), |_| {}).await;
         log(WatchEvent::Delivering { count: 0 });
+        // A ready plan, not a dry run: delivered as it is (the other outcomes come of planning or of a dry
+        // run).
+        let DispatchOutcome::Delivered(run) = outcome.map_err(Box::new)? else {
+            continue;
+        };
+        if let Some(error) = run.audit_error {
+            log(WatchEvent::AuditFailed { error });
+        }
+        let report = run.report;
         for r in &report.repos {
             let repo = r.repo.to_string();
             let duration = Duration::from_millis(r.duration_ms);

@@ -115,3 +115,36 @@ impl Preview {
         out
     }
 }
+
+impl DeliveryReport {
+    /// What a run says on stderr once every repository is done, before its summary line: how many delivery
+    /// statuses were set, each that could not be, and what became of the failure issue.
+    pub fn closing_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.acknowledgements.is_empty() {
+            let set = self
+                .acknowledgements
+                .iter()
+                .filter(|a| a.error.is_none())
+                .count();
+            lines.push(format!(
+                "ack: {set} of {} delivery statuses set on {}",
+                self.acknowledgements.len(),
+                self.commit_sha
+            ));
+        }
+        for a in self.acknowledgements.iter().filter(|a| a.error.is_some()) {
+            lines.push(format!(
+                "warning: cannot set the `{}` status for {}: {}",
+                a.state,
+                a.repo,
+                a.error.as_deref().unwrap_or_default()
+            ));
+        }
+        if let Some(issue) = &self.failure_issue {
+            lines.push(issue.describe());
+        }
+        lines.push(self.summary_line());
+        lines
+    }
+}

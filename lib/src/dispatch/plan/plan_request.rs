@@ -17,6 +17,7 @@ use crate::dispatch::ecosystem::subscription_matcher::MatcherError;
 use crate::dispatch::ecosystem::{Ecosystem, EcosystemInvalid};
 use crate::dispatch::plan::change_set::{ChangeSet, ChangeSetError};
 use crate::dispatch::plan::github_event::{GitHubEvent, short_branch};
+use crate::dispatch::plan::plan_outcome::PlanOutcome;
 use crate::dispatch::plan::revision_range::{RangeChoice, RevisionRange};
 use crate::dispatch::plan::shard::Shard;
 use crate::dispatch::plan::watermark::{
@@ -194,30 +195,61 @@ pub struct WatermarkSettings {
     pub force: bool,
 }
 
-/// The result of planning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanOutcome {
-    /// The commits were compared and matched.
-    Planned(Plan),
-    /// The pushed ref was deleted: there is nothing to compare and nothing to dispatch.
-    BranchDeleted {
-        /// The deleted ref, when known.
-        git_ref: Option<String>,
-        /// The commit it pointed at.
-        before: String,
-    },
-    /// The head is at or below the dispatch watermark: it was dispatched already.
-    AlreadyDispatched {
-        /// The branch.
-        git_ref: String,
-        /// The head asked for.
-        head: String,
-        /// The watermark.
-        watermark: WatermarkNote,
-    },
+/// What planning found, with what it had to say on the way.
+#[derive(Debug)]
+pub struct Planned<T> {
+    /// The plan (or the plans of every shard).
+    pub outcome: T,
+    /// The configuration's warnings.
+    pub warnings: Vec<Diagnostic>,
+    /// The watermark could not be read, so the event's range was planned without it.
+    pub watermark_skipped: Option<WatermarkError>,
 }
 
 impl PlanRequest {
+    /// Makes the plan, reading the watermark with `auth` when given (then a watermark that cannot be read is
+    /// an error); without, anonymously, and a watermark that cannot be read is skipped: the event's range is
+    /// planned, and [`Planned::watermark_skipped`] says why.
+    pub fn plan(self, auth: Option<GitAuth>) -> Result<Planned<PlanOutcome>, PlanError> {
+        self.tolerant(auth, PlanRequest::run)
+    }
+
+    /// [`PlanRequest::plan`] of every shard of `count`, each with its own watermark.
+    pub fn plan_shards(
+        self,
+        auth: Option<GitAuth>,
+        count: u32,
+    ) -> Result<Planned<ShardPlans>, PlanError> {
+        self.tolerant(auth, |request| request.run_shards(count))
+    }
+
+    fn tolerant<T>(
+        mut self,
+        auth: Option<GitAuth>,
+        plan: impl Fn(&PlanRequest) -> Result<(T, Vec<Diagnostic>), PlanError>,
+    ) -> Result<Planned<T>, PlanError> {
+        let required = auth.is_some();
+        if let (Some(w), Some(auth)) = (&mut self.watermark, auth) {
+            w.auth = auth;
+        }
+        match plan(&self) {
+            Err(PlanError::Watermark(e)) if !required => {
+                self.watermark = None;
+                let (outcome, warnings) = plan(&self)?;
+                Ok(Planned {
+                    outcome,
+                    warnings,
+                    watermark_skipped: Some(e),
+                })
+            }
+            other => other.map(|(outcome, warnings)| Planned {
+                outcome,
+                warnings,
+                watermark_skipped: None,
+            }),
+        }
+    }
+
     /// Makes the plan (of [`PlanRequest::shard`], when given). Returns it with the configuration's warnings.
     #[tracing::instrument(skip_all, fields(repo = %self.repo_dir.display()))]
     pub fn run(&self) -> Result<(PlanOutcome, Vec<Diagnostic>), PlanError> {

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::dispatch::plan::plan_request::PlanOutcome;
+use crate::dispatch::plan::plan_outcome::PlanOutcome;
 use crate::dispatch::plan::shard::Shard;
 
 /// The matrix: one entry per shard with at least one delivery, in shard order.

@@ -515,6 +515,12 @@ impl Advance {
     }
 }
 
+/// The token in the variable `var`, offered as GitHub expects; an unset or empty variable is an error that
+/// names it.
+pub fn token_auth(var: &str) -> Result<GitAuth, WatermarkError> {
+    GitAuth::token_from_env(var).ok_or_else(|| WatermarkError::TokenEnvUnset(var.into()))
+}
+
 /// The credentials the watermark is read and moved with: the token in `token_env` when one is named (the
 /// workflow's own `GITHUB_TOKEN`), else the forge's for the source repository.
 pub async fn credentials(
@@ -523,8 +529,7 @@ pub async fn credentials(
     token_env: Option<&str>,
 ) -> Result<GitAuth, WatermarkError> {
     if let Some(var) = token_env {
-        return GitAuth::token_from_env(var)
-            .ok_or_else(|| WatermarkError::TokenEnvUnset(var.into()));
+        return token_auth(var);
     }
     let creds =
         forge
