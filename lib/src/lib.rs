@@ -40,6 +40,6 @@ pub use dispatch::plan::revision_range::RevisionRange;
 pub use dispatch::plan::{Delivery, Plan, SkipReason, Skipped};
 pub use error_kind::ErrorKind;
 pub use forge::forge_args::ForgeArgs;
-pub use forge::{Forge, ForgeError};
+pub use forge::{Forge, ForgeError, ForgeSettings};
 pub use payload::Payload;
 pub use repo_name::{InferError, RepoName};
