@@ -14,16 +14,17 @@ use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::{Actions, Level};
-use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::deliver::delivery_report::{DeliveryReport, DeliveryStatus};
 use ecosync::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use ecosync::dispatch::plan::watermark;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::stop_signal::StopSignal;
-use ecosync::{ForgeArgs, PlanOutcome, RepoName};
+use ecosync::{PlanOutcome, RepoName};
 
 use crate::direct::DirectArgs;
 use crate::plan::PlanArgs;
+use ecosync_cli::cli_env::string_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Deliver the push to each repository it concerns (see `plan`), in each entry's `mode`: one

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
-use ecosync::cli_env::string_or_fallback;
 use ecosync::doctor::dispatcher_checks::{self, DispatcherNeeds};
-use ecosync::{Ecosystem, ForgeArgs, RepoName, SourceLocation};
+use ecosync::{Ecosystem, RepoName, SourceLocation};
 
+use ecosync_cli::cli_env::string_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, TextOrJson};
 
 /// Check, with the configured credentials, what `dispatch` needs: the token's identity, that it can see

@@ -4,12 +4,13 @@
 use anyhow::Context as _;
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
-use ecosync::cli_env::path_or_fallback;
+use ecosync::PlanOutcome;
 use ecosync::dispatch::forecast;
 use ecosync::forge::sticky_comment::{self, StickyComment};
-use ecosync::{ForgeArgs, PlanOutcome};
 
 use crate::plan::PlanArgs;
+use ecosync_cli::cli_env::path_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// How to print the forecast.

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
-use ecosync::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync::dispatch::plan::github_event::GitHubEvent;
 use ecosync::dispatch::plan::plan_request::WatermarkSettings;
 use ecosync::dispatch::plan::shard::Shard;
@@ -14,6 +13,7 @@ use ecosync::dispatch::plan::shard_matrix::ShardMatrix;
 use ecosync::git::GitAuth;
 use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 
+use ecosync_cli::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Which commits to compare and against which `ecosystem.json`: shared by `plan` and `dispatch`.
@@ -306,7 +306,7 @@ impl PlanCommand {
 #[cfg(test)]
 mod tests {
     use clap::{Args as _, Command};
-    use ecosync::cli_env::flags_off_the_rule;
+    use ecosync_cli::cli_env::flags_off_the_rule;
 
     #[test]
     fn every_flag_of_plan_validate_and_demo_reads_its_ecosync_variable() {

@@ -6,11 +6,10 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use ecosync::ForgeArgs;
 use ecosync::dispatch::deliver::delivery_statuses::DeliveryStatuses;
 use ecosync::dispatch::plan::change_set::resolve_commit;
-use ecosync::forge::forge_args::parse_duration;
 
+use ecosync_cli::forge_args::{ForgeArgs, parse_duration};
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// How to print the statuses.

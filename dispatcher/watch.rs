@@ -9,13 +9,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
+use ecosync::SourceLocation;
 use ecosync::audit_log::AuditEntry;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::git::GitAuth;
 use ecosync::stop_signal::StopSignal;
 use ecosync::watch::{WatchEvent, WatchSettings};
-use ecosync::{ForgeArgs, SourceLocation};
 
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit};
 use ecosync_cli::service::{ServiceArgs, stamp};
 

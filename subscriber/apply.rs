@@ -8,15 +8,17 @@ use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::Actions;
-use ecosync::cli_env::{has_credentials, path_or_fallback, string_or_fallback};
 use ecosync::config::cousin_config::ConfigOverrides;
 use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
+use ecosync::repo_name::has_credentials;
 use ecosync::sync::publish::acknowledge::Acknowledged;
 use ecosync::sync::verify::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::{SyncOutcome, SyncRequest};
-use ecosync::{ErrorKind, ForgeArgs, RepoName};
+use ecosync::{ErrorKind, RepoName};
 
 use crate::config_file;
+use ecosync_cli::cli_env::{path_or_fallback, string_or_fallback};
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Applies one upstream commit and opens or updates its pull request.

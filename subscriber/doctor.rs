@@ -4,12 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
-use ecosync::cli_env::string_or_fallback;
+use ecosync::RepoName;
 use ecosync::config::cousin_config::ConfigOverrides;
 use ecosync::doctor::subscriber_checks;
-use ecosync::{ForgeArgs, RepoName};
 
 use crate::config_file;
+use ecosync_cli::cli_env::string_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, TextOrJson};
 
 /// Check, with the configured credentials, what `apply` needs: the token's identity, Contents and Pull

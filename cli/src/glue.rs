@@ -12,6 +12,8 @@ use ecosync::ErrorKind;
 use ecosync::actions::{self, Actions, Level};
 use ecosync::config::diagnostic::Diagnostic;
 
+use crate::forge_args::ForgeArgs;
+
 /// Both binaries allocate with mimalloc (its version 2: version 3 commits more memory per thread, which
 /// transparent huge pages then zero). A plan of a large push makes hundreds of thousands of small
 /// allocations on two threads, and glibc's allocator grows the second thread's arena by `mprotect` calls
@@ -148,9 +150,9 @@ pub fn main<C: clap::Parser>(run: impl FnOnce(C) -> CliResult) -> ExitCode {
     }
     // `--help` shows `[env: NAME]` for an unset variable instead of `NAME=`.
     // An empty variable counts as unset (a workflow's `${{ inputs.x }}` of an input not given).
-    let mut cmd = ecosync::cli_env::hide_unset_env_values(
-        ecosync::cli_env::ignore_empty_env_values(C::command()),
-    );
+    let mut cmd = crate::cli_env::hide_unset_env_values(crate::cli_env::ignore_empty_env_values(
+        C::command(),
+    ));
     let matches = cmd.get_matches_mut();
     let cli = C::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
     finish(run(cli))
@@ -184,7 +186,7 @@ fn finish(result: CliResult) -> ExitCode {
 /// A single-threaded runtime and the forge `args` describe, built inside it (the GitHub client needs a
 /// runtime to be built in): what every command that talks to a forge starts with.
 pub fn runtime_and_forge(
-    args: &ecosync::ForgeArgs,
+    args: &ForgeArgs,
 ) -> Result<(tokio::runtime::Runtime, ecosync::Forge), CliError> {
     use anyhow::Context as _;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -198,7 +200,7 @@ pub fn runtime_and_forge(
 /// The forge `args` describe, built inside `runtime` (the GitHub client needs one to be built in).
 pub fn forge_in(
     runtime: &tokio::runtime::Runtime,
-    args: &ecosync::ForgeArgs,
+    args: &ForgeArgs,
 ) -> Result<ecosync::Forge, CliError> {
     use anyhow::Context as _;
     let _entered = runtime.enter();
@@ -234,18 +236,6 @@ fn init_logging() {
         .with_ansi(colour)
         .with_target(false)
         .init();
-}
-
-/// Fails when a flag of `C` (any subcommand) does not read its `ECOSYNC_` variable: each binary's test.
-///
-/// # Panics
-///
-/// When a flag is off the rule, naming it.
-pub fn assert_every_flag_follows_the_rule<C: clap::CommandFactory>() {
-    assert_eq!(
-        ecosync::cli_env::flags_off_the_rule(&C::command()),
-        Vec::<String>::new()
-    );
 }
 
 /// Opens `--audit-log FILE` for appending before anything happens; a file that cannot be opened is a usage

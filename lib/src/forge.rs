@@ -6,7 +6,6 @@
 //! ecosync and for tests. [`Forge::new`] builds one from its [`ForgeSettings`].
 
 pub mod commit_status;
-pub mod forge_args;
 mod forge_error;
 pub mod forge_settings;
 pub mod github;

@@ -150,6 +150,11 @@ pub fn redact_userinfo_in<'t>(text: &'t str, url: &str) -> Cow<'t, str> {
     }
 }
 
+/// Whether `value` is a URL with a user name or password in it (`https://user:secret@host/...`).
+pub fn has_credentials(value: &str) -> bool {
+    redact_userinfo(value) != value
+}
+
 /// A GitHub repository name, `owner/name`, checked against GitHub's allowed characters.
 ///
 /// Holding one proves the string is safe to put in an API path or a local forge path: it contains no `..`,
@@ -343,6 +348,15 @@ mod tests {
             redact_userinfo("git@github.com:a/b.git"),
             "git@github.com:a/b.git"
         );
+    }
+
+    #[test]
+    fn credentials_in_a_value_are_detected() {
+        assert!(has_credentials(
+            "https://x-access-token:s3cret@github.com/o/n"
+        ));
+        assert!(!has_credentials("https://github.com/o/n"));
+        assert!(!has_credentials("git@github.com:o/n.git"));
     }
 
     #[test]

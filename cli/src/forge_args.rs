@@ -1,5 +1,5 @@
 //! `ForgeArgs`: the command-line arguments that choose and configure the forge, shared by both binaries;
-//! they map to [`ForgeSettings`], from which [`Forge::new`] builds the forge.
+//! they map to the library's [`ForgeSettings`], from which [`Forge::new`] builds the forge.
 //!
 //! A token is never accepted on the command line (it would show in process lists): `--token-env` names the
 //! variable to read it from. [`ForgeArgs::build`] validates everything before any request is made.
@@ -7,10 +7,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ecosync::forge::forge_settings::DEFAULT_API_URL;
+use ecosync::forge::github::content_budget::{GITHUB_PER_HOUR, GITHUB_PER_MINUTE};
+use ecosync::{Forge, ForgeError, ForgeSettings};
+
 use crate::cli_env::string_or_fallback;
-use crate::forge::forge_settings::DEFAULT_API_URL;
-use crate::forge::github::content_budget::{GITHUB_PER_HOUR, GITHUB_PER_MINUTE};
-use crate::forge::{Forge, ForgeError, ForgeSettings};
 
 /// Where requests go, how they authenticate, and how they are paced and retried.
 #[derive(Debug, Clone, clap::Args)]
