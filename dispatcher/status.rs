@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
+use ecosync::UserError as _;
 use ecosync::dispatch::deliver::delivery_statuses::DeliveryStatuses;
 use ecosync::dispatch::plan::change_set::resolve_commit;
 

@@ -9,12 +9,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
-use ecosync::SourceLocation;
 use ecosync::audit_log::AuditEntry;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::git::GitAuth;
 use ecosync::stop_signal::StopSignal;
 use ecosync::watch::{WatchEvent, WatchSettings};
+use ecosync::{SourceLocation, UserError as _};
 
 use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit};
@@ -211,7 +211,7 @@ impl WatchCommand {
         });
         result.map_err(|e| {
             let hint = match &e {
-                ecosync::watch::WatchError::State(s) => Some(s.hint()),
+                ecosync::watch::WatchError::State(s) => s.hint(),
                 _ => None,
             };
             let error = CliError::failed(e);

@@ -14,7 +14,7 @@ use ecosync::repo_name::has_credentials;
 use ecosync::sync::publish::acknowledge::Acknowledged;
 use ecosync::sync::verify::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::{SyncOutcome, SyncRequest};
-use ecosync::{ErrorKind, RepoName};
+use ecosync::{ErrorKind, RepoName, UserError as _};
 
 use crate::config_file;
 use ecosync_cli::cli_env::{path_or_fallback, string_or_fallback};

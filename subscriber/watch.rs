@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use ecosync::UserError as _;
 use ecosync::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use ecosync::stop_signal::StopSignal;
 use ecosync::sync::SyncOutcome;
@@ -127,7 +128,11 @@ pub fn run(mut args: WatchArgs) -> CliResult {
         .map_err(|e| match e {
             ecosync::watch::upstream_watch::UpstreamWatchError::State(s) => {
                 let hint = s.hint();
-                CliError::failed(s).hint(hint)
+                let error = CliError::failed(s);
+                match hint {
+                    Some(h) => error.hint(h),
+                    None => error,
+                }
             }
             ecosync::watch::upstream_watch::UpstreamWatchError::Sync(s) => {
                 CliError::new(s.kind(), s)

@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
-use ecosync::ErrorKind;
 use ecosync::actions::{self, Actions, Level};
 use ecosync::config::diagnostic::Diagnostic;
+use ecosync::{ErrorKind, UserError as _};
 
 use crate::forge_args::ForgeArgs;
 
@@ -134,7 +134,7 @@ fn library_hint(error: &anyhow::Error) -> Option<String> {
             return e.hint();
         }
         if let Some(e) = e.downcast_ref::<ecosync::repo_name::InferError>() {
-            return Some(e.hint());
+            return e.hint();
         }
         None
     })

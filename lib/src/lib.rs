@@ -37,7 +37,7 @@ pub use dispatch::plan::github_event::GitHubEvent;
 pub use dispatch::plan::plan_request::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
 pub use dispatch::plan::revision_range::RevisionRange;
 pub use dispatch::plan::{Delivery, Plan, SkipReason, Skipped};
-pub use error_kind::ErrorKind;
+pub use error_kind::{ErrorKind, UserError};
 pub use forge::{Forge, ForgeError, ForgeSettings};
 pub use payload::Payload;
 pub use repo_name::{InferError, RepoName};

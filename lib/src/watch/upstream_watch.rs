@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use git2::Oid;
 
+use crate::error_kind::{ErrorKind, UserError};
 use crate::forge::Forge;
 use crate::git::GitAuth;
 use crate::stop_signal::StopSignal;
@@ -76,6 +77,23 @@ pub enum UpstreamWatchError {
     /// A setting must be fixed (the engine's usage errors).
     #[error(transparent)]
     Sync(#[from] SyncError),
+}
+
+impl UserError for UpstreamWatchError {
+    /// As the engine's error says; a state that cannot be read or written failed the run.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            UpstreamWatchError::State(e) => e.kind(),
+            UpstreamWatchError::Sync(e) => e.kind(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            UpstreamWatchError::State(e) => e.hint(),
+            UpstreamWatchError::Sync(e) => e.hint(),
+        }
+    }
 }
 
 /// Runs until a signal (or `max_polls`).
