@@ -122,13 +122,7 @@ impl DispatchCommand {
         let forge = if self.dry_run {
             None
         } else {
-            let _entered = runtime.enter();
-            Some(
-                self.forge
-                    .build()
-                    .context("cannot set up the forge")
-                    .map_err(CliError::usage)?,
-            )
+            Some(ecosync_cli::glue::forge_in(&runtime, &self.forge)?)
         };
         // Found once (the repository's root, also from a subdirectory): read before, moved after.
         let repo_dir = self.plan.repo_dir();
@@ -136,17 +130,14 @@ impl DispatchCommand {
             Some(forge) if !self.plan.no_watermark && watermark::has_origin(&repo_dir) => {
                 let var = self.watermark_token_env.as_deref();
                 let auth = runtime.block_on(watermark::credentials(forge, &source, var));
-                Some(auth.map_err(|e| match e {
-                    watermark::WatermarkError::TokenEnvUnset(_) => CliError::usage(e),
-                    e => CliError::failed(e),
-                })?)
+                Some(auth.map_err(CliError::of)?)
             }
             _ => None,
         };
         let mut plan_args = self.plan.clone();
         let retry = match &self.retry_failed {
             Some(path) => {
-                let report = DeliveryReport::read(path).map_err(CliError::usage)?;
+                let report = DeliveryReport::read(path).map_err(CliError::of)?;
                 if plan_args.base.is_none() && plan_args.head.is_none() {
                     plan_args.base = Some(report.base_sha.clone()).filter(|b| !b.is_empty());
                     plan_args.head = Some(report.commit_sha.clone());
@@ -270,7 +261,7 @@ impl DispatchCommand {
         let exit = self.finish(&report)?;
         match watermark_error {
             // The deliveries were made; the next run covers this range again (at least once).
-            Some(e) => Err(CliError::failed(e)
+            Some(e) => Err(CliError::of(e)
                 .hint("the deliveries were made; until the watermark moves, the next run sends them again")),
             None => Ok(exit),
         }
@@ -315,10 +306,10 @@ impl DispatchCommand {
             print_stdout(&report.annotations(level))?;
             actions
                 .append_summary(&report.to_markdown())
-                .map_err(CliError::failed)?;
+                .map_err(CliError::of)?;
             let outputs = report.outputs();
             let pairs: Vec<(&str, &str)> = outputs.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            actions.set_outputs(&pairs).map_err(CliError::failed)?;
+            actions.set_outputs(&pairs).map_err(CliError::of)?;
         }
         if let Some(signal) = &report.interrupted {
             eprintln!(
@@ -344,9 +335,8 @@ const SOURCE_HINT: &str = "GitHub Actions sets GITHUB_REPOSITORY";
 pub fn source_repo(flag: Option<String>, repo: &std::path::Path) -> Result<RepoName, CliError> {
     match &string_or_fallback(flag, "GITHUB_REPOSITORY") {
         Some(s) => RepoName::parse(s)
-            .with_context(|| format!("invalid `--source-repo` `{s}`"))
-            .map_err(CliError::usage),
+            .map_err(|e| CliError::of(e).context(format!("invalid `--source-repo` `{s}`"))),
         None => ecosync::repo_name::infer_from_origin(repo, "--source-repo")
-            .map_err(|e| CliError::usage(e).hint(SOURCE_HINT)),
+            .map_err(|e| CliError::of(e).hint(SOURCE_HINT)),
     }
 }

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::doctor::dispatcher_checks::{self, DispatcherNeeds};
@@ -49,11 +48,11 @@ impl DoctorArgs {
         let (ecosystem, _) = Ecosystem::load(&location.config_path, name)
             .map_err(|diagnostics| crate::validate::invalid(name, diagnostics))?;
         let source = match string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
-            Some(s) => Some(
-                RepoName::parse(&s)
-                    .with_context(|| format!("invalid `--source-repo` `{s}`"))
-                    .map_err(CliError::usage)?,
-            ),
+            Some(s) => {
+                Some(RepoName::parse(&s).map_err(|e| {
+                    CliError::of(e).context(format!("invalid `--source-repo` `{s}`"))
+                })?)
+            }
             None => ecosync::repo_name::infer_from_origin(&location.repo_dir, "--source-repo").ok(),
         };
         let needs = DispatcherNeeds {

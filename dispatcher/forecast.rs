@@ -1,7 +1,6 @@
 //! `dispatcher forecast`: what each target's sync would do once the head is merged upstream, before the
 //! merge: clean, conflicts, not subscribed, already has it, or unknown with the reason.
 
-use anyhow::Context as _;
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
 use ecosync::PlanOutcome;
@@ -115,7 +114,9 @@ impl ForecastArgs {
                 .block_on(sticky_comment::upsert(
                     &forge, &source, number, MARKER, &body,
                 ))
-                .with_context(|| format!("cannot comment on {source}#{number}"))?;
+                .map_err(|e| {
+                    CliError::of(e).context(format!("cannot comment on {source}#{number}"))
+                })?;
             eprintln!(
                 "forecast comment {} on {source}#{number}",
                 match done {

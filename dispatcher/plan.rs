@@ -223,7 +223,7 @@ impl PlanCommand {
         };
         let auth = match self.watermark_token_env.as_deref() {
             Some(var) => Some(GitAuth::token_from_env(var).ok_or_else(|| {
-                CliError::usage(
+                CliError::of(
                     ecosync::dispatch::plan::watermark::WatermarkError::TokenEnvUnset(
                         var.to_owned(),
                     ),

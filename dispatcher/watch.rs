@@ -9,12 +9,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
+use ecosync::SourceLocation;
 use ecosync::audit_log::AuditEntry;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::git::GitAuth;
 use ecosync::stop_signal::StopSignal;
 use ecosync::watch::{WatchEvent, WatchSettings};
-use ecosync::{SourceLocation, UserError as _};
 
 use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit};
@@ -155,7 +155,7 @@ impl WatchCommand {
                 .block_on(ecosync::dispatch::plan::watermark::credentials(
                     f, &source, None,
                 ))
-                .map_err(CliError::failed)?,
+                .map_err(CliError::of)?,
             None => GitAuth::default(),
         };
         let stop = StopSignal::new();
@@ -209,17 +209,7 @@ impl WatchCommand {
             })
             .await
         });
-        result.map_err(|e| {
-            let hint = match &e {
-                ecosync::watch::WatchError::State(s) => s.hint(),
-                _ => None,
-            };
-            let error = CliError::failed(e);
-            match hint {
-                Some(h) => error.hint(h),
-                None => error,
-            }
-        })?;
+        result.map_err(CliError::of)?;
         Ok(Exit::Success)
     }
 }

@@ -14,7 +14,7 @@ use ecosync::repo_name::has_credentials;
 use ecosync::sync::publish::acknowledge::Acknowledged;
 use ecosync::sync::verify::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::{SyncOutcome, SyncRequest};
-use ecosync::{ErrorKind, RepoName, UserError as _};
+use ecosync::{ErrorKind, RepoName};
 
 use crate::config_file;
 use ecosync_cli::cli_env::{path_or_fallback, string_or_fallback};
@@ -90,7 +90,9 @@ impl ApplyArgs {
             CliError::config(problems, summary).hint("run `subscriber check` for the full report")
         })?;
         let event = if let Some(sha) = &self.sha {
-            SyncEvent::manual(Some(parse_full_sha(sha).map_err(CliError::usage)?))
+            SyncEvent::manual(Some(
+                parse_full_sha(sha).map_err(|e| CliError::of(e).with_kind(ErrorKind::Usage))?,
+            ))
         } else if self.latest {
             SyncEvent::manual(None)
         } else if let Some(path) = &path_or_fallback(self.event.clone(), "GITHUB_EVENT_PATH") {
@@ -98,14 +100,7 @@ impl ApplyArgs {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read event file `{}`", path.display()))
                 .map_err(rejected)?;
-            SyncEvent::from_json_str(&text, &path.display().to_string()).map_err(|e| {
-                let hint = e.hint();
-                let error = rejected(e.into());
-                match hint {
-                    Some(h) => error.hint(h),
-                    None => error,
-                }
-            })?
+            SyncEvent::from_json_str(&text, &path.display().to_string()).map_err(CliError::of)?
         } else {
             return Err(CliError::usage(anyhow::anyhow!(
                 "nothing to sync: no `--event`, `--sha` or `--latest`"
@@ -117,8 +112,7 @@ impl ApplyArgs {
         let cousin = string_or_fallback(self.repo_name, "GITHUB_REPOSITORY")
             .map(|r| {
                 RepoName::parse(&r)
-                    .with_context(|| format!("invalid `--repo-name` `{r}`"))
-                    .map_err(CliError::usage)
+                    .map_err(|e| CliError::of(e).context(format!("invalid `--repo-name` `{r}`")))
             })
             .transpose()?;
         warn_about_credentials(&[
@@ -199,7 +193,7 @@ pub fn run(args: ApplyArgs) -> CliResult {
     }
     let outcome = runtime
         .block_on(ecosync::sync::apply(&request, &forge))
-        .map_err(|e| CliError::new(e.kind(), e))?;
+        .map_err(CliError::of)?;
     if let Some(log) = &audit {
         let cousin = match &request.cousin {
             Some(c) => Some(c.clone()),
@@ -225,9 +219,9 @@ pub fn run(args: ApplyArgs) -> CliResult {
         write_actions(&actions, &request, &outcome)?;
     }
     match outcome {
-        SyncOutcome::Rejected(e) => Err(CliError::new(ErrorKind::Rejected, e)),
-        SyncOutcome::Failed(f) => Err(CliError::failed(f.error)),
-        SyncOutcome::Conflict(c) if !request.dry_run => Err(CliError::failed(c.error)),
+        SyncOutcome::Rejected(e) => Err(CliError::of(e)),
+        SyncOutcome::Failed(f) => Err(CliError::of(f.error)),
+        SyncOutcome::Conflict(c) if !request.dry_run => Err(CliError::of(c.error)),
         // A dry run's conflict: what would be reported was printed; the run still did not apply.
         SyncOutcome::Conflict(_) => Ok(Exit::Failed),
         _ => Ok(Exit::Success),
@@ -275,8 +269,8 @@ fn write_actions(
     let pr = outcome.pull_request_url().unwrap_or_default();
     actions
         .set_outputs(&[("result", outcome.result()), ("pull_request", pr)])
-        .map_err(CliError::failed)?;
+        .map_err(CliError::of)?;
     actions
         .append_summary(&outcome.summary_line(request))
-        .map_err(CliError::failed)
+        .map_err(CliError::of)
 }

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
 use ecosync::RepoName;
 use ecosync::config::cousin_config::ConfigOverrides;
@@ -50,10 +49,9 @@ pub fn run(args: &DoctorArgs) -> CliResult {
     })?;
     let cousin = match string_or_fallback(args.repo_name.clone(), "GITHUB_REPOSITORY") {
         Some(r) => RepoName::parse(&r)
-            .with_context(|| format!("invalid `--repo-name` `{r}`"))
-            .map_err(CliError::usage)?,
+            .map_err(|e| CliError::of(e).context(format!("invalid `--repo-name` `{r}`")))?,
         None => ecosync::repo_name::infer_from_origin(&args.repo, "--repo-name")
-            .map_err(CliError::usage)?,
+            .map_err(CliError::of)?,
     };
     let (runtime, forge) = ecosync_cli::glue::runtime_and_forge(&args.forge)?;
     let report = runtime.block_on(subscriber_checks::check(&forge, &config, &cousin));

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use clap::Args;
-use ecosync::UserError as _;
 use ecosync::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use ecosync::stop_signal::StopSignal;
 use ecosync::sync::SyncOutcome;
@@ -125,19 +124,7 @@ pub fn run(mut args: WatchArgs) -> CliResult {
             })
             .await
         })
-        .map_err(|e| match e {
-            ecosync::watch::upstream_watch::UpstreamWatchError::State(s) => {
-                let hint = s.hint();
-                let error = CliError::failed(s);
-                match hint {
-                    Some(h) => error.hint(h),
-                    None => error,
-                }
-            }
-            ecosync::watch::upstream_watch::UpstreamWatchError::Sync(s) => {
-                CliError::new(s.kind(), s)
-            }
-        })?;
+        .map_err(CliError::of)?;
     Ok(Exit::Success)
 }
 

@@ -4,7 +4,8 @@
 //!
 //! - [`glue`]: the fixed pipeline of both binaries (log set-up, parsing, printing an error once, the exit
 //!   status) and the one error type at their boundary, [`glue::CliError`], with its kind (which decides
-//!   the exit status, see [`ecosync::ErrorKind`]) and its hints.
+//!   the exit status, see [`ecosync::ErrorKind`]) and its hints, taken from a library error through
+//!   [`ecosync::UserError`] by [`glue::CliError::of`].
 //! - [`service`]: the service options and runtime of both `watch` commands.
 //! - [`cli_env`]: the environment-variable rule (every flag `--some-flag` reads `ECOSYNC_SOME_FLAG`), the
 //!   GitHub Actions fallbacks, and a `--help` that hides unset variables' values.

@@ -141,7 +141,11 @@ impl UserError for ForgeError {
             | ForgeError::Config(_)
             | ForgeError::AppKey { .. }
             | ForgeError::Client { .. } => ErrorKind::Usage,
-            _ => ErrorKind::Failed,
+            ForgeError::Request { .. }
+            | ForgeError::LocalNoRepo { .. }
+            | ForgeError::LocalNotFound { .. }
+            | ForgeError::LocalIo { .. }
+            | ForgeError::LocalRecord { .. } => ErrorKind::Failed,
         }
     }
 
