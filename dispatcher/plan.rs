@@ -150,7 +150,7 @@ impl PlanArgs {
             PlanError::Config(invalid) => {
                 crate::validate::invalid(&invalid.file, invalid.diagnostics)
             }
-            other => CliError::failed(other),
+            other => CliError::of(other),
         })?;
         for w in warnings {
             eprintln!("{w}");

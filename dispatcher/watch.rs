@@ -121,7 +121,7 @@ impl WatchCommand {
                     )));
                 };
                 let dir = ecosync::watch::watcher::bare_source(&self.service.state_dir, url)
-                    .map_err(CliError::failed)?;
+                    .map_err(CliError::of)?;
                 SourceLocation {
                     repo_dir: dir,
                     config_path: config.clone(),
