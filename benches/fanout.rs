@@ -32,7 +32,8 @@ use clap::Parser;
 use ecosync::dispatch::deliver::delivery_report::DeliveryStatus;
 use ecosync::dispatch::deliver::fan_out::{FanOut, Outgoing};
 use ecosync::payload::PAYLOAD_VERSION;
-use ecosync::{ForgeArgs, Payload, RepoName};
+use ecosync::{Payload, RepoName};
+use ecosync_cli::forge_args::ForgeArgs;
 use fake_github::FakeGitHub;
 
 #[derive(Parser)]

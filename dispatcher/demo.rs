@@ -86,9 +86,9 @@ impl DemoArgs {
 
         let forge = LocalForge::new(&forge_dir);
         for cousin in DemoSample::cousins() {
-            let events = forge
-                .dispatch_files(&cousin)
-                .with_context(|| format!("cannot read the dispatches {cousin} received"))?;
+            let events = forge.dispatch_files(&cousin).map_err(|e| {
+                CliError::of(e).context(format!("cannot read the dispatches {cousin} received"))
+            })?;
             let Some(event) = events.last() else {
                 println!(
                     "\n{cousin}: no dispatch received (the push did not touch its subscriptions)"
@@ -110,19 +110,17 @@ impl DemoArgs {
 
         println!("\nPull requests and issues on the local forge:");
         for cousin in DemoSample::cousins() {
-            for pr in forge
-                .pulls(&cousin)
-                .with_context(|| format!("cannot read the pull requests of {cousin}"))?
-            {
+            for pr in forge.pulls(&cousin).map_err(|e| {
+                CliError::of(e).context(format!("cannot read the pull requests of {cousin}"))
+            })? {
                 println!(
                     "  {cousin}#{} [{}] {}  ({} -> {})",
                     pr.number, pr.state, pr.title, pr.head, pr.base
                 );
             }
-            for issue in forge
-                .issues(&cousin)
-                .with_context(|| format!("cannot read the issues of {cousin}"))?
-            {
+            for issue in forge.issues(&cousin).map_err(|e| {
+                CliError::of(e).context(format!("cannot read the issues of {cousin}"))
+            })? {
                 println!(
                     "  {cousin}#{} issue [{}] {}",
                     issue.number, issue.state, issue.title

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use ecosync::cli_env::string_or_fallback;
 use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 use ecosync::dispatch::deliver::direct_settings::DirectSettings;
+use ecosync_cli::cli_env::string_or_fallback;
 
 /// Where the dispatcher keeps its copies of the targets and as whom it commits.
 #[derive(Debug, Clone, Args)]

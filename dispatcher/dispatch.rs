@@ -12,18 +12,18 @@ use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::{Actions, Level};
-use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::deliver::delivery_report::{DeliveryReport, DeliveryStatus};
 use ecosync::dispatch::ecosystem::delivery_mode::DeliveryMode;
-use ecosync::dispatch::plan::watermark::WatermarkError;
 use ecosync::dispatch::{
     self, DeliverySettings, DispatchError, DispatchOutcome, DispatchRequest, PlanSource,
 };
 use ecosync::stop_signal::StopSignal;
-use ecosync::{ForgeArgs, PlanError, RepoName};
+use ecosync::{PlanError, RepoName};
 
 use crate::direct::DirectArgs;
 use crate::plan::PlanArgs;
+use ecosync_cli::cli_env::string_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Deliver the push to each repository it concerns (see `plan`), in each entry's `mode`: one
@@ -106,13 +106,10 @@ impl DispatchCommand {
             .context("cannot start the async runtime")?;
         // A dry run needs no token: it reads the watermark anonymously, and reads the targets (for the
         // modes the dispatcher delivers itself) only when a forge can be set up.
-        let forge = {
-            let _entered = runtime.enter();
-            match self.forge.build().context("cannot set up the forge") {
-                Ok(forge) => Some(forge),
-                Err(_) if self.dry_run => None,
-                Err(e) => return Err(CliError::usage(e)),
-            }
+        let forge = match ecosync_cli::glue::forge_in(&runtime, &self.forge) {
+            Ok(forge) => Some(forge),
+            Err(_) if self.dry_run => None,
+            Err(e) => return Err(e),
         };
         let repo_dir = self.plan.repo_dir();
         let mut request = DispatchRequest {
@@ -142,9 +139,7 @@ impl DispatchCommand {
             DispatchError::Plan(PlanError::Config(invalid)) => {
                 crate::validate::invalid(&invalid.file, invalid.diagnostics)
             }
-            DispatchError::Watermark(e @ WatermarkError::TokenEnvUnset(_)) => CliError::usage(e),
-            DispatchError::Retry(e) => CliError::usage(e),
-            e => CliError::failed(e),
+            e => CliError::of(e),
         })?;
         let run = match outcome {
             DispatchOutcome::BranchDeleted { git_ref, before } => {
@@ -183,7 +178,7 @@ impl DispatchCommand {
         let exit = self.finish(&run.report)?;
         match run.watermark_error {
             // The deliveries were made; the next run covers this range again (at least once).
-            Some(e) => Err(CliError::failed(e)
+            Some(e) => Err(CliError::of(e)
                 .hint("the deliveries were made; until the watermark moves, the next run sends them again")),
             None => Ok(exit),
         }
@@ -207,10 +202,10 @@ impl DispatchCommand {
             print_stdout(&report.annotations(level))?;
             actions
                 .append_summary(&report.to_markdown())
-                .map_err(CliError::failed)?;
+                .map_err(CliError::of)?;
             let outputs = report.outputs();
             let pairs: Vec<(&str, &str)> = outputs.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            actions.set_outputs(&pairs).map_err(CliError::failed)?;
+            actions.set_outputs(&pairs).map_err(CliError::of)?;
         }
         if let Some(signal) = &report.interrupted {
             eprintln!(
@@ -236,9 +231,8 @@ const SOURCE_HINT: &str = "GitHub Actions sets GITHUB_REPOSITORY";
 pub fn source_repo(flag: Option<String>, repo: &std::path::Path) -> Result<RepoName, CliError> {
     match &string_or_fallback(flag, "GITHUB_REPOSITORY") {
         Some(s) => RepoName::parse(s)
-            .with_context(|| format!("invalid `--source-repo` `{s}`"))
-            .map_err(CliError::usage),
+            .map_err(|e| CliError::of(e).context(format!("invalid `--source-repo` `{s}`"))),
         None => ecosync::repo_name::infer_from_origin(repo, "--source-repo")
-            .map_err(|e| CliError::usage(e).hint(SOURCE_HINT)),
+            .map_err(|e| CliError::of(e).hint(SOURCE_HINT)),
     }
 }

@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
-use ecosync::cli_env::string_or_fallback;
 use ecosync::dispatch::dispatcher_checks::{self, DispatcherNeeds};
-use ecosync::{Ecosystem, ForgeArgs, RepoName, SourceLocation};
+use ecosync::{Ecosystem, RepoName, SourceLocation};
 
+use ecosync_cli::cli_env::string_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, TextOrJson};
 
 /// Check, with the configured credentials, what `dispatch` needs: the token's identity, that it can see
@@ -48,11 +48,11 @@ impl DoctorArgs {
         let (ecosystem, _) = Ecosystem::load(&location.config_path, name)
             .map_err(|diagnostics| crate::validate::invalid(name, diagnostics))?;
         let source = match string_or_fallback(self.source_repo.clone(), "GITHUB_REPOSITORY") {
-            Some(s) => Some(
-                RepoName::parse(&s)
-                    .with_context(|| format!("invalid `--source-repo` `{s}`"))
-                    .map_err(CliError::usage)?,
-            ),
+            Some(s) => {
+                Some(RepoName::parse(&s).map_err(|e| {
+                    CliError::of(e).context(format!("invalid `--source-repo` `{s}`"))
+                })?)
+            }
             None => ecosync::repo_name::infer_from_origin(&location.repo_dir, "--source-repo").ok(),
         };
         let needs = DispatcherNeeds {

@@ -49,7 +49,7 @@ impl ExplainArgs {
             .iter()
             .map(|p| check_path(p))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| CliError::usage(e).hint("give paths as `git ls-files` shows them"))?;
+            .map_err(|e| CliError::of(e).hint("give paths as `git ls-files` shows them"))?;
         let git_ref = self
             .git_ref
             .as_deref()

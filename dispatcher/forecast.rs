@@ -1,15 +1,15 @@
 //! `dispatcher forecast`: what each target's sync would do once the head is merged upstream, before the
 //! merge: clean, conflicts, not subscribed, already has it, or unknown with the reason.
 
-use anyhow::Context as _;
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
-use ecosync::cli_env::path_or_fallback;
+use ecosync::PlanOutcome;
 use ecosync::dispatch::forecast;
 use ecosync::forge::sticky_comment::{self, StickyComment};
-use ecosync::{ForgeArgs, PlanOutcome};
 
 use crate::plan::PlanArgs;
+use ecosync_cli::cli_env::path_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// How to print the forecast.
@@ -114,7 +114,9 @@ impl ForecastArgs {
                 .block_on(sticky_comment::upsert(
                     &forge, &source, number, MARKER, &body,
                 ))
-                .with_context(|| format!("cannot comment on {source}#{number}"))?;
+                .map_err(|e| {
+                    CliError::of(e).context(format!("cannot comment on {source}#{number}"))
+                })?;
             eprintln!(
                 "forecast comment {} on {source}#{number}",
                 match done {

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
-use ecosync::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync::dispatch::plan::github_event::GitHubEvent;
 use ecosync::dispatch::plan::plan_request::Planned;
 use ecosync::dispatch::plan::plan_request::WatermarkSettings;
@@ -15,6 +14,7 @@ use ecosync::dispatch::plan::shard_matrix::ShardMatrix;
 use ecosync::dispatch::plan::watermark;
 use ecosync::{PlanError, PlanRequest, SourceLocation};
 
+use ecosync_cli::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Which commits to compare and against which `ecosystem.json`: shared by `plan` and `dispatch`.
@@ -128,7 +128,7 @@ impl PlanArgs {
             PlanError::Config(invalid) => {
                 crate::validate::invalid(&invalid.file, invalid.diagnostics)
             }
-            other => CliError::failed(other),
+            other => CliError::of(other),
         })?;
         if let Some(e) = planned.watermark_skipped {
             eprintln!("warning: {e}; planning the event's range without it");
@@ -207,7 +207,7 @@ impl PlanCommand {
             .as_deref()
             .map(watermark::token_auth)
             .transpose()
-            .map_err(CliError::usage)?;
+            .map_err(CliError::of)?;
         if let Some(count) = shards {
             let plans = self.args.planned(|r| r.plan_shards(auth, count))?;
             print_stdout(&ShardMatrix::new(&plans).to_json_line())?;

@@ -6,11 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use ecosync::ForgeArgs;
+use ecosync::ErrorKind;
 use ecosync::dispatch::deliver::delivery_statuses::DeliveryStatuses;
 use ecosync::dispatch::plan::change_set::resolve_commit;
-use ecosync::forge::forge_args::parse_duration;
 
+use ecosync_cli::forge_args::{ForgeArgs, parse_duration};
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// How to print the statuses.
@@ -75,14 +75,7 @@ impl StatusArgs {
                 None => DeliveryStatuses::list(&forge, &source, &sha).await,
             }
         });
-        let statuses = result.map_err(|e| {
-            let hint = e.hint();
-            let e = CliError::failed(e);
-            match hint {
-                Some(h) => e.hint(h),
-                None => e,
-            }
-        })?;
+        let statuses = result.map_err(CliError::of)?;
         let now = SystemTime::now();
         let out = match self.format {
             StatusFormat::Text => statuses.to_text(now),
@@ -112,5 +105,5 @@ fn resolve_sha(repo: &std::path::Path, rev: &str) -> Result<String, CliError> {
         .map_err(|e| CliError::usage(e).hint("pass `--repo DIR`, or give REV as a full SHA"))?;
     resolve_commit(&git, rev)
         .map(|oid| oid.to_string())
-        .map_err(CliError::usage)
+        .map_err(|e| CliError::of(e).with_kind(ErrorKind::Usage))
 }

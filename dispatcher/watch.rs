@@ -9,12 +9,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
+use ecosync::SourceLocation;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::git::GitAuth;
 use ecosync::stop_signal::StopSignal;
 use ecosync::watch::{WatchEvent, WatchSettings};
-use ecosync::{ForgeArgs, SourceLocation};
 
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit};
 use ecosync_cli::service::{ServiceArgs, stamp};
 
@@ -119,7 +120,7 @@ impl WatchCommand {
                     )));
                 };
                 let dir = ecosync::watch::watcher::bare_source(&self.service.state_dir, url)
-                    .map_err(CliError::failed)?;
+                    .map_err(CliError::of)?;
                 SourceLocation {
                     repo_dir: dir,
                     config_path: config.clone(),
@@ -153,7 +154,7 @@ impl WatchCommand {
                 .block_on(ecosync::dispatch::plan::watermark::credentials(
                     f, &source, None,
                 ))
-                .map_err(CliError::failed)?,
+                .map_err(CliError::of)?,
             None => GitAuth::default(),
         };
         let stop = StopSignal::new();
@@ -204,17 +205,7 @@ impl WatchCommand {
             })
             .await
         });
-        result.map_err(|e| {
-            let hint = match &e {
-                ecosync::watch::WatchError::State(s) => Some(s.hint()),
-                _ => None,
-            };
-            let error = CliError::failed(e);
-            match hint {
-                Some(h) => error.hint(h),
-                None => error,
-            }
-        })?;
+        result.map_err(CliError::of)?;
         Ok(Exit::Success)
     }
 }

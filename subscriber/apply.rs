@@ -8,14 +8,16 @@ use anyhow::Context as _;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::Actions;
-use ecosync::cli_env::{has_credentials, path_or_fallback, string_or_fallback};
 use ecosync::config::cousin_config::ConfigOverrides;
 use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
+use ecosync::repo_name::has_credentials;
 use ecosync::sync::verify::event::{SyncEvent, parse_full_sha};
 use ecosync::sync::{SyncOutcome, SyncRequest};
-use ecosync::{ErrorKind, ForgeArgs, RepoName};
+use ecosync::{ErrorKind, RepoName};
 
 use crate::config_file;
+use ecosync_cli::cli_env::{path_or_fallback, string_or_fallback};
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
 /// Applies one upstream commit and opens or updates its pull request.
@@ -87,7 +89,9 @@ impl ApplyArgs {
             CliError::config(problems, summary).hint("run `subscriber check` for the full report")
         })?;
         let event = if let Some(sha) = &self.sha {
-            SyncEvent::manual(Some(parse_full_sha(sha).map_err(CliError::usage)?))
+            SyncEvent::manual(Some(
+                parse_full_sha(sha).map_err(|e| CliError::of(e).with_kind(ErrorKind::Usage))?,
+            ))
         } else if self.latest {
             SyncEvent::manual(None)
         } else if let Some(path) = &path_or_fallback(self.event.clone(), "GITHUB_EVENT_PATH") {
@@ -95,14 +99,7 @@ impl ApplyArgs {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read event file `{}`", path.display()))
                 .map_err(rejected)?;
-            SyncEvent::from_json_str(&text, &path.display().to_string()).map_err(|e| {
-                let hint = e.hint();
-                let error = rejected(e.into());
-                match hint {
-                    Some(h) => error.hint(h),
-                    None => error,
-                }
-            })?
+            SyncEvent::from_json_str(&text, &path.display().to_string()).map_err(CliError::of)?
         } else {
             return Err(CliError::usage(anyhow::anyhow!(
                 "nothing to sync: no `--event`, `--sha` or `--latest`"
@@ -114,8 +111,7 @@ impl ApplyArgs {
         let cousin = string_or_fallback(self.repo_name, "GITHUB_REPOSITORY")
             .map(|r| {
                 RepoName::parse(&r)
-                    .with_context(|| format!("invalid `--repo-name` `{r}`"))
-                    .map_err(CliError::usage)
+                    .map_err(|e| CliError::of(e).context(format!("invalid `--repo-name` `{r}`")))
             })
             .transpose()?;
         warn_about_credentials(&[
@@ -172,7 +168,7 @@ pub fn run(args: ApplyArgs) -> CliResult {
     }
     let run = runtime
         .block_on(ecosync::sync::run(&request, &forge, audit.as_ref()))
-        .map_err(|e| CliError::new(e.kind(), e))?;
+        .map_err(CliError::of)?;
     let outcome = &run.outcome;
     let text = outcome.text(&request);
     print_stdout(&text.stdout)?;
@@ -186,9 +182,9 @@ pub fn run(args: ApplyArgs) -> CliResult {
         write_actions(&actions, &request, outcome)?;
     }
     match run.outcome {
-        SyncOutcome::Rejected(e) => Err(CliError::new(ErrorKind::Rejected, e)),
-        SyncOutcome::Failed(f) => Err(CliError::failed(f.error)),
-        SyncOutcome::Conflict(c) if !request.dry_run => Err(CliError::failed(c.error)),
+        SyncOutcome::Rejected(e) => Err(CliError::of(e)),
+        SyncOutcome::Failed(f) => Err(CliError::of(f.error)),
+        SyncOutcome::Conflict(c) if !request.dry_run => Err(CliError::of(c.error)),
         // A dry run's conflict: what would be reported was printed; the run still did not apply.
         SyncOutcome::Conflict(_) => Ok(Exit::Failed),
         _ => Ok(Exit::Success),
@@ -204,8 +200,8 @@ fn write_actions(
     let pr = outcome.pull_request_url().unwrap_or_default();
     actions
         .set_outputs(&[("result", outcome.result()), ("pull_request", pr)])
-        .map_err(CliError::failed)?;
+        .map_err(CliError::of)?;
     actions
         .append_summary(&outcome.summary_line(request))
-        .map_err(CliError::failed)
+        .map_err(CliError::of)
 }

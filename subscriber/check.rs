@@ -57,7 +57,7 @@ pub fn run(args: &CheckArgs) -> CliResult {
 #[cfg(test)]
 mod tests {
     use clap::{Args as _, Command};
-    use ecosync::cli_env::flags_off_the_rule;
+    use ecosync_cli::cli_env::flags_off_the_rule;
 
     #[test]
     fn every_flag_of_check_reads_its_ecosync_variable() {

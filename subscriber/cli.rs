@@ -51,5 +51,5 @@ pub fn run(cli: Cli) -> CliResult {
 
 #[test]
 fn every_flag_follows_the_environment_variable_rule() {
-    ecosync_cli::glue::assert_every_flag_follows_the_rule::<Cli>();
+    ecosync_cli::cli_env::assert_every_flag_follows_the_rule::<Cli>();
 }

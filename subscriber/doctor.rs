@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
-use ecosync::cli_env::string_or_fallback;
+use ecosync::RepoName;
 use ecosync::config::cousin_config::ConfigOverrides;
 use ecosync::sync::subscriber_checks;
-use ecosync::{ForgeArgs, RepoName};
 
 use crate::config_file;
+use ecosync_cli::cli_env::string_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, TextOrJson};
 
 /// Check, with the configured credentials, what `apply` needs: the token's identity, Contents and Pull
@@ -49,10 +49,9 @@ pub fn run(args: &DoctorArgs) -> CliResult {
     })?;
     let cousin = match string_or_fallback(args.repo_name.clone(), "GITHUB_REPOSITORY") {
         Some(r) => RepoName::parse(&r)
-            .with_context(|| format!("invalid `--repo-name` `{r}`"))
-            .map_err(CliError::usage)?,
+            .map_err(|e| CliError::of(e).context(format!("invalid `--repo-name` `{r}`")))?,
         None => ecosync::repo_name::infer_from_origin(&args.repo, "--repo-name")
-            .map_err(CliError::usage)?,
+            .map_err(CliError::of)?,
     };
     let (runtime, forge) = ecosync_cli::glue::runtime_and_forge(&args.forge)?;
     let report = runtime.block_on(subscriber_checks::check(&forge, &config, &cousin));

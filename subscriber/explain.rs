@@ -40,7 +40,7 @@ pub fn run(args: &ExplainArgs) -> CliResult {
         .iter()
         .map(|p| RepoPath::parse(p.strip_prefix("./").unwrap_or(p)))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CliError::usage(e).hint("give upstream paths as `git ls-files` shows them"))?;
+        .map_err(|e| CliError::of(e).hint("give upstream paths as `git ls-files` shows them"))?;
     let path = config_file::config_path(args.config.as_deref(), &args.repo);
     let overrides = ConfigOverrides {
         upstream_repo: args.upstream.clone(),

@@ -118,19 +118,7 @@ pub fn run(mut args: WatchArgs) -> CliResult {
             })
             .await
         })
-        .map_err(|e| match e {
-            ecosync::watch::upstream_watch::UpstreamWatchError::State(s) => {
-                let hint = s.hint();
-                CliError::failed(s).hint(hint)
-            }
-            ecosync::watch::upstream_watch::UpstreamWatchError::Sync(s) => {
-                CliError::new(s.kind(), s)
-            }
-            ecosync::watch::upstream_watch::UpstreamWatchError::Cousin(e) => {
-                let hint = e.hint();
-                CliError::usage(e).hint(hint)
-            }
-        })?;
+        .map_err(CliError::of)?;
     Ok(Exit::Success)
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use ecosync::forge::NewPullRequest;
-use ecosync::{Forge, ForgeArgs, RepoName};
+use ecosync::{Forge, RepoName};
+use ecosync_cli::forge_args::ForgeArgs;
 
 use crate::support::Repo;
 use crate::support::dispatch::dispatch_cmd;

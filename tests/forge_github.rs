@@ -3,7 +3,8 @@
 
 use clap::Parser;
 use ecosync::forge::NewPullRequest;
-use ecosync::{Forge, ForgeArgs, RepoName};
+use ecosync::{Forge, RepoName};
+use ecosync_cli::forge_args::ForgeArgs;
 
 use crate::support::fake_github::{FakeGitHub, Fault, FaultKind, INSTALLATION_TOKEN_PREFIX};
 

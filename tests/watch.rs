@@ -508,6 +508,20 @@ fn source_url_is_cloned_bare_into_the_state_dir() {
         .run()
         .expect_code(2)
         .expect_stderr("`--source-url` needs `--config FILE`");
+    // A state directory that cannot be made: the watch state's hint says what to check.
+    let file = s.state.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    Cmd::dispatcher()
+        .arg("watch")
+        .arg("--source-url")
+        .arg(&url)
+        .arg("--config")
+        .arg(s.config.path())
+        .arg("--state-dir")
+        .arg(&file)
+        .run()
+        .expect_code(1)
+        .expect_stderr("hint: check that `--state-dir` is a directory this user can write");
 }
 
 #[test]

@@ -250,3 +250,20 @@ fn two_runs_at_once_leave_the_watermark_at_the_newer_head() {
         );
     }
 }
+
+#[test]
+fn a_watermark_that_cannot_be_read_stops_the_run_and_says_what_to_do() {
+    let s = Source::new();
+    let (before, after) = s.push("one/a.txt");
+    let gone = s.forge.path().join("acme/gone.git");
+    s.repo
+        .git
+        .remote_set_url("origin", gone.to_str().unwrap())
+        .unwrap();
+    s.dispatch(&s.event(before, after))
+        .run()
+        .expect_code(1)
+        .expect_stderr("error: cannot read the dispatch watermark")
+        .expect_stderr("hint: the token needs Contents: read on the source repository, or turn the watermark off with `--no-watermark`");
+    assert_eq!(counts(&s), [0, 0, 0]);
+}

@@ -1,16 +1,21 @@
 //! The glue both binaries share (the library must not install a log subscriber or print): log set-up, the
-//! one error type at the binaries' boundary, printing an error once with its chain and its hints, the exit status, and a closed stdout treated as success.
+//! one error type at the binaries' boundary, printing an error once with its chain and its hints, the exit
+//! status, and a closed stdout treated as success.
 //!
-//! Exit status, the same in both binaries: 0 success (also "nothing to do"), 1 failed after the input was
-//! accepted, 2 bad command line or invalid configuration, 3 rejected input, 130 stopped by a signal.
+//! Exit status, the same in both binaries: 0 success (also "nothing to do"); for an error, its
+//! [`ErrorKind`]'s code (the kinds and their codes are documented there); 130 stopped by a signal. A library
+//! error brings its kind and its hint itself ([`UserError`]): [`CliError::of`] takes both before the error
+//! becomes an `anyhow::Error`.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
-use ecosync::ErrorKind;
 use ecosync::actions::{self, Actions, Level};
 use ecosync::config::diagnostic::Diagnostic;
+use ecosync::{ErrorKind, UserError};
+
+use crate::forge_args::ForgeArgs;
 
 /// Both binaries allocate with mimalloc (its version 2: version 3 commits more memory per thread, which
 /// transparent huge pages then zero). A plan of a large push makes hundreds of thousands of small
@@ -46,26 +51,51 @@ pub struct CliError {
 pub type CliResult = Result<Exit, CliError>;
 
 impl CliError {
-    /// An error of `kind`; the first hint the library attached anywhere in its chain is kept.
+    /// An error of `kind`, with no hint yet: for what the library did not say (a file, the runtime, the
+    /// binary's own message). A library error goes through [`CliError::of`], which keeps its hint.
     pub fn new(kind: ErrorKind, error: impl Into<anyhow::Error>) -> Self {
-        let error = error.into();
-        let hints = library_hint(&error).into_iter().collect();
         CliError {
             kind,
-            error,
-            hints,
+            error: error.into(),
+            hints: Vec::new(),
             diagnostics: Vec::new(),
         }
     }
 
-    /// A bad command line or setting (exit 2).
+    /// A bad command line or setting (exit 2), with no hint yet.
     pub fn usage(error: impl Into<anyhow::Error>) -> Self {
         Self::new(ErrorKind::Usage, error)
     }
 
-    /// A run that failed (exit 1).
+    /// A run that failed (exit 1), with no hint yet.
     pub fn failed(error: impl Into<anyhow::Error>) -> Self {
         Self::new(ErrorKind::Failed, error)
+    }
+
+    /// A library error, of the kind it says and with its hint, both taken before its type is erased. (Not a
+    /// `From` impl: one for every [`UserError`] would overlap the one for `anyhow::Error`.)
+    pub fn of(error: impl UserError) -> Self {
+        let (kind, hint) = (error.kind(), error.hint());
+        let error = Self::new(kind, error);
+        match hint {
+            Some(hint) => error.hint(hint),
+            None => error,
+        }
+    }
+
+    /// The same error as another kind, where the command line knows better than the library: a malformed
+    /// commit is a rejected input in an event, a usage error in `--sha`.
+    #[must_use]
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The same error, its message preceded by `context` (`context: error`), as anyhow's `context` does.
+    #[must_use]
+    pub fn context(mut self, context: impl std::fmt::Display + Send + Sync + 'static) -> Self {
+        self.error = self.error.context(context);
+        self
     }
 
     /// An invalid configuration file (exit 2): its problems, printed first, then `summary`.
@@ -97,19 +127,10 @@ impl CliError {
 }
 
 impl From<anyhow::Error> for CliError {
-    /// A failure, unless the library's error says what kind it is.
+    /// A failure with no hint (`?` on the binaries' own `anyhow` errors); a library error keeps its kind and
+    /// hint only through [`CliError::of`].
     fn from(error: anyhow::Error) -> Self {
-        let kind = error
-            .chain()
-            .find_map(|e| {
-                if let Some(e) = e.downcast_ref::<ecosync::sync::SyncError>() {
-                    return Some(e.kind());
-                }
-                e.downcast_ref::<ecosync::dispatch::ecosystem::EcosystemInvalid>()
-                    .map(|_| ErrorKind::Usage)
-            })
-            .unwrap_or(ErrorKind::Failed);
-        Self::new(kind, error)
+        Self::failed(error)
     }
 }
 
@@ -117,25 +138,6 @@ impl From<std::io::Error> for CliError {
     fn from(error: std::io::Error) -> Self {
         Self::failed(error)
     }
-}
-
-/// The first hint a library error carries anywhere in `error`'s chain.
-fn library_hint(error: &anyhow::Error) -> Option<String> {
-    error.chain().find_map(|e| {
-        if let Some(e) = e.downcast_ref::<ecosync::sync::SyncError>() {
-            return e.hint();
-        }
-        if let Some(e) = e.downcast_ref::<ecosync::ForgeError>() {
-            return e.hint();
-        }
-        if let Some(e) = e.downcast_ref::<ecosync::dispatch::plan::watermark::WatermarkError>() {
-            return e.hint();
-        }
-        if let Some(e) = e.downcast_ref::<ecosync::repo_name::InferError>() {
-            return Some(e.hint());
-        }
-        None
-    })
 }
 
 /// The fixed pipeline of both binaries: set up logging, parse the command line, run, print the error once,
@@ -148,9 +150,9 @@ pub fn main<C: clap::Parser>(run: impl FnOnce(C) -> CliResult) -> ExitCode {
     }
     // `--help` shows `[env: NAME]` for an unset variable instead of `NAME=`.
     // An empty variable counts as unset (a workflow's `${{ inputs.x }}` of an input not given).
-    let mut cmd = ecosync::cli_env::hide_unset_env_values(
-        ecosync::cli_env::ignore_empty_env_values(C::command()),
-    );
+    let mut cmd = crate::cli_env::hide_unset_env_values(crate::cli_env::ignore_empty_env_values(
+        C::command(),
+    ));
     let matches = cmd.get_matches_mut();
     let cli = C::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
     finish(run(cli))
@@ -184,7 +186,7 @@ fn finish(result: CliResult) -> ExitCode {
 /// A single-threaded runtime and the forge `args` describe, built inside it (the GitHub client needs a
 /// runtime to be built in): what every command that talks to a forge starts with.
 pub fn runtime_and_forge(
-    args: &ecosync::ForgeArgs,
+    args: &ForgeArgs,
 ) -> Result<(tokio::runtime::Runtime, ecosync::Forge), CliError> {
     use anyhow::Context as _;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -198,13 +200,12 @@ pub fn runtime_and_forge(
 /// The forge `args` describe, built inside `runtime` (the GitHub client needs one to be built in).
 pub fn forge_in(
     runtime: &tokio::runtime::Runtime,
-    args: &ecosync::ForgeArgs,
+    args: &ForgeArgs,
 ) -> Result<ecosync::Forge, CliError> {
-    use anyhow::Context as _;
     let _entered = runtime.enter();
+    // What fails here is a setting (the forge's kind says so): a usage error, exit 2.
     args.build()
-        .context("cannot set up the forge")
-        .map_err(CliError::usage)
+        .map_err(|e| CliError::of(e).context("cannot set up the forge"))
 }
 
 /// Writes to stdout; a closed pipe is an error that [`main`] treats as success (`subscriber apply | head`).
@@ -234,18 +235,6 @@ fn init_logging() {
         .with_ansi(colour)
         .with_target(false)
         .init();
-}
-
-/// Fails when a flag of `C` (any subcommand) does not read its `ECOSYNC_` variable: each binary's test.
-///
-/// # Panics
-///
-/// When a flag is off the rule, naming it.
-pub fn assert_every_flag_follows_the_rule<C: clap::CommandFactory>() {
-    assert_eq!(
-        ecosync::cli_env::flags_off_the_rule(&C::command()),
-        Vec::<String>::new()
-    );
 }
 
 /// Opens `--audit-log FILE` for appending before anything happens; a file that cannot be opened is a usage

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::error_kind::UserError;
 use crate::repo_name::RepoName;
 
 /// A file of the runner's that could not be written.
@@ -23,6 +24,8 @@ pub struct ActionsError {
     #[source]
     pub source: std::io::Error,
 }
+
+impl UserError for ActionsError {}
 
 /// Where GitHub Actions wants results, read from its environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

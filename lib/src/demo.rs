@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{IndexAddOption, Oid, Repository, RepositoryInitOptions, Signature, Time};
 
+use crate::error_kind::UserError;
 use crate::repo_name::RepoName;
 
 /// What can go wrong while building the sample.
@@ -42,6 +43,8 @@ pub enum DemoSampleError {
         source: std::io::Error,
     },
 }
+
+impl UserError for DemoSampleError {}
 
 /// The source repository of the sample.
 pub const SOURCE: &str = "acme/webdev-monorepo";

@@ -1,4 +1,5 @@
-//! `ErrorKind`: what kind of error ended a command, which decides its exit status in both binaries.
+//! `ErrorKind`: what kind of error ended a command, which decides its exit status in both binaries; and
+//! `UserError`, through which every error the library hands a binary says its kind and what to do about it.
 
 /// What kind of error ended a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,21 @@ impl ErrorKind {
             ErrorKind::Usage => 2,
             ErrorKind::Rejected => 3,
         }
+    }
+}
+
+/// An error as a user meets it: its kind (the exit status) and what to do about it. Every error type the
+/// library hands the binaries implements it, so the command line takes both from the error itself before
+/// it erases its type. An error that wraps another says the other's hint where it has none of its own.
+pub trait UserError: std::error::Error + Send + Sync + 'static {
+    /// What kind of error this is: [`ErrorKind::Failed`] unless the type says otherwise.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Failed
+    }
+
+    /// What to do about it, where there is advice. The message never repeats it.
+    fn hint(&self) -> Option<String> {
+        None
     }
 }
 

@@ -3,11 +3,11 @@
 //! An enum rather than a trait object: both implementations have async methods and there are exactly two.
 //! [`GitHubForge`] talks to GitHub (or GitHub Enterprise Server) through octocrab, with every request paced
 //! and retried by one [`crate::forge::github::pacer::Pacer`]; [`LocalForge`] keeps everything in a directory, for trying
-//! ecosync and for tests. Build one from the command line with [`crate::forge::forge_args::ForgeArgs`].
+//! ecosync and for tests. [`Forge::new`] builds one from its [`ForgeSettings`].
 
 pub mod commit_status;
-pub mod forge_args;
 mod forge_error;
+pub mod forge_settings;
 pub mod github;
 mod issue;
 pub mod local;
@@ -17,13 +17,19 @@ mod repository_info;
 pub mod sticky_comment;
 
 pub use forge_error::ForgeError;
+pub use forge_settings::ForgeSettings;
 pub use github::GitHubForge;
 pub use issue::Issue;
 pub use local::LocalForge;
 pub use pull_request::{NewPullRequest, PullRequest};
 pub use repository_info::RepositoryInfo;
 
+use std::time::Duration;
+
 use crate::forge::commit_status::{CommitStatus, NewCommitStatus};
+use crate::forge::github::content_budget::ContentBudget;
+use crate::forge::github::pacer::Pacer;
+use crate::forge::github::{GitHubAuth, Timeouts};
 use crate::forge::permissions::{ActionsPullRequests, Identity, RepoAccess};
 use crate::git::GitCredentials;
 use crate::repo_name::RepoName;
@@ -59,6 +65,46 @@ pub enum Forge {
 }
 
 impl Forge {
+    /// The forge `settings` describe, validated. Reads the token or key from the environment; sends nothing.
+    /// Must be called inside a Tokio runtime (the GitHub client is built in one).
+    pub fn new(settings: &ForgeSettings) -> Result<Forge, ForgeError> {
+        if let Some(dir) = settings.forge.strip_prefix("local:") {
+            if dir.is_empty() {
+                return Err(ForgeError::BadSpec(settings.forge.clone()));
+            }
+            return Ok(Forge::Local(LocalForge::new(dir)));
+        }
+        if settings.forge != "github" {
+            return Err(ForgeError::BadSpec(settings.forge.clone()));
+        }
+        let auth = match settings.app_id {
+            Some(app_id) => GitHubAuth::App {
+                app_id,
+                key: settings.app_key()?,
+            },
+            None => GitHubAuth::Token(settings.token()?),
+        };
+        let pacer = Pacer::with_content_limits(
+            settings.retry_policy(),
+            settings.concurrency as usize,
+            ContentBudget::new(
+                settings.min_interval,
+                settings.max_writes_per_minute,
+                settings.max_writes_per_hour,
+            ),
+        );
+        let timeouts = Timeouts {
+            connect: settings.request_timeout.min(Duration::from_secs(10)),
+            read: settings.request_timeout,
+        };
+        Ok(Forge::GitHub(GitHubForge::new(
+            &settings.api_url,
+            auth,
+            pacer,
+            timeouts,
+        )?))
+    }
+
     /// Sends a `repository_dispatch` event to `repo`.
     pub async fn dispatch(
         &self,

@@ -11,7 +11,6 @@
 
 pub mod actions;
 pub mod audit_log;
-pub mod cli_env;
 pub mod config;
 pub mod demo;
 pub mod dispatch;
@@ -39,8 +38,7 @@ pub use dispatch::plan::plan_outcome::PlanOutcome;
 pub use dispatch::plan::plan_request::{PlanError, PlanRequest, SourceLocation};
 pub use dispatch::plan::revision_range::RevisionRange;
 pub use dispatch::plan::{Delivery, Plan, SkipReason, Skipped};
-pub use error_kind::ErrorKind;
-pub use forge::forge_args::ForgeArgs;
-pub use forge::{Forge, ForgeError};
+pub use error_kind::{ErrorKind, UserError};
+pub use forge::{Forge, ForgeError, ForgeSettings};
 pub use payload::Payload;
 pub use repo_name::{InferError, RepoName};

@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error_kind::{ErrorKind, UserError};
+
 /// Why a string is not a valid `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RepoNameError {
@@ -38,8 +40,15 @@ pub enum RepoNameError {
     },
 }
 
-/// Why the repository's `owner/name` could not be told from its `origin` remote; [`InferError::hint`]
-/// names the flag to pass instead. A URL in a message never shows a user name or password.
+impl UserError for RepoNameError {
+    /// A name given on the command line or in a configuration.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
+}
+
+/// Why the repository's `owner/name` could not be told from its `origin` remote; its hint
+/// ([`UserError::hint`]) names the flag to pass instead. A URL in a message never shows a user name or password.
 #[derive(Debug, thiserror::Error)]
 pub enum InferError {
     /// The directory is not in a git repository.
@@ -73,13 +82,18 @@ pub enum InferError {
     },
 }
 
-impl InferError {
-    /// What to do about it: pass the flag that names the repository.
-    pub fn hint(&self) -> String {
+impl UserError for InferError {
+    /// The repository must be named on the command line.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
+
+    /// Pass the flag that names the repository.
+    fn hint(&self) -> Option<String> {
         let (InferError::NotARepository { flag, .. }
         | InferError::NoOrigin { flag, .. }
         | InferError::NotARepoUrl { flag, .. }) = self;
-        format!("pass `{flag} OWNER/NAME`")
+        Some(format!("pass `{flag} OWNER/NAME`"))
     }
 }
 
@@ -148,6 +162,11 @@ pub fn redact_userinfo_in<'t>(text: &'t str, url: &str) -> Cow<'t, str> {
         Some(secret) if text.contains(secret) => Cow::Owned(text.replace(secret, "***")),
         _ => Cow::Borrowed(text),
     }
+}
+
+/// Whether `value` is a URL with a user name or password in it (`https://user:secret@host/...`).
+pub fn has_credentials(value: &str) -> bool {
+    redact_userinfo(value) != value
 }
 
 /// A GitHub repository name, `owner/name`, checked against GitHub's allowed characters.
@@ -346,6 +365,15 @@ mod tests {
     }
 
     #[test]
+    fn credentials_in_a_value_are_detected() {
+        assert!(has_credentials(
+            "https://x-access-token:s3cret@github.com/o/n"
+        ));
+        assert!(!has_credentials("https://github.com/o/n"));
+        assert!(!has_credentials("git@github.com:o/n.git"));
+    }
+
+    #[test]
     fn ssh_urls() {
         for url in [
             "git@github.com:acme/web.git",
@@ -422,7 +450,11 @@ mod tests {
         std::fs::create_dir_all(&no_repo).unwrap();
         // A temporary directory is not inside a repository, unless TMPDIR is: only check the message then.
         if let Err(e) = infer_from_origin(&no_repo, "--source-repo") {
-            assert_eq!(e.hint(), "pass `--source-repo OWNER/NAME`", "{e}");
+            assert_eq!(
+                e.hint().as_deref(),
+                Some("pass `--source-repo OWNER/NAME`"),
+                "{e}"
+            );
         }
 
         let bare = tmp.path().join("no-origin");
@@ -430,7 +462,7 @@ mod tests {
         let e = infer_from_origin(&bare, "--repo-name").unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("has no `origin` remote"), "{msg}");
-        assert_eq!(e.hint(), "pass `--repo-name OWNER/NAME`");
+        assert_eq!(e.hint().as_deref(), Some("pass `--repo-name OWNER/NAME`"));
 
         let odd = tmp.path().join("odd");
         git_repo(

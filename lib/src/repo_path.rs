@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::error_kind::{ErrorKind, UserError};
+
 /// Why a string is not a usable path inside a repository.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RepoPathError {
@@ -25,6 +27,13 @@ pub enum RepoPathError {
     /// The path holds a backslash or a control character.
     #[error("path `{0}` contains a backslash or a control character")]
     Character(String),
+}
+
+impl UserError for RepoPathError {
+    /// A path given on the command line or in a configuration.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
 }
 
 /// A normalized relative path with `/` separators and no trailing `/`; the empty path is the root.

@@ -15,6 +15,7 @@ use crate::dispatch::plan::Plan;
 use crate::dispatch::plan::plan_outcome::PlanOutcome;
 use crate::dispatch::plan::plan_request::{PlanError, PlanRequest};
 use crate::dispatch::plan::watermark::{self, WatermarkError};
+use crate::error_kind::{ErrorKind, UserError};
 use crate::forge::Forge;
 use crate::git::GitAuth;
 
@@ -138,6 +139,25 @@ pub enum DispatchError {
     /// The plan cannot be made (the configuration, the repository, the range).
     #[error(transparent)]
     Plan(#[from] PlanError),
+}
+
+impl UserError for DispatchError {
+    /// As the error it wraps says.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            DispatchError::Watermark(e) => e.kind(),
+            DispatchError::Retry(e) => e.kind(),
+            DispatchError::Plan(e) => e.kind(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            DispatchError::Watermark(e) => e.hint(),
+            DispatchError::Retry(e) => e.hint(),
+            DispatchError::Plan(e) => e.hint(),
+        }
+    }
 }
 
 /// Runs the pipeline. `forge` is needed to deliver; a dry run uses it, when given, only to read what the

@@ -28,6 +28,7 @@ use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::path_pattern::PathPattern;
 use crate::dispatch::ecosystem::subscription_matcher::{MatcherError, SubscriptionMatcher};
 use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
+use crate::error_kind::{ErrorKind, UserError};
 use crate::repo_name::RepoName;
 use checker::{Checker, EntrySubject};
 
@@ -132,6 +133,13 @@ pub struct EcosystemInvalid {
     pub file: String,
     /// Every problem found.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl UserError for EcosystemInvalid {
+    /// The file must be fixed; each diagnostic carries its own hint.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
 }
 
 fn render_invalid(file: &str, diagnostics: &[Diagnostic]) -> String {

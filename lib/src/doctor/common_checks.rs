@@ -1,7 +1,7 @@
 //! The checks both binaries start with: who the credentials are and whether they can see a repository.
 
 use crate::doctor::doctor_report::Check;
-use crate::error_kind::error_chain;
+use crate::error_kind::{UserError as _, error_chain};
 use crate::forge::permissions::{Identity, RepoAccess};
 use crate::forge::{Forge, ForgeError};
 use crate::repo_name::RepoName;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::error_kind::{ErrorKind, UserError};
+
 /// Why a forge operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ForgeError {
@@ -128,9 +130,26 @@ impl ForgeError {
             _ => 0,
         }
     }
+}
 
-    /// What to do about it, when there is advice. The message never repeats it.
-    pub fn hint(&self) -> Option<String> {
+impl UserError for ForgeError {
+    /// The forge cannot be set up (a usage error: a setting must be fixed), or a request failed.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ForgeError::BadSpec(_)
+            | ForgeError::NoToken(_)
+            | ForgeError::Config(_)
+            | ForgeError::AppKey { .. }
+            | ForgeError::Client { .. } => ErrorKind::Usage,
+            ForgeError::Request { .. }
+            | ForgeError::LocalNoRepo { .. }
+            | ForgeError::LocalNotFound { .. }
+            | ForgeError::LocalIo { .. }
+            | ForgeError::LocalRecord { .. } => ErrorKind::Failed,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             ForgeError::Request { hint, .. } => hint.clone(),
             ForgeError::NoToken(_) => Some(

@@ -9,7 +9,7 @@ use crate::actions;
 use crate::config::cousin_config::CousinConfig;
 use crate::config::notify::NotifyTarget;
 use crate::config::on_conflict::OnConflict;
-use crate::error_kind::{ErrorKind, error_chain};
+use crate::error_kind::{ErrorKind, UserError as _, error_chain};
 use crate::forge::Forge;
 use crate::git::{GitAuth, SyncRepo};
 use crate::repo_name::{self, RepoName};

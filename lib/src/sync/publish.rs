@@ -19,6 +19,7 @@ use git2::Oid;
 
 use crate::config::pull_request_config::PullRequestConfig;
 use crate::config::subscription::Subscription;
+use crate::error_kind::UserError;
 use crate::forge::{Forge, ForgeError, NewPullRequest, PullRequest};
 use crate::git::{GitAuth, SyncRepo, SyncRepoError};
 use crate::git::{cousin_ref, upstream_ref};
@@ -67,9 +68,8 @@ pub enum PublishError {
     },
 }
 
-impl PublishError {
-    /// What to do about it, where there is advice.
-    pub fn hint(&self) -> Option<String> {
+impl UserError for PublishError {
+    fn hint(&self) -> Option<String> {
         match self {
             PublishError::Forge(e) => e.hint(),
             PublishError::HumanCommitsConflict { .. } => Some(

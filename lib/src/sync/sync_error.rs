@@ -1,6 +1,6 @@
 //! `SyncError`: why a sync stopped, whether that rejects the input or fails the run, and what to do.
 
-use crate::error_kind::ErrorKind;
+use crate::error_kind::{ErrorKind, UserError};
 use crate::forge::ForgeError;
 use crate::git::SyncRepoError;
 use crate::repo_name::{InferError, RepoName};
@@ -100,10 +100,9 @@ pub enum SyncError {
     Git(#[from] git2::Error),
 }
 
-impl SyncError {
-    /// What kind of error this is, which decides the exit status: a rejected input, a run that failed after
-    /// the input was accepted, or a setting that must be fixed.
-    pub fn kind(&self) -> ErrorKind {
+impl UserError for SyncError {
+    /// A rejected input, a run that failed after the input was accepted, or a setting that must be fixed.
+    fn kind(&self) -> ErrorKind {
         match self {
             SyncError::CousinUnknown(_) | SyncError::BranchIsBase { .. } => ErrorKind::Usage,
             SyncError::Prepare(e) if e.is_rejection() => ErrorKind::Rejected,
@@ -111,10 +110,9 @@ impl SyncError {
         }
     }
 
-    /// What to do about it, where there is advice.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
-            SyncError::CousinUnknown(e) => Some(e.hint()),
+            SyncError::CousinUnknown(e) => e.hint(),
             SyncError::Credentials { source, .. } | SyncError::DefaultBranch { source, .. } => {
                 source.hint()
             }
@@ -124,7 +122,7 @@ impl SyncError {
             } => Some(SHALLOW_HINT.to_owned()),
             SyncError::Open { .. } | SyncError::Git(_) => None,
             SyncError::Preflight { fix, .. } => fix.clone(),
-            SyncError::Prepare(e) => e.hint().map(str::to_owned),
+            SyncError::Prepare(e) => e.hint(),
             SyncError::Conflict { .. } => Some(
                 "resolve it by hand (the issue says how), or set `\"on_conflict\": \"draft-pull-request\"` \
                  to get the conflict markers in a draft pull request"
@@ -137,7 +135,9 @@ impl SyncError {
             ),
         }
     }
+}
 
+impl SyncError {
     /// True when nothing of the run was accepted: the event, its source or its commit was refused.
     pub fn is_rejection(&self) -> bool {
         self.kind() == ErrorKind::Rejected

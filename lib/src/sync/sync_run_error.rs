@@ -3,6 +3,7 @@
 
 use git2::Oid;
 
+use crate::error_kind::{ErrorKind, UserError};
 use crate::git::SyncRepoError;
 use crate::repo_name::RepoName;
 use crate::sync::compute::change::SyncChangeError;
@@ -99,10 +100,20 @@ impl SyncRunError {
                 | SyncRunError::TooOld { .. }
         )
     }
+}
 
-    /// A hint for the user, where one helps.
-    pub fn hint(&self) -> Option<&'static str> {
-        Some(match self {
+impl UserError for SyncRunError {
+    /// Rejected when the input was, else failed.
+    fn kind(&self) -> ErrorKind {
+        if self.is_rejection() {
+            ErrorKind::Rejected
+        } else {
+            ErrorKind::Failed
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
             SyncRunError::WrongSource { .. } => {
                 "only the configured `upstream.repo` may send changes; fix the dispatcher's ecosystem or this \
                  repository's `upstream.repo`"
@@ -119,7 +130,8 @@ impl SyncRunError {
             SyncRunError::Repo(SyncRepoError::Shallow(_)) => SHALLOW_HINT,
             SyncRunError::NoUpstreamBranch { .. } => "check `upstream.branch` and `upstream.url`",
             _ => return None,
-        })
+        };
+        Some(hint.to_owned())
     }
 }
 

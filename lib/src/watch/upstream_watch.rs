@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use git2::Oid;
 
 use crate::audit_log::AuditLog;
-use crate::error_kind::ErrorKind;
+use crate::error_kind::{ErrorKind, UserError};
 use crate::forge::Forge;
 use crate::git::GitAuth;
 use crate::repo_name::InferError;
@@ -85,6 +85,25 @@ pub enum UpstreamWatchError {
     /// The cousin cannot be named.
     #[error(transparent)]
     Cousin(#[from] InferError),
+}
+
+impl UserError for UpstreamWatchError {
+    /// As the engine's error says; a state that cannot be read or written failed the run.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            UpstreamWatchError::State(e) => e.kind(),
+            UpstreamWatchError::Sync(e) => e.kind(),
+            UpstreamWatchError::Cousin(e) => e.kind(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            UpstreamWatchError::State(e) => e.hint(),
+            UpstreamWatchError::Sync(e) => e.hint(),
+            UpstreamWatchError::Cousin(e) => e.hint(),
+        }
+    }
 }
 
 /// Runs until a signal (or `max_polls`).

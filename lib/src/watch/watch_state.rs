@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error_kind::UserError;
+
 /// Only the version, read first: a newer file is refused before its shape is judged.
 #[derive(Deserialize)]
 struct Version {
@@ -57,10 +59,9 @@ pub enum WatchStateError {
     },
 }
 
-impl WatchStateError {
-    /// What to do about it.
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl UserError for WatchStateError {
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
             WatchStateError::Io { .. } => {
                 "check that `--state-dir` is a directory this user can write"
             }
@@ -70,7 +71,8 @@ impl WatchStateError {
             WatchStateError::Newer { .. } => {
                 "run the newer ecosync, or point `--state-dir` at another directory"
             }
-        }
+        };
+        Some(hint.to_owned())
     }
 }
 

@@ -22,6 +22,7 @@ use crate::dispatch::plan::Plan;
 use crate::dispatch::plan::plan_outcome::PlanOutcome;
 use crate::dispatch::plan::plan_request::{PlanError, PlanRequest};
 use crate::dispatch::{self, DeliverySettings, DispatchOutcome, DispatchRequest, PlanSource};
+use crate::error_kind::{ErrorKind, UserError};
 use crate::forge::Forge;
 use crate::git::GitAuth;
 use crate::watch::watch_state::{BranchState, Pending, WatchState, WatchStateError};
@@ -192,6 +193,26 @@ pub enum WatchError {
     /// The clone has no `origin` to watch.
     #[error("`{0}` has no `origin` remote to watch")]
     NoOrigin(String),
+}
+
+impl UserError for WatchError {
+    /// As the plan's error says; else failed.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            WatchError::Plan(e) => e.kind(),
+            WatchError::Dispatch(e) => e.kind(),
+            WatchError::State(_) | WatchError::NoOrigin(_) => ErrorKind::Failed,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            WatchError::State(e) => e.hint(),
+            WatchError::Plan(e) => e.hint(),
+            WatchError::Dispatch(e) => e.hint(),
+            WatchError::NoOrigin(_) => None,
+        }
+    }
 }
 
 /// The bare clone of `url` that `--source-url` watches, in `state_dir/source.git`: made on first use, its

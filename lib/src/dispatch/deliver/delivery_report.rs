@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::dispatch::deliver::acknowledge::Acknowledgement;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::plan::watermark::WatermarkNote;
+use crate::error_kind::{ErrorKind, UserError};
 use crate::repo_name::RepoName;
 
 /// The fate of one repository's dispatch.
@@ -156,6 +157,13 @@ pub struct RetryError {
     pub path: String,
     /// What is wrong.
     pub message: String,
+}
+
+impl UserError for RetryError {
+    /// `--retry-failed` names a file that cannot be used.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
 }
 
 impl DeliveryReport {

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use crate::error_kind::UserError;
 use crate::forge::commit_status::{self, CommitStatus, StatusState};
 use crate::forge::{Forge, ForgeError};
 use crate::repo_name::RepoName;
@@ -40,9 +41,8 @@ pub enum DeliveryStatusError {
     },
 }
 
-impl DeliveryStatusError {
-    /// What to do about it.
-    pub fn hint(&self) -> Option<String> {
+impl UserError for DeliveryStatusError {
+    fn hint(&self) -> Option<String> {
         match self {
             DeliveryStatusError::Forge { source, .. } => source.hint(),
             DeliveryStatusError::TimedOut { .. } => Some(

@@ -20,7 +20,7 @@ use crate::dispatch::deliver::direct_settings::DirectSettings;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::path_pattern::PathPattern;
 use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
-use crate::error_kind::error_chain;
+use crate::error_kind::{UserError, error_chain};
 use crate::forge::Forge;
 use crate::repo_name::RepoName;
 use crate::sync::publish::PullRequestAction;
@@ -171,7 +171,7 @@ impl EngineDelivery<'_> {
                         text
                     });
                     if !ok && result.hint.is_none() {
-                        result.hint = outcome.error().and_then(crate::sync::SyncError::hint);
+                        result.hint = outcome.error().and_then(UserError::hint);
                     }
                     // A target never synced gets one first sync at the head, whatever commit asked.
                     if target.per_commit && each.len() > 1 && first_sync(&outcome) {

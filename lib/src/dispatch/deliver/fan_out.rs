@@ -6,6 +6,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 
 use crate::dispatch::deliver::delivery_report::{DeliveryStatus, RepoResult};
+use crate::error_kind::UserError as _;
 use crate::forge::Forge;
 use crate::payload::Payload;
 use crate::repo_name::RepoName;

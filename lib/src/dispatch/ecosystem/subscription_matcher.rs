@@ -24,11 +24,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 use globset::{Candidate, GlobMatcher, GlobSet, GlobSetBuilder};
 
 use crate::dispatch::ecosystem::path_pattern::{PathPattern, build_glob, has_any};
+use crate::error_kind::UserError;
 
 /// Why the matcher could not be built (only when a pattern was not checked by [`PathPattern::parse`]).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot compile the subscription patterns: {0}")]
 pub struct MatcherError(#[from] globset::Error);
+
+impl UserError for MatcherError {}
 
 /// The decision of one entry for one path: the index (in the entry) of the last pattern that matched it,
 /// and whether that pattern is positive (the path is included) or negated (excluded).

@@ -12,6 +12,8 @@
 
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository, Tree};
 
+use crate::error_kind::UserError;
+
 /// The id of git's empty tree, used as the base when every file of a commit counts as changed.
 pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
@@ -58,6 +60,9 @@ pub enum ChangeSetError {
         source: git2::Error,
     },
 }
+
+// The messages say what to do (fetch more history, commit first).
+impl UserError for ChangeSetError {}
 
 impl ChangeSetError {
     pub(crate) fn git(what: impl Into<String>) -> impl FnOnce(git2::Error) -> Self {

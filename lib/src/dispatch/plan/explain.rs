@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::dispatch::ecosystem::Ecosystem;
 use crate::dispatch::ecosystem::subscription_matcher::{LastMatch, MatcherError, Scratch};
 use crate::dispatch::plan::SkipReason;
+use crate::error_kind::{ErrorKind, UserError};
 use crate::repo_name::RepoName;
 
 /// Whether the explained path names a file or a directory.
@@ -108,6 +109,13 @@ pub enum ExplainPathError {
     /// The path has an empty, `.` or `..` component.
     #[error("path `{0}` has an empty, `.` or `..` component, which no changed path has")]
     BadComponent(String),
+}
+
+impl UserError for ExplainPathError {
+    /// A path given on the command line.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
 }
 
 /// A path as given on the command line, checked: a leading `./` dropped, a trailing `/` kept (it marks a

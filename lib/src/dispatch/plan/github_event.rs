@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::error_kind::UserError;
+
 /// Why the event file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubEventError {
@@ -39,6 +41,8 @@ pub enum GitHubEventError {
     )]
     Unsupported(String),
 }
+
+impl UserError for GitHubEventError {}
 
 /// The event that started the workflow, reduced to what the dispatcher needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

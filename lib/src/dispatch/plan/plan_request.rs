@@ -24,6 +24,7 @@ use crate::dispatch::plan::watermark::{
     self, WatermarkError, WatermarkNote, WatermarkRemote, WatermarkStatus,
 };
 use crate::dispatch::plan::{Plan, PlanMatchers};
+use crate::error_kind::{ErrorKind, UserError};
 use crate::git::GitAuth;
 
 /// Why a plan could not be made.
@@ -52,6 +53,26 @@ pub enum PlanError {
     /// The patterns could not be compiled.
     #[error(transparent)]
     Matcher(#[from] MatcherError),
+}
+
+impl UserError for PlanError {
+    /// An invalid `ecosystem.json` must be fixed; anything else failed the run.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            PlanError::Config(e) => e.kind(),
+            _ => ErrorKind::Failed,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            PlanError::Config(e) => e.hint(),
+            PlanError::Changes(e) => e.hint(),
+            PlanError::Watermark(e) => e.hint(),
+            PlanError::Matcher(e) => e.hint(),
+            PlanError::Repository { .. } => None,
+        }
+    }
 }
 
 /// How long what only served to build a plan is kept before it is freed (see [`PlanRequest::run`]).

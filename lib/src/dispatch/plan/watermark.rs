@@ -23,6 +23,7 @@ use git2::{Direction, Oid, PushOptions, Repository};
 use serde::{Deserialize, Serialize};
 
 use crate::dispatch::plan::shard::Shard;
+use crate::error_kind::{ErrorKind, UserError};
 use crate::git::{GitAuth, advertised, short_oid};
 use crate::repo_name::redact_userinfo;
 
@@ -94,9 +95,16 @@ pub enum WatermarkError {
     Git(#[from] git2::Error),
 }
 
-impl WatermarkError {
-    /// What to do about it.
-    pub fn hint(&self) -> Option<String> {
+impl UserError for WatermarkError {
+    /// `--watermark-token-env` naming an unset variable is a usage error; anything else failed the run.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            WatermarkError::TokenEnvUnset(_) => ErrorKind::Usage,
+            _ => ErrorKind::Failed,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             WatermarkError::Remote { action: "move", .. } => Some(
                 "the token needs Contents: write on the source repository (the workflow's own token has it \

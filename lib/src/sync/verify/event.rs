@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::subscription::Subscription;
+use crate::error_kind::{ErrorKind, UserError};
 use crate::payload::{PAYLOAD_VERSION, Payload};
 use crate::repo_name::RepoName;
 
@@ -83,13 +84,18 @@ pub enum SyncEventError {
     },
 }
 
-impl SyncEventError {
-    /// What to do about it, where there is advice.
-    pub fn hint(&self) -> Option<&'static str> {
+impl UserError for SyncEventError {
+    /// The event is refused.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Rejected
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             SyncEventError::Version { got } if *got > u64::from(PAYLOAD_VERSION) => Some(
                 "upgrade the subscriber (the `ecosync` version pinned in this repository's workflow) to one \
-                 that understands this payload version",
+                 that understands this payload version"
+                    .to_owned(),
             ),
             _ => None,
         }

@@ -7,12 +7,14 @@
 //! read after the `ECOSYNC_` one (flag > `ECOSYNC_X` > `GITHUB_X`); clap takes a single variable per flag,
 //! so the fallback is applied when the binaries build their validated configuration, with [`fallback`].
 //!
-//! Nothing here prints; the binaries call these functions.
+//! Nothing here prints; the binaries call these functions, and each binary's test checks the rule with
+//! [`assert_every_flag_follows_the_rule`].
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use clap::{Arg, Command};
+use ecosync::repo_name::has_credentials;
 
 /// The variable flag `--long` reads under the rule: `some-flag` gives `ECOSYNC_SOME_FLAG`.
 pub fn flag_env_name(long: &str) -> String {
@@ -62,7 +64,7 @@ pub fn path_or_fallback(value: Option<PathBuf>, var: &str) -> Option<PathBuf> {
 ///     repo: Option<String>,
 /// }
 ///
-/// let mut cmd = ecosync::cli_env::hide_unset_env_values(Cli::command());
+/// let mut cmd = ecosync_cli::cli_env::hide_unset_env_values(Cli::command());
 /// let matches = cmd.get_matches_mut();
 /// let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
 /// # let _ = cli;
@@ -104,17 +106,21 @@ fn map_args(cmd: Command, f: &dyn Fn(Arg) -> Arg) -> Command {
     })
 }
 
-/// Whether `value` is a URL with a user name or password in it (`https://user:secret@host/...`).
-pub fn has_credentials(value: &str) -> bool {
-    crate::repo_name::redact_userinfo(value) != value
-}
-
 /// The flags of `cmd` and its subcommands that break the naming rule, as `subcommand --flag: why`. Empty
 /// when every flag but `--help` and `--version` reads the variable the rule gives it. For tests.
 pub fn flags_off_the_rule(cmd: &Command) -> Vec<String> {
     let mut problems = Vec::new();
     collect_off_the_rule(cmd, cmd.get_name(), &mut problems);
     problems
+}
+
+/// Fails when a flag of `C` (any subcommand) does not read its `ECOSYNC_` variable: each binary's test.
+///
+/// # Panics
+///
+/// When a flag is off the rule, naming it.
+pub fn assert_every_flag_follows_the_rule<C: clap::CommandFactory>() {
+    assert_eq!(flags_off_the_rule(&C::command()), Vec::<String>::new());
 }
 
 fn collect_off_the_rule(cmd: &Command, path: &str, problems: &mut Vec<String>) {
@@ -213,15 +219,6 @@ mod tests {
             "{help}"
         );
         assert!(help.contains("PATH=/"), "{help}");
-    }
-
-    #[test]
-    fn credentials_in_a_value_are_detected() {
-        assert!(has_credentials(
-            "https://x-access-token:s3cret@github.com/o/n"
-        ));
-        assert!(!has_credentials("https://github.com/o/n"));
-        assert!(!has_credentials("git@github.com:o/n.git"));
     }
 
     #[test]

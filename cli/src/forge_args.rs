@@ -1,4 +1,5 @@
-//! `ForgeArgs`: the command-line arguments that choose and configure the forge, shared by both binaries.
+//! `ForgeArgs`: the command-line arguments that choose and configure the forge, shared by both binaries;
+//! they map to the library's [`ForgeSettings`], from which [`Forge::new`] builds the forge.
 //!
 //! A token is never accepted on the command line (it would show in process lists): `--token-env` names the
 //! variable to read it from. [`ForgeArgs::build`] validates everything before any request is made.
@@ -6,17 +7,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::forge::github::content_budget::{ContentBudget, GITHUB_PER_HOUR, GITHUB_PER_MINUTE};
-use crate::forge::github::pacer::Pacer;
-use crate::forge::github::retry_policy::RetryPolicy;
-use crate::forge::github::{GitHubAuth, Timeouts};
-use crate::forge::{Forge, ForgeError, GitHubForge, LocalForge};
+use ecosync::forge::forge_settings::DEFAULT_API_URL;
+use ecosync::forge::github::content_budget::{GITHUB_PER_HOUR, GITHUB_PER_MINUTE};
+use ecosync::{Forge, ForgeError, ForgeSettings};
 
-/// The API root used when neither `--api-url`, `ECOSYNC_API_URL` nor `GITHUB_API_URL` gives one.
-pub const DEFAULT_API_URL: &str = "https://api.github.com";
-
-/// The variables a token is read from when `--token-env` is not given, in order.
-pub const DEFAULT_TOKEN_VARS: [&str; 2] = ["ECOSYNC_TOKEN", "GITHUB_TOKEN"];
+use crate::cli_env::string_or_fallback;
 
 /// Where requests go, how they authenticate, and how they are paced and retried.
 #[derive(Debug, Clone, clap::Args)]
@@ -116,117 +111,34 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 impl ForgeArgs {
-    /// The retry policy these arguments ask for.
-    pub fn retry_policy(&self) -> RetryPolicy {
-        RetryPolicy {
+    /// The settings these arguments give, with the API root's fallback applied: `--api-url` (or
+    /// `ECOSYNC_API_URL`), else `GITHUB_API_URL` (set by GitHub Actions, also on GitHub Enterprise Server),
+    /// else [`DEFAULT_API_URL`]. Reads nothing else; the token or key is read when the forge is built.
+    pub fn settings(&self) -> ForgeSettings {
+        ForgeSettings {
+            forge: self.forge.clone(),
+            token_env: self.token_env.clone(),
+            api_url: string_or_fallback(self.api_url.clone(), "GITHUB_API_URL")
+                .unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
+            app_id: self.app_id,
+            app_key_file: self.app_key_file.clone(),
+            app_key_env: self.app_key_env.clone(),
+            concurrency: self.concurrency,
+            min_interval: self.min_interval,
+            max_writes_per_minute: self.max_writes_per_minute,
+            max_writes_per_hour: self.max_writes_per_hour,
             max_attempts: self.max_attempts,
-            max_total: self.max_retry_time,
-            base_delay: self.retry_base_delay,
+            max_retry_time: self.max_retry_time,
+            request_timeout: self.request_timeout,
             min_rate_limit_wait: self.min_rate_limit_wait,
-            ..RetryPolicy::default()
+            retry_base_delay: self.retry_base_delay,
         }
     }
 
-    /// The API root: `--api-url` (or `ECOSYNC_API_URL`), else `GITHUB_API_URL` (set by GitHub Actions,
-    /// also on GitHub Enterprise Server), else [`DEFAULT_API_URL`].
-    pub fn api_url(&self) -> String {
-        crate::cli_env::string_or_fallback(self.api_url.clone(), "GITHUB_API_URL")
-            .unwrap_or_else(|| DEFAULT_API_URL.to_owned())
-    }
-
-    /// Whether this is the local forge.
-    pub fn is_local(&self) -> bool {
-        self.forge.starts_with("local:")
-    }
-
-    /// Validates the arguments and builds the forge. Reads the token or key from the environment; sends
-    /// nothing. Must be called inside a Tokio runtime.
+    /// Validates the arguments and builds the forge ([`Forge::new`] of their [`ForgeArgs::settings`]). Reads
+    /// the token or key from the environment; sends nothing. Must be called inside a Tokio runtime.
     pub fn build(&self) -> Result<Forge, ForgeError> {
-        if let Some(dir) = self.forge.strip_prefix("local:") {
-            if dir.is_empty() {
-                return Err(ForgeError::BadSpec(self.forge.clone()));
-            }
-            return Ok(Forge::Local(LocalForge::new(dir)));
-        }
-        if self.forge != "github" {
-            return Err(ForgeError::BadSpec(self.forge.clone()));
-        }
-        let auth = match self.app_id {
-            Some(app_id) => GitHubAuth::App {
-                app_id,
-                key: self.app_key()?,
-            },
-            None => GitHubAuth::Token(self.token()?),
-        };
-        let pacer = Pacer::with_content_limits(
-            self.retry_policy(),
-            self.concurrency as usize,
-            ContentBudget::new(
-                self.min_interval,
-                self.max_writes_per_minute,
-                self.max_writes_per_hour,
-            ),
-        );
-        let timeouts = Timeouts {
-            connect: self.request_timeout.min(Duration::from_secs(10)),
-            read: self.request_timeout,
-        };
-        Ok(Forge::GitHub(GitHubForge::new(
-            &self.api_url(),
-            auth,
-            pacer,
-            timeouts,
-        )?))
-    }
-
-    fn token(&self) -> Result<String, ForgeError> {
-        let vars: Vec<&str> = match &self.token_env {
-            Some(var) => vec![var.as_str()],
-            None => DEFAULT_TOKEN_VARS.to_vec(),
-        };
-        vars.iter()
-            .filter_map(|v| std::env::var(v).ok())
-            .map(|t| t.trim().to_string())
-            .find(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ForgeError::NoToken(
-                    vars.iter()
-                        .map(|v| format!("`{v}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                )
-            })
-    }
-
-    fn app_key(&self) -> Result<octocrab::EncodingKey, ForgeError> {
-        let (origin, pem) = match (&self.app_key_file, &self.app_key_env) {
-            (Some(path), _) => {
-                let origin = format!("file `{}`", path.display());
-                let pem = std::fs::read(path).map_err(|e| ForgeError::AppKey {
-                    origin: origin.clone(),
-                    message: e.to_string(),
-                })?;
-                (origin, pem)
-            }
-            (None, Some(var)) => {
-                let origin = format!("variable `{var}`");
-                let pem = std::env::var(var).map_err(|_| ForgeError::AppKey {
-                    origin: origin.clone(),
-                    message: "it is not set".into(),
-                })?;
-                (origin, pem.into_bytes())
-            }
-            (None, None) => {
-                return Err(ForgeError::Config(
-                    "`--app-id` needs the app's private key: `--app-key-file FILE` or `--app-key-env VAR`"
-                        .into(),
-                ));
-            }
-        };
-        octocrab::EncodingKey::from_rsa_pem(&pem).map_err(|e| ForgeError::AppKey {
-            origin,
-            message: format!("not an RSA private key in PEM form ({e})"),
-        })
+        Forge::new(&self.settings())
     }
 }
 
