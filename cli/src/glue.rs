@@ -115,15 +115,25 @@ impl CliError {
         self
     }
 
-    /// The error's text with its chain and hints, as printed.
+    /// The error's text with its chain and hints, as printed. An error can quote text from outside (a
+    /// payload's field, a file name, a server's answer): each part is kept on its own line, so no outside
+    /// text can start a line (a workflow command under GitHub Actions), and cut to a readable length.
     fn render(&self) -> String {
-        let mut s = format!("error: {:#}", self.error);
+        let mut s = format!("error: {}", safe(&format!("{:#}", self.error)));
         for h in &self.hints {
             s.push_str("\n  hint: ");
-            s.push_str(h);
+            s.push_str(&safe(h));
         }
         s
     }
+}
+
+/// The most characters of an error's chain, or of one hint, printed.
+const MAX_SHOWN_CHARS: usize = 4000;
+
+/// `s` on one line, cut to [`MAX_SHOWN_CHARS`].
+fn safe(s: &str) -> String {
+    ecosync::escape::line(&ecosync::escape::shorten(s, MAX_SHOWN_CHARS)).into_owned()
 }
 
 impl From<anyhow::Error> for CliError {
@@ -174,9 +184,9 @@ fn finish(result: CliResult) -> ExitCode {
     eprintln!("{}", error.render());
     // Under GitHub Actions the error is also an annotation, so it shows in the run's summary.
     if Actions::from_env().is_some() {
-        let mut message = format!("{:#}", error.error);
+        let mut message = safe(&format!("{:#}", error.error));
         for h in &error.hints {
-            _ = write!(message, " (hint: {h})");
+            _ = write!(message, " (hint: {})", safe(h));
         }
         let _ = print_stdout(&actions::annotation(Level::Error, "ecosync", &message));
     }

@@ -34,6 +34,44 @@ pub fn line(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The most characters of one outside string a message shows (see [`shown`]).
+pub const SHOWN_CHARS: usize = 200;
+
+/// `s` cut to `max_chars` characters, the cut marked with how much was left out: `aaaa… (49,999,800 more
+/// bytes)`. Plain and short text comes back borrowed. Nothing else is changed: combine with [`line`].
+pub fn shorten(s: &str, max_chars: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max_chars) {
+        None => Cow::Borrowed(s),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}… ({} more bytes)",
+            &s[..cut],
+            thousands(s.len() - cut)
+        )),
+    }
+}
+
+/// `s` as a message shows a string from outside: on one line ([`line`]) and at most [`SHOWN_CHARS`]
+/// characters ([`shorten`]).
+pub fn shown(s: &str) -> Cow<'_, str> {
+    match shorten(s, SHOWN_CHARS) {
+        Cow::Borrowed(b) => line(b),
+        Cow::Owned(o) => Cow::Owned(line(&o).into_owned()),
+    }
+}
+
+/// `12345678` as `12,345,678`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// True for a character that is kept as it is inside [`markdown_code`]: letters, digits and the punctuation
 /// of paths and glob patterns. No backtick (it would end the code span), no `@` (a mention), no `<` (HTML),
 /// no `[`, `]`, `(`, `)` (links), no backslash.
@@ -86,6 +124,20 @@ mod tests {
         assert_eq!(line("a\n::warning::pwned"), r"a\n::warning::pwned");
         assert_eq!(line("tab\there é"), r"tab\there é");
         assert_eq!(line("rtl\u{202e}x"), r"rtl\u{202e}x");
+    }
+
+    #[test]
+    fn long_text_is_cut_with_a_count() {
+        assert!(matches!(shorten("abc", 3), Cow::Borrowed("abc")));
+        assert_eq!(shorten("abcdef", 3), "abc… (3 more bytes)");
+        assert_eq!(shorten("ééé", 1), "é… (4 more bytes)");
+        let big = "a".repeat(50_000_000);
+        let s = shown(&big);
+        assert_eq!(s.len(), SHOWN_CHARS + "… (49,999,800 more bytes)".len());
+        assert_eq!(shown("a\n::error::x"), r"a\n::error::x");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
     }
 
     #[test]

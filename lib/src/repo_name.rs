@@ -14,12 +14,17 @@ use crate::error_kind::{ErrorKind, UserError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RepoNameError {
     /// The string has no `/`, or more than one.
-    #[error("repository `{0}` is not of the form `owner/name`")]
+    #[error(
+        "repository `{}` is not of the form `owner/name`",
+        crate::escape::shown(.0)
+    )]
     Shape(String),
     /// The owner part breaks GitHub's rules for user and organisation names.
     #[error(
-        "owner `{owner}` in `{full}` is not a valid GitHub account name (letters, digits and single \
-         hyphens, not at the start or end, at most 39 characters)"
+        "owner `{}` in `{}` is not a valid GitHub account name (letters, digits and single \
+         hyphens, not at the start or end, at most 39 characters)",
+        crate::escape::shown(owner),
+        crate::escape::shown(full)
     )]
     Owner {
         /// The whole `owner/name` string.
@@ -29,8 +34,10 @@ pub enum RepoNameError {
     },
     /// The name part breaks GitHub's rules for repository names.
     #[error(
-        "name `{name}` in `{full}` is not a valid GitHub repository name (letters, digits, `-`, `_` and \
-         `.`, at most 100 characters, not `.` or `..`)"
+        "name `{}` in `{}` is not a valid GitHub repository name (letters, digits, `-`, `_` and \
+         `.`, at most 100 characters, not `.` or `..`)",
+        crate::escape::shown(name),
+        crate::escape::shown(full)
     )]
     Name {
         /// The whole `owner/name` string.
@@ -71,7 +78,11 @@ pub enum InferError {
         flag: String,
     },
     /// `origin`'s URL does not end in `owner/name`.
-    #[error("cannot tell `owner/name` from the `origin` remote `{url}` of `{dir}`")]
+    #[error(
+        "cannot tell `owner/name` from the `origin` remote `{}` of `{}`",
+        crate::escape::shown(url),
+        dir.display()
+    )]
     NotARepoUrl {
         /// The repository's directory.
         dir: PathBuf,

@@ -121,6 +121,9 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(Diagnostic::is_error)
 }
 
+/// The most characters of a diagnostic's message, subject or hint shown.
+const MAX_SHOWN_CHARS: usize = 2000;
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.severity, self.file)?;
@@ -128,12 +131,16 @@ impl fmt::Display for Diagnostic {
             write!(f, ":{line}:{column}")?;
         }
         f.write_str(": ")?;
+        // The file's own text can appear in any part (a key, a value): each is kept on its line and cut
+        // to a readable length, whatever the file holds.
+        let safe =
+            |s: &str| crate::escape::line(&crate::escape::shorten(s, MAX_SHOWN_CHARS)).into_owned();
         if let Some(subject) = &self.subject {
-            write!(f, "{subject}: ")?;
+            write!(f, "{}: ", safe(subject))?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&safe(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", safe(hint))?;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::{ConfigOverrides, CousinConfig, default_branch, default_max_age};
-use crate::config::branch_name::is_valid_branch;
+use crate::config::branch_name::{BranchProblem, branch_problem, is_valid_branch};
 use crate::config::diagnostic::{Diagnostic, has_errors};
 use crate::config::did_you_mean::did_you_mean;
 use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
@@ -521,18 +521,23 @@ impl Checker<'_> {
         ) {
             None => None,
             Some(None) => Some(default_branch()),
-            Some(Some((b, _))) if is_valid_branch(b) => Some(b.to_owned()),
-            Some(Some((b, span))) => {
-                let d = self
-                    .error(
-                        span,
-                        "/upstream/branch",
-                        format!("`upstream.branch` `{b}` is not a valid branch name"),
-                    )
-                    .hint(branch_hint);
-                self.push(d);
-                None
-            }
+            Some(Some((b, span))) => match branch_problem(b) {
+                None => Some(b.to_owned()),
+                Some(problem) => {
+                    let d = self
+                        .error(
+                            span,
+                            "/upstream/branch",
+                            format!(
+                                "`upstream.branch` `{b}` is not a valid branch name: {}",
+                                problem.reason()
+                            ),
+                        )
+                        .hint(problem.hint(b));
+                    self.push(d);
+                    None
+                }
+            },
         };
         let url_hint = "remove it to fetch from the forge's URL for `upstream.repo`";
         let url = match self.string(v, "url", "upstream.url", "/upstream/url", url_hint) {
@@ -756,11 +761,17 @@ impl Checker<'_> {
             "write a branch name, or remove it to target the default branch",
         ) {
             Some(Some((b, span))) if !is_valid_branch(b) => {
-                let d = self.error(
-                    span,
-                    "/pull_request/base",
-                    format!("`{b}` is not a valid branch name"),
-                );
+                let problem = branch_problem(b).unwrap_or(BranchProblem::Invalid);
+                let d = self
+                    .error(
+                        span,
+                        "/pull_request/base",
+                        format!(
+                            "`pull_request.base` `{b}` is not a valid branch name: {}",
+                            problem.reason()
+                        ),
+                    )
+                    .hint(problem.hint(b));
                 self.push(d);
                 None
             }
@@ -933,12 +944,15 @@ impl Checker<'_> {
         }
         if is_branch {
             let sample = fill_template(t, "acme-mono", "acme/mono", "main", &"0".repeat(40));
-            if !is_valid_branch(&sample) {
+            if let Some(problem) = branch_problem(&sample) {
                 let d = self
                     .error(
                         span,
                         pointer,
-                        format!("`{t}` does not make a valid branch name (e.g. `{sample}`)"),
+                        format!(
+                            "`{t}` does not make a valid branch name (e.g. `{sample}`): {}",
+                            problem.reason()
+                        ),
                     )
                     .hint("use letters, digits, `-`, `_`, `.` and `/`, e.g. `ecosync/{upstream}`");
                 self.push(d);

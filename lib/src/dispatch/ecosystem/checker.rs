@@ -9,7 +9,7 @@ use super::{
     DEFAULT_EVENT_TYPE, Ecosystem, Entry, EntrySource, MAX_EVENT_TYPE_CHARS, default_branches,
     default_event_type,
 };
-use crate::config::branch_name::is_valid_branch;
+use crate::config::branch_name::branch_problem;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::did_you_mean::did_you_mean;
 use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
@@ -563,16 +563,21 @@ impl<'a> Checker<'a> {
         let target_branch = match node.get("target_branch") {
             None => None,
             Some(v) => match v.as_str() {
-                Some(b) if is_valid_branch(b) => Some(b.to_owned()),
-                Some(b) => {
-                    self.error(
-                        v.span,
-                        subj,
-                        format!("`target_branch` `{b}` is not a valid branch name"),
-                        r#"write a branch name such as `"main"`, or remove it for the default branch"#,
-                    );
-                    None
-                }
+                Some(b) => match branch_problem(b) {
+                    None => Some(b.to_owned()),
+                    Some(problem) => {
+                        self.error(
+                            v.span,
+                            subj,
+                            format!(
+                                "`target_branch` `{b}` is not a valid branch name: {}",
+                                problem.reason()
+                            ),
+                            &format!("{}, or remove it for the default branch", problem.hint(b)),
+                        );
+                        None
+                    }
+                },
                 None => {
                     self.error(
                         v.span,

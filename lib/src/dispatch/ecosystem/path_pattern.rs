@@ -35,18 +35,31 @@ pub enum PatternKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PathPatternError {
     /// The pattern is empty, or only `!`.
-    #[error("pattern `{0}` is empty")]
+    #[error("pattern `{}` is empty", crate::escape::shown(.0))]
     Empty(String),
     /// The pattern starts with `/` or `./`.
-    #[error("pattern `{0}` starts with `/` or `./`; paths are relative to the repository root")]
+    #[error(
+        "pattern `{}` starts with `/` or `./`; paths are relative to the repository root",
+        crate::escape::shown(.0)
+    )]
     Absolute(String),
     /// The pattern has an empty, `.` or `..` path component.
-    #[error("pattern `{0}` has an empty, `.` or `..` path component, which no changed path has")]
+    #[error(
+        "pattern `{}` has an empty, `.` or `..` path component, which no changed path has",
+        crate::escape::shown(.0)
+    )]
     BadComponent(String),
+    /// A component is `.git` (in any letter case): no tree ecosync reads or writes holds one.
+    #[error("pattern `{}` names a `.git` directory, which no git tree holds", crate::escape::shown(.0))]
+    GitDir(String),
+    /// The pattern holds a NUL or another control character, which no path in a git tree has.
+    #[error("pattern `{}` contains a control character, which no path in a git tree has", crate::escape::shown(.0))]
+    Character(String),
     /// The pattern uses GitHub's `?` or `+` quantifier.
     #[error(
-        "pattern `{pattern}` uses `{quantifier}`, which in GitHub's dialect means \"{meaning} of the \
-         preceding character\"; globs cannot express that exactly"
+        "pattern `{}` uses `{quantifier}`, which in GitHub's dialect means \"{meaning} of the \
+         preceding character\"; globs cannot express that exactly",
+        crate::escape::shown(pattern)
     )]
     Quantifier {
         /// The whole pattern.
@@ -58,12 +71,16 @@ pub enum PathPatternError {
     },
     /// Too many `**` glued to other characters.
     #[error(
-        "pattern `{0}` has more than {MAX_GLUED_DOUBLE_STARS} `**` glued to other characters; each one \
-         doubles the globs to evaluate"
+        "pattern `{}` has more than {MAX_GLUED_DOUBLE_STARS} `**` glued to other characters; each one \
+         doubles the globs to evaluate",
+        crate::escape::shown(.0)
     )]
     TooComplex(String),
     /// globset rejected the translated glob.
-    #[error("pattern `{pattern}` is not a valid glob: {reason}")]
+    #[error(
+        "pattern `{}` is not a valid glob: {reason}",
+        crate::escape::shown(pattern)
+    )]
     Glob {
         /// The whole pattern.
         pattern: String,
@@ -87,6 +104,12 @@ impl PathPatternError {
             )),
             PathPatternError::BadComponent(_) => {
                 Some("write the path as git shows it, e.g. `docs/guide/**`".to_owned())
+            }
+            PathPatternError::GitDir(_) => Some(
+                "remove it: a repository's `.git` directory is never part of a commit".to_owned(),
+            ),
+            PathPatternError::Character(_) => {
+                Some("remove the control character (a NUL, a newline, a tab)".to_owned())
             }
             PathPatternError::Quantifier { quantifier, .. } => Some(quantifier_hint(*quantifier)),
             PathPatternError::TooComplex(_) => {
@@ -139,6 +162,16 @@ impl PathPattern {
         };
         if body.is_empty() {
             return Err(PathPatternError::Empty(text.to_owned()));
+        }
+        if body.chars().any(char::is_control) {
+            return Err(PathPatternError::Character(text.to_owned()));
+        }
+        if kind == PatternKind::Path
+            && body
+                .split('/')
+                .any(|c| crate::repo_path::is_git_dir_name(&c.replace('\\', "")))
+        {
+            return Err(PathPatternError::GitDir(text.to_owned()));
         }
         check_quantifiers(text, body)?;
         if body.starts_with('/') || body.starts_with("./") {
@@ -356,6 +389,42 @@ mod tests {
 
     fn m(pattern: &str, path: &str) -> bool {
         PathPattern::parse(pattern).unwrap().is_match(path)
+    }
+
+    #[test]
+    fn paths_no_git_tree_can_hold_are_refused() {
+        for bad in [
+            ".git",
+            ".git/**",
+            "a/.GIT/b",
+            "x/.Git",
+            "!.git/config",
+            "a/\\.git/b",
+        ] {
+            assert!(
+                matches!(PathPattern::parse(bad), Err(PathPatternError::GitDir(_))),
+                "{bad}"
+            );
+        }
+        for bad in ["a\0b", "docs/\n::error::x"] {
+            assert!(
+                matches!(PathPattern::parse(bad), Err(PathPatternError::Character(_))),
+                "{bad:?}"
+            );
+        }
+        let e = PathPattern::parse("docs/\n::error::x")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains('\n'), "{e}");
+        // A name that only starts like `.git` is an ordinary name.
+        for ok in [
+            ".github/**",
+            ".gitignore",
+            "a.git/b",
+            ".git-blame-ignore-revs",
+        ] {
+            assert!(PathPattern::parse(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]
