@@ -77,15 +77,23 @@ pub struct ForgeArgs {
           value_parser = clap::value_parser!(u32).range(1..=50))]
     pub max_attempts: u32,
 
-    /// The longest time spent on one request, waits for rate limits included.
+    /// The longest time spent on one request, all its tries and the waits between them (rate limits
+    /// included) together.
     #[arg(long, env = "ECOSYNC_MAX_RETRY_TIME", default_value = "15m", value_name = "DURATION",
           value_parser = parse_duration)]
     pub max_retry_time: Duration,
 
-    /// How long to wait for an answer before trying again.
+    /// The longest time one try of a request may take, from sending it to the answer's last byte, before it
+    /// is tried again; git over https waits as long to connect and for an answer's headers.
     #[arg(long, env = "ECOSYNC_REQUEST_TIMEOUT", default_value = "30s", value_name = "DURATION",
           value_parser = parse_duration)]
     pub request_timeout: Duration,
+
+    /// git over https gives up on an answer slower than this many bytes a second for a whole
+    /// `--request-timeout` (as git's `http.lowSpeedLimit`); 0 never does.
+    #[arg(long, env = "ECOSYNC_GIT_LOW_SPEED_LIMIT", value_name = "BYTES_PER_SECOND",
+          default_value_t = ecosync::git::git_https::DEFAULT_LOW_SPEED_LIMIT)]
+    pub git_low_speed_limit: u64,
 
     /// The wait after a rate limit that gives no time (GitHub: at least a minute). For tests only.
     #[arg(long, env = "ECOSYNC_MIN_RATE_LIMIT_WAIT", default_value = "60s", hide = true,
@@ -130,6 +138,7 @@ impl ForgeArgs {
             max_attempts: self.max_attempts,
             max_retry_time: self.max_retry_time,
             request_timeout: self.request_timeout,
+            git_low_speed_limit: self.git_low_speed_limit,
             min_rate_limit_wait: self.min_rate_limit_wait,
             retry_base_delay: self.retry_base_delay,
         }

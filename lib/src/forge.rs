@@ -65,9 +65,12 @@ pub enum Forge {
 }
 
 impl Forge {
-    /// The forge `settings` describe, validated. Reads the token or key from the environment; sends nothing.
+    /// The forge `settings` describe, validated, and git over https set to wait as the settings say.
+    /// Reads the token or key from the environment; sends nothing.
     /// Must be called inside a Tokio runtime (the GitHub client is built in one).
     pub fn new(settings: &ForgeSettings) -> Result<Forge, ForgeError> {
+        // git over https (fetches, pushes, ref listings) waits as long as the API does, whichever forge.
+        crate::git::git_https::set_timeouts(settings.git_timeouts());
         if let Some(dir) = settings.forge.strip_prefix("local:") {
             if dir.is_empty() {
                 return Err(ForgeError::BadSpec(settings.forge.clone()));

@@ -96,6 +96,9 @@ fn describe_request(
     attempts: u32,
     message: &str,
 ) -> String {
+    if attempts == 0 {
+        return format!("{operation} on `{repo}` failed: {message}");
+    }
     let tries = if attempts == 1 {
         "1 attempt".to_string()
     } else {

@@ -42,10 +42,15 @@ pub struct ForgeSettings {
     pub max_writes_per_hour: u32,
     /// The most tries of one request, the first included.
     pub max_attempts: u32,
-    /// The longest time spent on one request, waits for rate limits included.
+    /// The longest time spent on one request, its attempts and the waits for rate limits included.
     pub max_retry_time: Duration,
-    /// How long to wait for an answer before trying again (connecting: at most 10 seconds of it).
+    /// The longest time one attempt may take, from sending to the answer's last byte, before it is tried
+    /// again (connecting: at most 10 seconds of it). git over https uses it too: for connecting, for the
+    /// answer's headers, and as the window of its low-speed limit.
     pub request_timeout: Duration,
+    /// git over https gives up on an answer slower than this many bytes a second over a whole
+    /// `request_timeout` (0: never).
+    pub git_low_speed_limit: u64,
     /// The wait after a rate limit that gives no time (GitHub: at least a minute).
     pub min_rate_limit_wait: Duration,
     /// The first backoff after a 5xx or dropped connection.
@@ -58,9 +63,20 @@ impl ForgeSettings {
         RetryPolicy {
             max_attempts: self.max_attempts,
             max_total: self.max_retry_time,
+            attempt_timeout: self.request_timeout,
             base_delay: self.retry_base_delay,
             min_rate_limit_wait: self.min_rate_limit_wait,
             ..RetryPolicy::default()
+        }
+    }
+
+    /// How long git over https waits, from these settings.
+    pub fn git_timeouts(&self) -> crate::git::git_https::GitTimeouts {
+        crate::git::git_https::GitTimeouts {
+            connect: self.request_timeout,
+            response: self.request_timeout,
+            low_speed_limit: self.git_low_speed_limit,
+            low_speed_time: self.request_timeout,
         }
     }
 

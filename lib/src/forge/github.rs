@@ -70,6 +70,11 @@ pub struct GitHubForge {
     web_url: String,
     client: Client,
     pacer: Arc<Pacer>,
+    /// The repositories whose last request ran out of time without an answer, and when: their requests
+    /// fail at once until the request's whole time (`--max-retry-time`) has passed, so a command gives
+    /// up on a repository whose API does not answer after one bounded request instead of one per request
+    /// it would make, and goes on with the others.
+    silent: std::sync::Mutex<HashMap<String, std::time::Instant>>,
 }
 
 impl std::fmt::Debug for GitHubForge {
@@ -137,6 +142,7 @@ impl GitHubForge {
             api_url,
             client,
             pacer: Arc::new(pacer),
+            silent: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -202,13 +208,69 @@ impl GitHubForge {
         } else {
             RequestKind::Mutating
         };
+        self.not_silent(repo, operation)?;
         // Relative: octocrab joins it to the API root (keeping GHES's `/api/v3`), and only attaches
         // credentials to requests without a host of their own or for api.github.com.
         let result = self
             .pacer
             .run(kind, |_| raw(crab, method.clone(), &route, body.as_ref()))
             .await;
+        self.note_silence(repo, &result);
         finish(result, repo, operation)
+    }
+
+    /// Fails at once when `repo`'s last request got no answer in time, less than the request time ago.
+    fn not_silent(&self, repo: &RepoName, operation: &'static str) -> Result<(), ForgeError> {
+        match self.silence(repo) {
+            None => Ok(()),
+            Some(message) => Err(ForgeError::Request {
+                operation,
+                repo: repo.to_string(),
+                status: None,
+                attempts: 0,
+                message,
+                hint: Some(timeout_hint()),
+            }),
+        }
+    }
+
+    /// Why a request for `repo` is not sent, when its last one got no answer in time, less than the
+    /// request time ago.
+    fn silence(&self, repo: &RepoName) -> Option<String> {
+        let bound = self.pacer.policy().max_total;
+        let mut silent = self
+            .silent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let since = silent.get(repo.as_str()).map(std::time::Instant::elapsed)?;
+        if since >= bound {
+            silent.remove(repo.as_str());
+            return None;
+        }
+        Some(format!(
+            "not sent: GitHub gave no answer in time to the last request for `{repo}` {} ago; requests \
+             for it are tried again {} after that one",
+            format_secs(since),
+            format_secs(bound)
+        ))
+    }
+
+    /// Remembers `repo` as silent when its request ran out of time without an answer, and forgets it when
+    /// one is answered.
+    fn note_silence<T>(&self, repo: &RepoName, result: &PacedResult<T>) {
+        let mut silent = self
+            .silent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match result {
+            Err((failed, _)) if matches!(failed.outcome, Failure::TimedOut { .. }) => {
+                silent.insert(repo.to_string(), std::time::Instant::now());
+            }
+            Err(_) => {}
+            Ok(_) => {
+                silent.remove(repo.as_str());
+            }
+        }
     }
 
     /// One paced request whose answer is not needed.
@@ -428,13 +490,24 @@ impl GitHubForge {
     async fn create_looking_first(
         &self,
         crab: &Octocrab,
+        repo: &RepoName,
         create_uri: &str,
         look_uri: &str,
         body: &Value,
         created: impl Fn(&str) -> bool,
     ) -> PacedResult<(u16, String)> {
         let created = &created;
-        self.pacer
+        if let Some(message) = self.silence(repo) {
+            return Err((
+                pacer::Attempted {
+                    outcome: Failure::Other { message },
+                    attempts: 0,
+                },
+                GaveUp::Final,
+            ));
+        }
+        let result = self
+            .pacer
             .run(RequestKind::Mutating, |attempt| async move {
                 if attempt > 1 {
                     let (status, text) = raw(crab, Method::GET, look_uri, None).await?;
@@ -444,7 +517,9 @@ impl GitHubForge {
                 }
                 raw(crab, Method::POST, create_uri, Some(body)).await
             })
-            .await
+            .await;
+        self.note_silence(repo, &result);
+        result
     }
 
     pub(super) async fn create_pull_request(
@@ -466,7 +541,7 @@ impl GitHubForge {
             parse::<Vec<GhPull>>(text).is_ok_and(|p| pick_pull(p, &new.head, &new.base).is_some())
         };
         let result = self
-            .create_looking_first(&crab, &create_uri, &look_uri, &body, created)
+            .create_looking_first(&crab, repo, &create_uri, &look_uri, &body, created)
             .await;
         let (text, delivered) = match finish(result, repo, "create pull request") {
             // Another run opened it between our look and our create: GitHub says so with a 422.
@@ -667,7 +742,7 @@ impl GitHubForge {
         };
         let created = |text: &str| parse::<Vec<GhIssue>>(text).is_ok_and(|i| pick(i).is_some());
         let result = self
-            .create_looking_first(&crab, &create_uri, &look_uri, &body, created)
+            .create_looking_first(&crab, repo, &create_uri, &look_uri, &body, created)
             .await;
         let (text, delivered) = finish(result, repo, "create issue")?;
         // The answer is either the created issue or the list that already holds it.
@@ -747,8 +822,18 @@ impl GitHubForge {
             Client::Token { token, .. } => token.clone(),
             Client::App { .. } => {
                 let crab = self.crab(repo, "get an installation token").await?;
-                crab.installation_token()
+                // Not through the pacer (octocrab fetches and caches it): bounded here.
+                let timeout = self.pacer.policy().attempt_timeout;
+                tokio::time::timeout(timeout, crab.installation_token())
                     .await
+                    .map_err(|_| ForgeError::Request {
+                        operation: "get an installation token",
+                        repo: repo.to_string(),
+                        status: None,
+                        attempts: 1,
+                        message: Failure::TimedOut { after: timeout }.message(),
+                        hint: Some(timeout_hint()),
+                    })?
                     .map_err(|e| ForgeError::Request {
                         operation: "get an installation token",
                         repo: repo.to_string(),
@@ -1016,8 +1101,8 @@ fn finish(
                 GaveUp::OutOfTime { wait } => {
                     _ = write!(
                         message,
-                        " (giving up: the next wait of {}s would pass the time limit)",
-                        wait.as_secs()
+                        " (giving up: the next try, after a wait of {}, would pass `--max-retry-time`)",
+                        format_secs(wait)
                     );
                 }
             }
@@ -1026,14 +1111,38 @@ fn finish(
                 repo: repo.to_string(),
                 status,
                 attempts: failed.attempts,
-                hint: hint(operation, repo, &failed.outcome),
+                // Nothing sent: the repository's last request got no answer in time.
+                hint: if failed.attempts == 0 {
+                    Some(timeout_hint())
+                } else {
+                    hint(operation, repo, &failed.outcome)
+                },
                 message,
             })
         }
     }
 }
 
+/// `2 s`, `1.5 s`, `90 s`: a duration for messages.
+fn format_secs(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 || d.as_secs() >= 10 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// What to do when GitHub does not answer in time.
+fn timeout_hint() -> String {
+    "GitHub did not answer in time: check the network and `--api-url`, or raise `--request-timeout` (one \
+     try) and `--max-retry-time` (all tries of one request)"
+        .into()
+}
+
 fn hint(operation: &str, repo: &RepoName, failure: &Failure) -> Option<String> {
+    if matches!(failure, Failure::TimedOut { .. }) {
+        return Some(timeout_hint());
+    }
     let status = failure.status()?;
     Some(match (status, operation) {
         (401, _) => "the token is invalid or expired; check the variable named by `--token-env` \

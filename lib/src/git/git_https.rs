@@ -14,13 +14,62 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 
 /// The user agent: GitHub (like git's own servers) expects smart HTTP clients to call themselves `git/…`.
 const USER_AGENT: &str = concat!("git/2.0 (ecosync ", env!("CARGO_PKG_VERSION"), ")");
+
+/// How long git over http waits: for a connection and for an answer's headers (`--request-timeout`), and
+/// the least speed of an answer's body, in bytes a second over a window (as git's `http.lowSpeedLimit`
+/// and `http.lowSpeedTime`). A transfer is never cut off for its length, only for being slower than the
+/// limit for the whole window: a large, healthy fetch always finishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GitTimeouts {
+    /// Connecting, TLS included.
+    pub connect: Duration,
+    /// From the request sent to the answer's headers; also the longest wait for any one read or write.
+    pub response: Duration,
+    /// The least bytes a second over `low_speed_time`; 0 turns the check off.
+    pub low_speed_limit: u64,
+    /// The window of the low-speed check.
+    pub low_speed_time: Duration,
+}
+
+impl Default for GitTimeouts {
+    /// The command line's defaults: 30 seconds, and at least 10 bytes a second over 30 seconds (a live
+    /// server's progress messages and keep-alives are more).
+    fn default() -> Self {
+        GitTimeouts {
+            connect: Duration::from_secs(30),
+            response: Duration::from_secs(30),
+            low_speed_limit: DEFAULT_LOW_SPEED_LIMIT,
+            low_speed_time: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The low-speed limit when none is given, in bytes a second.
+pub const DEFAULT_LOW_SPEED_LIMIT: u64 = 10;
+
+fn timeouts_cell() -> &'static RwLock<GitTimeouts> {
+    static TIMEOUTS: OnceLock<RwLock<GitTimeouts>> = OnceLock::new();
+    TIMEOUTS.get_or_init(|| RwLock::new(GitTimeouts::default()))
+}
+
+/// Sets how long every later git request over http waits (the forge sets it from its settings).
+pub fn set_timeouts(timeouts: GitTimeouts) {
+    *timeouts_cell()
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = timeouts;
+}
+
+/// How long git requests over http wait.
+pub fn timeouts() -> GitTimeouts {
+    *timeouts_cell().read().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A user name and secret lent for one remote URL.
 #[derive(Clone)]
@@ -109,11 +158,10 @@ fn agent() -> &'static ureq::Agent {
                 .collect();
             ureq::tls::RootCerts::Specific(Arc::new(certs))
         };
+        // The timeouts are set on each request, from [`timeouts`].
         ureq::Agent::config_builder()
             .user_agent(USER_AGENT)
             .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_recv_response(Some(Duration::from_secs(300)))
             .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
             .build()
             .into()
@@ -209,11 +257,17 @@ impl Request {
     }
 
     /// Sends the request with `body` (for a `POST`) and checks that the answer is what git expects.
-    fn send(&self, body: &[u8]) -> io::Result<ureq::Body> {
+    fn send(&self, body: &[u8], limits: GitTimeouts) -> io::Result<ureq::Body> {
         let service = self.service;
         let response = if self.post {
             let mut req = agent()
                 .post(&self.url)
+                .config()
+                .timeout_connect(Some(limits.connect))
+                .timeout_recv_response(Some(limits.response))
+                .timeout_per_read(Some(limits.response))
+                .timeout_per_write(Some(limits.response))
+                .build()
                 .header(
                     "Content-Type",
                     format!("application/x-git-{service}-request"),
@@ -224,13 +278,34 @@ impl Request {
             }
             req.send(body)
         } else {
-            let mut req = agent().get(&self.url).header("Accept", "*/*");
+            let mut req = agent()
+                .get(&self.url)
+                .config()
+                .timeout_connect(Some(limits.connect))
+                .timeout_recv_response(Some(limits.response))
+                .timeout_per_read(Some(limits.response))
+                .timeout_per_write(Some(limits.response))
+                .build()
+                .header("Accept", "*/*");
             if let Some(a) = &self.authorization {
                 req = req.header("Authorization", a);
             }
             req.call()
         }
-        .map_err(|e| io::Error::other(format!("cannot reach `{}`: {e}", self.url)))?;
+        .map_err(|e| match e {
+            ureq::Error::Timeout(which) => io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "`{}` did not answer in time ({which}, after {}; `--request-timeout`)",
+                    self.url,
+                    humantime::format_duration(match which {
+                        ureq::Timeout::Connect => limits.connect,
+                        _ => limits.response,
+                    })
+                ),
+            ),
+            e => io::Error::other(format!("cannot reach `{}`: {e}", self.url)),
+        })?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(io::Error::other(self.refusal(status)));
@@ -365,16 +440,85 @@ fn basic(username: &str, secret: &str) -> String {
 struct HttpStream {
     request: Request,
     body: Vec<u8>,
-    response: Option<ureq::BodyReader<'static>>,
+    response: Option<(ureq::BodyReader<'static>, LowSpeed)>,
 }
 
 impl Read for HttpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.response.is_none() {
+            let limits = timeouts();
             let body = std::mem::take(&mut self.body);
-            self.response = Some(self.request.send(&body)?.into_reader());
+            let reader = self.request.send(&body, limits)?.into_reader();
+            self.response = Some((reader, LowSpeed::new(limits)));
         }
-        self.response.as_mut().map_or(Ok(0), |r| r.read(buf))
+        let Some((reader, speed)) = self.response.as_mut() else {
+            return Ok(0);
+        };
+        let n = reader.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::TimedOut
+                || e.get_ref().is_some_and(|inner| inner.to_string().contains("timeout"))
+            {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "`{}` sent nothing for {} (`--request-timeout`)",
+                        self.request.url,
+                        humantime::format_duration(speed.window)
+                    ),
+                )
+            } else {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot read the answer of `{}`: {e}", self.request.url),
+                )
+            }
+        })?;
+        speed.check(n, &self.request.url)?;
+        Ok(n)
+    }
+}
+
+/// The low-speed check of one answer: at least `limit` bytes a second on average over each window.
+struct LowSpeed {
+    limit: u64,
+    window: Duration,
+    since: Instant,
+    bytes: u64,
+}
+
+impl LowSpeed {
+    fn new(limits: GitTimeouts) -> Self {
+        LowSpeed {
+            limit: limits.low_speed_limit,
+            window: limits.low_speed_time.max(Duration::from_millis(1)),
+            since: Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    /// Counts `n` more bytes; an error when a whole window went by below the limit.
+    fn check(&mut self, n: usize, url: &str) -> io::Result<()> {
+        self.bytes += n as u64;
+        let elapsed = self.since.elapsed();
+        if self.limit == 0 || elapsed < self.window {
+            return Ok(());
+        }
+        let wanted = self.limit.saturating_mul(elapsed.as_secs().max(1));
+        if self.bytes < wanted && n > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "`{url}` sent {} bytes in {}, slower than the low-speed limit of {} bytes a second \
+                     (`--git-low-speed-limit`, over `--request-timeout`)",
+                    self.bytes,
+                    humantime::format_duration(Duration::from_secs(elapsed.as_secs())),
+                    self.limit
+                ),
+            ));
+        }
+        self.since = Instant::now();
+        self.bytes = 0;
+        Ok(())
     }
 }
 

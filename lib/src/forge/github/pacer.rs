@@ -94,12 +94,17 @@ impl Pacer {
 
     /// Runs `attempt` (given the 1-based try number) until it succeeds, fails for good, or the bounds are
     /// reached. Returns the success or the last failure, with the number of tries and why it stopped.
+    ///
+    /// Each attempt as a whole, from sending to the answer's last byte, is cut off after the policy's
+    /// `attempt_timeout` (an HTTP client's own read timeout starts again with every byte, so a server that
+    /// drips its answer would hold it forever), and no attempt runs past `max_total` from the first one's
+    /// start.
     pub async fn run<T, F, Fut>(&self, kind: RequestKind, mut attempt: F) -> PacedResult<T>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        let started = Instant::now();
+        let mut started = None;
         let mut tries = 0u32;
         loop {
             tries += 1;
@@ -108,8 +113,17 @@ impl Pacer {
                 // rather than not at all.
                 let _permit = self.in_flight.acquire().await.ok();
                 self.wait_for_turn(kind).await;
-                attempt(tries).await
+                // The request's time counts from its first attempt: waiting for a turn is pacing, not
+                // the server's slowness.
+                let first = *started.get_or_insert_with(Instant::now);
+                let left = self.policy.max_total.saturating_sub(first.elapsed());
+                let limit = self.policy.attempt_timeout.min(left);
+                match tokio::time::timeout(limit, attempt(tries)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(Failure::TimedOut { after: limit }),
+                }
             };
+            let started = started.unwrap_or_else(Instant::now);
             let failure = match result {
                 Ok(value) => {
                     return Ok(Attempted {
@@ -137,7 +151,8 @@ impl Pacer {
             if tries >= self.policy.max_attempts {
                 return give_up(GaveUp::TooManyAttempts);
             }
-            if started.elapsed() + wait > self.policy.max_total {
+            // The wait, and at least a moment of an attempt after it, must fit in the time left.
+            if started.elapsed() + wait + MIN_ATTEMPT >= self.policy.max_total {
                 return give_up(GaveUp::OutOfTime { wait });
             }
             // A retry is routine: it is only worth a line at `debug`. A wait for a rate limit can be long
@@ -196,6 +211,9 @@ impl Pacer {
         }
     }
 }
+
+/// The least time worth an attempt: a retry that would have less than this left is not made.
+const MIN_ATTEMPT: Duration = Duration::from_millis(100);
 
 /// A budget wait at least this long is said at the default level.
 const BUDGET_WAIT_SAID: Duration = Duration::from_secs(5);
@@ -343,6 +361,34 @@ mod tests {
                 wait: Duration::from_secs(3600)
             }
         );
+    }
+
+    #[tokio::test]
+    async fn an_attempt_is_cut_off_as_a_whole_and_the_request_by_its_total_time() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            max_total: Duration::from_millis(700),
+            attempt_timeout: Duration::from_millis(300),
+            base_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        };
+        let pacer = Pacer::new(policy, 1, Duration::ZERO);
+        let start = Instant::now();
+        let err = pacer
+            .run(RequestKind::Read, |_| async {
+                // An answer that never ends (a server dripping one byte a second).
+                std::future::pending::<Result<(), Failure>>().await
+            })
+            .await
+            .unwrap_err();
+        let took = start.elapsed();
+        assert!(matches!(err.0.outcome, Failure::TimedOut { .. }), "{err:?}");
+        assert!(err.0.attempts >= 2, "{err:?}");
+        assert!(
+            took >= Duration::from_millis(600) && took < Duration::from_millis(1500),
+            "{took:?}"
+        );
+        assert!(err.0.outcome.message().starts_with("no complete answer within"));
     }
 
     #[tokio::test]

@@ -25,10 +25,16 @@ pub enum Failure {
         /// The `x-ratelimit-reset` header (UTC epoch seconds).
         ratelimit_reset: Option<u64>,
     },
-    /// No answer: connection refused or dropped, or the request timed out.
+    /// No answer: connection refused or dropped, or the HTTP client's own timeout.
     Transport {
         /// What the HTTP client said.
         message: String,
+    },
+    /// No complete answer within the attempt's time (`--request-timeout`, or what was left of
+    /// `--max-retry-time`): a server that never answers, stalls after its headers or drips its body.
+    TimedOut {
+        /// How long the attempt was given.
+        after: Duration,
     },
     /// Anything else (an answer we could not read, a bad request we built): never retried.
     Other {
@@ -73,6 +79,12 @@ impl Failure {
                 status, message, ..
             } => format!("HTTP {status}: {message}"),
             Failure::Transport { message } | Failure::Other { message } => message.clone(),
+            Failure::TimedOut { after } => format!(
+                "no complete answer within {}",
+                humantime::format_duration(Duration::from_millis(
+                    u64::try_from(after.as_millis()).unwrap_or(u64::MAX)
+                ))
+            ),
         }
     }
 }
@@ -82,8 +94,12 @@ impl Failure {
 pub struct RetryPolicy {
     /// The most tries of one request, the first included.
     pub max_attempts: u32,
-    /// The longest time spent on one request, waits included; a wait that would end later is not started.
+    /// The longest time spent on one request, its attempts and the waits between them included: an attempt
+    /// is cut off when it would end later, and a wait that would end later is not started.
     pub max_total: Duration,
+    /// The longest time one attempt may take, from sending the request to the last byte of the answer
+    /// (`--request-timeout`).
+    pub attempt_timeout: Duration,
     /// The first backoff after a 5xx or transport failure; doubles on each further try.
     pub base_delay: Duration,
     /// The longest single backoff (header-given waits are honoured even when longer, within `max_total`).
@@ -98,6 +114,7 @@ impl Default for RetryPolicy {
         RetryPolicy {
             max_attempts: 5,
             max_total: Duration::from_secs(15 * 60),
+            attempt_timeout: Duration::from_secs(30),
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(5 * 60),
             min_rate_limit_wait: Duration::from_secs(60),
@@ -140,7 +157,7 @@ impl RetryPolicy {
         }
         let retryable = match failure {
             Failure::Http { status, .. } => *status >= 500,
-            Failure::Transport { .. } => true,
+            Failure::Transport { .. } | Failure::TimedOut { .. } => true,
             Failure::Other { .. } => false,
         };
         if !retryable {
