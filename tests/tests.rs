@@ -17,6 +17,7 @@ mod explain;
 mod forecast;
 mod forge_github;
 mod git_https;
+mod hangs;
 mod install;
 mod plan;
 mod schemas;

@@ -6,12 +6,16 @@
 //! and the app installation lookup.
 //! It checks request bodies the way GitHub does (Prism does not check issue bodies), records every request
 //! (without the `Authorization` header) with its arrival time, and can be told to fail: a status, a
-//! dropped connection, a slow answer, the three kinds of rate limit, on a route, on a repository, from the
-//! Nth matching call, as many times as asked. `set_latency` adds a delay to every answer (benchmarks).
+//! dropped connection, a slow answer, the three kinds of rate limit, a hang (never answering, stalling after
+//! the headers, dripping a byte a second), on a route, on a repository, from the Nth matching call, as many
+//! times as asked. `set_latency` adds a delay to every answer (benchmarks). With `serve_git` it also
+//! answers git's smart HTTP for the bare repositories of a directory, at `/OWNER/NAME.git` (the faults
+//! apply there too), as a GitHub host serves both.
 //!
 //! Its parts, in `fake_github/`: the server and what it does with every request (`server`), what a test
 //! sets up and reads back (`control`), the state (`state`), fault injection (`faults`), how answers and
-//! request parameters look (`answer`, `params`), `routes`, which hands each request to its resource, and
+//! request parameters look (`answer`, `params`), how a server hangs (`misbehave`), git's smart HTTP
+//! (`git_http`), `routes`, which hands each request to its resource, and
 //! one file per resource: the repository itself, dispatches, pull requests, issues, comments, git refs and
 //! branches, commit statuses, and permissions (users, app installations, what a token may do).
 //!
@@ -31,8 +35,12 @@ mod control;
 mod dispatches;
 #[path = "fake_github/faults.rs"]
 mod faults;
+#[path = "fake_github/git_http.rs"]
+mod git_http;
 #[path = "fake_github/issues.rs"]
 mod issues;
+#[path = "fake_github/misbehave.rs"]
+mod misbehave;
 #[path = "fake_github/params.rs"]
 mod params;
 #[path = "fake_github/permissions.rs"]
@@ -53,6 +61,8 @@ mod state;
 mod statuses;
 
 pub use faults::{Fault, FaultKind};
+pub use git_http::{GitRequest, backend as git_backend};
+pub use misbehave::Misbehavior;
 pub use permissions::INSTALLATION_TOKEN_PREFIX;
 pub use server::FakeGitHub;
 pub use state::Recorded;

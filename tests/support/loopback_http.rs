@@ -162,9 +162,9 @@ pub fn static_files(
     }
 }
 
-/// A handler running `git http-backend` over the repositories under `root` (a CGI program: the request in
-/// its environment and standard input, the answer's headers and body on its standard output). With
-/// `authorization`, every request must carry exactly that header, else 401.
+/// A handler running `git http-backend` over the repositories under `root` (see
+/// [`crate::support::fake_github::git_backend`]). With `authorization`, every request must carry exactly
+/// that header, else 401.
 pub fn git_http_backend(
     root: &Path,
     authorization: Option<String>,
@@ -180,56 +180,16 @@ pub fn git_http_backend(
             );
             return (401, vec![challenge], b"unauthorized".to_vec());
         }
-        let mut child = std::process::Command::new("git")
-            .arg("http-backend")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_PROJECT_ROOT", &root)
-            .env("GIT_HTTP_EXPORT_ALL", "1")
-            .env("REMOTE_USER", "test")
-            .env("REMOTE_ADDR", "127.0.0.1")
-            .env("REQUEST_METHOD", &req.method)
-            .env("PATH_INFO", &req.path)
-            .env("QUERY_STRING", &req.query)
-            .env(
-                "CONTENT_TYPE",
-                req.headers.get("content-type").cloned().unwrap_or_default(),
-            )
-            .env("CONTENT_LENGTH", req.body.len().to_string())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("git http-backend");
-        let mut stdin = child.stdin.take().unwrap();
-        let body = req.body.clone();
-        let writer = std::thread::spawn(move || {
-            use std::io::Write as _;
-            let _ = stdin.write_all(&body);
-        });
-        let out = child.wait_with_output().expect("git http-backend ran");
-        writer.join().unwrap();
-        let text = out.stdout;
-        let split = text
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|i| (i, 4))
-            .or_else(|| text.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)))
-            .expect("CGI headers");
-        let head = String::from_utf8_lossy(&text[..split.0]).into_owned();
-        let mut status = 200;
-        let mut headers = Vec::new();
-        for line in head.lines() {
-            let (k, v) = line.split_once(':').expect("CGI header");
-            let v = v.trim().to_owned();
-            if k.eq_ignore_ascii_case("status") {
-                status = v[..3].parse().unwrap();
-            } else {
-                headers.push((k.to_owned(), v));
-            }
-        }
-        (status, headers, text[split.0 + split.1..].to_vec())
+        let content_type = req.headers.get("content-type").cloned().unwrap_or_default();
+        crate::support::fake_github::git_backend(
+            &root,
+            &crate::support::fake_github::GitRequest {
+                method: &req.method,
+                path: &req.path,
+                query: &req.query,
+                content_type: &content_type,
+                body: &req.body,
+            },
+        )
     }
 }

@@ -68,7 +68,9 @@ pub fn set_timeouts(timeouts: GitTimeouts) {
 
 /// How long git requests over http wait.
 pub fn timeouts() -> GitTimeouts {
-    *timeouts_cell().read().unwrap_or_else(PoisonError::into_inner)
+    *timeouts_cell()
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A user name and secret lent for one remote URL.
@@ -456,7 +458,8 @@ impl Read for HttpStream {
         };
         let n = reader.read(buf).map_err(|e| {
             if e.kind() == io::ErrorKind::TimedOut
-                || e.get_ref().is_some_and(|inner| inner.to_string().contains("timeout"))
+                || e.get_ref()
+                    .is_some_and(|inner| inner.to_string().contains("timeout"))
             {
                 io::Error::new(
                     io::ErrorKind::TimedOut,

@@ -52,6 +52,14 @@ impl FakeGitHub {
         self
     }
 
+    /// Serves git's smart HTTP for the bare repositories under `root` (`OWNER/NAME.git`, as the local forge
+    /// keeps them) at `/OWNER/NAME.git`, without asking for credentials: the fake's URL is then also the
+    /// forge's git host.
+    pub fn serve_git(&self, root: &std::path::Path) -> &Self {
+        self.lock().git_root = Some(root.to_path_buf());
+        self
+    }
+
     /// Adds this delay to every answer.
     pub fn set_latency(&self, latency: Duration) -> &Self {
         self.lock().latency = latency;

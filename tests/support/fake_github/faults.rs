@@ -1,5 +1,5 @@
 //! Fault injection: which requests fail (method, path, from the Nth matching call, how many times) and how
-//! (a status, a dropped connection, a lost answer, a slow answer, the three kinds of rate limit).
+//! (a status, a dropped connection, a lost answer, a slow answer, the three kinds of rate limit, a hang).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,6 +22,8 @@ pub enum FaultKind {
     RetryAfter { secs: u64 },
     /// 403 "secondary rate limit" with no rate-limit headers at all.
     SecondaryLimit,
+    /// Hold the client for ever (see [`Misbehavior`]).
+    Hang(super::misbehave::Misbehavior),
 }
 
 /// When a request fails: which requests, from which matching call, how many times.
@@ -139,7 +141,9 @@ pub(super) fn fault_answer(kind: &FaultKind) -> Option<Answer> {
             }
             r
         }
-        FaultKind::Drop | FaultKind::LoseAnswer | FaultKind::Slow(_) => return None,
+        FaultKind::Drop | FaultKind::LoseAnswer | FaultKind::Slow(_) | FaultKind::Hang(_) => {
+            return None;
+        }
     })
 }
 

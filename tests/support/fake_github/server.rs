@@ -11,8 +11,12 @@ use http_body_util::BodyExt;
 use hyper::Request;
 use hyper::body::Incoming;
 
+use http_body_util::BodyExt as _;
+
 use super::answer::{Answer, error};
 use super::faults::{FaultKind, fault_answer, triggered};
+use super::git_http::{GitRequest, backend, is_git_path};
+use super::misbehave::{AnyBody, misbehave};
 use super::permissions::INSTALLATION_TOKEN_PREFIX;
 use super::routes::route;
 use super::state::{Recorded, State};
@@ -106,13 +110,13 @@ impl Drop for FakeGitHub {
     }
 }
 
-/// Receives one request: records it, applies the latency and any fault, refuses it without credentials,
-/// and has `route` answer it.
+/// Receives one request: records it, applies the latency and any fault, answers git's smart HTTP when
+/// asked to serve git, refuses an API request without credentials, and has `route` answer it.
 async fn handle(
     state: Arc<Mutex<State>>,
     started: Instant,
     req: Request<Incoming>,
-) -> Result<Answer, std::io::Error> {
+) -> Result<hyper::Response<AnyBody>, std::io::Error> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
@@ -139,13 +143,15 @@ async fn handle(
         );
     }
     let host = headers.get("host").cloned().unwrap_or_default();
-    let body = req
+    let content_type = headers.get("content-type").cloned().unwrap_or_default();
+    let body_bytes = req
         .into_body()
         .collect()
         .await
         .map(http_body_util::Collected::to_bytes)
-        .unwrap_or_default();
-    let body = String::from_utf8_lossy(&body).into_owned();
+        .unwrap_or_default()
+        .to_vec();
+    let body = String::from_utf8_lossy(&body_bytes).into_owned();
     let (latency, fault) = {
         let mut st = state
             .lock()
@@ -167,6 +173,7 @@ async fn handle(
         tokio::time::sleep(latency).await;
     }
     match &fault {
+        Some(FaultKind::Hang(how)) => return Ok(misbehave(*how, &path, &query).await),
         Some(FaultKind::Drop) => {
             // An error from the service makes hyper close the connection without an answer.
             return Err(std::io::Error::other("fault: dropped connection"));
@@ -174,13 +181,43 @@ async fn handle(
         Some(FaultKind::Slow(d)) => tokio::time::sleep(*d).await,
         Some(kind) => {
             if let Some(answer) = fault_answer(kind) {
-                return Ok(answer);
+                return Ok(boxed(answer));
             }
         }
         None => {}
     }
+    let git_root = state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .git_root
+        .clone();
+    if let Some(root) = git_root.filter(|_| is_git_path(&path)) {
+        let (status, headers, body) = tokio::task::spawn_blocking(move || {
+            backend(
+                &root,
+                &GitRequest {
+                    method: &method,
+                    path: &path,
+                    query: &query,
+                    content_type: &content_type,
+                    body: &body_bytes,
+                },
+            )
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        let mut answer = hyper::Response::builder().status(status);
+        for (k, v) in headers {
+            answer = answer.header(k, v);
+        }
+        return Ok(boxed(
+            answer
+                .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+                .expect("git answer"),
+        ));
+    }
     if !authorized {
-        return Ok(error(401, "Requires authentication"));
+        return Ok(boxed(error(401, "Requires authentication")));
     }
     let base = format!("http://{host}");
     let answer = {
@@ -195,5 +232,10 @@ async fn handle(
     if matches!(fault, Some(FaultKind::LoseAnswer)) {
         return Err(std::io::Error::other("fault: answer lost"));
     }
-    Ok(answer)
+    Ok(boxed(answer))
+}
+
+/// An ordinary answer as one of a server that can also hang.
+fn boxed(answer: Answer) -> hyper::Response<AnyBody> {
+    answer.map(|body| body.map_err(|never| match never {}).boxed())
 }

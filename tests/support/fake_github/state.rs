@@ -98,4 +98,6 @@ pub(super) struct State {
     pub(super) next_id: u64,
     /// The kind of credentials of the request being routed (see [`Recorded::auth_kind`]).
     pub(super) current_auth: Option<&'static str>,
+    /// Where the bare repositories served over git's smart HTTP are (`FakeGitHub::serve_git`).
+    pub(super) git_root: Option<std::path::PathBuf>,
 }

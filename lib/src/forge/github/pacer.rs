@@ -388,7 +388,12 @@ mod tests {
             took >= Duration::from_millis(600) && took < Duration::from_millis(1500),
             "{took:?}"
         );
-        assert!(err.0.outcome.message().starts_with("no complete answer within"));
+        assert!(
+            err.0
+                .outcome
+                .message()
+                .starts_with("no complete answer within")
+        );
     }
 
     #[tokio::test]
