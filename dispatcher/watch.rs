@@ -1,7 +1,7 @@
 //! `dispatcher watch`: polls the source clone's `origin` and delivers every push once, as `dispatch` would,
 //! with its state in `--state-dir`; prints a banner, then one timestamped line per poll that found
-//! something, per delivery and per failure. SIGTERM or SIGINT: the request in flight finishes, the state is
-//! written, exit 0.
+//! something, per delivery and per failure. SIGTERM or SIGINT: the request in flight is interrupted, the
+//! state (written as each delivery ended) is written, exit 0 within two seconds.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use ecosync::SourceLocation;
 use ecosync::dispatch::{self, DeliverySettings};
 use ecosync::git::GitAuth;
 use ecosync::stop_signal::StopSignal;
+use ecosync::watch::state_lock::StateLock;
 use ecosync::watch::{WatchEvent, WatchSettings};
 
 use ecosync_cli::forge_args::ForgeArgs;
@@ -90,6 +91,11 @@ pub struct WatchCommand {
     #[arg(long, env = "ECOSYNC_NOTIFY_ISSUE", value_parser = BoolishValueParser::new())]
     pub notify_issue: bool,
 
+    /// Leave the branches' dispatch watermarks alone (`refs/ecosync/dispatched/<branch>` on `origin`, which
+    /// `dispatcher dispatch` reads and moves too).
+    #[arg(long, env = "ECOSYNC_NO_WATERMARK", value_parser = BoolishValueParser::new())]
+    pub no_watermark: bool,
+
     /// Append one JSON line per dispatch sent (or failed) to this file.
     #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
@@ -112,6 +118,9 @@ pub struct WatchCommand {
 impl WatchCommand {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
+        // One watcher per state directory, locked before anything in it is touched.
+        let _lock = StateLock::acquire(&self.service.state_dir).map_err(CliError::of)?;
+        let mut url_auth = None;
         let location = match &self.source_url {
             Some(url) => {
                 let Some(config) = &self.config else {
@@ -119,8 +128,10 @@ impl WatchCommand {
                         "`--source-url` needs `--config FILE`: the bare clone has no work tree to find `ecosystem.json` in"
                     )));
                 };
-                let dir = ecosync::watch::watcher::bare_source(&self.service.state_dir, url)
-                    .map_err(CliError::of)?;
+                let (dir, auth) =
+                    ecosync::watch::watcher::bare_source(&self.service.state_dir, url)
+                        .map_err(CliError::of)?;
+                url_auth = auth;
                 SourceLocation {
                     repo_dir: dir,
                     config_path: config.clone(),
@@ -148,14 +159,18 @@ impl WatchCommand {
         } else {
             Some(ecosync_cli::glue::forge_in(&runtime, &self.forge)?)
         };
-        // `origin` is read with the forge's credentials for the source (none for the local forge).
-        let origin_auth = match &forge {
-            Some(f) => runtime
+        // git over https waits as the forge's settings say, in a dry run too.
+        ecosync::git::git_https::set_timeouts(self.forge.settings().git_timeouts());
+        // `origin` is read with the credentials in `--source-url`, else the forge's for the source (none
+        // for the local forge).
+        let origin_auth = match (&forge, url_auth) {
+            (_, Some(auth)) => auth,
+            (Some(f), None) => runtime
                 .block_on(ecosync::dispatch::plan::watermark::credentials(
                     f, &source, None,
                 ))
                 .map_err(CliError::of)?,
-            None => GitAuth::default(),
+            (None, None) => GitAuth::default(),
         };
         let stop = StopSignal::new();
         let direct = self.direct.settings(&location.repo_dir);
@@ -187,6 +202,7 @@ impl WatchCommand {
             origin_auth,
             max_polls: self.service.max_polls,
             audit,
+            watermark: !self.no_watermark,
         };
         eprintln!(
             "{} watching `{}` ({}) every {}, state in `{}`{}",
@@ -197,14 +213,14 @@ impl WatchCommand {
             settings.state_dir.display(),
             if self.dry_run { ", dry run" } else { "" }
         );
-        let result = runtime.block_on(async {
-            stop.listen();
-            ecosync::watch::watch(&settings, forge.as_ref(), |event| {
-                status.observe(&event);
-                print_event(&event);
-            })
-            .await
-        });
+        stop.listen();
+        ecosync_cli::service::end_after_stop(&stop);
+        let result = runtime.block_on(ecosync::watch::watch(&settings, forge.as_ref(), |event| {
+            status.observe(&event);
+            print_event(&event);
+        }));
+        // A git call a stop interrupted may still be running on a blocking thread: not waited for.
+        runtime.shutdown_background();
         result.map_err(CliError::of)?;
         Ok(Exit::Success)
     }

@@ -1,6 +1,6 @@
 //! `subscriber watch`: polls the upstream branch and runs the same sync as `subscriber apply --latest`
 //! when it moved, as a long-running service; one timestamped line per sync and per failure. SIGTERM or
-//! SIGINT: the sync in flight finishes, the state is written, exit 0.
+//! SIGINT: the sync in flight is interrupted, the state is written, exit 0 within two seconds.
 
 use std::time::Duration;
 
@@ -62,63 +62,65 @@ pub fn run(mut args: WatchArgs) -> CliResult {
         service.state_dir.display()
     );
     let mut started = std::time::Instant::now();
-    runtime
-        .block_on(async {
-            stop.listen();
-            ecosync::watch::upstream_watch::watch_upstream(&request, &forge, &settings, |event| {
-                match event {
-                    UpstreamEvent::Quiet => {
-                        status.observe(&WatchEvent::Polled { pending: 0 });
-                        tracing::debug!("poll: nothing new upstream");
-                    }
-                    UpstreamEvent::Moved { from, to } => {
-                        started = std::time::Instant::now();
-                        match from {
-                            Some(f) => eprintln!("{} upstream moved {f}..{to}", stamp()),
-                            None => eprintln!("{} upstream at {to}: syncing", stamp()),
-                        }
-                    }
-                    UpstreamEvent::Synced(done) => {
-                        observe_sync(
-                            &status,
-                            &done.outcome,
-                            done.cousin.as_str(),
-                            started.elapsed(),
-                        );
-                        let text = done.outcome.text(&request);
-                        let notes = done.notes(&request);
-                        for line in text.stdout.lines().chain(text.stderr.lines()) {
-                            eprintln!("{} {line}", stamp());
-                        }
-                        for line in notes {
-                            eprintln!("{} {line}", stamp());
-                        }
-                    }
-                    UpstreamEvent::Retrying { failures, retry_in } => eprintln!(
-                        "{} sync failed ({failures} in a row): tried again in {}",
-                        stamp(),
-                        humantime::format_duration(Duration::from_secs(retry_in.as_secs()))
-                    ),
-                    UpstreamEvent::PollFailed { error } => {
-                        eprintln!(
-                            "{} poll failed: {}; tried again next poll",
-                            stamp(),
-                            ecosync::escape::line(&error)
-                        );
-                        status.observe(&WatchEvent::PollFailed {
-                            error,
-                            retry_in: service.interval,
-                        });
-                    }
-                    UpstreamEvent::Stopped { signal } => match signal {
-                        Some(s) => eprintln!("{} stopped by {s}: state written", stamp()),
-                        None => eprintln!("{} stopped: state written", stamp()),
-                    },
+    stop.listen();
+    ecosync_cli::service::end_after_stop(&stop);
+    let result = runtime.block_on(async {
+        ecosync::watch::upstream_watch::watch_upstream(&request, &forge, &settings, |event| {
+            match event {
+                UpstreamEvent::Quiet => {
+                    status.observe(&WatchEvent::Polled { pending: 0 });
+                    tracing::debug!("poll: nothing new upstream");
                 }
-            })
-            .await
+                UpstreamEvent::Moved { from, to } => {
+                    started = std::time::Instant::now();
+                    match from {
+                        Some(f) => eprintln!("{} upstream moved {f}..{to}", stamp()),
+                        None => eprintln!("{} upstream at {to}: syncing", stamp()),
+                    }
+                }
+                UpstreamEvent::Synced(done) => {
+                    observe_sync(
+                        &status,
+                        &done.outcome,
+                        done.cousin.as_str(),
+                        started.elapsed(),
+                    );
+                    let text = done.outcome.text(&request);
+                    let notes = done.notes(&request);
+                    for line in text.stdout.lines().chain(text.stderr.lines()) {
+                        eprintln!("{} {line}", stamp());
+                    }
+                    for line in notes {
+                        eprintln!("{} {line}", stamp());
+                    }
+                }
+                UpstreamEvent::Retrying { failures, retry_in } => eprintln!(
+                    "{} sync failed ({failures} in a row): tried again in {}",
+                    stamp(),
+                    humantime::format_duration(Duration::from_secs(retry_in.as_secs()))
+                ),
+                UpstreamEvent::PollFailed { error } => {
+                    eprintln!(
+                        "{} poll failed: {}; tried again next poll",
+                        stamp(),
+                        ecosync::escape::line(&error)
+                    );
+                    status.observe(&WatchEvent::PollFailed {
+                        error,
+                        retry_in: service.interval,
+                    });
+                }
+                UpstreamEvent::Stopped { signal } => match signal {
+                    Some(s) => eprintln!("{} stopped by {s}: state written", stamp()),
+                    None => eprintln!("{} stopped: state written", stamp()),
+                },
+            }
         })
-        .map_err(CliError::of)?;
+        .await
+    });
+    // A git call a stop interrupted may still be running on a blocking thread: not waited for.
+    runtime.shutdown_background();
+    result.map_err(CliError::of)?;
     Ok(Exit::Success)
 }
 

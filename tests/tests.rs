@@ -21,6 +21,7 @@ mod hangs;
 mod install;
 mod plan;
 mod schemas;
+mod service;
 mod shard;
 mod smoke;
 mod snapshots;

@@ -85,6 +85,37 @@ impl ServiceArgs {
     }
 }
 
+/// After a stop signal, a watcher's process ends within this time, whatever it was doing.
+pub const STOP_DEADLINE: Duration = Duration::from_millis(1500);
+
+/// Ends the process [`STOP_DEADLINE`] after `stop` is set, if it has not ended by then: a stop interrupts
+/// what the watcher awaits, but a blocking call (a git transfer, a file system that does not answer)
+/// cannot be interrupted, and a service manager must not have to kill the process. The state, written as
+/// each delivery ended, is left as it is: the delivery that was cut off is made again at the next start.
+pub fn end_after_stop(stop: &ecosync::stop_signal::StopSignal) {
+    let stop = stop.clone();
+    let spawned = std::thread::Builder::new()
+        .name("ecosync-stop-deadline".into())
+        .spawn(move || {
+            let signum = loop {
+                if let Some(s) = stop.signal() {
+                    break s;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            };
+            std::thread::sleep(STOP_DEADLINE);
+            eprintln!(
+                "{} stopped by {}: the work in flight was cut off; state written up to the last delivery",
+                stamp(),
+                ecosync::stop_signal::StopSignal::name(signum)
+            );
+            std::process::exit(0);
+        });
+    if let Err(e) = spawned {
+        eprintln!("warning: cannot watch the stop deadline: {e}");
+    }
+}
+
 /// The current time, UTC, to the second, starting each line a watcher prints.
 pub fn stamp() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()

@@ -374,6 +374,13 @@ fn may_send_credentials(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// `url` without a `user:password@` in its authority, and the user name and password that were there
+/// (percent-decoded), when there was a password.
+pub fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
+    let (clean, lent) = split_userinfo(url);
+    (clean, lent.map(|l| (l.username, l.secret)))
+}
+
 /// `url` without a `user:password@` in its authority, and what was there (percent-decoded).
 fn split_userinfo(url: &str) -> (String, Option<Lent>) {
     let Some((scheme, rest)) = url.split_once("://") else {

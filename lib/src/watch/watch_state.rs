@@ -47,6 +47,18 @@ pub enum WatchStateError {
         /// What is wrong, with the line and column.
         message: String,
     },
+    /// Another watcher holds the state directory's lock.
+    #[error(
+        "another watcher{} is using the state directory `{}`",
+        holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default(),
+        dir.display()
+    )]
+    Locked {
+        /// The state directory.
+        dir: PathBuf,
+        /// The process holding the lock, as its lock file says.
+        holder: Option<u32>,
+    },
     /// The file was written by a newer ecosync.
     #[error(
         "`{path}` was written by a newer ecosync (state version {found}; this one reads {STATE_VERSION})"
@@ -64,6 +76,10 @@ impl UserError for WatchStateError {
         let hint = match self {
             WatchStateError::Io { .. } => {
                 "check that `--state-dir` is a directory this user can write"
+            }
+            WatchStateError::Locked { .. } => {
+                "two watchers on one state directory would deliver everything twice: stop the other one, \
+                 or give each watcher its own `--state-dir`"
             }
             WatchStateError::Corrupt { .. } => {
                 "fix or remove the file (removed, the watcher starts again from the branches' current heads)"
@@ -87,6 +103,10 @@ pub struct Pending {
     pub retry_at_ms: u64,
     /// The last error, for people.
     pub error: String,
+    /// Not tried yet: recorded before its delivery started, so a watcher killed during the delivery
+    /// makes it again at restart (and only it: every delivery that ended was recorded as it ended).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub queued: bool,
 }
 
 /// One watched branch.

@@ -55,6 +55,20 @@ impl WatchEvent {
                 },
                 humantime::format_duration(Duration::from_secs(retry_in.as_secs()))
             ),
+            WatchEvent::Watermark {
+                branch,
+                message,
+                failed,
+            } => {
+                if *failed {
+                    format!("warning: `{branch}`: the dispatch watermark was not moved: {message}")
+                } else if message.starts_with("moved") || message.starts_with("set") {
+                    tracing::debug!(%branch, "{message}");
+                    return None;
+                } else {
+                    format!("`{branch}`: {message}")
+                }
+            }
             WatchEvent::AuditFailed { error } => format!("warning: {error}"),
             WatchEvent::PollFailed { error, retry_in } => format!(
                 "poll failed: {error}; tried again in {}",
