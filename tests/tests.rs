@@ -18,6 +18,7 @@ mod forecast;
 mod forge_github;
 mod git_https;
 mod hangs;
+mod hostile_config;
 mod install;
 mod plan;
 mod schemas;

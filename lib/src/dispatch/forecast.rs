@@ -232,9 +232,23 @@ fn run_engine(
     let overrides = ConfigOverrides {
         upstream_repo: Some(input.source.clone()),
     };
+    // The target's own file: its problems are its repository's text, shown escaped and cut.
     let config = CousinConfig::load(DEFAULT_CONFIG_PATH, &text, &overrides).map_err(|d| {
+        let first = d
+            .first()
+            .map(|first| {
+                let at = first
+                    .location
+                    .map(|l| format!(" at line {}, column {}", l.line, l.column))
+                    .unwrap_or_default();
+                format!(
+                    ": {}{at}",
+                    crate::escape::shown(&first.message).trim_end_matches('.')
+                )
+            })
+            .unwrap_or_default();
         format!(
-            "invalid config: `{DEFAULT_CONFIG_PATH}` on `{}` has {} problem(s)",
+            "invalid config: `{DEFAULT_CONFIG_PATH}` on `{}` has {} problem(s){first}",
             input.branch,
             d.len()
         )
