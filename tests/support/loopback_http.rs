@@ -9,6 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full};
+
+// The fake GitHub's git backend, named by path: benchmarks include this file and the fake's alone, so
+// each loads it.
+#[allow(clippy::duplicate_mod)]
+#[path = "fake_github/git_http.rs"]
+mod git_http;
 use hyper::body::Bytes;
 
 /// One request as the server saw it.
@@ -163,7 +169,7 @@ pub fn static_files(
 }
 
 /// A handler running `git http-backend` over the repositories under `root` (see
-/// [`crate::support::fake_github::git_backend`]). With `authorization`, every request must carry exactly
+/// `fake_github/git_http.rs`). With `authorization`, every request must carry exactly
 /// that header, else 401.
 pub fn git_http_backend(
     root: &Path,
@@ -181,9 +187,9 @@ pub fn git_http_backend(
             return (401, vec![challenge], b"unauthorized".to_vec());
         }
         let content_type = req.headers.get("content-type").cloned().unwrap_or_default();
-        crate::support::fake_github::git_backend(
+        git_http::backend(
             &root,
-            &crate::support::fake_github::GitRequest {
+            &git_http::GitRequest {
                 method: &req.method,
                 path: &req.path,
                 query: &req.query,

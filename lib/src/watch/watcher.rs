@@ -44,6 +44,8 @@ use crate::watch::watch_state::{BranchState, Pending, WatchState, WatchStateErro
 use crate::watch::watched_branches as ecosystem_branches;
 
 /// Everything a watcher needs, checked by the caller.
+// Each flag is one independent switch of the command line.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug)]
 pub struct WatchSettings {
     /// The source repository's clone, fetched from its `origin`.

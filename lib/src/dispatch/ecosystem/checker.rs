@@ -562,10 +562,10 @@ impl<'a> Checker<'a> {
         };
         let target_branch = match node.get("target_branch") {
             None => None,
-            Some(v) => match v.as_str() {
-                Some(b) => match branch_problem(b) {
-                    None => Some(b.to_owned()),
-                    Some(problem) => {
+            Some(v) => {
+                if let Some(b) = v.as_str() {
+                    let problem = branch_problem(b);
+                    if let Some(problem) = problem {
                         self.error(
                             v.span,
                             subj,
@@ -575,10 +575,9 @@ impl<'a> Checker<'a> {
                             ),
                             &format!("{}, or remove it for the default branch", problem.hint(b)),
                         );
-                        None
                     }
-                },
-                None => {
+                    problem.is_none().then(|| b.to_owned())
+                } else {
                     self.error(
                         v.span,
                         subj,
@@ -587,7 +586,7 @@ impl<'a> Checker<'a> {
                     );
                     None
                 }
-            },
+            }
         };
         let per_commit = match node.get("per_commit") {
             None => false,
