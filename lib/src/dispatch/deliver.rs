@@ -12,6 +12,7 @@ pub mod direct_settings;
 pub mod engine_delivery;
 pub mod failure_notice;
 pub mod fan_out;
+pub mod per_commit_selection;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +25,7 @@ use crate::dispatch::deliver::direct_settings::DirectSettings;
 use crate::dispatch::deliver::engine_delivery::EngineDelivery;
 use crate::dispatch::deliver::failure_notice::NoticeOutcome;
 use crate::dispatch::deliver::fan_out::{FanOut, Outgoing};
+use crate::dispatch::deliver::per_commit_selection::PerCommitSelection;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::plan::{Delivery, Plan};
 use crate::error_kind::error_chain;
@@ -349,11 +351,28 @@ async fn deliver_direct(
         };
         return mirror.deliver(&d.repo, target).await;
     }
+    let per_commit = target.per_commit && !manual;
+    // `per_commit` proposes what the target is missing, from its own last synced commit: not the push's
+    // range alone, so a missed run is caught up.
+    let since = if per_commit {
+        per_commit_selection::target_last_synced(
+            forge,
+            &settings.direct,
+            &settings.source_repo,
+            &d.repo,
+            target.target_branch.as_deref(),
+            head,
+        )
+        .await
+    } else {
+        None
+    };
+    let base = since.map_or_else(|| plan.base.clone(), |s| s.to_string());
     let commits = match engine_delivery::commits_of(
         &settings.direct.source_dir,
-        &plan.base,
+        &base,
         head,
-        target.per_commit && !manual,
+        per_commit,
         &target.subscriptions,
         &d.paths,
     ) {
@@ -373,9 +392,22 @@ async fn deliver_direct(
         head,
         dispatch_id,
     };
+    let limit = target
+        .per_commit_limit
+        .unwrap_or(per_commit_selection::DEFAULT_PER_COMMIT_LIMIT);
+    let selection = PerCommitSelection::capped(commits, limit, since);
     let mut r = engine
-        .deliver(&d.repo, target, &commits, &d.features, manual)
+        .deliver(&d.repo, target, &selection.now, &d.features, manual)
         .await;
+    if let Some(line) = selection.queued_line(limit) {
+        match (&mut r.outcome, &mut r.error) {
+            (Some(text), _) | (None, Some(text)) => {
+                text.push_str("; ");
+                text.push_str(&line);
+            }
+            (None, None) => r.outcome = Some(line),
+        }
+    }
     r.mode = d.mode;
     r
 }

@@ -83,6 +83,11 @@ pub struct Entry {
     /// one rolling pull request.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub per_commit: bool,
+    /// With `per_commit`: how many pull requests one run opens or refreshes at most (default 20); the
+    /// commits past it are queued and proposed by later runs as earlier pull requests merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub per_commit_limit: Option<u32>,
     /// For `buffered-pr` (required there): how many hours changes gather on the branch before the pull
     /// request opens, a positive number.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -20,7 +20,7 @@ use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::repo_name::RepoName;
 
 /// The fields an entry may have, in the order they are documented.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "repo",
     "subscriptions",
     "event_type",
@@ -32,6 +32,7 @@ const FIELDS: [&str; 13] = [
     "mapping",
     "pull_request",
     "per_commit",
+    "per_commit_limit",
     "buffer_hours",
     "on_conflict",
 ];
@@ -515,6 +516,9 @@ impl<'a> Checker<'a> {
             mapping: read("mapping").and_then(|v| serde_json::from_value(v).ok()),
             pull_request: delivery.pull_request.clone(),
             per_commit: delivery.per_commit,
+            per_commit_limit: delivery
+                .per_commit_limit
+                .and_then(|n| u32::try_from(n).ok()),
             buffer_hours: delivery.buffer.map(|b| b.as_secs_f64() / 3600.0),
             on_conflict: node.get("on_conflict").map(|_| delivery.on_conflict),
         };
@@ -599,6 +603,34 @@ impl<'a> Checker<'a> {
                 false
             }),
         };
+        let per_commit_limit = match node.get("per_commit_limit") {
+            None => None,
+            Some(v) => match v.to_value().as_u64() {
+                Some(n @ 1..=1000) => usize::try_from(n).ok(),
+                _ => {
+                    self.error(
+                        v.span,
+                        subj,
+                        format!(
+                            "`per_commit_limit` must be a whole number from 1 to 1000, found {}",
+                            v.to_value()
+                        ),
+                        "write e.g. `\"per_commit_limit\": 20`: at most that many pull requests per run",
+                    );
+                    None
+                }
+            },
+        };
+        if let Some(v) = node.get("per_commit_limit")
+            && !per_commit
+        {
+            self.error(
+                v.span,
+                subj,
+                "`per_commit_limit` has no effect without `\"per_commit\": true`".to_owned(),
+                "add `\"per_commit\": true`, or remove `per_commit_limit`",
+            );
+        }
         let buffer = match node.get("buffer_hours") {
             None => None,
             Some(v) => {
@@ -634,6 +666,7 @@ impl<'a> Checker<'a> {
             "strategy",
             "mapping",
             "per_commit",
+            "per_commit_limit",
             "buffer_hours",
             "on_conflict",
         ];
@@ -778,6 +811,7 @@ impl<'a> Checker<'a> {
             pull_request: shared.pull_request,
             on_conflict: shared.on_conflict,
             per_commit,
+            per_commit_limit,
             buffer,
             subscriptions: Vec::new(),
         })

@@ -92,11 +92,7 @@ impl ChangeSummary {
         for delta in diff.deltas() {
             let (old_f, new_f) = (delta.old_file(), delta.new_file());
             let path_of = |f: &git2::DiffFile<'_>| {
-                prefix.join(
-                    &f.path()
-                        .map(|p| p.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                )
+                prefix.join(&f.path_bytes().map(crate::repo_path::path_text).unwrap_or_default())
             };
             let status = match delta.status() {
                 Delta::Added => "added",
@@ -109,6 +105,11 @@ impl ChangeSummary {
             let read = |f: &git2::DiffFile<'_>| -> Result<Vec<u8>, git2::Error> {
                 if f.id().is_zero() || !f.exists() {
                     return Ok(Vec::new());
+                }
+                // A submodule's commit lives in another repository: never read here. It reads as git's
+                // own diff shows it.
+                if f.mode() == git2::FileMode::Commit {
+                    return Ok(format!("Subproject commit {}\n", f.id()).into_bytes());
                 }
                 Ok(repo.find_blob(f.id())?.content().to_vec())
             };
