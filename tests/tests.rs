@@ -13,6 +13,7 @@ mod contract;
 mod delivery_modes;
 mod dispatch;
 mod doctor;
+mod edges;
 mod explain;
 mod forecast;
 mod forge_github;
