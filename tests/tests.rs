@@ -8,6 +8,7 @@ mod acknowledge;
 mod audit_log;
 mod build_info;
 mod chain;
+mod content_matrix;
 mod change_set;
 mod contract;
 mod delivery_modes;
