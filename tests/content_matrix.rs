@@ -40,20 +40,36 @@ fn commit_case(repo: &Repository, n: usize, secs: i64) -> Oid {
     let blob = |text: &str| repo.blob(text.as_bytes()).unwrap();
     match n {
         0 => {
-            u.upsert("features/x/sub", Oid::from_str(SUB_1).unwrap(), FileMode::Commit);
+            u.upsert(
+                "features/x/sub",
+                Oid::from_str(SUB_1).unwrap(),
+                FileMode::Commit,
+            );
         }
         1 => {
-            u.upsert("features/x/sub", Oid::from_str(SUB_2).unwrap(), FileMode::Commit);
+            u.upsert(
+                "features/x/sub",
+                Oid::from_str(SUB_2).unwrap(),
+                FileMode::Commit,
+            );
         }
         2 => {
-            u.upsert("vendor/lib", Oid::from_str(SUB_1).unwrap(), FileMode::Commit);
+            u.upsert(
+                "vendor/lib",
+                Oid::from_str(SUB_1).unwrap(),
+                FileMode::Commit,
+            );
             u.upsert("features/x/b.txt", blob("b2\n"), FileMode::Blob);
         }
         3 => {
             u.remove("features/x/sub");
         }
         4 => {
-            u.upsert(&b"features/x/caf\xe9.txt"[..], blob("latin-1\n"), FileMode::Blob);
+            u.upsert(
+                &b"features/x/caf\xe9.txt"[..],
+                blob("latin-1\n"),
+                FileMode::Blob,
+            );
         }
         5 => {
             u.upsert("features/x/link", blob("a.txt"), FileMode::Link);
@@ -216,7 +232,7 @@ fn merge() {
 }
 
 /// A source like the subscriber's upstream, a local forge with `acme/mono` and the target `acme/t`.
-fn dispatcher_way(way: &str, entry: serde_json::Value) {
+fn dispatcher_way(way: &str, entry: &serde_json::Value) {
     let repo = Repo::new();
     repo.write("features/x/a.txt", "a1\n")
         .write("features/x/b.txt", "b1\n")
@@ -237,7 +253,7 @@ fn dispatcher_way(way: &str, entry: serde_json::Value) {
         own.commit("target start");
         own.push(&target, "main");
     }
-    let config = Config::new(&json!([entry]));
+    let config = Config::new(&json!([entry.clone()]));
     let dispatch = || {
         Cmd::dispatcher()
             .dir(repo.path())
@@ -317,25 +333,25 @@ fn mapped(mode: &str) -> serde_json::Value {
 fn push_mode() {
     dispatcher_way(
         "push",
-        json!({"repo": "acme/t", "subscriptions": ["features/x/**"], "mode": "push"}),
+        &json!({"repo": "acme/t", "subscriptions": ["features/x/**"], "mode": "push"}),
     );
 }
 
 #[test]
 fn pull_request_mode() {
-    dispatcher_way("pull-request", mapped("pull-request"));
+    dispatcher_way("pull-request", &mapped("pull-request"));
 }
 
 #[test]
 fn per_commit_mode() {
     let mut entry = mapped("pull-request");
     entry["per_commit"] = json!(true);
-    dispatcher_way("per_commit", entry);
+    dispatcher_way("per_commit", &entry);
 }
 
 #[test]
 fn buffered_pr_mode() {
     let mut entry = mapped("buffered-pr");
     entry["buffer_hours"] = json!(24);
-    dispatcher_way("buffered-pr", entry);
+    dispatcher_way("buffered-pr", &entry);
 }

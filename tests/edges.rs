@@ -92,7 +92,11 @@ fn a_shallow_clone_is_deepened_from_origin_and_never_fans_out() {
     let out = plan_in(&shallow, &config, &[]).run().success();
     let plan = out.json();
     assert_eq!(plan["base"], commits[1].to_string(), "{out}");
-    assert_eq!(delivered(&plan), ["acme/x"], "only the head's change counts");
+    assert_eq!(
+        delivered(&plan),
+        ["acme/x"],
+        "only the head's change counts"
+    );
     // `--base HEAD~2` needs more of the history: deepened again.
     let (_tmp2, shallow) = clone(&url, &["--depth", "1"]);
     let plan = plan_in(&shallow, &config, &["--base", "HEAD~2"])
@@ -117,8 +121,7 @@ fn a_shallow_clone_that_cannot_be_deepened_is_refused_and_nothing_is_sent() {
     let config = two_entries();
     let out = plan_in(&shallow, &config, &[]).run().expect_code(2);
     assert!(
-        out.stderr
-            .contains("the clone is shallow and `HEAD`")
+        out.stderr.contains("the clone is shallow and `HEAD`")
             || out.stderr.contains("the clone is shallow and "),
         "{out}"
     );
@@ -173,7 +176,10 @@ fn a_missing_revision_in_a_full_clone_is_named_without_shallow_advice() {
             .starts_with("error: revision `no-such-rev` is not in the repository\n"),
         "{out}"
     );
-    assert!(out.stderr.contains("hint: check the revision's spelling"), "{out}");
+    assert!(
+        out.stderr.contains("hint: check the revision's spelling"),
+        "{out}"
+    );
     assert!(!out.stderr.contains("shallow"), "{out}");
     assert!(!out.stderr.contains("class="), "{out}");
 }
@@ -327,13 +333,15 @@ fn per_commit_opens_at_most_the_limit_per_run_and_queues_the_rest() {
     let p = PerCommit::new(&json!({"per_commit_limit": 2})).synced();
     let before = p.pulls().len();
     for f in ["a", "b", "c"] {
-        p.repo.write(&format!("features/x/{f}.txt"), format!("{f}\n"));
+        p.repo
+            .write(&format!("features/x/{f}.txt"), format!("{f}\n"));
         p.repo.commit(&format!("add {f}"));
     }
     let out = p.dispatch("HEAD~3").success();
     assert_eq!(p.pulls().len(), before + 2, "{out}");
     assert!(
-        out.stderr.contains("queued 1 commit(s) past the limit of 2"),
+        out.stderr
+            .contains("queued 1 commit(s) past the limit of 2"),
         "{out}"
     );
     // Once the first two merge, the next run proposes the third.

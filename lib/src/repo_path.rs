@@ -5,6 +5,7 @@
 //! a `.git` directory (in any letter case, since case-insensitive file systems treat `.GIT` as `.git`).
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use crate::error_kind::{ErrorKind, UserError};
 
@@ -174,7 +175,7 @@ pub fn path_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     for chunk in bytes.utf8_chunks() {
         out.push_str(chunk.valid());
         for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
+            let _ = write!(out, "\\x{b:02x}");
         }
     }
     std::borrow::Cow::Owned(out)
@@ -269,8 +270,14 @@ mod tests {
 
     #[test]
     fn non_utf8_bytes_are_escaped_and_utf8_paths_kept() {
-        assert_eq!(path_text(b"features/x/caf\xc3\xa9.txt"), "features/x/café.txt");
-        assert_eq!(path_text(b"features/x/caf\xe9.txt"), "features/x/caf\\xe9.txt");
+        assert_eq!(
+            path_text(b"features/x/caf\xc3\xa9.txt"),
+            "features/x/café.txt"
+        );
+        assert_eq!(
+            path_text(b"features/x/caf\xe9.txt"),
+            "features/x/caf\\xe9.txt"
+        );
         assert_eq!(path_text(b"a\xff\xfeb"), "a\\xff\\xfeb");
     }
 

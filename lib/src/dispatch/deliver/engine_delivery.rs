@@ -218,7 +218,11 @@ impl EngineDelivery<'_> {
 impl EngineDelivery<'_> {
     /// Closes `repo`'s open failure issue once a `per_commit` run had no failing commit: nothing it
     /// reports is failing any more.
-    async fn close_failure_issue(&self, repo: &RepoName, config: &crate::config::cousin_config::CousinConfig) {
+    async fn close_failure_issue(
+        &self,
+        repo: &RepoName,
+        config: &crate::config::cousin_config::CousinConfig,
+    ) {
         let title = failure_report::title(self.source, repo);
         let label = config.notify_labels.first().map(String::as_str);
         let note = format!(

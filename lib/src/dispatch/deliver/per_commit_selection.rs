@@ -39,7 +39,11 @@ impl PerCommitSelection {
     pub fn capped(mut all: Commits, limit: usize, since: Option<Oid>) -> Self {
         let limit = limit.max(1);
         let queued = if all.each.len() > limit {
-            all.each.split_off(limit).into_iter().map(|(id, _)| id).collect()
+            all.each
+                .split_off(limit)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
         } else {
             Vec::new()
         };
@@ -107,23 +111,21 @@ pub async fn target_last_synced(
     // The target's cache repository when there is one (what the engine fetches next is then there
     // already), else a scratch one.
     let scratch;
-    let dir = match settings.target_dir.as_ref().filter(|_| !settings.dry_run) {
-        Some(dir) => dir.join(target.owner()).join(target.name()),
-        None => {
-            scratch = tempfile::Builder::new()
-                .prefix("ecosync-last-sync-")
-                .tempdir()
-                .ok()?;
-            scratch.path().to_path_buf()
-        }
+    let dir = if let Some(dir) = settings.target_dir.as_ref().filter(|_| !settings.dry_run) {
+        dir.join(target.owner()).join(target.name())
+    } else {
+        scratch = tempfile::Builder::new()
+            .prefix("ecosync-last-sync-")
+            .tempdir()
+            .ok()?;
+        scratch.path().to_path_buf()
     };
     let found = (|| -> Result<Option<Oid>, git2::Error> {
-        let git = match Repository::open_bare(&dir) {
-            Ok(git) => git,
-            Err(_) => {
-                std::fs::create_dir_all(&dir).map_err(|e| git2::Error::from_str(&e.to_string()))?;
-                Repository::init_bare(&dir)?
-            }
+        let git = if let Ok(git) = Repository::open_bare(&dir) {
+            git
+        } else {
+            std::fs::create_dir_all(&dir).map_err(|e| git2::Error::from_str(&e.to_string()))?;
+            Repository::init_bare(&dir)?
         };
         let mut remote = git.remote_anonymous(&url)?;
         let mut fo = git2::FetchOptions::new();

@@ -605,9 +605,10 @@ impl<'a> Checker<'a> {
         };
         let per_commit_limit = match node.get("per_commit_limit") {
             None => None,
-            Some(v) => match v.to_value().as_u64() {
-                Some(n @ 1..=1000) => usize::try_from(n).ok(),
-                _ => {
+            Some(v) => {
+                if let Some(n @ 1..=1000) = v.to_value().as_u64() {
+                    usize::try_from(n).ok()
+                } else {
                     self.error(
                         v.span,
                         subj,
@@ -619,7 +620,7 @@ impl<'a> Checker<'a> {
                     );
                     None
                 }
-            },
+            }
         };
         if let Some(v) = node.get("per_commit_limit")
             && !per_commit

@@ -499,9 +499,8 @@ impl PlanRequest {
                         ),
                     })
                 }
-                Ok(_) | Err(ChangeSetError::NoCommits { .. } | ChangeSetError::NotACommit { .. }) => {
-                    None
-                }
+                Ok(_)
+                | Err(ChangeSetError::NoCommits { .. } | ChangeSetError::NotACommit { .. }) => None,
                 Err(ChangeSetError::UnknownRevision { rev, .. }) => {
                     Some(format!("revision `{rev}` is not in it"))
                 }

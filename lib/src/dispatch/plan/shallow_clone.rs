@@ -149,7 +149,8 @@ fn fetch_reason(e: &git2::Error, url: &str) -> String {
     let message = redact_userinfo_in(e.message(), url);
     tracing::debug!(error = %message, class = ?e.class(), code = ?e.code(), "deepening the shallow clone failed");
     if e.message().contains("not supported by the local transport") {
-        "`origin` is a directory on this machine, which libgit2 cannot deepen a clone from".to_owned()
+        "`origin` is a directory on this machine, which libgit2 cannot deepen a clone from"
+            .to_owned()
     } else if e.class() == git2::ErrorClass::Http || e.class() == git2::ErrorClass::Net {
         format!("`origin` could not be reached ({message})")
     } else {

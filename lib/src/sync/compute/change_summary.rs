@@ -92,7 +92,11 @@ impl ChangeSummary {
         for delta in diff.deltas() {
             let (old_f, new_f) = (delta.old_file(), delta.new_file());
             let path_of = |f: &git2::DiffFile<'_>| {
-                prefix.join(&f.path_bytes().map(crate::repo_path::path_text).unwrap_or_default())
+                prefix.join(
+                    &f.path_bytes()
+                        .map(crate::repo_path::path_text)
+                        .unwrap_or_default(),
+                )
             };
             let status = match delta.status() {
                 Delta::Added => "added",

@@ -142,7 +142,9 @@ fn stage0(e: &IndexEntry) -> IndexEntry {
 fn bytes_path(bytes: &[u8]) -> std::path::PathBuf {
     #[cfg(unix)]
     {
-        std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes))
+        std::path::PathBuf::from(
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes),
+        )
     }
     #[cfg(not(unix))]
     {
