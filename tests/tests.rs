@@ -12,6 +12,7 @@ mod change_set;
 mod contract;
 mod delivery_modes;
 mod dispatch;
+mod docs;
 mod doctor;
 mod explain;
 mod forecast;
