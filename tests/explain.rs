@@ -1,4 +1,4 @@
-//! `dispatcher explain` and `subscriber explain` through the real binaries: every row of the README's
+//! `dispatcher explain` and `subscriber explain` through the real binaries: every row of the `ecosystem.json` reference's
 //! path-pattern cheat sheet, bare directories, negations, the branch filter, a disabled entry, the closest
 //! pattern for a typo, and where an upstream path lands in a cousin.
 
@@ -69,13 +69,17 @@ fn examples(cell: &str) -> Vec<String> {
     out
 }
 
-/// The rows of the README's "Path patterns" cheat sheet: (patterns, matching paths, other paths).
+/// The rows of the "Path patterns" cheat sheet of the `ecosystem.json` reference: (patterns, matching
+/// paths, other paths).
 fn cheat_sheet() -> Vec<(Vec<String>, Vec<String>, Vec<String>)> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/ecosystem-json.md"
+    ))
+    .unwrap();
     let start = readme
-        .find("### Path patterns")
-        .expect("the README has the cheat sheet");
+        .find("## Path patterns")
+        .expect("the reference has the cheat sheet");
     let mut rows = Vec::new();
     for line in readme[start..]
         .lines()
