@@ -157,6 +157,44 @@ fn last_match_wins_and_names_the_deciding_pattern() {
     ), "{out}");
 }
 
+#[test]
+fn the_text_lists_the_entries_that_come_near_a_path_and_counts_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new(&json!([
+        {"repo": "acme/flask", "subscriptions": ["features/webpush/flask"]},
+        {"repo": "acme/react", "subscriptions": ["features/webpush/react/**"]},
+        {"repo": "acme/auth", "subscriptions": ["features/auth/**"]},
+        {"repo": "acme/docs", "subscriptions": ["docs/**"]}
+    ]));
+    let path = "features/webpush/flask/app.py";
+    let out = explain(dir.path(), &config, &["--repo", ".", path]).success();
+    // The entry that takes it, and the one whose pattern starts beside it.
+    assert!(
+        out.stdout.contains("entry 0 (`acme/flask`): delivered"),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("entry 1 (`acme/react`): not delivered: no pattern matches it"),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("acme/auth"), "{out}");
+    assert!(!out.stdout.contains("acme/docs"), "{out}");
+    assert!(
+        out.stdout
+            .contains("  2 other entries: no pattern comes near it (`--all` lists every entry)\n"),
+        "{out}"
+    );
+    let all = explain(dir.path(), &config, &["--repo", ".", "--all", path]).success();
+    for repo in ["acme/flask", "acme/react", "acme/auth", "acme/docs"] {
+        assert!(all.stdout.contains(&format!("(`{repo}`)")), "{all}");
+    }
+    assert!(!all.stdout.contains("other entries"), "{all}");
+    // The JSON, a contract, has every entry.
+    let json = explain_json(dir.path(), &config, &["--repo", ".", path]);
+    assert_eq!(json[0]["entries"].as_array().unwrap().len(), 4, "{json:#}");
+}
+
 /// A source repository with directories, explained against its HEAD tree.
 fn tree_repo() -> Repo {
     let repo = Repo::new();
