@@ -13,6 +13,7 @@ mod content_matrix;
 mod contract;
 mod delivery_modes;
 mod dispatch;
+mod docs;
 mod doctor;
 mod edges;
 mod explain;

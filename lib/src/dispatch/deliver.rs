@@ -63,6 +63,16 @@ pub struct Preview {
     pub outgoing: Vec<Outgoing>,
     /// The report: every repository skipped, with why.
     pub report: DeliveryReport,
+    /// How many deliveries would be made (each dispatch; each delivery the dispatcher makes itself that was
+    /// computed and would succeed).
+    pub would_deliver: usize,
+    /// How many would fail (a refused payload; a computed delivery that would fail).
+    pub would_fail: usize,
+    /// How many deliveries the dispatcher makes itself could not be computed (no forge to read the targets
+    /// with).
+    pub not_computed: usize,
+    /// How many entries the plan skips (disabled, another branch).
+    pub skipped: usize,
 }
 
 /// An identifier for this run, carried in every payload: the workflow run's URL under GitHub Actions, else a
@@ -85,6 +95,7 @@ pub fn dispatch_id(source: &RepoName) -> String {
 /// What would be sent for `plan`, sending nothing.
 pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
     let (outgoing, refused) = outgoing(plan, settings);
+    let would_fail = refused.len();
     let mut repos: Vec<RepoResult> = outgoing
         .iter()
         .map(|o| {
@@ -107,8 +118,18 @@ pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
                 r
             }),
     );
+    let not_computed = plan
+        .deliveries
+        .iter()
+        .filter(|d| d.mode != DeliveryMode::Dispatch)
+        .count()
+        + plan.flush.len();
     repos.extend(skipped(plan));
     Preview {
+        would_deliver: outgoing.len(),
+        would_fail,
+        not_computed,
+        skipped: plan.skipped.len(),
         outgoing,
         report: report(plan, settings, true, repos),
     }
@@ -128,6 +149,12 @@ pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Fo
         .chain(plan.flush.iter().map(|d| (d, true)));
     for (d, manual) in direct {
         let mut r = deliver_direct(plan, d, &dry, forge, manual).await;
+        preview.not_computed = preview.not_computed.saturating_sub(1);
+        if r.status == DeliveryStatus::Failed {
+            preview.would_fail += 1;
+        } else {
+            preview.would_deliver += 1;
+        }
         // A dry run delivers nothing and fails nothing (it exits 0): it says what would happen.
         r.error = Some(match r.status {
             DeliveryStatus::Failed => match &r.hint {

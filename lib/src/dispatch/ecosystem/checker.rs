@@ -73,7 +73,8 @@ pub(super) struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    pub(super) fn ecosystem(&mut self) -> Option<Ecosystem> {
+    /// The entries that are valid, and whether every entry is; `None` when the top level cannot be read.
+    pub(super) fn ecosystem(&mut self) -> Option<(Ecosystem, bool)> {
         let root = self.doc.root();
         // An object that looks like an entry (it has `repo` or `subscriptions`, and neither key of the
         // document form) is most likely one entry that lost its brackets, and is reported as such; any
@@ -125,7 +126,7 @@ impl<'a> Checker<'a> {
                 None => complete = false,
             }
         }
-        complete.then_some(ecosystem)
+        Some((ecosystem, complete))
     }
 
     /// The object form, `{"$schema": "...", "repositories": [...]}`, which lets editors find the schema; the
@@ -530,6 +531,7 @@ impl<'a> Checker<'a> {
             subscriptions: patterns,
             branches: branch_patterns,
             source: EntrySource {
+                index,
                 subscriptions: pattern_spans,
             },
         })

@@ -663,7 +663,8 @@ fn apply_watermark(
             (
                 WatermarkStatus::AlreadyDispatched,
                 format!(
-                    "already dispatched: {of} was dispatched up to {short}, which includes `{head}`;                      nothing to send (`--force` sends it again)"
+                    "already dispatched: {of} was dispatched up to {short}, which includes `{head}`; \
+                     nothing to send (`--force` sends it again)"
                 ),
             )
         };
