@@ -119,7 +119,10 @@ impl CliError {
     /// payload's field, a file name, a server's answer): each part is kept on its own line, so no outside
     /// text can start a line (a workflow command under GitHub Actions), and cut to a readable length.
     fn render(&self) -> String {
-        let mut s = format!("error: {}", safe(&format!("{:#}", self.error)));
+        // libgit2's texts stay out of what users read (`error_chain` logs them at debug level).
+        let chain =
+            ecosync::error_kind::error_chain(AsRef::<dyn std::error::Error>::as_ref(&self.error));
+        let mut s = format!("error: {}", safe(&chain));
         for h in &self.hints {
             s.push_str("\n  hint: ");
             s.push_str(&safe(h));
@@ -184,7 +187,11 @@ fn finish(result: CliResult) -> ExitCode {
     eprintln!("{}", error.render());
     // Under GitHub Actions the error is also an annotation, so it shows in the run's summary.
     if Actions::from_env().is_some() {
-        let mut message = safe(&format!("{:#}", error.error));
+        let mut message = safe(&ecosync::error_kind::error_chain(AsRef::<
+            dyn std::error::Error,
+        >::as_ref(
+            &error.error
+        )));
         for h in &error.hints {
             _ = write!(message, " (hint: {})", safe(h));
         }
