@@ -356,8 +356,14 @@ fn a_state_directory_that_cannot_be_written_delivers_nothing() {
     let s = Scene::new(2);
     let state = s.state.path().join("state");
     let aside = s.state.path().join("aside");
+    let recorded = || {
+        std::fs::read_to_string(state.join("watch-state.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .is_some_and(|v| v["branches"]["main"]["head"].is_string())
+    };
     let out = s.watch_in(&state).run_with(|_| {
-        wait_for("the first poll", || state.join("watch-state.json").exists());
+        wait_for("the first poll", recorded);
         std::fs::rename(&state, &aside).unwrap();
         std::fs::write(&state, "not a directory").unwrap();
         s.push_change(1);
@@ -409,6 +415,24 @@ fn a_second_watcher_on_one_state_directory_refuses_naming_the_first() {
     );
     assert!(second.stderr.contains("hint:"), "{second}");
     assert_eq!(s.total_dispatches(), 1);
+}
+
+/// A state directory named relatively and made at start is locked once, by this watcher (the lock taken
+/// before the directory existed is the one the watcher holds).
+#[test]
+fn a_relative_state_directory_made_at_start_is_locked_once() {
+    let s = Scene::new(1);
+    let cwd = tempfile::tempdir().unwrap();
+    for first in [true, false] {
+        let out = s
+            .watch_in(Path::new("state/new"))
+            .dir(cwd.path())
+            .args(["--max-polls", "1"])
+            .run()
+            .success();
+        assert_eq!(out.stderr.contains("recorded"), first, "{out}");
+    }
+    assert!(cwd.path().join("state/new/watch.lock").exists());
 }
 
 /// `watch`, then `dispatch`: the watcher moves the watermark to the head it delivered, and a dispatch run of

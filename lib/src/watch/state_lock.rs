@@ -39,7 +39,10 @@ impl StateLock {
             source,
         })?;
         let path = dir.join(LOCK_FILE);
-        let key = path.canonicalize().unwrap_or_else(|_| path.clone());
+        // The directory exists now: its canonical name is the same however it was spelled.
+        let key = dir
+            .canonicalize()
+            .map_or_else(|_| path.clone(), |d| d.join(LOCK_FILE));
         let mut locks = held().lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(lock) = locks.get(&key).and_then(Weak::upgrade) {
             return Ok(lock);
@@ -89,8 +92,10 @@ mod tests {
     #[test]
     fn one_process_shares_its_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let a = StateLock::acquire(dir.path()).unwrap();
-        let b = StateLock::acquire(dir.path()).unwrap();
+        // Not there yet at the first call, spelled differently at the second.
+        let state = dir.path().join("state");
+        let a = StateLock::acquire(&state).unwrap();
+        let b = StateLock::acquire(&state.join("..").join("state")).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         let pid = std::fs::read_to_string(a.path()).unwrap();
         assert_eq!(pid.trim(), std::process::id().to_string());

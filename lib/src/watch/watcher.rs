@@ -223,6 +223,16 @@ pub enum WatchError {
     /// The clone has no `origin` to watch.
     #[error("`{0}` has no `origin` remote to watch")]
     NoOrigin(String),
+    /// `origin` could not be listed or fetched.
+    #[error("cannot {action} `origin` (`{url}`): {message}")]
+    Origin {
+        /// `list` or `fetch`.
+        action: &'static str,
+        /// `origin`'s URL, without credentials.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl UserError for WatchError {
@@ -231,7 +241,9 @@ impl UserError for WatchError {
         match self {
             WatchError::Plan(e) => e.kind(),
             WatchError::Dispatch(e) => e.kind(),
-            WatchError::State(_) | WatchError::NoOrigin(_) => ErrorKind::Failed,
+            WatchError::State(_) | WatchError::NoOrigin(_) | WatchError::Origin { .. } => {
+                ErrorKind::Failed
+            }
         }
     }
 
@@ -241,6 +253,11 @@ impl UserError for WatchError {
             WatchError::Plan(e) => e.hint(),
             WatchError::Dispatch(e) => e.hint(),
             WatchError::NoOrigin(_) => None,
+            WatchError::Origin { .. } => Some(
+                "the next poll tries again; check the URL, the network and the credentials for the \
+                 source (`--request-timeout` and `--git-low-speed-limit` bound each transfer)"
+                    .to_owned(),
+            ),
         }
     }
 }
@@ -607,12 +624,20 @@ fn list_and_fetch_now(
         .find_remote("origin")
         .map_err(|_| WatchError::NoOrigin(dir))?;
     let url = remote.url().unwrap_or_default().to_owned();
+    let failed = |action: &'static str| {
+        let url = url.clone();
+        move |e: git2::Error| WatchError::Origin {
+            action,
+            url: crate::repo_name::redact_userinfo(&url).into_owned(),
+            message: crate::repo_name::redact_userinfo_in(e.message(), &url).into_owned(),
+        }
+    };
     remote
         .connect_auth(git2::Direction::Fetch, Some(auth.callbacks(&url)), None)
-        .map_err(git)?;
+        .map_err(failed("list"))?;
     let mut heads = Vec::new();
     let mut watermarks = BTreeMap::new();
-    for h in remote.list().map_err(git)? {
+    for h in remote.list().map_err(failed("list"))? {
         if let Some(branch) = h.name().strip_prefix("refs/heads/")
             && ecosystem_branches::watched(patterns, branch)
         {
@@ -621,7 +646,7 @@ fn list_and_fetch_now(
             watermarks.insert(branch.to_owned(), h.oid());
         }
     }
-    remote.disconnect().map_err(git)?;
+    remote.disconnect().map_err(failed("list"))?;
     watermarks.retain(|b, _| heads.iter().any(|(h, _)| h == b));
     let mut wanted: Vec<String> = heads
         .iter()
@@ -644,7 +669,9 @@ fn list_and_fetch_now(
         fo.remote_callbacks(auth.callbacks(&url));
         fo.download_tags(git2::AutotagOption::None);
         fo.update_fetchhead(false);
-        remote.fetch(&wanted, Some(&mut fo), None).map_err(git)?;
+        remote
+            .fetch(&wanted, Some(&mut fo), None)
+            .map_err(failed("fetch"))?;
     }
     // A watermark the clone still does not have cannot be compared with anything: it is left alone.
     watermarks.retain(|_, oid| repo.find_commit(*oid).is_ok());
