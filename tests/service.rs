@@ -392,6 +392,65 @@ fn a_state_directory_that_cannot_be_written_delivers_nothing() {
     }
 }
 
+/// `--listen` is not held by hostile clients: forty connections that send nothing and one that sends its
+/// request a byte at a time take every place, and `/healthz` still answers within a few seconds (a
+/// connection must send its headers within five seconds).
+#[test]
+fn the_status_server_answers_while_clients_hold_connections() {
+    use std::io::{Read as _, Write as _};
+    let s = Scene::new(1);
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut answered = None;
+    let out = s
+        .watch()
+        .args(["--listen", &addr.to_string()])
+        .run_with(|pid| {
+            wait_for("the first poll", || s.recorded_head().is_some());
+            let idle: Vec<std::net::TcpStream> = (0..40)
+                .map(|_| std::net::TcpStream::connect(addr).unwrap())
+                .collect();
+            let mut slow = std::net::TcpStream::connect(addr).unwrap();
+            let dripping = std::thread::spawn(move || {
+                for b in b"GET /healthz HTTP/1.1\r\n" {
+                    if slow.write_all(&[*b]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            });
+            let start = Instant::now();
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            write!(
+                c,
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut text = String::new();
+            let _ = c.read_to_string(&mut text);
+            // The connections that sent nothing were closed by the server.
+            let mut first = &idle[0];
+            first
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut buf = [0u8; 16];
+            let closed = matches!(first.read(&mut buf), Ok(0));
+            answered = Some((start.elapsed(), text, closed));
+            drop(idle);
+            let _ = dripping.join();
+            signal(pid, Signal::SIGTERM);
+        });
+    out.success();
+    let (took, text, closed) = answered.unwrap();
+    println!("status server | /healthz behind 41 hostile connections: answered after {took:?}");
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(closed, "an idle connection is closed by the server");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
 /// A second watcher on a state directory in use refuses to start and names the first's process id.
 #[test]
 fn a_second_watcher_on_one_state_directory_refuses_naming_the_first() {

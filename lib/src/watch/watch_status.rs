@@ -275,13 +275,29 @@ impl WatchStatus {
     }
 
     /// Serves `/metrics` and `/healthz` on `listener` until the task is dropped.
+    ///
+    /// A client cannot hold the server: at most [`MAX_CONNECTIONS`] connections are served at once, each
+    /// must send its request's headers within [`HEADER_TIMEOUT`] and is closed after
+    /// [`CONNECTION_TIMEOUT`] whatever it does, so connections that send nothing, or a byte at a time, free
+    /// their place within seconds. An error accepting a connection (out of file descriptors) is waited out,
+    /// not spun on.
     pub async fn serve(self, listener: tokio::net::TcpListener) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            // The semaphore is never closed.
+            let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+                return;
+            };
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             };
             let status = self.clone();
             tokio::spawn(async move {
+                let _slot = slot;
                 let service = hyper::service::service_fn(
                     move |req: Request<hyper::body::Incoming>| {
                         let status = status.clone();
@@ -289,9 +305,11 @@ impl WatchStatus {
                     },
                 );
                 let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .await;
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .serve_connection(io, service);
+                let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
             });
         }
     }
@@ -332,6 +350,15 @@ impl WatchStatus {
         response
     }
 }
+
+/// The most connections [`WatchStatus::serve`] serves at once; more wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 32;
+
+/// How long a connection may take to send its request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a connection is kept, whatever it does.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Binds `addr` for [`WatchStatus::serve`].
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
