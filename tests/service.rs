@@ -568,6 +568,57 @@ fn watch_after_dispatch_delivers_nothing_twice() {
     assert_eq!(s.watermark(), second, "{out}");
 }
 
+/// A source whose server refuses pushes: the watcher delivers every push all the same and says once per
+/// head that the watermark could not be moved.
+#[test]
+fn a_watermark_that_cannot_be_moved_is_one_warning_and_deliveries_go_on() {
+    let s = Scene::new(1);
+    let backend = crate::support::loopback_http::git_http_backend(s.forge.path(), None);
+    let server = crate::support::loopback_http::LoopbackHttp::start(move |req| {
+        if req.path.ends_with("/git-receive-pack") || req.query.contains("git-receive-pack") {
+            return (403, Vec::new(), b"pushes are not allowed here".to_vec());
+        }
+        backend(req)
+    });
+    let state = tempfile::tempdir().unwrap();
+    let out = Cmd::dispatcher()
+        .arg("watch")
+        .args(["--source-url", &format!("{}/acme/source.git", server.url())])
+        .arg("--config")
+        .arg(s.config.path())
+        .arg("--state-dir")
+        .arg(state.path())
+        .args(["--interval", "100ms", "--source-repo", "acme/source"])
+        .arg("--forge")
+        .arg(format!("local:{}", s.forge.path().display()))
+        .env("ECOSYNC_MIN_INTERVAL", "0")
+        .timeout(Duration::from_secs(60))
+        .run_with(|pid| {
+            let recorded = || {
+                std::fs::read_to_string(state.path().join("watch-state.json"))
+                    .is_ok_and(|t| t.contains("\"main\""))
+            };
+            wait_for("the first poll", recorded);
+            s.push_change(1);
+            wait_for("the delivery", || s.total_dispatches() == 1);
+            // Several more polls.
+            std::thread::sleep(Duration::from_millis(800));
+            signal(pid, Signal::SIGTERM);
+        })
+        .success();
+    let warnings = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("the dispatch watermark was not moved"))
+        .count();
+    assert_eq!(
+        warnings, 2,
+        "once for the first head, once for the pushed one\n{out}"
+    );
+    assert_eq!(s.total_dispatches(), 1, "{out}");
+    assert_eq!(s.watermark(), None);
+}
+
 /// A password in `--source-url` is used (the server wants it) and never written: not in the state clone's
 /// git config, nor anywhere else under the state directory, nor in the output.
 #[test]

@@ -329,10 +329,12 @@ pub async fn watch(
     }
     let mut polls = 0;
     let mut poll_failures = 0;
+    // The heads whose watermark could not be moved: tried again when the branch moves, said once.
+    let mut unmovable = BTreeMap::new();
     loop {
         let mut wait = settings.interval;
         let polled = tokio::select! {
-            polled = poll(settings, forge, &mut state, &mut log) => Some(polled),
+            polled = poll(settings, forge, &mut state, &mut unmovable, &mut log) => Some(polled),
             _ = stop.stopped() => None,
         };
         match polled {
@@ -405,6 +407,7 @@ async fn poll(
     settings: &WatchSettings,
     forge: Option<&Forge>,
     state: &mut WatchState,
+    unmovable: &mut BTreeMap<String, Oid>,
     log: &mut impl FnMut(WatchEvent),
 ) -> Result<(), WatchError> {
     let patterns = ecosystem_branches::load(&settings.config_path, &settings.config_name)?;
@@ -495,7 +498,8 @@ async fn poll(
     if !busy {
         log(WatchEvent::Quiet);
     }
-    move_watermarks(settings, forge, state, processed, log).await;
+    processed.retain(|(branch, head)| unmovable.get(branch) != Some(head));
+    move_watermarks(settings, forge, state, processed, unmovable, log).await;
     Ok(())
 }
 
@@ -520,12 +524,13 @@ fn is_ancestor(repo: &Repository, a: Oid, b: Oid) -> bool {
 /// Moves the dispatch watermark of each `processed` branch to the head the state records for it, so a
 /// `dispatcher dispatch` run after this watcher starts where it ended. Not in a dry run, not with `--only`
 /// (the other targets were not delivered), not without `origin` credentials' forge, not with
-/// `--no-watermark`; a failure is said and the next poll tries again.
+/// `--no-watermark`; a failure is said once, and tried again when the branch moves.
 async fn move_watermarks(
     settings: &WatchSettings,
     forge: Option<&Forge>,
     state: &WatchState,
     processed: Vec<(String, Oid)>,
+    unmovable: &mut BTreeMap<String, Oid>,
     log: &mut impl FnMut(WatchEvent),
 ) {
     if settings.dry_run || !settings.watermark || !settings.only.is_empty() || forge.is_none() {
@@ -561,16 +566,22 @@ async fn move_watermarks(
                 failed: false,
             }),
             Ok(Ok(None)) => {}
-            Ok(Err(e)) => log(WatchEvent::Watermark {
-                branch,
-                message: crate::error_kind::error_chain(&e),
-                failed: true,
-            }),
-            Err(e) => log(WatchEvent::Watermark {
-                branch,
-                message: format!("the watermark was not moved: {e}"),
-                failed: true,
-            }),
+            Ok(Err(e)) => {
+                unmovable.insert(branch.clone(), head);
+                log(WatchEvent::Watermark {
+                    branch,
+                    message: crate::error_kind::error_chain(&e),
+                    failed: true,
+                });
+            }
+            Err(e) => {
+                unmovable.insert(branch.clone(), head);
+                log(WatchEvent::Watermark {
+                    branch,
+                    message: format!("the watermark was not moved: {e}"),
+                    failed: true,
+                });
+            }
         }
     }
 }
