@@ -69,6 +69,11 @@ pub struct ApplyArgs {
     /// The Actions run ID, for the run's URL in failure reports [default: `$GITHUB_RUN_ID`].
     #[arg(long, env = "ECOSYNC_RUN_ID", hide = true)]
     pub run_id: Option<String>,
+    /// Propose the change even though a rejection holds it: this repository closed its sync pull request
+    /// without merging, or is paused (`on_rejection: pause`). Names this repository, as the dispatcher's
+    /// flag of the same name does.
+    #[arg(long, env = "ECOSYNC_REPROPOSE", value_name = "OWNER/NAME")]
+    pub repropose: Option<RepoName>,
     /// Append one JSON line per action taken (branch pushed, pull request opened, updated or closed, issue
     /// opened, commented on or closed) to this file.
     #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
@@ -114,6 +119,17 @@ impl ApplyArgs {
                     .map_err(|e| CliError::of(e).context(format!("invalid `--repo-name` `{r}`")))
             })
             .transpose()?;
+        if let Some(named) = &self.repropose {
+            let this = cousin
+                .clone()
+                .or_else(|| ecosync::repo_name::infer_from_origin(&self.repo, "--repo-name").ok());
+            if let Some(this) = this.filter(|t| t != named) {
+                return Err(CliError::usage(anyhow::anyhow!(
+                    "`--repropose {named}` names another repository than this one (`{this}`)"
+                ))
+                .hint(format!("run `--repropose {this}` to propose again here")));
+            }
+        }
         warn_about_credentials(&[
             ("`--cousin-url`", self.cousin_url.as_deref()),
             ("`upstream.url`", config.upstream_url.as_deref()),
@@ -134,6 +150,7 @@ impl ApplyArgs {
             now: SystemTime::now(),
             single_commit: false,
             upstream_ref: None,
+            repropose: self.repropose.is_some(),
             open_after: None,
         };
         Ok((request, self.forge))

@@ -12,6 +12,7 @@ pub mod direct_settings;
 pub mod engine_delivery;
 pub mod failure_notice;
 pub mod fan_out;
+pub mod target_standing;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +25,7 @@ use crate::dispatch::deliver::direct_settings::DirectSettings;
 use crate::dispatch::deliver::engine_delivery::EngineDelivery;
 use crate::dispatch::deliver::failure_notice::NoticeOutcome;
 use crate::dispatch::deliver::fan_out::{FanOut, Outgoing};
+use crate::dispatch::deliver::target_standing::TargetStanding;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::plan::{Delivery, Plan};
 use crate::error_kind::error_chain;
@@ -32,6 +34,8 @@ use crate::forge::commit_status::StatusState;
 use crate::payload::{self, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION, Payload};
 use crate::repo_name::RepoName;
 use crate::stop_signal::StopSignal;
+use crate::sync::publish::acknowledge::rejected_description;
+use crate::sync::rejection::standing;
 
 /// How to deliver a plan.
 #[derive(Debug, Clone)]
@@ -113,7 +117,8 @@ pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
 }
 
 /// [`preview`], with the deliveries the dispatcher makes itself computed through `forge` (reading the
-/// targets, writing nothing): what `push` would move, what each pull request mode would open or refresh.
+/// targets, writing nothing): what `push` would move, what each pull request mode would open or refresh,
+/// and what the source records of the other targets' rejections and reversals.
 pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Forge) -> Preview {
     let mut preview = preview(plan, settings);
     let mut dry = settings.clone();
@@ -140,6 +145,7 @@ pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Fo
             None => preview.report.repos.push(r),
         }
     }
+    annotate_standings(forge, &settings.source_repo, &mut preview.report.repos).await;
     preview
 }
 
@@ -207,9 +213,17 @@ pub async fn deliver(
             // A buffered target this push does not concern gets no status on its commit.
             .filter(|r| direct.iter().any(|d| d.repo == r.repo))
             .filter_map(|r| {
-                let (state, text) = match r.status {
-                    DeliveryStatus::Delivered => (StatusState::Success, r.outcome.as_deref()),
-                    DeliveryStatus::Failed => (StatusState::Failure, r.error.as_deref()),
+                let held = r.standing.as_ref().filter(|s| s.held);
+                let (state, text) = match (r.status, held.and_then(|s| s.pull_request)) {
+                    (DeliveryStatus::Skipped, Some(number)) => {
+                        return Some((
+                            r.repo.clone(),
+                            StatusState::Failure,
+                            rejected_description(number),
+                        ));
+                    }
+                    (DeliveryStatus::Delivered, _) => (StatusState::Success, r.outcome.as_deref()),
+                    (DeliveryStatus::Failed, _) => (StatusState::Failure, r.error.as_deref()),
                     _ => return None,
                 };
                 Some((
@@ -223,6 +237,32 @@ pub async fn deliver(
             acknowledge::set_statuses(forge, &settings.source_repo, &plan.head, settled, run_url)
                 .await,
         );
+        // A pull request first seen closed without merging: its own source commit says so too.
+        for r in &repos {
+            let Some(standing) = &r.standing else {
+                continue;
+            };
+            for n in standing
+                .new_rejections
+                .iter()
+                .filter(|n| n.head != plan.head)
+            {
+                acknowledgements.extend(
+                    acknowledge::set_statuses(
+                        forge,
+                        &settings.source_repo,
+                        &n.head,
+                        [(
+                            r.repo.clone(),
+                            StatusState::Failure,
+                            rejected_description(n.number),
+                        )],
+                        Some(n.url.as_str()),
+                    )
+                    .await,
+                );
+            }
+        }
         // A dispatch that failed (or was never sent) will not be acknowledged: say so on the commit.
         let ended = repos
             .iter()
@@ -249,6 +289,7 @@ pub async fn deliver(
     }
     repos.extend(refused);
     repos.extend(skipped(plan));
+    annotate_standings(forge, &settings.source_repo, &mut repos).await;
     let mut report = report(plan, settings, false, repos);
     report.acknowledgements = acknowledgements;
     report.interrupted = settings
@@ -295,6 +336,35 @@ fn report(
         watermark_after: None,
         interrupted: None,
         acknowledgements: Vec::new(),
+    }
+}
+
+/// Adds what the source repository records about the targets the dispatcher did not deliver itself
+/// (their subscribers hold a rejected change and say so there): one listing of its issues. A listing that
+/// fails leaves the lines as they are.
+async fn annotate_standings(forge: &Forge, source: &RepoName, repos: &mut [RepoResult]) {
+    if !repos
+        .iter()
+        .any(|r| r.standing.is_none() && r.mode == DeliveryMode::Dispatch)
+    {
+        return;
+    }
+    let records = match standing::recorded_all(forge, source).await {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read the records of rejections and reversals");
+            return;
+        }
+    };
+    for r in repos
+        .iter_mut()
+        .filter(|r| r.standing.is_none() && r.mode == DeliveryMode::Dispatch)
+    {
+        r.standing = records
+            .iter()
+            .find(|s| s.target == r.repo && &s.upstream == source)
+            .and_then(TargetStanding::from_record)
+            .map(Box::new);
     }
 }
 

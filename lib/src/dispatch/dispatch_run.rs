@@ -293,7 +293,7 @@ async fn preview(
         .filter(|d| d.mode != DeliveryMode::Dispatch)
         .count()
         + plan.flush.len();
-    if let Some(forge) = forge.filter(|_| direct > 0) {
+    if let Some(forge) = forge {
         return deliver::preview_direct(plan, settings, forge).await;
     }
     if direct > 0 {

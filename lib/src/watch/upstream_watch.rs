@@ -157,6 +157,7 @@ pub async fn watch_upstream(
                                 report: Report::Nowhere,
                             })),
                             acknowledged: None,
+                            rejections_acknowledged: Vec::new(),
                             audit_error: None,
                         },
                     };

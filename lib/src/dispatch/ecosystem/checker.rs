@@ -20,7 +20,7 @@ use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::repo_name::RepoName;
 
 /// The fields an entry may have, in the order they are documented.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "repo",
     "subscriptions",
     "event_type",
@@ -34,6 +34,7 @@ const FIELDS: [&str; 13] = [
     "per_commit",
     "buffer_hours",
     "on_conflict",
+    "on_rejection",
 ];
 
 /// The keys of the top-level object of the document form.
@@ -517,6 +518,7 @@ impl<'a> Checker<'a> {
             per_commit: delivery.per_commit,
             buffer_hours: delivery.buffer.map(|b| b.as_secs_f64() / 3600.0),
             on_conflict: node.get("on_conflict").map(|_| delivery.on_conflict),
+            on_rejection: node.get("on_rejection").map(|_| delivery.on_rejection),
         };
         let mut delivery = delivery;
         delivery.subscriptions.clone_from(&entry.subscriptions);
@@ -636,6 +638,7 @@ impl<'a> Checker<'a> {
             "per_commit",
             "buffer_hours",
             "on_conflict",
+            "on_rejection",
         ];
         let mut wrong: Vec<(String, Span, String)> = Vec::new();
         match mode {
@@ -777,6 +780,7 @@ impl<'a> Checker<'a> {
             mapping: shared.mapping,
             pull_request: shared.pull_request,
             on_conflict: shared.on_conflict,
+            on_rejection: shared.on_rejection,
             per_commit,
             buffer,
             subscriptions: Vec::new(),
