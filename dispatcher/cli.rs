@@ -35,7 +35,7 @@ enum Command {
     /// Check ecosystem.json and report every problem.
     Validate(ValidateArgs),
     /// Show what a push would dispatch; sends nothing, needs no token.
-    Plan(PlanCommand),
+    Plan(Box<PlanCommand>),
     /// Deliver the push to each repository it concerns, in each entry's mode (a `repository_dispatch`, a
     /// push, a pull request).
     Dispatch(Box<DispatchCommand>),

@@ -106,6 +106,22 @@ fn a_pull_request_closed_without_merging_holds_its_change_and_is_reported_once()
     let issues = p.issues("mono");
     assert_eq!(issues.len(), 1);
     assert!(issues[0].comments.is_empty(), "{:?}", issues[0].comments);
+    // Under Actions: the step's result and the job summary say it.
+    let dir = tempfile::tempdir().unwrap();
+    let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
+    p.apply_cmd(&["--latest"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .run()
+        .success();
+    let outputs = std::fs::read_to_string(&output).unwrap();
+    assert!(outputs.contains("result=held\n"), "{outputs}");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("into `acme/cousin`: **held**"),
+        "{summary}"
+    );
     // The event of the rejected commit itself: held too.
     let (_dir, event) = event_file(payload("acme/mono", u2, &["features/x"]));
     let out = p.apply(&["--event", event.to_str().unwrap()]).success();
@@ -371,4 +387,18 @@ fn a_dispatch_can_never_make_ecosync_open_an_issue() {
         !body.contains("run-42"),
         "the dispatch id stays out: {body}"
     );
+}
+
+#[test]
+fn a_watcher_refuses_repropose_which_is_for_one_run() {
+    let p = Pair::new(config(mapped(), "diff-apply"));
+    let state = tempfile::tempdir().unwrap();
+    crate::support::Cmd::subscriber()
+        .args(["watch", "--repropose", "acme/cousin", "--repo"])
+        .arg(p.cousin.path())
+        .arg("--state-dir")
+        .arg(state.path())
+        .run()
+        .expect_code(2)
+        .expect_stderr("`--repropose` is for one run");
 }

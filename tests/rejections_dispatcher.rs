@@ -115,10 +115,19 @@ fn a_rejected_pull_request_holds_the_push_until_reproposed() {
 
     // The same push again (a retry, a re-run): held, said, reported once, `rejected: #1` with `--ack`.
     let head = repo.head().to_string();
+    let actions = tempfile::tempdir().unwrap();
+    let summary = actions.path().join("summary.md");
     let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
         .arg("--ack")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
         .run()
         .success();
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        markdown.contains("| `acme/cousin` | skipped (**rejected**) |"),
+        "{markdown}"
+    );
     let progress = line(&out);
     assert!(
         progress.contains("held: #1 was closed without merging by alice"),
@@ -260,4 +269,66 @@ fn a_subscriber_s_record_shows_in_the_dispatcher_s_report() {
         "{out}"
     );
     assert!(out.stderr.contains("1 held back"), "{out}");
+    // `plan` and `forecast` say so too, when they can read the source.
+    let local = format!("local:{}", forge.path().display());
+    let plan = |format: &str| {
+        Cmd::dispatcher()
+            .dir(repo.path())
+            .args([
+                "plan", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+            ])
+            .args([
+                "--no-watermark",
+                "--source-repo",
+                "acme/mono",
+                "--forge",
+                &local,
+            ])
+            .args(["--format", format])
+            .arg("--config")
+            .arg(config.path())
+            .timeout(Duration::from_secs(60))
+            .run()
+            .success()
+    };
+    let text = plan("text");
+    assert!(
+        text.stdout
+            .contains("held back: acme/cousin: paused: #7 was closed without merging"),
+        "{text}"
+    );
+    assert!(plan("markdown").stdout.contains("Held back:"), "markdown");
+    let json: Value = serde_json::from_str(&plan("json").stdout).unwrap();
+    assert_eq!(
+        json["deliveries"][0]["standing"]["states"],
+        json!(["rejected", "paused"])
+    );
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .args([
+            "forecast", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+        ])
+        .args(["--source-repo", "acme/mono", "--forge", &local])
+        .arg("--config")
+        .arg(config.path())
+        .timeout(Duration::from_secs(60))
+        .run()
+        .success();
+    assert!(
+        out.stdout
+            .contains("held back: paused: #7 was closed without merging"),
+        "{out}"
+    );
+    // Without a forge to read, the plan is as it always was.
+    let out = Cmd::dispatcher()
+        .dir(repo.path())
+        .args([
+            "plan", "--base", "HEAD~1", "--head", "HEAD", "--ref", "main",
+        ])
+        .args(["--no-watermark", "--source-repo", "acme/mono"])
+        .arg("--config")
+        .arg(config.path())
+        .run()
+        .success();
+    assert!(!out.stdout.contains("held back"), "{out}");
 }

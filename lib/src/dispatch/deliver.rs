@@ -12,7 +12,6 @@ pub mod direct_settings;
 pub mod engine_delivery;
 pub mod failure_notice;
 pub mod fan_out;
-pub mod target_standing;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -25,7 +24,6 @@ use crate::dispatch::deliver::direct_settings::DirectSettings;
 use crate::dispatch::deliver::engine_delivery::EngineDelivery;
 use crate::dispatch::deliver::failure_notice::NoticeOutcome;
 use crate::dispatch::deliver::fan_out::{FanOut, Outgoing};
-use crate::dispatch::deliver::target_standing::TargetStanding;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::plan::{Delivery, Plan};
 use crate::error_kind::error_chain;
@@ -36,6 +34,7 @@ use crate::repo_name::RepoName;
 use crate::stop_signal::StopSignal;
 use crate::sync::publish::acknowledge::rejected_description;
 use crate::sync::rejection::standing;
+use crate::sync::rejection::target_standing::TargetStanding;
 
 /// How to deliver a plan.
 #[derive(Debug, Clone)]

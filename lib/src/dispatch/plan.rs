@@ -12,6 +12,7 @@ pub mod explain;
 pub mod github_event;
 pub mod plan_outcome;
 pub mod plan_request;
+pub mod plan_standings;
 pub mod plan_text;
 pub mod revision_range;
 pub mod shard;
@@ -30,6 +31,7 @@ use crate::dispatch::plan::change_set::ChangeSet;
 use crate::dispatch::plan::shard::{Shard, ShardNote};
 use crate::dispatch::plan::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
+use crate::sync::rejection::target_standing::TargetStanding;
 
 /// What a push would dispatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +83,10 @@ pub struct Delivery {
     /// of the JSON contract).
     #[serde(skip)]
     pub target: Option<Arc<TargetDelivery>>,
+    /// What the source repository records as holding the repository back (`rejected`, `paused`,
+    /// `reverted`), when the plan read it ([`plan_standings`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Box<TargetStanding>>,
 }
 
 impl Delivery {
@@ -274,6 +280,7 @@ impl Plan {
                         paths: Vec::new(),
                         mode: entry.mode,
                         target: Some(ecosystem.deliveries()[i].clone()),
+                        standing: None,
                     });
                 }
                 continue;
@@ -299,6 +306,7 @@ impl Plan {
                 mode: entry.mode,
                 target: (entry.mode != DeliveryMode::Dispatch)
                     .then(|| ecosystem.deliveries()[i].clone()),
+                standing: None,
             });
         }
         Plan {

@@ -23,6 +23,7 @@ pub mod reversal;
 pub mod standing;
 pub mod sync_pulls;
 pub mod target_review;
+pub mod target_standing;
 
 /// The hidden marker of the comment with which ecosync closes one of its own pull requests: a pull
 /// request closed with it is not a rejection, whichever identity (the dispatcher's, the subscriber's)

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 use crate::dispatch::deliver::acknowledge::Acknowledgement;
-use crate::dispatch::deliver::target_standing::TargetStanding;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::plan::watermark::WatermarkNote;
 use crate::error_kind::{ErrorKind, UserError};
 use crate::repo_name::RepoName;
+use crate::sync::rejection::target_standing::TargetStanding;
 
 /// The fate of one repository's dispatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,7 +17,6 @@ use git2::{Oid, Repository};
 
 use crate::dispatch::deliver::delivery_report::{DeliveryStatus, RepoResult};
 use crate::dispatch::deliver::direct_settings::DirectSettings;
-use crate::dispatch::deliver::target_standing::TargetStanding;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::path_pattern::PathPattern;
 use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
@@ -26,6 +25,7 @@ use crate::forge::Forge;
 use crate::repo_name::RepoName;
 use crate::sync::publish::PullRequestAction;
 use crate::sync::rejection::declines::{Declines, Recorded};
+use crate::sync::rejection::target_standing::TargetStanding;
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_outcome::SyncOutcome;
 use crate::sync::verify::event::SyncEvent;

@@ -1,7 +1,7 @@
-//! `TargetStanding`: what holds a target back, as a delivery report shows it: the states (`rejected`,
-//! `paused`, `reverted`), the pull request closed without merging, the reverted paths, in words. Made from
-//! what the sync engine found in a delivery the dispatcher made itself ([`Declines`] and [`Held`]), or
-//! from the record in the source repository (a [`Standing`]) for a target whose subscriber syncs it.
+//! `TargetStanding`: what holds a target back, as a plan, a forecast or a delivery report shows it: the
+//! states (`rejected`, `paused`, `reverted`), the pull request closed without merging, the reverted paths,
+//! in words. Made from what the sync engine found in a delivery the dispatcher made itself ([`Declines`]
+//! and [`Held`]), or from the record in the source repository (a [`Standing`]) for any other target.
 
 use serde::{Deserialize, Serialize};
 
