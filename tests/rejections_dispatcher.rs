@@ -217,6 +217,22 @@ fn with_per_commit_a_rejection_holds_only_its_commit() {
     assert!(progress.contains("held: #3"), "{out}");
     assert!(progress.contains("opened pull request #5"), "{out}");
     assert_eq!(pulls(forge.path()).len(), 5);
+    // Another commit's pull request is merged: the rejected commit stays held all the same.
+    let a = pulls(forge.path())[1].clone();
+    let branch = a["head"].as_str().unwrap();
+    let merged = git.refname_to_id(&format!("refs/heads/{branch}")).unwrap();
+    git.reference("refs/heads/main", merged, true, "merged")
+        .unwrap();
+    let path = forge.path().join("acme/cousin.forge/pulls/2.json");
+    let mut record = a.clone();
+    record["state"] = "closed".into();
+    record["merged_commit"] = merged.to_string().into();
+    std::fs::write(path, record.to_string()).unwrap();
+    let out = dispatch(&repo, &config, forge.path(), &start.to_string())
+        .run()
+        .success();
+    assert!(line(&out).contains("held: #3"), "{out}");
+    assert_eq!(pulls(forge.path()).len(), 5, "{out}");
 }
 
 #[test]

@@ -183,7 +183,14 @@ impl Engine<'_> {
         }
         // One listing of the closed pull requests serves the sync trail (a squash merge whose message lost
         // the trailer) and the rejections.
-        let mut review = TargetReview::read(self.forge, cousin, &base, &config.upstream_repo).await;
+        let mut review = TargetReview::read(
+            self.forge,
+            cousin,
+            &base,
+            &config.upstream_repo,
+            request.single_commit,
+        )
+        .await;
         if config.strategy.tracks_last_sync() {
             settings.merged_syncs = review.pulls.merged_syncs();
         }

@@ -3,8 +3,9 @@
 //! comment carries [`CLOSED_MARKER`]), or rejected: closed without merging by someone else.
 //!
 //! Two listings (the closed pull requests into the base, which the sync trail reads anyway, and the open
-//! ones), then for each pull request closed without merging since the last merged sync (at most
-//! [`MAX_EXAMINED`]) its comments and who closed it.
+//! ones), then for each pull request closed without merging since the last merged sync (with one pull
+//! request per upstream commit: any of the listed ones, since a rejection holds its commit whatever was
+//! merged since), at most [`MAX_EXAMINED`], its comments and who closed it.
 
 use std::time::SystemTime;
 
@@ -89,7 +90,8 @@ impl Rejection {
 pub struct SyncPulls {
     /// Every sync pull request listed, newest first.
     pub pulls: Vec<SyncPull>,
-    /// The rejections since the last merged sync pull request, newest first.
+    /// The rejections examined, newest first: since the last merged sync pull request, and with one pull
+    /// request per upstream commit older ones too.
     pub rejections: Vec<Rejection>,
 }
 
@@ -128,13 +130,21 @@ impl SyncPulls {
         })
     }
 
-    /// The newest rejection that nothing answered: the one that holds the target.
+    /// The rejections since the last merged sync pull request, newest first.
+    pub fn since_merge(&self) -> impl Iterator<Item = &Rejection> {
+        let last = self.last_merged().unwrap_or(0);
+        self.rejections.iter().filter(move |r| r.number() > last)
+    }
+
+    /// The newest rejection since the last merged sync that nothing answered: the one that holds the
+    /// target.
     pub fn standing(&self) -> Option<&Rejection> {
-        self.rejections.iter().find(|r| !self.answered(r, None))
+        self.since_merge().find(|r| !self.answered(r, None))
     }
 
     /// The newest rejection of a pull request carrying `commit` that no later pull request carrying it
-    /// answered (one pull request per upstream commit: a rejection holds only its commit).
+    /// answered, merged or not (one pull request per upstream commit: a rejection holds only its commit,
+    /// and other commits merged since change nothing to it).
     pub fn standing_for(&self, commit: Oid) -> Option<&Rejection> {
         self.rejections
             .iter()
@@ -144,16 +154,18 @@ impl SyncPulls {
 
     /// The newest rejection since the last merged sync, answered or not: what a new pull request names.
     pub fn latest(&self) -> Option<&Rejection> {
-        self.rejections.first()
+        self.since_merge().next()
     }
 }
 
-/// Reads `target`'s sync pull requests from `upstream` into `base`.
+/// Reads `target`'s sync pull requests from `upstream` into `base`; `per_commit`: one pull request per
+/// upstream commit, whose rejections hold whatever was merged since.
 pub async fn read(
     forge: &Forge,
     target: &RepoName,
     base: &str,
     upstream: &RepoName,
+    per_commit: bool,
 ) -> Result<SyncPulls, ForgeError> {
     let closed = forge.closed_pull_requests(target, base).await?;
     let open = forge.open_pull_requests(target, base).await?;
@@ -189,7 +201,7 @@ pub async fn read(
     let candidates: Vec<usize> = pulls
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.fate == PullFate::Closed && p.pr.number > last_merged)
+        .filter(|(_, p)| p.fate == PullFate::Closed && (per_commit || p.pr.number > last_merged))
         .map(|(i, _)| i)
         .take(MAX_EXAMINED)
         .collect();

@@ -48,20 +48,21 @@ pub struct TargetReview {
     pub last_sync: Option<LastSync>,
     /// What was undone since.
     pub reversal: Option<Reversal>,
-    /// The rejections since the last merged sync as they are recorded, newest first, with the upstream
-    /// commits each carried.
+    /// The rejections examined, as they are recorded, newest first, with the upstream commits each carried.
     pub rejections: Vec<RejectedPull>,
 }
 
 impl TargetReview {
-    /// Reads `target`'s sync pull requests from `upstream` into `base`.
+    /// Reads `target`'s sync pull requests from `upstream` into `base` (`per_commit`: one pull request per
+    /// upstream commit).
     pub async fn read(
         forge: &Forge,
         target: &RepoName,
         base: &str,
         upstream: &RepoName,
+        per_commit: bool,
     ) -> TargetReview {
-        match sync_pulls::read(forge, target, base, upstream).await {
+        match sync_pulls::read(forge, target, base, upstream, per_commit).await {
             Ok(pulls) => TargetReview {
                 pulls,
                 ..TargetReview::default()
@@ -148,7 +149,13 @@ impl TargetReview {
         if self.unchecked.is_some() {
             return;
         }
-        let mut rejections = self.rejections.clone();
+        let last = self.pulls.last_merged().unwrap_or(0);
+        let mut rejections: Vec<RejectedPull> = self
+            .rejections
+            .iter()
+            .filter(|r| r.number > last)
+            .cloned()
+            .collect();
         rejections.reverse();
         let seen = Seen {
             target: at.target,
