@@ -152,6 +152,7 @@ impl ApplyArgs {
             upstream_ref: None,
             repropose: self.repropose.is_some(),
             open_after: None,
+            keep_failure_issue: false,
         };
         Ok((request, self.forge))
     }

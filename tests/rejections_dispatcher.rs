@@ -236,6 +236,45 @@ fn with_per_commit_a_rejection_holds_only_its_commit() {
 }
 
 #[test]
+fn a_held_commit_takes_no_place_under_the_per_commit_limit() {
+    let repo = source();
+    let forge = local_forge(&[]);
+    let cousin = seed(forge.path());
+    let config = Config::new(&json!([
+        {"repo": "acme/cousin", "subscriptions": ["features/x/**"], "mode": "pull-request",
+         "per_commit": true, "per_commit_limit": 2, "mapping": [{"path": "features/x", "to": "x"}]}
+    ]));
+    repo.write("features/x/lib.txt", "x2\n");
+    repo.commit("x2");
+    dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    let git = Repository::open_bare(&cousin).unwrap();
+    let first = git.refname_to_id("refs/heads/ecosync/acme-mono").unwrap();
+    git.reference("refs/heads/main", first, true, "merged")
+        .unwrap();
+    let start = repo.head();
+    for file in ["a.txt", "b.txt"] {
+        repo.write(&format!("features/x/{file}"), "1\n");
+        repo.commit(&format!("add {file}"));
+    }
+    dispatch(&repo, &config, forge.path(), &start.to_string())
+        .run()
+        .success();
+    assert_eq!(pulls(forge.path()).len(), 3);
+    close(forge.path(), 2, "alice");
+    repo.write("features/x/c.txt", "1\n");
+    repo.commit("add c.txt");
+    let out = dispatch(&repo, &config, forge.path(), "HEAD~1")
+        .run()
+        .success();
+    let progress = line(&out);
+    assert!(progress.contains("held: #2"), "{out}");
+    assert!(progress.contains("opened pull request #4"), "{out}");
+    assert!(!progress.contains("queued"), "{out}");
+}
+
+#[test]
 fn a_subscriber_s_record_shows_in_the_dispatcher_s_report() {
     use ecosync::RepoName;
     use ecosync::sync::rejection::standing::{RejectedPull, Standing, StandingState};

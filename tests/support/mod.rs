@@ -9,6 +9,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod fake_github;
 pub mod git_cli;
+pub mod links;
 pub mod loopback_http;
 pub mod plan;
 pub mod prism;

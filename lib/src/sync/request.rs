@@ -8,6 +8,9 @@ use crate::repo_name::{self, InferError, RepoName};
 use crate::sync::verify::event::SyncEvent;
 
 /// One sync to run with [`crate::sync::apply`].
+// Independent switches of one run (dry run, one commit, propose again, keep the failure issue), each set by
+// its own caller: not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
     /// The cousin's checked configuration.
@@ -46,6 +49,9 @@ pub struct SyncRequest {
     /// Push the branch, but open its pull request only once the oldest upstream commit it brings is this
     /// old (an open one is updated as usual); `None` opens it at once.
     pub open_after: Option<Duration>,
+    /// A success leaves an open failure issue open: the caller runs several syncs (one per commit) and
+    /// closes it once none of them fails ([`crate::sync::publish::failure_report::close_open`]).
+    pub keep_failure_issue: bool,
 }
 
 impl SyncRequest {
