@@ -254,6 +254,19 @@ fn a_paused_target_waits_until_reproposed_or_reopened() {
     p.close_pr(2, "bob", None);
     let out = p.apply(&["--latest"]).success();
     assert!(out.stdout.contains("paused: #2"), "{out}");
+    // The same issue, brought up to date, with a comment naming the new rejection.
+    let issues = p.issues("mono");
+    assert_eq!(issues.len(), 1);
+    assert!(
+        issues[0]
+            .comments
+            .iter()
+            .any(|c| c.body.contains("closed [#2]") && c.body.contains("`bob`")),
+        "{:?}",
+        issues[0].comments
+    );
+    let numbers: Vec<u64> = record(&p).rejections.iter().map(|r| r.number).collect();
+    assert_eq!(numbers, [1, 2]);
     p.reopen_pr(2);
     let out = p.apply(&["--latest"]).success();
     assert!(out.stdout.contains("pull request: updated #2"), "{out}");
