@@ -124,7 +124,7 @@ impl DispatchCommand {
                 notify_issue: self.notify_issue,
                 stop: StopSignal::new(),
                 ack: self.ack,
-                direct: self.direct.settings(&repo_dir),
+                direct: self.direct.settings(&repo_dir, &self.forge),
             },
         };
         if flush {

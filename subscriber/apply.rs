@@ -119,7 +119,7 @@ impl ApplyArgs {
             ("`upstream.url`", config.upstream_url.as_deref()),
         ]);
         let server_url = string_or_fallback(self.server_url, "GITHUB_SERVER_URL")
-            .unwrap_or_else(|| "https://github.com".to_owned());
+            .unwrap_or_else(|| self.forge.settings().default_server_url());
         let request = SyncRequest {
             config,
             config_file: Some(path),
