@@ -7,6 +7,7 @@ mod direct;
 mod dispatch;
 mod doctor;
 mod explain;
+mod init;
 mod forecast;
 mod plan;
 mod status;

@@ -18,6 +18,7 @@ mod explain;
 mod forecast;
 mod forge_github;
 mod git_https;
+mod init;
 mod install;
 mod plan;
 mod schemas;
