@@ -11,6 +11,7 @@ mod chain;
 mod change_set;
 mod contract;
 mod delivery_modes;
+mod demo;
 mod dispatch;
 mod docs;
 mod doctor;
