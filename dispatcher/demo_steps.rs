@@ -77,7 +77,15 @@ impl<'a> Steps<'a> {
                 CliError::of(e).context(format!("cannot read the dispatches {repo} received"))
             })?;
             let Some(event) = events.last() else {
-                println!("\n{repo}: no repository_dispatch received, so there is nothing to apply");
+                // What the plan gives nothing was said above; a planned dispatch that did not arrive is not.
+                if plan
+                    .as_ref()
+                    .is_some_and(|p| p.deliveries.iter().any(|d| &d.repo == repo))
+                {
+                    println!(
+                        "\n{repo}: no repository_dispatch arrived although the plan has one (see the dispatch above)"
+                    );
+                }
                 continue;
             };
             let mut apply = Command::new(self.subscriber);

@@ -217,6 +217,26 @@ fn a_range_is_delivered_with_the_flags_that_say_it() {
     assert!(fingerprint(repo.path()) == before);
 }
 
+#[test]
+fn a_push_on_a_branch_no_entry_takes_goes_to_one_that_an_entry_names() {
+    let repo = own_repository();
+    repo.branch("feature/x", repo.head()).checkout("feature/x");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = demo_from(repo.path(), &dir).run().success();
+    assert!(
+        out.stdout
+            .contains("(on `main` rather than `feature/x`, which no entry of ecosystem.json takes"),
+        "{out}"
+    );
+    let forge = LocalForge::new(dir.join("forge"));
+    assert_eq!(
+        forge.pulls(&name("acme/src-copy")).unwrap().len(),
+        1,
+        "{out}"
+    );
+}
+
 fn refused(out: &Output, needles: &[&str]) {
     for n in needles {
         assert!(out.stderr.contains(n), "missing {n:?}\n{out}");

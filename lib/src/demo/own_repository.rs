@@ -16,6 +16,9 @@
 //!   whose `Ecosync-Upstream:` trailer names the base, so the sync starts there; in `dispatch` mode with its
 //!   own `.github/ecosync.json` subscribing to those directories.
 //!
+//! The push goes to the branch the head is on, unless no enabled entry takes it (a feature branch, when the
+//! entries dispatch `main`): then to the first branch an entry names, and the demo says so.
+//!
 //! The forks and cousins borrow the source's objects (git's alternates) rather than copy them. A
 //! `dispatch` entry's repository also gets a clone under `work/`, where `subscriber apply` runs. Names are
 //! taken as written: a placeholder or a repository that does not exist is only a directory here.
@@ -29,11 +32,13 @@ use git2::{FileMode, Oid, Repository, RepositoryInitOptions, Signature, Time};
 use crate::config::subscription::Subscription;
 use crate::demo::demo_forge::{DemoForge, DemoTarget};
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
+use crate::dispatch::ecosystem::path_pattern::PathPattern;
 use crate::dispatch::ecosystem::target_delivery::default_mapping;
 use crate::dispatch::ecosystem::{Ecosystem, EcosystemInvalid, Entry};
 use crate::error_kind::{ErrorKind, UserError};
 use crate::git::short_oid;
 use crate::repo_name::RepoName;
+use crate::watch::watched_branches::watched;
 
 /// What to copy and deliver.
 #[derive(Debug, Clone)]
@@ -166,10 +171,12 @@ pub fn copy_repository(
             file: config_name.clone(),
             diagnostics,
         })?;
+    let (branch, instead_of) =
+        delivered_branch(&ecosystem, branch_of(&user, request.head.as_deref()));
     let builder = Builder {
         root: root.to_path_buf(),
         source: source_name(&user, &request.from),
-        branch: branch_of(&user, request.head.as_deref()),
+        branch,
         now: request.now,
     };
     let g = |source| builder.git(source);
@@ -265,6 +272,13 @@ pub fn copy_repository(
             builder.branch,
             crate::escape::line(&subject)
         )
+    };
+    let pushed = match instead_of {
+        Some(yours) => format!(
+            "{pushed}\n(on `{}` rather than `{yours}`, which no entry of ecosystem.json takes: see their `branches`)",
+            builder.branch
+        ),
+        None => pushed,
     };
     Ok(DemoForge {
         root: root.to_path_buf(),
@@ -602,6 +616,31 @@ fn branch_of(user: &Repository, head: Option<&str>) -> String {
         .filter(git2::Reference::is_branch)
         .and_then(|r| r.shorthand().ok().map(str::to_owned))
         .unwrap_or_else(|| "main".to_owned())
+}
+
+/// The branch the demo pushes to: `branch` when an enabled entry takes it, else the first branch an
+/// enabled entry names outright (`main` by default), so the delivery shows something; then `branch` is
+/// returned too, to say so.
+fn delivered_branch(ecosystem: &Ecosystem, branch: String) -> (String, Option<String>) {
+    let enabled = || ecosystem.entries().iter().filter(|e| e.enabled);
+    let patterns: Vec<Vec<PathPattern>> = enabled()
+        .map(|e| {
+            e.branches
+                .iter()
+                .filter_map(|b| PathPattern::parse_branch(b).ok())
+                .collect()
+        })
+        .collect();
+    if watched(&patterns, &branch) {
+        return (branch, None);
+    }
+    let named = enabled()
+        .flat_map(|e| e.branches.iter())
+        .find(|b| !b.starts_with('!') && !b.contains(['*', '?', '[', '{', '\\']));
+    match named {
+        Some(b) => (b.clone(), Some(branch)),
+        None => (branch, None),
+    }
 }
 
 /// Packs the history reachable from `tips` in `from` into `to`'s object database. `from` is only read.
