@@ -97,6 +97,7 @@ impl DispatchCommand {
     }
 
     fn execute(&self, flush: bool) -> CliResult {
+        let verb = if flush { "flush" } else { "dispatch" };
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
         let source = source_repo(self.source_repo.clone(), &self.plan.repo)?;
         let audit = ecosync_cli::glue::open_audit_log(self.audit_log.as_deref())?;
@@ -161,11 +162,7 @@ impl DispatchCommand {
                 {
                     eprintln!("{} (mode `{}`): {}", r.repo, r.mode, r.progress_line());
                 }
-                eprintln!(
-                    "dry run: {} dispatch(es) would be sent, nothing was sent",
-                    preview.outgoing.len()
-                );
-                return self.finish(&preview.report);
+                return self.finish(&preview.report, &preview.summary_line(verb));
             }
             DispatchOutcome::Delivered(run) => run,
         };
@@ -175,7 +172,7 @@ impl DispatchCommand {
         if let (None, Some(text)) = (&run.watermark_error, &run.report.watermark_after) {
             eprintln!("watermark: {text}");
         }
-        let exit = self.finish(&run.report)?;
+        let exit = self.finish(&run.report, &run.report.summary_line(verb))?;
         match run.watermark_error {
             // The deliveries were made; the next run covers this range again (at least once).
             Some(e) => Err(CliError::of(e)
@@ -185,10 +182,11 @@ impl DispatchCommand {
     }
 
     /// Prints the summary, writes the report and the Actions outputs, and picks the exit status.
-    fn finish(&self, report: &DeliveryReport) -> CliResult {
+    fn finish(&self, report: &DeliveryReport, summary: &str) -> CliResult {
         for line in report.closing_lines() {
             eprintln!("{line}");
         }
+        eprintln!("{summary}");
         if let Some(path) = &self.report {
             std::fs::write(path, report.to_json() + "\n")
                 .with_context(|| format!("cannot write the report to `{}`", path.display()))?;

@@ -38,6 +38,11 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, env = "ECOSYNC_FORMAT", value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
+
+    /// List every entry for each path, also those no pattern of which comes near it (the JSON always has
+    /// every entry).
+    #[arg(long, env = "ECOSYNC_ALL", value_parser = clap::builder::BoolishValueParser::new())]
+    pub all: bool,
 }
 
 impl ExplainArgs {
@@ -83,7 +88,7 @@ impl ExplainArgs {
             explain::explain(&ecosystem, &paths, tree.as_deref(), git_ref.as_deref())
                 .context("cannot match the subscription patterns")?;
         let out = match self.format {
-            TextOrJson::Text => explain::to_text(&explanations),
+            TextOrJson::Text => explain::to_text(&explanations, self.all),
             TextOrJson::Json => explain::to_json(&explanations),
         };
         print_stdout(&out)?;

@@ -149,6 +149,7 @@ impl ApplyArgs {
             single_commit: false,
             upstream_ref: None,
             open_after: None,
+            keep_failure_issue: false,
         };
         Ok((request, self.forge))
     }

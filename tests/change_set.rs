@@ -261,7 +261,7 @@ fn a_pull_request_compares_from_the_merge_base() {
 }
 
 #[test]
-fn a_missing_commit_says_to_fetch_more_history() {
+fn a_missing_commit_is_named_with_what_to_do() {
     let (repo, ..) = branched_repo();
     let out = plan_cmd(
         &repo,
@@ -272,15 +272,21 @@ fn a_missing_commit_says_to_fetch_more_history() {
     .expect_code(1);
     assert!(
         out.stderr.starts_with(
-            "error: revision `1234567890123456789012345678901234567890` is not in the repository; fetch \
-             enough history first, e.g. `fetch-depth: 0` with actions/checkout"
+            "error: revision `1234567890123456789012345678901234567890` is not in the repository\n  \
+             hint: check the revision's spelling; a commit that is only on another clone needs `git fetch \
+             origin 1234567890123456789012345678901234567890` first"
         ),
         "{out}"
     );
     let out = plan_cmd(&repo, &everything(), &["--head", "no-such-branch"])
         .run()
         .expect_code(1);
-    assert!(out.stderr.contains("`fetch-depth: 0`"), "{out}");
+    assert!(
+        out.stderr
+            .contains("error: revision `no-such-branch` is not in the repository"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("class="), "{out}");
 }
 
 #[test]

@@ -463,6 +463,12 @@ fn flush_opens_the_buffered_pull_requests_that_are_due_and_only_those() {
     );
     assert_eq!(pulls(forge.path(), "acme/due").len(), 1);
     assert!(pulls(forge.path(), "acme/fresh").is_empty());
+    // It reports as the command that ran.
+    assert!(
+        out.stderr
+            .contains("\nflush: 2 delivered, 0 failed, 0 skipped\n"),
+        "{out}"
+    );
 }
 
 #[test]

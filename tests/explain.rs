@@ -1,4 +1,4 @@
-//! `dispatcher explain` and `subscriber explain` through the real binaries: every row of the README's
+//! `dispatcher explain` and `subscriber explain` through the real binaries: every row of the `ecosystem.json` reference's
 //! path-pattern cheat sheet, bare directories, negations, the branch filter, a disabled entry, the closest
 //! pattern for a typo, and where an upstream path lands in a cousin.
 
@@ -69,13 +69,17 @@ fn examples(cell: &str) -> Vec<String> {
     out
 }
 
-/// The rows of the README's "Path patterns" cheat sheet: (patterns, matching paths, other paths).
+/// The rows of the "Path patterns" cheat sheet of the `ecosystem.json` reference: (patterns, matching
+/// paths, other paths).
 fn cheat_sheet() -> Vec<(Vec<String>, Vec<String>, Vec<String>)> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/ecosystem-json.md"
+    ))
+    .unwrap();
     let start = readme
-        .find("### Path patterns")
-        .expect("the README has the cheat sheet");
+        .find("## Path patterns")
+        .expect("the reference has the cheat sheet");
     let mut rows = Vec::new();
     for line in readme[start..]
         .lines()
@@ -151,6 +155,44 @@ fn last_match_wins_and_names_the_deciding_pattern() {
     assert!(out.stdout.contains(
         "entry 1 (`acme/nomd`): not delivered: `!README.md` (pattern 1) is the last pattern that matches and excludes it; it would need `README.md` after its last pattern"
     ), "{out}");
+}
+
+#[test]
+fn the_text_lists_the_entries_that_come_near_a_path_and_counts_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new(&json!([
+        {"repo": "acme/flask", "subscriptions": ["features/webpush/flask"]},
+        {"repo": "acme/react", "subscriptions": ["features/webpush/react/**"]},
+        {"repo": "acme/auth", "subscriptions": ["features/auth/**"]},
+        {"repo": "acme/docs", "subscriptions": ["docs/**"]}
+    ]));
+    let path = "features/webpush/flask/app.py";
+    let out = explain(dir.path(), &config, &["--repo", ".", path]).success();
+    // The entry that takes it, and the one whose pattern starts beside it.
+    assert!(
+        out.stdout.contains("entry 0 (`acme/flask`): delivered"),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("entry 1 (`acme/react`): not delivered: no pattern matches it"),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("acme/auth"), "{out}");
+    assert!(!out.stdout.contains("acme/docs"), "{out}");
+    assert!(
+        out.stdout
+            .contains("  2 other entries: no pattern comes near it (`--all` lists every entry)\n"),
+        "{out}"
+    );
+    let all = explain(dir.path(), &config, &["--repo", ".", "--all", path]).success();
+    for repo in ["acme/flask", "acme/react", "acme/auth", "acme/docs"] {
+        assert!(all.stdout.contains(&format!("(`{repo}`)")), "{all}");
+    }
+    assert!(!all.stdout.contains("other entries"), "{all}");
+    // The JSON, a contract, has every entry.
+    let json = explain_json(dir.path(), &config, &["--repo", ".", path]);
+    assert_eq!(json[0]["entries"].as_array().unwrap().len(), 4, "{json:#}");
 }
 
 /// A source repository with directories, explained against its HEAD tree.

@@ -53,6 +53,8 @@ error: bad.json:7:99: entry 5 (`acme/globs`): subscription 5 must be a string, f
   hint: write the pattern in double quotes, e.g. `"docs/**"`
 error: bad.json:8:43: entry 6 (`acme/lone`): negated pattern `!docs/drafts/**` has no positive pattern before it, so it excludes nothing
   hint: patterns are checked in order and the last match wins: put the pattern it carves out of first, e.g. `docs/**` then `!docs/drafts/**`
+warning: bad.json:9:42: entry 7 (`acme/dup`): subscription `a` matches no file in HEAD
+  hint: check the spelling and the case; paths are relative to the repository root
 error: bad.json:10:12: entry 8 (`Acme/Dup`): repo `Acme/Dup` is already listed by entry 7
   hint: list each repository once: merge the two entries' subscriptions
 error: bad.json:11:65: entry 9 (`acme/events`): `event_type` is empty
@@ -62,11 +64,11 @@ error: bad.json:12:63: entry 10 (`acme/long`): `event_type` is 101 characters lo
 error: bad.json:13:3: entry 11 (`acme/typo`): missing field `subscriptions`
   hint: add `"subscriptions": ["path/to/feature"]`, the paths this repository follows
 error: bad.json:13:25: entry 11 (`acme/typo`): unknown field `subscription`
-  hint: did you mean `subscriptions`? known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `buffer_hours`, `on_conflict`
+  hint: did you mean `subscriptions`? known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`
 error: bad.json:13:48: entry 11 (`acme/typo`): unknown field `enabeld`
-  hint: did you mean `enabled`? known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `buffer_hours`, `on_conflict`
+  hint: did you mean `enabled`? known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`
 error: bad.json:13:66: entry 11 (`acme/typo`): unknown field `colour`
-  hint: known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `buffer_hours`, `on_conflict`
+  hint: known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`
 error: bad.json:14:64: entry 12 (`acme/types`): `event_type` must be a string, found a number
   hint: write a name such as `"feature-update"`, or remove the field
 error: bad.json:14:79: entry 12 (`acme/types`): `branches` must be an array of strings, found a string
@@ -81,6 +83,8 @@ error: bad.json:16:78: entry 14 (`acme/branches2`): invalid branch pattern: patt
   hint: list the alternatives with `{a,b}` (GitHub's `*.jsx?` is `*.{js,jsx}`), or escape it as `\?` to match a literal `?`
 error: bad.json:17:3: entry 15: an entry must be an object, found a string
   hint: write `{"repo": "owner/name", "subscriptions": ["docs/**"]}`
+warning: bad.json:18:22: entry 16 (`acme/twice2`): subscription `a` matches no file in HEAD
+  hint: check the spelling and the case; paths are relative to the repository root
 error: bad.json:18:50: key `repo` appears twice
   hint: it was first given at line 18, column 28; keep one
 error: `bad.json` is invalid: 28 errors
@@ -164,7 +168,8 @@ fn patterns_that_match_nothing_in_the_tree_are_warnings() {
     assert_eq!(
         out.stderr,
         format!(
-            "warning: {file}:2:54: entry 0 (`acme/docs`): subscription `Docs/**` matches no file in HEAD\n{hint}\n\
+            "warning: {file}:2:54: entry 0 (`acme/docs`): subscription `Docs/**` matches no file in HEAD\n  \
+             hint: did you mean `docs/**`? check the spelling and the case; paths are relative to the repository root\n\
              warning: {file}:2:65: entry 0 (`acme/docs`): subscription `!docs/drafts/**` matches no file in HEAD\n{hint}\n\
              warning: {file}:3:49: entry 1 (`acme/src`): subscription `src` is listed twice (also at position 0)\n  \
              hint: remove one; only the later one can decide a path\n"
@@ -284,7 +289,7 @@ fn unknown_fields_get_the_closest_known_name_at_every_level() {
     );
     let file = config.path().display().to_string();
     let out = validate(&config).run().expect_code(2);
-    let known = "known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `buffer_hours`, `on_conflict`";
+    let known = "known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`";
     assert_eq!(
         out.stderr,
         format!(

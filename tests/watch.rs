@@ -596,3 +596,31 @@ fn the_watcher_opens_pull_requests_from_the_commits_it_fetched() {
         "no dispatch in mode pull-request"
     );
 }
+
+#[test]
+fn a_listen_port_in_use_is_refused_with_a_free_one_to_use() {
+    let s = Scene::new();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let out = s
+        .watch()
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--max-polls", "1"])
+        .run()
+        .expect_code(2);
+    assert!(
+        out.stderr
+            .contains(&format!("error: cannot listen on `127.0.0.1:{port}`")),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "hint: port {port} is in use (another watcher?); `127.0.0.1:"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("is free: pass `--listen 127.0.0.1:"),
+        "{out}"
+    );
+    drop(busy);
+}

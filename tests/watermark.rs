@@ -183,6 +183,12 @@ fn a_rerun_sends_nothing_unless_forced() {
     assert_eq!(counts(&s), [0, 1, 0]);
     let out = s.dispatch(&event).run().success();
     assert!(out.stderr.contains("already dispatched"), "{out}");
+    // One sentence, words one space apart (no source-code indentation inside it).
+    assert!(
+        out.stderr
+            .contains("`; nothing to send (`--force` sends it again)"),
+        "{out}"
+    );
     assert_eq!(counts(&s), [0, 1, 0], "{out}");
     let out = s.dispatch(&event).arg("--force").run().success();
     assert!(out.stderr.contains("`--force` sends it again"), "{out}");

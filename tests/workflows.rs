@@ -56,7 +56,7 @@ fn pin() -> (String, String, String) {
     (repo.to_owned(), sha.to_owned(), comment.to_owned())
 }
 
-/// Every use of the action in the shipped workflows and the README is the one pinned in `action/pin.txt`: a
+/// Every use of the action in the shipped workflows, the README and the install guide is the one pinned in `action/pin.txt`: a
 /// full commit SHA (never a tag or branch) with this version in its comment, and the install script's
 /// canonical repository is the same.
 #[test]
@@ -79,6 +79,7 @@ fn shipped_workflows_use_the_pinned_action() {
         "workflows/sync-upstream.yml",
         "workflows/fork-sync.yml",
         "README.md",
+        "docs/install.md",
     ] {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
         for line in text.lines().filter(|l| l.contains(&format!("{repo}@"))) {

@@ -117,7 +117,11 @@ impl CliError {
 
     /// The error's text with its chain and hints, as printed.
     fn render(&self) -> String {
-        let mut s = format!("error: {:#}", self.error);
+        // libgit2's texts stay out of what users read (`error_chain` logs them at debug level).
+        let mut s = format!(
+            "error: {}",
+            ecosync::error_kind::error_chain(AsRef::<dyn std::error::Error>::as_ref(&self.error))
+        );
         for h in &self.hints {
             s.push_str("\n  hint: ");
             s.push_str(h);

@@ -74,15 +74,37 @@ impl ServiceArgs {
         if let Some(addr) = self.listen {
             let listener = runtime
                 .block_on(ecosync::watch::watch_status::bind(addr))
-                .with_context(|| format!("cannot listen on `{addr}`"))
-                .map_err(|e| {
-                    CliError::usage(e).hint("pick a free address, e.g. `127.0.0.1:9464`")
-                })?;
+                .map_err(|e| listen_error(addr, e))?;
             runtime.spawn(status.clone().serve(listener));
             eprintln!("{} serving /metrics and /healthz on http://{addr}", stamp());
         }
         Ok((runtime, status))
     }
+}
+
+/// Why `--listen ADDR` cannot be served, with the fix: for a port in use, a free one next to it.
+fn listen_error(addr: SocketAddr, error: std::io::Error) -> CliError {
+    let busy = error.kind() == std::io::ErrorKind::AddrInUse;
+    let hint = if busy {
+        let free = (1..=20)
+            .filter_map(|n| addr.port().checked_add(n))
+            .map(|port| SocketAddr::new(addr.ip(), port))
+            .find(|a| std::net::TcpListener::bind(a).is_ok());
+        match free {
+            Some(free) => format!(
+                "port {} is in use (another watcher?); `{free}` is free: pass `--listen {free}`",
+                addr.port()
+            ),
+            None => format!(
+                "port {} is in use; pick another with `--listen`",
+                addr.port()
+            ),
+        }
+    } else {
+        "pick an address of this machine and a free port, e.g. `127.0.0.1:9464`".to_owned()
+    };
+    CliError::usage(anyhow::Error::new(error).context(format!("cannot listen on `{addr}`")))
+        .hint(hint)
 }
 
 /// The current time, UTC, to the second, starting each line a watcher prints.

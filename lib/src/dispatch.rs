@@ -12,6 +12,7 @@ pub mod dispatcher_checks;
 pub mod ecosystem;
 pub mod forecast;
 pub mod plan;
+pub mod validation;
 
 pub use deliver::{DeliverySettings, deliver, preview};
 pub use dispatch_run::{

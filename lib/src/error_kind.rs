@@ -39,18 +39,44 @@ pub trait UserError: std::error::Error + Send + Sync + 'static {
 }
 
 /// An error and its sources, joined with `: ` (what anyhow's `{:#}` prints), for text that leaves the
-/// process: failure issues and reports.
+/// process: failure issues, reports and the binaries' error lines. A libgit2 error in the chain shows only
+/// its message, and nothing when the words before it say what is missing ([`crate::git::git_text`]); its
+/// class and code go to the debug log.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(e) = source {
-        let next = e.to_string();
+        let next = match e.downcast_ref::<git2::Error>() {
+            Some(g) => crate::git::git_text(g),
+            None => Some(e.to_string()),
+        };
         // `#[error(transparent)]` wrappers and messages that already quote their source add nothing.
-        if !text.contains(&next) {
+        if let Some(next) = next
+            && !text.contains(&next)
+        {
             text.push_str(": ");
             text.push_str(&next);
         }
         source = e.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("`.` is not a git repository")]
+    struct NotARepo(#[source] git2::Error);
+
+    #[test]
+    fn libgit2_texts_stay_out_of_the_chain() {
+        let e = NotARepo(git2::Error::new(
+            git2::ErrorCode::NotFound,
+            git2::ErrorClass::Repository,
+            "could not find repository at '.'",
+        ));
+        assert_eq!(error_chain(&e), "`.` is not a git repository");
+    }
 }

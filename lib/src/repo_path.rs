@@ -5,6 +5,7 @@
 //! a `.git` directory (in any letter case, since case-insensitive file systems treat `.GIT` as `.git`).
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use crate::error_kind::{ErrorKind, UserError};
 
@@ -161,6 +162,25 @@ fn is_ntfs_alias(piece: &str, target: &str, short: &str) -> bool {
     stem.eq_ignore_ascii_case(target) || stem.eq_ignore_ascii_case(short)
 }
 
+/// A path from a git tree as text: the path itself when it is UTF-8 (byte for byte, as always), else its
+/// UTF-8 runs as they are and each byte that is not part of one as `\xNN` (two lowercase hex digits), so
+/// `caf\xe9.txt` is the Latin-1 name `café.txt`. This is the one way ecosync writes a non-UTF-8 path,
+/// in JSON (the payload's `changed_paths`, the plan, the report) and in messages; the escaped text keeps
+/// the path's directories, so subscriptions and patterns match it as they match the path.
+pub fn path_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// True when some component of `path` is a `.git` directory name.
 pub fn touches_git_dir(path: &str) -> bool {
     path.split('/').any(is_git_dir_name)
@@ -246,6 +266,19 @@ mod tests {
             );
         }
         assert_eq!(unsafe_entry_name(b".gitignore", true), None);
+    }
+
+    #[test]
+    fn non_utf8_bytes_are_escaped_and_utf8_paths_kept() {
+        assert_eq!(
+            path_text(b"features/x/caf\xc3\xa9.txt"),
+            "features/x/café.txt"
+        );
+        assert_eq!(
+            path_text(b"features/x/caf\xe9.txt"),
+            "features/x/caf\\xe9.txt"
+        );
+        assert_eq!(path_text(b"a\xff\xfeb"), "a\\xff\\xfeb");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod direct_settings;
 pub mod engine_delivery;
 pub mod failure_notice;
 pub mod fan_out;
+pub mod per_commit_selection;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +25,7 @@ use crate::dispatch::deliver::direct_settings::DirectSettings;
 use crate::dispatch::deliver::engine_delivery::EngineDelivery;
 use crate::dispatch::deliver::failure_notice::NoticeOutcome;
 use crate::dispatch::deliver::fan_out::{FanOut, Outgoing};
+use crate::dispatch::deliver::per_commit_selection::PerCommitSelection;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::plan::{Delivery, Plan};
 use crate::error_kind::error_chain;
@@ -61,6 +63,16 @@ pub struct Preview {
     pub outgoing: Vec<Outgoing>,
     /// The report: every repository skipped, with why.
     pub report: DeliveryReport,
+    /// How many deliveries would be made (each dispatch; each delivery the dispatcher makes itself that was
+    /// computed and would succeed).
+    pub would_deliver: usize,
+    /// How many would fail (a refused payload; a computed delivery that would fail).
+    pub would_fail: usize,
+    /// How many deliveries the dispatcher makes itself could not be computed (no forge to read the targets
+    /// with).
+    pub not_computed: usize,
+    /// How many entries the plan skips (disabled, another branch).
+    pub skipped: usize,
 }
 
 /// An identifier for this run, carried in every payload: the workflow run's URL under GitHub Actions, else a
@@ -83,6 +95,7 @@ pub fn dispatch_id(source: &RepoName) -> String {
 /// What would be sent for `plan`, sending nothing.
 pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
     let (outgoing, refused) = outgoing(plan, settings);
+    let would_fail = refused.len();
     let mut repos: Vec<RepoResult> = outgoing
         .iter()
         .map(|o| {
@@ -105,8 +118,18 @@ pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
                 r
             }),
     );
+    let not_computed = plan
+        .deliveries
+        .iter()
+        .filter(|d| d.mode != DeliveryMode::Dispatch)
+        .count()
+        + plan.flush.len();
     repos.extend(skipped(plan));
     Preview {
+        would_deliver: outgoing.len(),
+        would_fail,
+        not_computed,
+        skipped: plan.skipped.len(),
         outgoing,
         report: report(plan, settings, true, repos),
     }
@@ -126,6 +149,12 @@ pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Fo
         .chain(plan.flush.iter().map(|d| (d, true)));
     for (d, manual) in direct {
         let mut r = deliver_direct(plan, d, &dry, forge, manual).await;
+        preview.not_computed = preview.not_computed.saturating_sub(1);
+        if r.status == DeliveryStatus::Failed {
+            preview.would_fail += 1;
+        } else {
+            preview.would_deliver += 1;
+        }
         // A dry run delivers nothing and fails nothing (it exits 0): it says what would happen.
         r.error = Some(match r.status {
             DeliveryStatus::Failed => match &r.hint {
@@ -349,11 +378,28 @@ async fn deliver_direct(
         };
         return mirror.deliver(&d.repo, target).await;
     }
+    let per_commit = target.per_commit && !manual;
+    // `per_commit` proposes what the target is missing, from its own last synced commit: not the push's
+    // range alone, so a missed run is caught up.
+    let since = if per_commit {
+        per_commit_selection::target_last_synced(
+            forge,
+            &settings.direct,
+            &settings.source_repo,
+            &d.repo,
+            target.target_branch.as_deref(),
+            head,
+        )
+        .await
+    } else {
+        None
+    };
+    let base = since.map_or_else(|| plan.base.clone(), |s| s.to_string());
     let commits = match engine_delivery::commits_of(
         &settings.direct.source_dir,
-        &plan.base,
+        &base,
         head,
-        target.per_commit && !manual,
+        per_commit,
         &target.subscriptions,
         &d.paths,
     ) {
@@ -373,9 +419,22 @@ async fn deliver_direct(
         head,
         dispatch_id,
     };
+    let limit = target
+        .per_commit_limit
+        .unwrap_or(per_commit_selection::DEFAULT_PER_COMMIT_LIMIT);
+    let selection = PerCommitSelection::capped(commits, limit, since);
     let mut r = engine
-        .deliver(&d.repo, target, &commits, &d.features, manual)
+        .deliver(&d.repo, target, &selection.now, &d.features, manual)
         .await;
+    if let Some(line) = selection.queued_line(limit) {
+        match (&mut r.outcome, &mut r.error) {
+            (Some(text), _) | (None, Some(text)) => {
+                text.push_str("; ");
+                text.push_str(&line);
+            }
+            (None, None) => r.outcome = Some(line),
+        }
+    }
     r.mode = d.mode;
     r
 }

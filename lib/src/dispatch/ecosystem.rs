@@ -10,6 +10,7 @@ pub mod delivery_mode;
 pub mod path_pattern;
 pub mod subscription_matcher;
 pub mod target_delivery;
+mod tree_suggestions;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -31,6 +32,7 @@ use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::error_kind::{ErrorKind, UserError};
 use crate::repo_name::RepoName;
 use checker::{Checker, EntrySubject};
+use tree_suggestions::TreeSuggestions;
 
 /// The `event_type` sent when an entry does not set one.
 pub const DEFAULT_EVENT_TYPE: &str = "feature-update";
@@ -83,6 +85,11 @@ pub struct Entry {
     /// one rolling pull request.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub per_commit: bool,
+    /// With `per_commit`: how many pull requests one run opens or refreshes at most (default 20); the
+    /// commits past it are queued and proposed by later runs as earlier pull requests merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub per_commit_limit: Option<u32>,
     /// For `buffered-pr` (required there): how many hours changes gather on the branch before the pull
     /// request opens, a positive number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +168,8 @@ fn render_invalid(file: &str, diagnostics: &[Diagnostic]) -> String {
 /// and column only for the patterns that are warned about.
 #[derive(Debug, Clone, Default)]
 struct EntrySource {
+    /// The entry's place in the file (entries with errors are left out of a partial ecosystem).
+    index: usize,
     subscriptions: Vec<Span>,
 }
 
@@ -197,6 +206,19 @@ impl Ecosystem {
 
     /// Checks a parsed document.
     pub fn from_document(doc: &JsonDocument) -> Result<(Self, Vec<Diagnostic>), Vec<Diagnostic>> {
+        match Self::check_document(doc) {
+            (Some((e, true)), diagnostics)
+                if !crate::config::diagnostic::has_errors(&diagnostics) =>
+            {
+                Ok((e, diagnostics))
+            }
+            (_, diagnostics) => Err(diagnostics),
+        }
+    }
+
+    /// Checks a parsed document and returns every problem with the entries that are valid (and whether
+    /// every entry is), also when others have errors: `validate` checks their patterns against the tree.
+    pub(crate) fn check_document(doc: &JsonDocument) -> (Option<(Self, bool)>, Vec<Diagnostic>) {
         let mut checker = Checker {
             doc,
             diagnostics: doc.duplicate_keys(),
@@ -205,10 +227,7 @@ impl Ecosystem {
         let mut diagnostics = checker.diagnostics;
         // In file order, whatever order the checks ran in (the sort is stable).
         diagnostics.sort_by_key(|d| d.location);
-        match ecosystem {
-            Some(e) if !crate::config::diagnostic::has_errors(&diagnostics) => Ok((e, diagnostics)),
-            _ => Err(diagnostics),
-        }
+        (ecosystem, diagnostics)
     }
 
     /// The JSON Schema of the file: an array of [`Entry`], or the same array under `repositories` next to a
@@ -247,10 +266,11 @@ impl Ecosystem {
         SubscriptionMatcher::new(&self.branches)
     }
 
-    /// How an entry is named in messages: ``entry 2 (`acme/web`)``.
+    /// How the entry at `index` of [`Ecosystem::entries`] is named in messages: ``entry 2 (`acme/web`)``,
+    /// numbered by its place in the file.
     pub fn subject(&self, index: usize) -> String {
         EntrySubject {
-            index,
+            index: self.sources[index].index,
             repo: Some(self.entries[index].repo.as_str()),
         }
         .to_string()
@@ -274,10 +294,19 @@ impl Ecosystem {
     ) -> Result<Vec<Diagnostic>, MatcherError> {
         let hit = self.subscription_matcher()?.patterns_hit(tree_paths);
         let mut out = Vec::new();
+        let mut suggestions = TreeSuggestions::new(tree_paths);
         for (e, patterns) in hit.iter().enumerate() {
             for (p, &hit) in patterns.iter().enumerate() {
                 if !hit {
                     let text = self.subscriptions[e][p].text();
+                    let advice = match suggestions.closest(text) {
+                        Some(near) => format!(
+                            "did you mean `{near}`? check the spelling and the case; paths are relative to the \
+                             repository root"
+                        ),
+                        None => "check the spelling and the case; paths are relative to the repository root"
+                            .to_owned(),
+                    };
                     out.push(
                         Diagnostic::warning(
                             &self.file,
@@ -290,7 +319,7 @@ impl Ecosystem {
                                 .map(|span| self.lines.location(span.start)),
                         )
                         .subject(self.subject(e))
-                        .hint("check the spelling and the case; paths are relative to the repository root"),
+                        .hint(advice),
                     );
                 }
             }

@@ -14,6 +14,7 @@ pub mod plan_outcome;
 pub mod plan_request;
 pub mod plan_text;
 pub mod revision_range;
+pub mod shallow_clone;
 pub mod shard;
 pub mod shard_matrix;
 pub mod watermark;

@@ -46,6 +46,6 @@ pub enum SyncRepoError {
     #[error("cannot make a scratch repository for the dry run: {0}")]
     Scratch(std::io::Error),
     /// libgit2 failed.
-    #[error("git: {0}")]
+    #[error("git: {}", crate::git::git_reason(.0))]
     Git(#[from] git2::Error),
 }

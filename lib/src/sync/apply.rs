@@ -336,7 +336,7 @@ impl Engine<'_> {
     /// the pull request, so the issue says when it stopped being true. A failure to do so is logged, never
     /// fatal: the sync itself succeeded.
     async fn resolve(&self, outcome: &mut SyncOutcome) {
-        if self.request.dry_run {
+        if self.request.dry_run || self.request.keep_failure_issue {
             return;
         }
         let Some(place) = self.notify_place() else {

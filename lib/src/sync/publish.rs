@@ -51,7 +51,7 @@ pub enum PublishError {
         files: Vec<Conflict>,
     },
     /// libgit2 failed.
-    #[error("git: {0}")]
+    #[error("git: {}", crate::git::git_reason(.0))]
     Git(#[from] git2::Error),
     /// The branch holds the sync (pushed now or by an earlier run), then the pull request step failed.
     #[error(

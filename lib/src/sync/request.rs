@@ -43,6 +43,9 @@ pub struct SyncRequest {
     /// Push the branch, but open its pull request only once the oldest upstream commit it brings is this
     /// old (an open one is updated as usual); `None` opens it at once.
     pub open_after: Option<Duration>,
+    /// A success leaves an open failure issue open: the caller runs several syncs (one per commit) and
+    /// closes it once none of them fails ([`crate::sync::publish::failure_report::close_open`]).
+    pub keep_failure_issue: bool,
 }
 
 impl SyncRequest {

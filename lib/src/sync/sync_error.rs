@@ -96,7 +96,7 @@ pub enum SyncError {
         base: String,
     },
     /// libgit2 failed.
-    #[error("git: {0}")]
+    #[error("git: {}", crate::git::git_reason(.0))]
     Git(#[from] git2::Error),
 }
 

@@ -85,7 +85,7 @@ pub enum SyncRunError {
     #[error(transparent)]
     Change(#[from] SyncChangeError),
     /// libgit2 failed.
-    #[error("git: {0}")]
+    #[error("git: {}", crate::git::git_reason(.0))]
     Git(#[from] git2::Error),
 }
 

@@ -43,10 +43,11 @@ impl RepoResult {
 }
 
 impl DeliveryReport {
-    /// `dispatch: 3 delivered, 1 failed, 0 skipped` (and how many were not sent, after a stop).
-    pub fn summary_line(&self) -> String {
+    /// `dispatch: 3 delivered, 1 failed, 0 skipped` (and how many were not sent, after a stop); `verb` is the
+    /// command that ran (`dispatch`, `flush`).
+    pub fn summary_line(&self, verb: &str) -> String {
         let mut s = format!(
-            "dispatch: {} delivered, {} failed, {} skipped",
+            "{verb}: {} delivered, {} failed, {} skipped",
             self.count(DeliveryStatus::Delivered),
             self.count(DeliveryStatus::Failed),
             self.count(DeliveryStatus::Skipped),
@@ -101,6 +102,20 @@ impl FailureIssue {
 }
 
 impl Preview {
+    /// `dry run: 3 would be delivered, 0 would fail, 1 skipped; nothing was sent` (and how many the
+    /// dispatcher's own deliveries could not be computed, without a forge to read the targets with).
+    pub fn summary_line(&self, verb: &str) -> String {
+        let mut s = format!(
+            "{verb}, dry run: {} would be delivered, {} would fail, {} skipped",
+            self.would_deliver, self.would_fail, self.skipped,
+        );
+        if self.not_computed > 0 {
+            let _ = write!(s, ", {} not computed", self.not_computed);
+        }
+        s.push_str("; nothing was sent");
+        s
+    }
+
     /// Each dispatch that would be sent, one JSON object a line: `repo`, `event_type`, `client_payload`.
     pub fn json_lines(&self) -> String {
         let mut out = String::new();
@@ -144,7 +159,6 @@ impl DeliveryReport {
         if let Some(issue) = &self.failure_issue {
             lines.push(issue.describe());
         }
-        lines.push(self.summary_line());
         lines
     }
 }

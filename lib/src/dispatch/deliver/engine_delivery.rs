@@ -24,6 +24,7 @@ use crate::error_kind::{UserError, error_chain};
 use crate::forge::Forge;
 use crate::repo_name::RepoName;
 use crate::sync::publish::PullRequestAction;
+use crate::sync::publish::failure_report;
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_outcome::SyncOutcome;
 use crate::sync::verify::event::SyncEvent;
@@ -152,6 +153,9 @@ impl EngineDelivery<'_> {
             open_after: (target.mode == DeliveryMode::BufferedPr)
                 .then_some(target.buffer)
                 .flatten(),
+            // One commit's success must not close the issue another commit's failure opened: closed
+            // below, once none fails.
+            keep_failure_issue: target.per_commit,
         };
         let each: &[(Oid, Vec<String>)] = &commits.each;
         let mut lines = Vec::new();
@@ -190,6 +194,9 @@ impl EngineDelivery<'_> {
                 }
             }
         }
+        if target.per_commit && !any_failed && runs > 0 && !self.settings.dry_run {
+            self.close_failure_issue(repo, &config).await;
+        }
         if commits.untouched > 0 {
             lines.push(format!(
                 "skipped {} commit(s) touching no subscribed path",
@@ -205,6 +212,28 @@ impl EngineDelivery<'_> {
         }
         result.outcome = Some(text);
         result
+    }
+}
+
+impl EngineDelivery<'_> {
+    /// Closes `repo`'s open failure issue once a `per_commit` run had no failing commit: nothing it
+    /// reports is failing any more.
+    async fn close_failure_issue(
+        &self,
+        repo: &RepoName,
+        config: &crate::config::cousin_config::CousinConfig,
+    ) {
+        let title = failure_report::title(self.source, repo);
+        let label = config.notify_labels.first().map(String::as_str);
+        let note = format!(
+            "ecosync delivered every commit of `{}` into `{repo}` without a failure. Closing this issue.",
+            self.source
+        );
+        if let Err(e) =
+            failure_report::close_open(self.forge, self.source, &title, label, &note).await
+        {
+            tracing::warn!(error = %e, "cannot close the failure issue");
+        }
     }
 }
 
@@ -263,11 +292,12 @@ pub fn commits_of(
         let mut hit = Vec::new();
         for delta in diff.deltas() {
             for file in [delta.old_file(), delta.new_file()] {
-                if let Some(p) = file.path().and_then(Path::to_str)
-                    && matches(&patterns, p)
-                    && !hit.iter().any(|h: &String| h == p)
-                {
-                    hit.push(p.to_owned());
+                // Paths are bytes: a non-UTF-8 name is matched in its escaped form, never skipped.
+                let Some(p) = file.path_bytes().map(crate::repo_path::path_text) else {
+                    continue;
+                };
+                if matches(&patterns, &p) && !hit.iter().any(|h: &String| *h == p) {
+                    hit.push(p.into_owned());
                 }
             }
         }

@@ -21,7 +21,7 @@ use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::repo_name::RepoName;
 
 /// The fields an entry may have, in the order they are documented.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "repo",
     "subscriptions",
     "event_type",
@@ -33,6 +33,7 @@ const FIELDS: [&str; 13] = [
     "mapping",
     "pull_request",
     "per_commit",
+    "per_commit_limit",
     "buffer_hours",
     "on_conflict",
 ];
@@ -73,7 +74,8 @@ pub(super) struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    pub(super) fn ecosystem(&mut self) -> Option<Ecosystem> {
+    /// The entries that are valid, and whether every entry is; `None` when the top level cannot be read.
+    pub(super) fn ecosystem(&mut self) -> Option<(Ecosystem, bool)> {
         let root = self.doc.root();
         // An object that looks like an entry (it has `repo` or `subscriptions`, and neither key of the
         // document form) is most likely one entry that lost its brackets, and is reported as such; any
@@ -125,7 +127,7 @@ impl<'a> Checker<'a> {
                 None => complete = false,
             }
         }
-        complete.then_some(ecosystem)
+        Some((ecosystem, complete))
     }
 
     /// The object form, `{"$schema": "...", "repositories": [...]}`, which lets editors find the schema; the
@@ -522,6 +524,9 @@ impl<'a> Checker<'a> {
             mapping: read("mapping").and_then(|v| serde_json::from_value(v).ok()),
             pull_request: delivery.pull_request.clone(),
             per_commit: delivery.per_commit,
+            per_commit_limit: delivery
+                .per_commit_limit
+                .and_then(|n| u32::try_from(n).ok()),
             buffer_hours: delivery.buffer.map(|b| b.as_secs_f64() / 3600.0),
             on_conflict: node.get("on_conflict").map(|_| delivery.on_conflict),
         };
@@ -533,6 +538,7 @@ impl<'a> Checker<'a> {
             subscriptions: patterns,
             branches: branch_patterns,
             source: EntrySource {
+                index,
                 subscriptions: pattern_spans,
             },
         })
@@ -606,6 +612,35 @@ impl<'a> Checker<'a> {
                 false
             }),
         };
+        let per_commit_limit = match node.get("per_commit_limit") {
+            None => None,
+            Some(v) => {
+                if let Some(n @ 1..=1000) = v.to_value().as_u64() {
+                    usize::try_from(n).ok()
+                } else {
+                    self.error(
+                        v.span,
+                        subj,
+                        format!(
+                            "`per_commit_limit` must be a whole number from 1 to 1000, found {}",
+                            v.to_value()
+                        ),
+                        "write e.g. `\"per_commit_limit\": 20`: at most that many pull requests per run",
+                    );
+                    None
+                }
+            }
+        };
+        if let Some(v) = node.get("per_commit_limit")
+            && !per_commit
+        {
+            self.error(
+                v.span,
+                subj,
+                "`per_commit_limit` has no effect without `\"per_commit\": true`".to_owned(),
+                "add `\"per_commit\": true`, or remove `per_commit_limit`",
+            );
+        }
         let buffer = match node.get("buffer_hours") {
             None => None,
             Some(v) => {
@@ -641,6 +676,7 @@ impl<'a> Checker<'a> {
             "strategy",
             "mapping",
             "per_commit",
+            "per_commit_limit",
             "buffer_hours",
             "on_conflict",
         ];
@@ -785,6 +821,7 @@ impl<'a> Checker<'a> {
             pull_request: shared.pull_request,
             on_conflict: shared.on_conflict,
             per_commit,
+            per_commit_limit,
             buffer,
             subscriptions: Vec::new(),
         })

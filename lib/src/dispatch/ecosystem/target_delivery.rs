@@ -41,6 +41,8 @@ pub struct TargetDelivery {
     pub on_conflict: OnConflict,
     /// One pull request per source commit (`pull-request` only).
     pub per_commit: bool,
+    /// With `per_commit`: the most pull requests one run proposes (`None`: the default).
+    pub per_commit_limit: Option<usize>,
     /// How long a change waits on the branch before its pull request opens (`buffered-pr` only).
     pub buffer: Option<Duration>,
     /// The entry's subscription patterns, as written (the default mapping follows them).
@@ -57,6 +59,7 @@ impl Default for TargetDelivery {
             pull_request: None,
             on_conflict: OnConflict::Issue,
             per_commit: false,
+            per_commit_limit: None,
             buffer: None,
             subscriptions: Vec::new(),
         }

@@ -12,7 +12,7 @@
 
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository, Tree};
 
-use crate::error_kind::UserError;
+use crate::error_kind::{ErrorKind, UserError};
 
 /// The id of git's empty tree, used as the base when every file of a commit counts as changed.
 pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
@@ -20,13 +20,8 @@ pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 /// Why changed paths could not be computed.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeSetError {
-    /// A revision is not in the local repository (often a shallow clone).
-    #[error(
-        "revision `{rev}` is not in the repository{shallow}; fetch enough history first, e.g. \
-         `fetch-depth: 0` with actions/checkout (after a force push the old commit may need \
-         `git fetch origin {rev}`)",
-        shallow = if *.shallow { " (the clone is shallow)" } else { "" }
-    )]
+    /// A revision is not in the local repository (after a shallow clone was deepened as far as it goes).
+    #[error("revision `{rev}` is not in the repository")]
     UnknownRevision {
         /// The revision as given.
         rev: String,
@@ -35,6 +30,17 @@ pub enum ChangeSetError {
         /// What git2 said.
         #[source]
         source: git2::Error,
+    },
+    /// A shallow clone lacks the history a range needs, and `origin` could not give more of it.
+    #[error("the clone is shallow and {what}; its history could not be deepened from `origin`{url}: {reason}",
+        url = .url.as_deref().map(|u| format!(" (`{u}`)")).unwrap_or_default())]
+    Shallow {
+        /// What the range needs (e.g. "`HEAD`'s parent is not in it").
+        what: String,
+        /// `origin`'s URL without credentials, when the clone has one.
+        url: Option<String>,
+        /// Why the history could not be deepened, in our words.
+        reason: String,
     },
     /// The repository has no commits at all (or its current branch has none yet), so no revision resolves.
     #[error("{}", no_commits_message(.dir, .branch.as_deref()))]
@@ -61,8 +67,40 @@ pub enum ChangeSetError {
     },
 }
 
-// The messages say what to do (fetch more history, commit first).
-impl UserError for ChangeSetError {}
+impl UserError for ChangeSetError {
+    /// A shallow clone that cannot be deepened must be fixed where it is made (the checkout): never a range
+    /// guessed from it.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ChangeSetError::Shallow { .. } => ErrorKind::Usage,
+            _ => ErrorKind::Failed,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ChangeSetError::UnknownRevision { rev, shallow: true, .. } => Some(format!(
+                "fetch the whole history (actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`); \
+                 after a force push the old commit may need `git fetch origin {rev}`"
+            )),
+            ChangeSetError::UnknownRevision { rev, .. } => Some(format!(
+                "check the revision's spelling; a commit that is only on another clone needs \
+                 `git fetch origin {rev}` first"
+            )),
+            ChangeSetError::Shallow { .. } => Some(
+                "check out the whole history (actions/checkout with `fetch-depth: 0`, or \
+                 `git fetch --unshallow origin`), or let the dispatcher reach `origin`"
+                    .to_owned(),
+            ),
+            ChangeSetError::Git { source, .. } if source.code() == git2::ErrorCode::NotFound => Some(
+                "an object is missing from the clone (a partial clone without trees, or a damaged \
+                 repository?); fetch the whole history with `fetch-depth: 0`"
+                    .to_owned(),
+            ),
+            _ => None,
+        }
+    }
+}
 
 impl ChangeSetError {
     pub(crate) fn git(what: impl Into<String>) -> impl FnOnce(git2::Error) -> Self {
@@ -203,7 +241,8 @@ fn diff_paths(
         .into_iter()
         .map(|p| match String::from_utf8(p) {
             Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            // A non-UTF-8 name in ecosync's one escaping (`\xNN`), never lost nor merged with another.
+            Err(e) => crate::repo_path::path_text(e.as_bytes()).into_owned(),
         })
         .collect();
     paths.sort_unstable();
@@ -474,6 +513,9 @@ mod tests {
         let msg = resolve_commit(&repo, "1234567890123456789012345678901234567890")
             .unwrap_err()
             .to_string();
-        assert!(msg.contains("fetch-depth"), "{msg}");
+        assert_eq!(
+            msg,
+            "revision `1234567890123456789012345678901234567890` is not in the repository"
+        );
     }
 }

@@ -74,6 +74,10 @@ pub struct EntryExplanation {
     /// A pattern that would make the entry take the path, when it does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub would_need: Option<String>,
+    /// Whether the entry concerns the path: a pattern matches it, or one starts in the same top-level
+    /// directory (people read those; the text leaves the others out unless asked).
+    #[serde(skip)]
+    pub near: bool,
 }
 
 /// A pattern that was the last match for some of the path's files.
@@ -199,7 +203,15 @@ pub fn explain(
                 unmatched_files: unmatched[i],
                 branches: entry.branches.clone(),
                 would_need: (!taken).then(|| literal_pattern(&path)),
+                near: false,
             });
+        }
+        for e in &mut explained {
+            e.near = !e.deciding.is_empty()
+                || entries[e.entry]
+                    .subscriptions
+                    .iter()
+                    .any(|pattern| comes_near(pattern, &path));
         }
         // An entry whose negation excludes the path already says why; the closest pattern is for a path
         // that no pattern of any entry matches (usually a typo in the path or in a pattern).
@@ -222,6 +234,24 @@ pub fn explain(
         });
     }
     Ok(out)
+}
+
+/// Whether `pattern` starts in the directory of `path`, or one level above it (two levels down from the
+/// root at most): `features/webpush/react/**` comes near `features/webpush/flask/app.py`,
+/// `features/auth/**` does not; `docs/drafts/**` comes near `docs/guide.md`.
+fn comes_near(pattern: &str, path: &str) -> bool {
+    let pattern = pattern.trim_start_matches('!');
+    let literal = &pattern[..pattern
+        .find(['*', '?', '[', '{', '\\'])
+        .unwrap_or(pattern.len())];
+    let dirs: Vec<&str> = path.split('/').collect();
+    let dirs = &dirs[..dirs.len() - 1];
+    let shared = literal
+        .split('/')
+        .zip(dirs)
+        .take_while(|(a, b)| a == *b)
+        .count();
+    shared >= 1 && shared >= dirs.len().min(2)
 }
 
 /// The files `path` stands for: the files below it when the tree has any (a directory), else the path
@@ -328,8 +358,9 @@ pub fn to_json(explanations: &[Explanation]) -> String {
     s
 }
 
-/// The explanations for people.
-pub fn to_text(explanations: &[Explanation]) -> String {
+/// The explanations for people: for each path, the entries that concern it (a pattern matches it, or
+/// starts in its top-level directory), or every entry with `all`.
+pub fn to_text(explanations: &[Explanation], all: bool) -> String {
     let mut s = String::new();
     for (n, x) in explanations.iter().enumerate() {
         if n > 0 {
@@ -349,13 +380,30 @@ pub fn to_text(explanations: &[Explanation]) -> String {
             let to: Vec<String> = x.delivered_to.iter().map(|r| format!("`{r}`")).collect();
             _ = writeln!(s, "{what}: delivered to {}", to.join(", "));
         }
+        let mut left_out = 0;
         for e in &x.entries {
+            if !all && !e.near {
+                left_out += 1;
+                continue;
+            }
             _ = writeln!(
                 s,
                 "  entry {} (`{}`): {}",
                 e.entry,
                 e.repo,
                 entry_text(e, x)
+            );
+        }
+        if left_out > 0 {
+            _ = writeln!(
+                s,
+                "  {left_out} {}{}: no pattern comes near it (`--all` lists every entry)",
+                if left_out < x.entries.len() {
+                    "other "
+                } else {
+                    ""
+                },
+                if left_out == 1 { "entry" } else { "entries" }
             );
         }
         if let Some(c) = &x.closest {

@@ -19,6 +19,7 @@ use crate::dispatch::plan::change_set::{ChangeSet, ChangeSetError};
 use crate::dispatch::plan::github_event::{GitHubEvent, short_branch};
 use crate::dispatch::plan::plan_outcome::PlanOutcome;
 use crate::dispatch::plan::revision_range::{RangeChoice, RevisionRange};
+use crate::dispatch::plan::shallow_clone::ShallowClone;
 use crate::dispatch::plan::shard::Shard;
 use crate::dispatch::plan::watermark::{
     self, WatermarkError, WatermarkNote, WatermarkRemote, WatermarkStatus,
@@ -60,6 +61,7 @@ impl UserError for PlanError {
     fn kind(&self) -> ErrorKind {
         match self {
             PlanError::Config(e) => e.kind(),
+            PlanError::Changes(e) => e.kind(),
             _ => ErrorKind::Failed,
         }
     }
@@ -404,7 +406,7 @@ impl PlanRequest {
             source,
         })?;
         let git_ref = self.git_ref(&repo);
-        let (choice, kind) = self.choose_range(&repo, git_ref.as_deref())?;
+        let (choice, kind) = self.choose_whole_range(&repo, git_ref.as_deref())?;
         Ok(match choice {
             RangeChoice::Range(range) => Opened::Source(Source {
                 repo,
@@ -462,6 +464,54 @@ impl PlanRequest {
             head.shorthand().ok().map(str::to_owned)
         } else {
             None
+        }
+    }
+
+    /// [`PlanRequest::choose_range`], in a shallow clone once its history is deep enough for the range:
+    /// deepened from `origin` until the commits between the base and the head are all there (and a head
+    /// without a base is a true root), or an error when `origin` cannot give more. Never a guessed range.
+    fn choose_whole_range(
+        &self,
+        repo: &Repository,
+        git_ref: Option<&str>,
+    ) -> Result<(RangeChoice, Option<RangeKind>), ChangeSetError> {
+        let auth = self
+            .watermark
+            .as_ref()
+            .map(|w| w.auth.clone())
+            .unwrap_or_default();
+        let Some(mut shallow) = ShallowClone::of(repo, git_ref, auth) else {
+            return self.choose_range(repo, git_ref);
+        };
+        loop {
+            let chosen = self.choose_range(repo, git_ref);
+            let missing = match &chosen {
+                Ok((RangeChoice::Range(r), _)) if !ShallowClone::complete(repo, r.base, r.head) => {
+                    Some(match r.base {
+                        None => format!(
+                            "`{}` is the boundary of its history, not a root commit",
+                            crate::git::short_oid(r.head)
+                        ),
+                        Some(b) => format!(
+                            "the history from {} to {} is not all in it",
+                            crate::git::short_oid(b),
+                            crate::git::short_oid(r.head)
+                        ),
+                    })
+                }
+                Ok(_)
+                | Err(ChangeSetError::NoCommits { .. } | ChangeSetError::NotACommit { .. }) => None,
+                Err(ChangeSetError::UnknownRevision { rev, .. }) => {
+                    Some(format!("revision `{rev}` is not in it"))
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            let Some(what) = missing else {
+                return chosen;
+            };
+            if !shallow.deepen(&what)? {
+                return chosen;
+            }
         }
     }
 
@@ -613,7 +663,8 @@ fn apply_watermark(
             (
                 WatermarkStatus::AlreadyDispatched,
                 format!(
-                    "already dispatched: {of} was dispatched up to {short}, which includes `{head}`;                      nothing to send (`--force` sends it again)"
+                    "already dispatched: {of} was dispatched up to {short}, which includes `{head}`; \
+                     nothing to send (`--force` sends it again)"
                 ),
             )
         };

@@ -91,7 +91,7 @@ pub enum WatermarkError {
         last: String,
     },
     /// The local clone could not be read or written.
-    #[error("git: {0}")]
+    #[error("git: {}", crate::git::git_reason(.0))]
     Git(#[from] git2::Error),
 }
 

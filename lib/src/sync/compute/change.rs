@@ -35,7 +35,7 @@ pub enum SyncChangeError {
         why: &'static str,
     },
     /// libgit2 failed.
-    #[error("git: {0}")]
+    #[error("git: {}", crate::git::git_reason(.0))]
     Git(#[from] git2::Error),
 }
 

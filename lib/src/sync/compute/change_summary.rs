@@ -93,8 +93,8 @@ impl ChangeSummary {
             let (old_f, new_f) = (delta.old_file(), delta.new_file());
             let path_of = |f: &git2::DiffFile<'_>| {
                 prefix.join(
-                    &f.path()
-                        .map(|p| p.to_string_lossy().into_owned())
+                    &f.path_bytes()
+                        .map(crate::repo_path::path_text)
                         .unwrap_or_default(),
                 )
             };
@@ -109,6 +109,11 @@ impl ChangeSummary {
             let read = |f: &git2::DiffFile<'_>| -> Result<Vec<u8>, git2::Error> {
                 if f.id().is_zero() || !f.exists() {
                     return Ok(Vec::new());
+                }
+                // A submodule's commit lives in another repository: never read here. It reads as git's
+                // own diff shows it.
+                if f.mode() == git2::FileMode::Commit {
+                    return Ok(format!("Subproject commit {}\n", f.id()).into_bytes());
                 }
                 Ok(repo.find_blob(f.id())?.content().to_vec())
             };

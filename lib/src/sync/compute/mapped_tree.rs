@@ -27,7 +27,7 @@ pub enum MappedTreeError {
         side: &'static str,
     },
     /// libgit2 failed.
-    #[error("git: {0}")]
+    #[error("git: {}", crate::git::git_reason(.0))]
     Git(#[from] git2::Error),
 }
 

@@ -62,7 +62,7 @@ pub fn resolve_index(repo: &Repository, mut index: Index) -> Result<MergedTree, 
             .or(conflict.their.as_ref())
             .or(conflict.ancestor.as_ref());
         let Some(any) = any else { continue };
-        let path = String::from_utf8_lossy(&any.path).into_owned();
+        let path = crate::repo_path::path_text(&any.path).into_owned();
         to_remove.push(any.path.clone());
         if let Some(a) = &conflict.ancestor {
             to_remove.push(a.path.clone());
@@ -105,7 +105,7 @@ pub fn resolve_index(repo: &Repository, mut index: Index) -> Result<MergedTree, 
     to_remove.sort();
     to_remove.dedup();
     for path in to_remove {
-        index.conflict_remove(std::path::Path::new(&*String::from_utf8_lossy(&path)))?;
+        index.conflict_remove(&bytes_path(&path))?;
     }
     for e in resolved {
         index.add(&e)?;
@@ -136,6 +136,20 @@ fn stage0(e: &IndexEntry) -> IndexEntry {
     // The stage lives in bits 12-13 of the flags.
     e.flags &= !0x3000;
     e
+}
+
+/// A path of the index as libgit2 takes it back: its very bytes (a non-UTF-8 name stays itself).
+fn bytes_path(bytes: &[u8]) -> std::path::PathBuf {
+    #[cfg(unix)]
+    {
+        std::path::PathBuf::from(
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes),
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        std::path::PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    }
 }
 
 fn is_text_blob(repo: &Repository, e: &IndexEntry) -> bool {

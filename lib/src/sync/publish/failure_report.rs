@@ -198,6 +198,23 @@ impl FailureReport {
     }
 }
 
+/// Closes the open failure issue titled `title` (with `label`, when given) in `place` with `note`, when
+/// there is one; returns it.
+pub async fn close_open(
+    forge: &Forge,
+    place: &RepoName,
+    title: &str,
+    label: Option<&str>,
+    note: &str,
+) -> Result<Option<Issue>, ForgeError> {
+    let Some(issue) = forge.find_open_issue(place, title, label).await? else {
+        return Ok(None);
+    };
+    forge.comment(place, issue.number, note).await?;
+    forge.close_issue(place, issue.number).await?;
+    Ok(Some(issue))
+}
+
 /// Opens the issue in `place`, or comments on the open one with the same title and `labels[0]`.
 pub async fn report(
     forge: &Forge,
