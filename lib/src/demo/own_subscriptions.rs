@@ -122,7 +122,7 @@ mod tests {
             note.contains("`web/a.test.js` arrived in acme/web"),
             "{note}"
         );
-        assert!(note.contains("`web` -> ``"), "{note}");
+        assert!(note.contains("`web` -> `<root>`"), "{note}");
     }
 
     #[test]

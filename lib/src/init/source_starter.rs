@@ -142,7 +142,7 @@ mod tests {
             .map(|s| (*s).to_owned())
             .collect();
         let names = repository_names(&folders);
-        assert_eq!(names, ["docs", "my-app", "my-app-2", "---", "a-b"]);
+        assert_eq!(names, ["docs", "my-app", "my-app-2", "-n-", "a-b"]);
         for n in names {
             RepoName::parse(&format!("{PLACEHOLDER}/{n}")).unwrap();
         }
