@@ -137,7 +137,7 @@ impl DispatchCommand {
                 stop: StopSignal::new(),
                 ack: self.ack,
                 direct: {
-                    let mut direct = self.direct.settings(&repo_dir);
+                    let mut direct = self.direct.settings(&repo_dir, &self.forge);
                     direct.repropose.clone_from(&self.repropose);
                     direct
                 },

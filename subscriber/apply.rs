@@ -9,6 +9,7 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::Actions;
 use ecosync::config::cousin_config::ConfigOverrides;
+use ecosync::config::placeholder::PlaceholdersLeft;
 use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 use ecosync::repo_name::has_credentials;
 use ecosync::sync::verify::event::{SyncEvent, parse_full_sha};
@@ -89,10 +90,23 @@ impl ApplyArgs {
         let overrides = ConfigOverrides {
             upstream_repo: self.upstream.clone(),
         };
-        let config = config_file::load(&path, &overrides).map_err(|problems| {
-            let summary = anyhow::anyhow!("invalid configuration `{}`", path.display());
-            CliError::config(problems, summary).hint("run `subscriber check` for the full report")
-        })?;
+        let (config, placeholders) = config_file::load_with_placeholders(&path, &overrides)
+            .map_err(|problems| {
+                let summary = anyhow::anyhow!("invalid configuration `{}`", path.display());
+                CliError::config(problems, summary)
+                    .hint("run `subscriber check` for the full report")
+            })?;
+        for w in &placeholders {
+            eprintln!("{w}");
+        }
+        // A dry run sends nothing, and shows what the file does as it is.
+        if !placeholders.is_empty() && !self.dry_run {
+            let file = path.display().to_string();
+            return Err(CliError::of(PlaceholdersLeft::in_cousin_config(
+                &file,
+                &placeholders,
+            )));
+        }
         let event = if let Some(sha) = &self.sha {
             SyncEvent::manual(Some(
                 parse_full_sha(sha).map_err(|e| CliError::of(e).with_kind(ErrorKind::Usage))?,
@@ -135,7 +149,7 @@ impl ApplyArgs {
             ("`upstream.url`", config.upstream_url.as_deref()),
         ]);
         let server_url = string_or_fallback(self.server_url, "GITHUB_SERVER_URL")
-            .unwrap_or_else(|| "https://github.com".to_owned());
+            .unwrap_or_else(|| self.forge.settings().default_server_url());
         let request = SyncRequest {
             config,
             config_file: Some(path),

@@ -21,6 +21,7 @@ use crate::config::json_document::JsonDocument;
 use crate::config::notify::{NotifyFile, NotifyTarget};
 use crate::config::on_conflict::OnConflict;
 use crate::config::on_rejection::OnRejection;
+use crate::config::placeholder;
 use crate::config::pull_request_config::{
     DEFAULT_BRANCH_TEMPLATE, PullRequestConfig, PullRequestFile, fill_template,
 };
@@ -145,8 +146,19 @@ impl CousinConfig {
         text: &str,
         overrides: &ConfigOverrides,
     ) -> Result<CousinConfig, Vec<Diagnostic>> {
+        Self::load_with_placeholders(file, text, overrides).map(|(config, _)| config)
+    }
+
+    /// [`CousinConfig::load`], with one warning per placeholder of a valid file (values `subscriber init`
+    /// could not know, see [`crate::config::placeholder`]), in file order.
+    pub fn load_with_placeholders(
+        file: &str,
+        text: &str,
+        overrides: &ConfigOverrides,
+    ) -> Result<(CousinConfig, Vec<Diagnostic>), Vec<Diagnostic>> {
         let doc = JsonDocument::parse(file, text).map_err(|d| vec![*d])?;
-        checker::check(&doc, overrides)
+        let config = checker::check(&doc, overrides)?;
+        Ok((config, placeholder::cousin_config_warnings(&doc)))
     }
 
     /// The pull request branch for upstream's commit `upstream`.

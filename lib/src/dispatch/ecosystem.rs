@@ -282,6 +282,15 @@ impl Ecosystem {
         .to_string()
     }
 
+    /// How each entry whose `repo` is still a placeholder (`CHANGE-ME/...`, see
+    /// [`crate::config::placeholder`]) is named in messages, in file order.
+    pub fn placeholder_entries(&self) -> Vec<String> {
+        (0..self.entries.len())
+            .filter(|&i| crate::config::placeholder::is_placeholder(self.entries[i].repo.as_str()))
+            .map(|i| self.subject(i))
+            .collect()
+    }
+
     /// One warning per subscription pattern that matches none of `tree_paths` (the files of the current
     /// tree): probably a typo or a path that moved.
     pub fn unmatched_pattern_warnings<S: AsRef<str>>(

@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::placeholder::PlaceholdersLeft;
 use crate::dispatch::ecosystem::Ecosystem;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::subscription_matcher::{MatcherError, SubscriptionMatcher};
@@ -64,6 +65,10 @@ pub struct Plan {
     /// opens the pull requests whose buffer has run out (not part of the JSON contract).
     #[serde(skip)]
     pub flush: Vec<Delivery>,
+    /// The entries whose `repo` is still a placeholder, when there are any: a delivery refuses the plan
+    /// (not part of the JSON contract).
+    #[serde(skip)]
+    pub placeholders: Option<Box<PlaceholdersLeft>>,
 }
 
 /// One `repository_dispatch` to send.
@@ -325,6 +330,9 @@ impl Plan {
                 in_other_shards,
             }),
             flush,
+            placeholders: Some(ecosystem.placeholder_entries())
+                .filter(|e| !e.is_empty())
+                .map(|e| Box::new(PlaceholdersLeft::in_ecosystem(ecosystem.file(), e))),
         }
     }
 

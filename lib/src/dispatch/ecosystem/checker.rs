@@ -13,6 +13,7 @@ use crate::config::branch_name::is_valid_branch;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::did_you_mean::did_you_mean;
 use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
+use crate::config::placeholder::{entry_repo_warning, is_placeholder};
 use crate::config::strategy::Strategy;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::path_pattern::{PathPattern, PathPatternError};
@@ -263,6 +264,12 @@ impl<'a> Checker<'a> {
                             ok = false;
                         } else {
                             seen.insert(key, index);
+                        }
+                        if is_placeholder(s) {
+                            let d = entry_repo_warning(self.doc.file(), s)
+                                .at(self.doc.location(v.span))
+                                .subject(subj.to_string());
+                            self.diagnostics.push(d);
                         }
                         Some(r)
                     }
