@@ -7,6 +7,7 @@ use crate::dispatch::DispatchCommand;
 use crate::doctor::DoctorArgs;
 use crate::explain::ExplainArgs;
 use crate::forecast::ForecastArgs;
+use crate::init::InitArgs;
 use crate::plan::PlanCommand;
 use crate::status::StatusArgs;
 use crate::validate::ValidateArgs;
@@ -35,7 +36,7 @@ enum Command {
     /// Check ecosystem.json and report every problem.
     Validate(ValidateArgs),
     /// Show what a push would dispatch; sends nothing, needs no token.
-    Plan(PlanCommand),
+    Plan(Box<PlanCommand>),
     /// Deliver the push to each repository it concerns, in each entry's mode (a `repository_dispatch`, a
     /// push, a pull request).
     Dispatch(Box<DispatchCommand>),
@@ -44,8 +45,9 @@ enum Command {
     Flush(Box<DispatchCommand>),
     /// Watch the source repository and deliver every push, as a long-running service.
     Watch(Box<WatchCommand>),
-    /// Run the whole chain on a sample, locally: no token, no network.
+    // `demo` and `init` take their summary and their longer help from their arguments' doc comments.
     Demo(DemoArgs),
+    Init(InitArgs),
     /// Explain why each path is or is not delivered to each entry; sends nothing, needs no token.
     Explain(ExplainArgs),
     /// List the delivery statuses `dispatch --ack` set on a commit; `--wait` until none is pending.
@@ -75,6 +77,7 @@ pub fn run(cli: Cli) -> CliResult {
             git2::opts::strict_hash_verification(false);
             args.run()
         }
+        Command::Init(args) => args.run(),
         Command::Explain(args) => args.run(),
         Command::Status(args) => args.run(),
         Command::Doctor(args) => args.run(),

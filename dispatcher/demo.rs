@@ -1,28 +1,45 @@
-//! `dispatcher demo`: the whole chain on the local forge, with no token and no network. It builds a sample
-//! monorepo and three downstream repositories of different shapes, pushes a change, and runs the very
-//! commands the shipped workflows run: `dispatcher dispatch` in the source, then `subscriber apply` in each
-//! downstream repository that received an event. Then it prints the pull requests that were opened.
+//! `dispatcher demo`: the whole chain on the local forge, with no token and no network, on a sample or on a
+//! copy of the user's repository (`--from PATH`). It builds the source and its downstream repositories,
+//! then runs the very commands the shipped workflows run (see `demo_steps`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::Context as _;
 use clap::Args;
-use ecosync::demo::DemoSample;
-use ecosync::forge::local::LocalForge;
-use ecosync::git::short_sha;
+use ecosync::demo::own_repository::{FromRequest, copy_repository};
+use ecosync::demo::{DemoForge, DemoSample};
+use ecosync::dispatch::ecosystem::EcosystemInvalid;
 
+use crate::demo_steps::Steps;
 use ecosync_cli::glue::{CliError, CliResult, Exit};
 
-/// Run the whole chain on a sample, locally: build a monorepo and three downstream repositories on a local
-/// forge, push a change, dispatch it, apply it in each downstream repository, and print the pull requests.
+/// Run the whole chain locally, on a sample or a copy of your repository: no token, no network.
+///
+/// Builds a source repository and a downstream repository for each entry of its `ecosystem.json` on a local
+/// forge, then runs what the workflows run: `dispatcher plan`, `dispatcher dispatch`, and `subscriber apply`
+/// in each repository that received a `repository_dispatch`; says what each entry gets and why, and prints
+/// the pull requests. With `--from PATH`, the source is a copy of your repository (which is only read) and
+/// the delivery is its last push.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Where to build the sample (must not exist yet). Default: a new temporary directory, kept afterwards
     /// so you can look around.
     #[arg(long, env = "ECOSYNC_DIR", value_name = "DIR")]
     pub dir: Option<PathBuf>,
+
+    /// Copy this repository (and its `ecosystem.json`, from the work tree if there is one) instead of
+    /// building the sample, and deliver its last push; the repository itself is never written to.
+    #[arg(long, env = "ECOSYNC_FROM", value_name = "PATH")]
+    pub from: Option<PathBuf>,
+
+    /// With `--from`: the commit the delivered range starts after [default: the head's first parent].
+    #[arg(long, env = "ECOSYNC_BASE", value_name = "REV", requires = "from")]
+    pub base: Option<String>,
+
+    /// With `--from`: the last commit of the delivered range [default: `HEAD`].
+    #[arg(long, env = "ECOSYNC_HEAD", value_name = "REV", requires = "from")]
+    pub head: Option<String>,
 }
 
 impl DemoArgs {
@@ -51,137 +68,77 @@ impl DemoArgs {
                 .keep(),
         };
         let now = ecosync::git::clock::unix_seconds(SystemTime::now());
-        let sample = DemoSample::create(&root, now)
-            .with_context(|| format!("cannot build the sample in `{}`", root.display()))?;
-        let forge_dir = sample.forge_dir();
-        let forge_spec = format!("local:{}", forge_dir.display());
-        let source = DemoSample::source();
-        println!("Built a sample on a local forge in {}", root.display());
-        println!("  source:     {source} (ecosystem.json lists 4 downstream repositories)");
-        for c in DemoSample::cousins() {
-            println!("  downstream: {c}");
-        }
-        let update = sample
-            .push_update()
-            .context("cannot push the sample update")?;
-        println!(
-            "\nPushed {} to {source} main: \"webpush: retry failed subscriptions, bump flask\"",
-            short_sha(&update.to_string())
-        );
-
-        let source_dir = sample.work_dir(source.as_str());
-        let mut dispatch = Command::new(&me);
-        dispatch.args(["dispatch", "--min-interval", "0", "--forge", &forge_spec]);
-        // No `--source-repo`: it is read from the clone's `origin`, the local forge's bare repository.
-        dispatch.arg("--repo").arg(&source_dir);
-        dispatch.args([
-            "--base",
-            &sample.first.to_string(),
-            "--head",
-            &update.to_string(),
-            "--ref",
-            "refs/heads/main",
-        ]);
-        let mut failed = !run_step(&mut dispatch, &source_dir)?;
-
-        let forge = LocalForge::new(&forge_dir);
-        for cousin in DemoSample::cousins() {
-            let events = forge.dispatch_files(&cousin).map_err(|e| {
-                CliError::of(e).context(format!("cannot read the dispatches {cousin} received"))
-            })?;
-            let Some(event) = events.last() else {
-                println!(
-                    "\n{cousin}: no dispatch received (the push did not touch its subscriptions)"
+        let demo = match &self.from {
+            None => sample(&root, now)?,
+            Some(from) => {
+                let request = FromRequest {
+                    from: from.clone(),
+                    base: self.base.clone().filter(|s| !s.is_empty()),
+                    head: self.head.clone().filter(|s| !s.is_empty()),
+                    now,
+                };
+                let demo = copy_repository(&root, &request).map_err(|e| match e {
+                    ecosync::demo::own_repository::OwnRepositoryError::Config(invalid) => {
+                        let EcosystemInvalid { file, diagnostics } = invalid;
+                        crate::validate::invalid(&file, diagnostics)
+                    }
+                    other => CliError::of(other),
+                })?;
+                print_built(
+                    &demo,
+                    &format!("Copied `{}` into a local forge", from.display()),
                 );
-                continue;
-            };
-            let work = sample.work_dir(cousin.as_str());
-            let mut apply = Command::new(&subscriber);
-            apply
-                .args(["apply", "--forge", &forge_spec])
-                .arg("--event")
-                .arg(event)
-                .arg("--repo")
-                .arg(&work);
-            // What Actions would tell the subscriber about the repository it runs in.
-            apply.env("GITHUB_REPOSITORY", cousin.as_str());
-            failed |= !run_step(&mut apply, &work)?;
-        }
-
-        println!("\nPull requests and issues on the local forge:");
-        for cousin in DemoSample::cousins() {
-            for pr in forge.pulls(&cousin).map_err(|e| {
-                CliError::of(e).context(format!("cannot read the pull requests of {cousin}"))
-            })? {
-                println!(
-                    "  {cousin}#{} [{}] {}  ({} -> {})",
-                    pr.number, pr.state, pr.title, pr.head, pr.base
-                );
+                demo
             }
-            for issue in forge.issues(&cousin).map_err(|e| {
-                CliError::of(e).context(format!("cannot read the issues of {cousin}"))
-            })? {
-                println!(
-                    "  {cousin}#{} issue [{}] {}",
-                    issue.number, issue.state, issue.title
-                );
-            }
-        }
+        };
+        println!("\nPushed {}", demo.pushed);
+        let ok = Steps::new(&demo, &me, &subscriber).run()?;
         println!(
             "\nEverything is in {}: the bare repositories and their records under forge/, the clones under work/.",
             root.display()
         );
-        Ok(if failed { Exit::Failed } else { Exit::Success })
+        if self.from.is_none() {
+            println!(
+                "Next, the same on your own repository, offline (it is only read): `dispatcher demo --from PATH`."
+            );
+        }
+        Ok(if ok { Exit::Success } else { Exit::Failed })
     }
 }
 
-/// Prints the command as a shell line, runs it with the demo's output and returns whether it succeeded.
-fn run_step(cmd: &mut Command, dir: &Path) -> anyhow::Result<bool> {
-    for var in [
-        "GITHUB_EVENT_PATH",
-        "GITHUB_ACTIONS",
-        "GITHUB_STEP_SUMMARY",
-        "GITHUB_OUTPUT",
-        "GITHUB_EVENT_NAME",
-        "GITHUB_API_URL",
-        "GITHUB_SERVER_URL",
-        "GITHUB_RUN_ID",
-    ] {
-        cmd.env_remove(var);
-    }
-    // Every flag also reads an `ECOSYNC_` variable: the user's (`ECOSYNC_CONFIG`, `ECOSYNC_REPO`, ...)
-    // must not steer the demo's own commands. The log level is kept, and so is what the demo sets itself.
-    let set_here: Vec<std::ffi::OsString> = cmd
-        .get_envs()
-        .filter(|(_, v)| v.is_some())
-        .map(|(k, _)| k.to_owned())
-        .collect();
-    for (var, _) in std::env::vars_os() {
-        let name = var.to_string_lossy();
-        if name.starts_with("ECOSYNC_") && name != "ECOSYNC_LOG" && !set_here.contains(&var) {
-            cmd.env_remove(&var);
+/// Builds the sample under `root` and pushes its update.
+fn sample(root: &std::path::Path, now: i64) -> anyhow::Result<DemoForge> {
+    let sample = DemoSample::create(root, now)
+        .with_context(|| format!("cannot build the sample in `{}`", root.display()))?;
+    let update = sample
+        .push_update()
+        .context("cannot push the sample update")?;
+    let demo = sample.demo_forge(update);
+    print_built(&demo, "Built a sample on a local forge");
+    Ok(demo)
+}
+
+/// What was built: the source, then each entry's repository.
+fn print_built(demo: &DemoForge, what: &str) {
+    println!("{what} in {}:", demo.root.display());
+    let width = demo
+        .targets
+        .iter()
+        .map(|t| t.repo.as_str().len())
+        .chain([demo.source.as_str().len()])
+        .max()
+        .unwrap_or(0);
+    println!(
+        "  {:<width$}  the source; its ecosystem.json lists {} downstream {}",
+        demo.source.as_str(),
+        demo.targets.len(),
+        if demo.targets.len() == 1 {
+            "repository"
+        } else {
+            "repositories"
         }
+    );
+    for t in &demo.targets {
+        println!("  {:<width$}  {}", t.repo.as_str(), t.built);
     }
-    cmd.current_dir(dir);
-    let program = Path::new(cmd.get_program())
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let args: Vec<String> = cmd
-        .get_args()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    println!("\n$ {program} {}", args.join(" "));
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot run `{program}`"))?;
-    if !status.success() {
-        println!(
-            "({program} exited with {})",
-            status
-                .code()
-                .map_or("a signal".to_owned(), |c| c.to_string())
-        );
-    }
-    Ok(status.success())
 }

@@ -7,6 +7,7 @@ use clap::Args;
 use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 use ecosync::dispatch::deliver::direct_settings::DirectSettings;
 use ecosync_cli::cli_env::string_or_fallback;
+use ecosync_cli::forge_args::ForgeArgs;
 
 /// Where the dispatcher keeps its copies of the targets and as whom it commits.
 #[derive(Debug, Clone, Args)]
@@ -36,15 +37,15 @@ pub struct DirectArgs {
 }
 
 impl DirectArgs {
-    /// The settings for the source clone `source_dir`.
-    pub fn settings(&self, source_dir: &Path) -> DirectSettings {
+    /// The settings for the source clone `source_dir`, delivering to `forge` (whose address links point at
+    /// when neither `--server-url` nor `GITHUB_SERVER_URL` is given).
+    pub fn settings(&self, source_dir: &Path, forge: &ForgeArgs) -> DirectSettings {
         let mut s = DirectSettings::new(source_dir.to_path_buf());
         s.target_dir.clone_from(&self.target_dir);
         s.git_base.clone_from(&self.git_base);
         s.committer = (self.committer_name.clone(), self.committer_email.clone());
-        if let Some(url) = string_or_fallback(self.server_url.clone(), "GITHUB_SERVER_URL") {
-            s.server_url = url;
-        }
+        s.server_url = string_or_fallback(self.server_url.clone(), "GITHUB_SERVER_URL")
+            .unwrap_or_else(|| forge.settings().default_server_url());
         s
     }
 }

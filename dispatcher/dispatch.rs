@@ -79,6 +79,17 @@ pub struct DispatchCommand {
     #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
 
+    /// Propose to this target again even though it closed its pull request without merging (or is
+    /// paused), for the modes in which the dispatcher opens the pull request itself; repeatable. A target
+    /// in mode `dispatch` decides in its own run: `subscriber apply --repropose OWNER/NAME` there.
+    #[arg(
+        long,
+        env = "ECOSYNC_REPROPOSE",
+        value_name = "OWNER/NAME",
+        value_delimiter = ','
+    )]
+    pub repropose: Vec<RepoName>,
+
     /// Read and move the dispatch watermark with the token in this variable (e.g. `GITHUB_TOKEN`, which has
     /// Contents: write on the source repository) [default: the forge's credentials].
     #[arg(long, env = "ECOSYNC_WATERMARK_TOKEN_ENV", value_name = "VAR")]
@@ -125,7 +136,11 @@ impl DispatchCommand {
                 notify_issue: self.notify_issue,
                 stop: StopSignal::new(),
                 ack: self.ack,
-                direct: self.direct.settings(&repo_dir),
+                direct: {
+                    let mut direct = self.direct.settings(&repo_dir, &self.forge);
+                    direct.repropose.clone_from(&self.repropose);
+                    direct
+                },
             },
         };
         if flush {

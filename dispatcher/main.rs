@@ -3,11 +3,13 @@
 
 mod cli;
 mod demo;
+mod demo_steps;
 mod direct;
 mod dispatch;
 mod doctor;
 mod explain;
 mod forecast;
+mod init;
 mod plan;
 mod status;
 mod validate;

@@ -12,7 +12,8 @@ use ecosync::dispatch::plan::plan_request::WatermarkSettings;
 use ecosync::dispatch::plan::shard::Shard;
 use ecosync::dispatch::plan::shard_matrix::ShardMatrix;
 use ecosync::dispatch::plan::watermark;
-use ecosync::{PlanError, PlanRequest, SourceLocation};
+use ecosync::{PlanError, PlanOutcome, PlanRequest, SourceLocation};
+use ecosync_cli::forge_args::ForgeArgs;
 
 use ecosync_cli::cli_env::{path_or_fallback, string_or_fallback};
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
@@ -140,6 +141,32 @@ impl PlanArgs {
     }
 }
 
+impl PlanCommand {
+    /// Attaches what the source records about held-back targets, when a forge can be set up and the source
+    /// named; a failure to read is a warning, the plan stands.
+    fn read_standings(&self, plan: &mut ecosync::Plan) {
+        let Ok(source) = crate::dispatch::source_repo(self.source_repo.clone(), &self.args.repo)
+        else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        let Ok(forge) = ecosync_cli::glue::forge_in(&runtime, &self.forge) else {
+            return;
+        };
+        if let Err(e) = runtime.block_on(plan.read_standings(&forge, &source)) {
+            eprintln!(
+                "warning: cannot read which targets are held back from `{source}`: {}",
+                ecosync::error_kind::error_chain(&e)
+            );
+        }
+    }
+}
+
 /// How to print the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -174,6 +201,16 @@ pub struct PlanCommand {
     /// repository's watermark cannot be read without one) [default: anonymously].
     #[arg(long, env = "ECOSYNC_WATERMARK_TOKEN_ENV", value_name = "VAR")]
     pub watermark_token_env: Option<String>,
+
+    /// The repository the change comes from, whose issues record which targets are held back (rejected,
+    /// paused, reverted) [default: `$GITHUB_REPOSITORY`, else the `origin` remote].
+    #[arg(long, env = "ECOSYNC_SOURCE_REPO", value_name = "OWNER/NAME")]
+    pub source_repo: Option<String>,
+
+    /// Where the held-back targets are read from, when a forge can be set up (a token, or `--forge
+    /// local:DIR`); without one the plan says nothing of them.
+    #[command(flatten)]
+    pub forge: ForgeArgs,
 }
 
 impl PlanCommand {
@@ -213,7 +250,10 @@ impl PlanCommand {
             print_stdout(&ShardMatrix::new(&plans).to_json_line())?;
             return Ok(Exit::Success);
         }
-        let outcome = self.args.planned(|r| r.plan(auth))?;
+        let mut outcome = self.args.planned(|r| r.plan(auth))?;
+        if let PlanOutcome::Planned(plan) = &mut outcome {
+            self.read_standings(plan);
+        }
         match self.format {
             // Written as it is serialised: the JSON of a large push is megabytes.
             Format::Json => {

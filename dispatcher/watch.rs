@@ -173,7 +173,7 @@ impl WatchCommand {
             (None, None) => GitAuth::default(),
         };
         let stop = StopSignal::new();
-        let direct = self.direct.settings(&location.repo_dir);
+        let direct = self.direct.settings(&location.repo_dir, &self.forge);
         let settings = WatchSettings {
             repo_dir: location.repo_dir,
             config_path: location.config_path,

@@ -9,6 +9,7 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use ecosync::actions::Actions;
 use ecosync::config::cousin_config::ConfigOverrides;
+use ecosync::config::placeholder::PlaceholdersLeft;
 use ecosync::config::{DEFAULT_COMMITTER_EMAIL, DEFAULT_COMMITTER_NAME};
 use ecosync::repo_name::has_credentials;
 use ecosync::sync::verify::event::{SyncEvent, parse_full_sha};
@@ -69,6 +70,11 @@ pub struct ApplyArgs {
     /// The Actions run ID, for the run's URL in failure reports [default: `$GITHUB_RUN_ID`].
     #[arg(long, env = "ECOSYNC_RUN_ID", hide = true)]
     pub run_id: Option<String>,
+    /// Propose the change even though a rejection holds it: this repository closed its sync pull request
+    /// without merging, or is paused (`on_rejection: pause`). Names this repository, as the dispatcher's
+    /// flag of the same name does.
+    #[arg(long, env = "ECOSYNC_REPROPOSE", value_name = "OWNER/NAME")]
+    pub repropose: Option<RepoName>,
     /// Append one JSON line per action taken (branch pushed, pull request opened, updated or closed, issue
     /// opened, commented on or closed) to this file.
     #[arg(long, env = "ECOSYNC_AUDIT_LOG", value_name = "FILE")]
@@ -84,10 +90,23 @@ impl ApplyArgs {
         let overrides = ConfigOverrides {
             upstream_repo: self.upstream.clone(),
         };
-        let config = config_file::load(&path, &overrides).map_err(|problems| {
-            let summary = anyhow::anyhow!("invalid configuration `{}`", path.display());
-            CliError::config(problems, summary).hint("run `subscriber check` for the full report")
-        })?;
+        let (config, placeholders) = config_file::load_with_placeholders(&path, &overrides)
+            .map_err(|problems| {
+                let summary = anyhow::anyhow!("invalid configuration `{}`", path.display());
+                CliError::config(problems, summary)
+                    .hint("run `subscriber check` for the full report")
+            })?;
+        for w in &placeholders {
+            eprintln!("{w}");
+        }
+        // A dry run sends nothing, and shows what the file does as it is.
+        if !placeholders.is_empty() && !self.dry_run {
+            let file = path.display().to_string();
+            return Err(CliError::of(PlaceholdersLeft::in_cousin_config(
+                &file,
+                &placeholders,
+            )));
+        }
         let event = if let Some(sha) = &self.sha {
             SyncEvent::manual(Some(
                 parse_full_sha(sha).map_err(|e| CliError::of(e).with_kind(ErrorKind::Usage))?,
@@ -114,12 +133,23 @@ impl ApplyArgs {
                     .map_err(|e| CliError::of(e).context(format!("invalid `--repo-name` `{r}`")))
             })
             .transpose()?;
+        if let Some(named) = &self.repropose {
+            let this = cousin
+                .clone()
+                .or_else(|| ecosync::repo_name::infer_from_origin(&self.repo, "--repo-name").ok());
+            if let Some(this) = this.filter(|t| t != named) {
+                return Err(CliError::usage(anyhow::anyhow!(
+                    "`--repropose {named}` names another repository than this one (`{this}`)"
+                ))
+                .hint(format!("run `--repropose {this}` to propose again here")));
+            }
+        }
         warn_about_credentials(&[
             ("`--cousin-url`", self.cousin_url.as_deref()),
             ("`upstream.url`", config.upstream_url.as_deref()),
         ]);
         let server_url = string_or_fallback(self.server_url, "GITHUB_SERVER_URL")
-            .unwrap_or_else(|| "https://github.com".to_owned());
+            .unwrap_or_else(|| self.forge.settings().default_server_url());
         let request = SyncRequest {
             config,
             config_file: Some(path),
@@ -134,6 +164,7 @@ impl ApplyArgs {
             now: SystemTime::now(),
             single_commit: false,
             upstream_ref: None,
+            repropose: self.repropose.is_some(),
             open_after: None,
             keep_failure_issue: false,
         };

@@ -30,10 +30,18 @@ pub fn run(args: &CheckArgs) -> CliResult {
     let overrides = ConfigOverrides {
         upstream_repo: args.upstream.clone(),
     };
-    match config_file::load(&path, &overrides) {
-        Ok(config) => {
+    match config_file::load_with_placeholders(&path, &overrides) {
+        Ok((config, warnings)) => {
+            for w in &warnings {
+                eprintln!("{w}");
+            }
+            let warned = match warnings.len() {
+                0 => String::new(),
+                1 => " (1 warning)".to_owned(),
+                n => format!(" ({n} warnings)"),
+            };
             print_stdout(&format!(
-                "{}: ok: syncs {} from {} (`{}`) with strategy `{}`\n",
+                "{}: ok{warned}: syncs {} from {} (`{}`) with strategy `{}`\n",
                 path.display(),
                 config.describe_subscriptions().join(", "),
                 config.upstream_repo,

@@ -6,6 +6,7 @@ use crate::apply::ApplyArgs;
 use crate::check::CheckArgs;
 use crate::doctor::DoctorArgs;
 use crate::explain::ExplainArgs;
+use crate::init::InitArgs;
 use crate::watch::WatchArgs;
 use ecosync_cli::glue::CliResult;
 
@@ -36,6 +37,7 @@ enum Command {
     Watch(Box<WatchArgs>),
     Explain(ExplainArgs),
     Doctor(Box<DoctorArgs>),
+    Init(InitArgs),
 }
 
 /// Runs the subcommand.
@@ -46,6 +48,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Watch(args) => crate::watch::run(*args),
         Command::Explain(args) => crate::explain::run(&args),
         Command::Doctor(args) => crate::doctor::run(&args),
+        Command::Init(args) => crate::init::run(&args),
     }
 }
 

@@ -12,6 +12,14 @@ pub fn config_path(config: Option<&Path>, repo: &Path) -> PathBuf {
 
 /// Reads and checks the configuration; on failure returns every problem.
 pub fn load(path: &Path, overrides: &ConfigOverrides) -> Result<CousinConfig, Vec<Diagnostic>> {
+    load_with_placeholders(path, overrides).map(|(config, _)| config)
+}
+
+/// [`load`], with one warning per placeholder `subscriber init` left in the file.
+pub fn load_with_placeholders(
+    path: &Path,
+    overrides: &ConfigOverrides,
+) -> Result<(CousinConfig, Vec<Diagnostic>), Vec<Diagnostic>> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![
@@ -20,5 +28,5 @@ pub fn load(path: &Path, overrides: &ConfigOverrides) -> Result<CousinConfig, Ve
             )),
         ]
     })?;
-    CousinConfig::load(&shown, &text, overrides)
+    CousinConfig::load_with_placeholders(&shown, &text, overrides)
 }

@@ -7,6 +7,7 @@ mod cli;
 mod config_file;
 mod doctor;
 mod explain;
+mod init;
 mod watch;
 
 fn main() -> std::process::ExitCode {

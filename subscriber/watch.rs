@@ -34,6 +34,14 @@ pub fn run(mut args: WatchArgs) -> CliResult {
         ))
         .hint("drop them; each poll runs what `subscriber apply --latest` would"));
     }
+    if let Some(repo) = &args.apply.repropose {
+        return Err(CliError::usage(anyhow::anyhow!(
+            "`--repropose` is for one run, not for a service that would keep overriding people's rejections"
+        ))
+        .hint(format!(
+            "run `subscriber apply --latest --repropose {repo}` once; the watcher then follows the pull request it opens"
+        )));
+    }
     args.service.check()?;
     args.apply.latest = true;
     let audit = ecosync_cli::glue::open_audit_log(args.apply.audit_log.as_deref())?;

@@ -183,6 +183,39 @@ fn every_pull_request_and_issue_request_matches_the_spec() {
     assert_no_violation(&prism);
 }
 
+/// What rejections and reversals read and write: the closed and open pull requests into a base, who
+/// closed one (its issue), its comments with their authors, the issues labelled `ecosync-rejected`, and
+/// the record brought up to date (body and labels).
+#[test]
+fn rejection_requests_match_the_spec() {
+    let Some(prism) = prism() else { return };
+    let r = RepoName::parse("acme/widget").unwrap();
+    block_on(async {
+        let f = forge(&prism);
+        f.closed_pull_requests(&r, "main")
+            .await
+            .expect("list closed pull requests");
+        f.open_pull_requests(&r, "main")
+            .await
+            .expect("list open pull requests");
+        f.closed_by(&r, 1347).await.expect("get an issue");
+        let comments = f.comments(&r, 1347).await.expect("list issue comments");
+        assert!(comments.iter().all(|c| c.author.is_some()), "{comments:?}");
+        f.open_issues(&r, "ecosync-rejected")
+            .await
+            .expect("list repository issues");
+        f.update_issue(
+            &r,
+            1347,
+            "the record",
+            &["ecosync-rejected".into(), "ecosync-paused".into()],
+        )
+        .await
+        .expect("update an issue");
+    });
+    assert_no_violation(&prism);
+}
+
 #[test]
 fn commit_status_requests_match_the_spec() {
     use ecosync::forge::commit_status::{NewCommitStatus, StatusState};

@@ -210,7 +210,11 @@ fn forecast_comment_is_one_sticky_comment_updated_in_place() {
     let v3 = push_nine_retries(&sample);
     run(v3).expect_stderr(&format!("forecast comment updated on {source}#{number}"));
     let local = LocalForge::new(sample.forge_dir());
-    let comments = &local.pulls(&source).unwrap()[0].comments;
+    let comments: Vec<String> = local.pulls(&source).unwrap()[0]
+        .comments
+        .iter()
+        .map(|c| c.body.clone())
+        .collect();
     assert_eq!(comments.len(), 1, "updated, not duplicated: {comments:?}");
     assert!(comments[0].starts_with("<!-- ecosync-forecast -->\n### ecosync forecast"));
     assert!(

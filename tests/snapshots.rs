@@ -1,7 +1,8 @@
 //! Snapshots of what the binaries print and write, whole, so any change to the user-visible output shows up
 //! as a diff: `dispatcher plan` (three formats), `validate`, `dispatch` (local forge, dry run, under
 //! Actions), `subscriber check` and `subscriber apply` (a real apply, a dry run, the Actions files, no-ops,
-//! a rejection).
+//! a rejection), `dispatcher demo` (the sample, and `--from` a repository), both `init` commands, and the
+//! help of `demo` and `init`.
 //!
 //! Each snapshot is one transcript (exit code, stdout, stderr, then any file the run wrote) with everything
 //! that differs between runs replaced by a bracketed name (see `support::snapshot`). The files live in
@@ -437,4 +438,113 @@ fn redaction_names_what_varies() {
             "c".repeat(41),
         )
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// dispatcher demo, the init commands, and their help
+
+/// `dispatcher demo` on the sample: what it builds, the plan, what each entry gets and why, the delivery,
+/// each `subscriber apply`, the note on the file the react entry leaves out, the pull requests.
+#[test]
+fn demo_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = Cmd::dispatcher()
+        .arg("demo")
+        .arg("--dir")
+        .arg(&dir)
+        .timeout(Duration::from_secs(90))
+        .run()
+        .success();
+    let text = transcript(&out, &Redact::new().path(&dir, "DEMO"), &[]);
+    insta::assert_snapshot!(text);
+}
+
+/// `dispatcher demo --from` on a repository with an entry of every shape.
+#[test]
+fn demo_from_your_repository() {
+    let repo = crate::demo::own_repository();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = crate::demo::demo_from(repo.path(), &dir).run().success();
+    let redact = Redact::new()
+        .path(repo.path(), "REPO")
+        .path(&dir, "DEMO")
+        .sha(&repo.head(), "HEAD")
+        .sha(&repo.rev("HEAD~1"), "BASE");
+    let text = transcript(&out, &redact, &[]);
+    insta::assert_snapshot!(text);
+}
+
+/// `init` in a repository with two folders: what it prints and what it writes (the workflow is compared
+/// with the shipped one rather than shown).
+fn init_snapshot(binary: Cmd, args: &[&str], written: &str, workflow: &str) -> String {
+    let repo = Repo::new();
+    repo.write("docs/guide.md", "guide\n")
+        .write("src/lib.rs", "fn a() {}\n")
+        .write(".config/x", "hidden\n");
+    repo.commit("first");
+    let out = binary
+        .arg("init")
+        .args(args)
+        .dir(repo.path())
+        .run()
+        .success();
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("workflows")
+            .join(workflow),
+    )
+    .unwrap();
+    let path = format!(".github/workflows/{workflow}");
+    let same = read(&repo.path().join(&path)) == shipped;
+    transcript(
+        &out,
+        &Redact::new().path(repo.path(), "REPO"),
+        &[
+            (written, &read(&repo.path().join(written))),
+            (
+                &path,
+                &format!("the same as workflows/{workflow}: {same}\n"),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn init_source() {
+    let text = init_snapshot(
+        Cmd::dispatcher(),
+        &[],
+        "ecosystem.json",
+        "dispatch_updates.yml",
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn init_downstream() {
+    let text = init_snapshot(
+        Cmd::subscriber(),
+        &[],
+        ".github/ecosync.json",
+        "sync-upstream.yml",
+    );
+    insta::assert_snapshot!(text);
+}
+
+/// The help of the commands a newcomer runs first.
+#[test]
+fn help_of_demo_and_init() {
+    let mut text = String::new();
+    for (name, binary, args) in [
+        ("dispatcher", Cmd::dispatcher(), ["demo", "--help"]),
+        ("dispatcher", Cmd::dispatcher(), ["init", "--help"]),
+        ("subscriber", Cmd::subscriber(), ["init", "--help"]),
+    ] {
+        let out = binary.args(args).env("COLUMNS", "100").run().success();
+        let _ = writeln!(text, "===== {name} {}", args.join(" "));
+        text.push_str(&out.stdout);
+    }
+    insta::assert_snapshot!(text);
 }

@@ -102,7 +102,7 @@ fn problems_in_file_order_with_did_you_mean_at_every_level() {
     let pr_keys =
         "`base`, `branch`, `title`, `labels`, `reviewers`, `team_reviewers`, `assignees`, `draft`";
     let top_keys = "`$schema`, `upstream`, `subscriptions`, `strategy`, `max_age`, `pull_request`, `on_conflict`, \
-                    `notify`, `acknowledge`";
+                    `on_rejection`, `notify`, `acknowledge`";
     let expected = format!(
         "error: {file}:2:37: `/upstream/brnach`: unknown key `brnach` in `upstream`\n  \
          hint: did you mean `branch`? the keys are `repo`, `branch` and `url`\n\

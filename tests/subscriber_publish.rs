@@ -169,7 +169,9 @@ fn a_sync_pr_with_nothing_left_to_bring_is_closed() {
     assert!(out.stdout.contains("closed pull request #1"), "{out}");
     let pr = &p.pulls()[0];
     assert_eq!(pr.state, "closed");
-    assert!(pr.comments[0].contains("nothing") || pr.comments[0].contains("already contains"));
+    assert!(
+        pr.comments[0].body.contains("nothing") || pr.comments[0].body.contains("already contains")
+    );
 }
 
 #[test]
@@ -213,7 +215,7 @@ fn a_conflict_with_someones_commits_leaves_the_branch_and_says_so() {
     );
     let pr = &p.pulls()[0];
     assert!(
-        pr.comments.iter().any(|c| c.contains("could not add")),
+        pr.comments.iter().any(|c| c.body.contains("could not add")),
         "{pr:?}"
     );
     assert_eq!(p.issues("mono").len(), 1, "and the failure is reported");
@@ -302,7 +304,7 @@ fn the_failure_issue_closes_itself_when_a_later_run_succeeds() {
     let issues = p.issues("mono");
     assert_eq!(issues[0].state, "closed", "{out}");
     let pr = &p.pulls()[0];
-    let last = issues[0].comments.last().expect("a closing comment");
+    let last = &issues[0].comments.last().expect("a closing comment").body;
     assert!(last.contains(&pr.html_url), "{last}");
     // Another success finds no open issue and closes nothing.
     let out = p.apply(&["--latest"]).success();

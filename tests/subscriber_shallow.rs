@@ -96,7 +96,8 @@ impl Served {
     }
 
     /// What the sync left in the forge: the files of the sync branch (but the configuration, which names
-    /// the upstream URL), the messages of its commits down to the base, and the pull requests.
+    /// the upstream URL), the messages of its commits down to the base, and the pull requests (the forge's
+    /// address in their links named `[FORGE]`).
     fn outcome(&self) -> Outcome {
         let bare = git2::Repository::open_bare(self.p.forge_repo("cousin")).unwrap();
         let head = self.p.remote_branch(BRANCH).expect("the sync branch");
@@ -115,11 +116,20 @@ impl Served {
                 )
             })
             .collect();
+        // Links point at the local forge, whose directory differs from one run to the other.
+        let forge_url = format!("file://{}", self.p.forge.path().display());
         let pulls = self
             .p
             .pulls()
             .into_iter()
-            .map(|pr| (pr.state, pr.title, pr.body, pr.head))
+            .map(|pr| {
+                (
+                    pr.state,
+                    pr.title,
+                    pr.body.replace(&forge_url, "[FORGE]"),
+                    pr.head,
+                )
+            })
             .collect();
         Outcome {
             files,

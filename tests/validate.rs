@@ -64,11 +64,11 @@ error: bad.json:12:63: entry 10 (`acme/long`): `event_type` is 101 characters lo
 error: bad.json:13:3: entry 11 (`acme/typo`): missing field `subscriptions`
   hint: add `"subscriptions": ["path/to/feature"]`, the paths this repository follows
 error: bad.json:13:25: entry 11 (`acme/typo`): unknown field `subscription`
-  hint: did you mean `subscriptions`? known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`
+  hint: did you mean `subscriptions`? known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`, `on_rejection`
 error: bad.json:13:48: entry 11 (`acme/typo`): unknown field `enabeld`
-  hint: did you mean `enabled`? known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`
+  hint: did you mean `enabled`? known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`, `on_rejection`
 error: bad.json:13:66: entry 11 (`acme/typo`): unknown field `colour`
-  hint: known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`
+  hint: known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`, `on_rejection`
 error: bad.json:14:64: entry 12 (`acme/types`): `event_type` must be a string, found a number
   hint: write a name such as `"feature-update"`, or remove the field
 error: bad.json:14:79: entry 12 (`acme/types`): `branches` must be an array of strings, found a string
@@ -289,7 +289,7 @@ fn unknown_fields_get_the_closest_known_name_at_every_level() {
     );
     let file = config.path().display().to_string();
     let out = validate(&config).run().expect_code(2);
-    let known = "known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`";
+    let known = "known fields: `repo`, `subscriptions`, `event_type`, `branches`, `enabled`, `mode`, `target_branch`, `strategy`, `mapping`, `pull_request`, `per_commit`, `per_commit_limit`, `buffer_hours`, `on_conflict`, `on_rejection`";
     assert_eq!(
         out.stderr,
         format!(

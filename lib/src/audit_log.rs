@@ -22,7 +22,7 @@ pub struct AuditEntry {
     /// When (RFC 3339, UTC).
     pub time: String,
     /// What: `dispatch_sent`, `branch_pushed`, `pull_request_opened`, `pull_request_updated`,
-    /// `pull_request_closed`, `issue_opened`, `issue_commented`, `issue_closed`.
+    /// `pull_request_closed`, `issue_opened`, `issue_commented`, `issue_updated`, `issue_closed`.
     pub action: &'static str,
     /// The repository acted on.
     pub target: String,

@@ -35,13 +35,14 @@ use crate::git::GitCredentials;
 use crate::repo_name::RepoName;
 
 /// A comment on an issue or pull request.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
     /// Its id (on the local forge: its index among the comments).
     pub id: u64,
     /// Its text.
-    #[serde(default)]
     pub body: String,
+    /// Who wrote it (a login), when the forge says.
+    pub author: Option<String>,
 }
 
 /// How a request that succeeded went: for reports.
@@ -188,9 +189,45 @@ impl Forge {
         repo: &RepoName,
         base: &str,
     ) -> Result<Vec<PullRequest>, ForgeError> {
+        let mut closed = self.closed_pull_requests(repo, base).await?;
+        closed.retain(PullRequest::is_merged);
+        Ok(closed)
+    }
+
+    /// The closed pull requests of `repo` into `base`, merged or not, most recently updated first (at most
+    /// 100, in one request: the sync trail and the rejections need only the recent ones).
+    pub async fn closed_pull_requests(
+        &self,
+        repo: &RepoName,
+        base: &str,
+    ) -> Result<Vec<PullRequest>, ForgeError> {
         match self {
-            Forge::GitHub(f) => f.merged_pull_requests(repo, base).await,
-            Forge::Local(f) => f.merged_pull_requests(repo, base),
+            Forge::GitHub(f) => f.closed_pull_requests(repo, base).await,
+            Forge::Local(f) => f.closed_pull_requests(repo, base),
+        }
+    }
+
+    /// The open pull requests of `repo` into `base`, newest first (at most 100, in one request).
+    pub async fn open_pull_requests(
+        &self,
+        repo: &RepoName,
+        base: &str,
+    ) -> Result<Vec<PullRequest>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.open_pull_requests(repo, base).await,
+            Forge::Local(f) => f.open_pull_requests(repo, base),
+        }
+    }
+
+    /// Who closed issue or pull request `number` of `repo` (a login), when the forge says.
+    pub async fn closed_by(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<String>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.closed_by(repo, number).await,
+            Forge::Local(f) => f.closed_by(repo, number),
         }
     }
 
@@ -293,6 +330,32 @@ impl Forge {
         match self {
             Forge::GitHub(f) => f.find_open_issue(repo, title, label).await,
             Forge::Local(f) => f.find_open_issue(repo, title, label).await,
+        }
+    }
+
+    /// Every open issue (not pull request) of `repo` carrying `label`, newest first (at most 1,000).
+    pub async fn open_issues(
+        &self,
+        repo: &RepoName,
+        label: &str,
+    ) -> Result<Vec<Issue>, ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.open_issues(repo, label).await,
+            Forge::Local(f) => f.open_issues(repo, label),
+        }
+    }
+
+    /// Replaces the body and the labels of issue `number`.
+    pub async fn update_issue(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+        labels: &[String],
+    ) -> Result<(), ForgeError> {
+        match self {
+            Forge::GitHub(f) => f.update_issue(repo, number, body, labels).await,
+            Forge::Local(f) => f.update_issue(repo, number, body, labels).await,
         }
     }
 

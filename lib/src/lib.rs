@@ -19,6 +19,7 @@ pub mod error_kind;
 pub mod escape;
 pub mod forge;
 pub mod git;
+pub mod init;
 pub mod payload;
 pub mod repo_name;
 pub mod repo_path;

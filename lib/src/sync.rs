@@ -4,7 +4,8 @@
 //! trailer, the commit), [`publish`] (the branch and the one pull request, the failure report, the
 //! acknowledgement); [`apply`] runs them all and returns a [`SyncOutcome`], whose text is `outcome_text`;
 //! [`run`] is the whole pipeline both binaries call: the preflight ([`subscriber_checks`]), `apply`, the
-//! audit lines ([`sync_audit`]) and the acknowledgement.
+//! audit lines ([`sync_audit`]) and the acknowledgement. [`rejection`] holds what a target said no to: pull
+//! requests closed without merging and synced changes undone, and their record in the source.
 //! [`explain`] says where an upstream path lands.
 
 pub mod apply;
@@ -12,6 +13,7 @@ pub mod compute;
 pub mod explain;
 pub mod outcome_text;
 pub mod publish;
+pub mod rejection;
 pub mod request;
 pub mod subscriber_checks;
 pub mod sync_audit;

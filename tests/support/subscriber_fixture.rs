@@ -251,6 +251,8 @@ impl Pair {
         if let Some(mut r) = record.filter(|_| recorded) {
             r.state = "closed".into();
             r.merged_commit = Some(new.to_string());
+            r.closed_at = Some(ecosync::forge::local::now_rfc3339());
+            r.closed_by = Some("merger".into());
             let path = self
                 .forge
                 .path()
@@ -258,6 +260,40 @@ impl Pair {
             std::fs::write(path, serde_json::to_string_pretty(&r).unwrap()).unwrap();
         }
         new
+    }
+
+    /// Closes the cousin's pull request `number` without merging it, as the user `by` would, after their
+    /// `comment` when one is given.
+    pub fn close_pr(&self, number: u64, by: &str, comment: Option<&str>) {
+        self.edit_pr(number, |r| {
+            if let Some(c) = comment {
+                r.comments
+                    .push(ecosync::forge::local::CommentRecord::new(by, c));
+            }
+            r.state = "closed".into();
+            r.closed_at = Some(ecosync::forge::local::now_rfc3339());
+            r.closed_by = Some(by.into());
+        });
+    }
+
+    /// Reopens the cousin's pull request `number`, as a person would.
+    pub fn reopen_pr(&self, number: u64) {
+        self.edit_pr(number, |r| {
+            r.state = "open".into();
+            r.closed_at = None;
+            r.closed_by = None;
+        });
+    }
+
+    fn edit_pr(&self, number: u64, change: impl FnOnce(&mut ecosync::forge::local::PullRecord)) {
+        let path = self
+            .forge
+            .path()
+            .join(format!("acme/cousin.forge/pulls/{number}.json"));
+        let mut r: ecosync::forge::local::PullRecord =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        change(&mut r);
+        std::fs::write(path, serde_json::to_string_pretty(&r).unwrap()).unwrap();
     }
 
     /// `subscriber apply --repo COUSIN --forge local:DIR --repo-name acme/cousin ARGS...`, after pushing the

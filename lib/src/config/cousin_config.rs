@@ -20,6 +20,8 @@ use crate::config::diagnostic::Diagnostic;
 use crate::config::json_document::JsonDocument;
 use crate::config::notify::{NotifyFile, NotifyTarget};
 use crate::config::on_conflict::OnConflict;
+use crate::config::on_rejection::OnRejection;
+use crate::config::placeholder;
 use crate::config::pull_request_config::{
     DEFAULT_BRANCH_TEMPLATE, PullRequestConfig, PullRequestFile, fill_template,
 };
@@ -60,6 +62,11 @@ pub struct CousinConfigFile {
     /// What to do when the change conflicts with this repository's own edits (default `issue`).
     #[serde(default)]
     pub on_conflict: OnConflict,
+    /// What a sync pull request that a person closes without merging does to later syncs: `hold` (that
+    /// upstream commit is never proposed again; a newer one that touches the subscriptions is; default) or
+    /// `pause` (nothing is proposed until a person reopens the pull request or runs with `--repropose`).
+    #[serde(default)]
+    pub on_rejection: OnRejection,
     /// Where failures are reported.
     #[serde(default)]
     pub notify: NotifyFile,
@@ -114,6 +121,8 @@ pub struct CousinConfig {
     pub pull_request: PullRequestConfig,
     /// What to do on conflict.
     pub on_conflict: OnConflict,
+    /// What a rejected sync pull request does to later syncs.
+    pub on_rejection: OnRejection,
     /// Where failures go.
     pub notify: NotifyTarget,
     /// Labels of failure issues.
@@ -137,8 +146,19 @@ impl CousinConfig {
         text: &str,
         overrides: &ConfigOverrides,
     ) -> Result<CousinConfig, Vec<Diagnostic>> {
+        Self::load_with_placeholders(file, text, overrides).map(|(config, _)| config)
+    }
+
+    /// [`CousinConfig::load`], with one warning per placeholder of a valid file (values `subscriber init`
+    /// could not know, see [`crate::config::placeholder`]), in file order.
+    pub fn load_with_placeholders(
+        file: &str,
+        text: &str,
+        overrides: &ConfigOverrides,
+    ) -> Result<(CousinConfig, Vec<Diagnostic>), Vec<Diagnostic>> {
         let doc = JsonDocument::parse(file, text).map_err(|d| vec![*d])?;
-        checker::check(&doc, overrides)
+        let config = checker::check(&doc, overrides)?;
+        Ok((config, placeholder::cousin_config_warnings(&doc)))
     }
 
     /// The pull request branch for upstream's commit `upstream`.

@@ -34,6 +34,9 @@ use crate::forge::commit_status::StatusState;
 use crate::payload::{self, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION, Payload};
 use crate::repo_name::RepoName;
 use crate::stop_signal::StopSignal;
+use crate::sync::publish::acknowledge::rejected_description;
+use crate::sync::rejection::standing;
+use crate::sync::rejection::target_standing::TargetStanding;
 
 /// How to deliver a plan.
 #[derive(Debug, Clone)]
@@ -136,7 +139,8 @@ pub fn preview(plan: &Plan, settings: &DeliverySettings) -> Preview {
 }
 
 /// [`preview`], with the deliveries the dispatcher makes itself computed through `forge` (reading the
-/// targets, writing nothing): what `push` would move, what each pull request mode would open or refresh.
+/// targets, writing nothing): what `push` would move, what each pull request mode would open or refresh,
+/// and what the source records of the other targets' rejections and reversals.
 pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Forge) -> Preview {
     let mut preview = preview(plan, settings);
     let mut dry = settings.clone();
@@ -169,6 +173,7 @@ pub async fn preview_direct(plan: &Plan, settings: &DeliverySettings, forge: &Fo
             None => preview.report.repos.push(r),
         }
     }
+    annotate_standings(forge, &settings.source_repo, &mut preview.report.repos).await;
     preview
 }
 
@@ -236,9 +241,17 @@ pub async fn deliver(
             // A buffered target this push does not concern gets no status on its commit.
             .filter(|r| direct.iter().any(|d| d.repo == r.repo))
             .filter_map(|r| {
-                let (state, text) = match r.status {
-                    DeliveryStatus::Delivered => (StatusState::Success, r.outcome.as_deref()),
-                    DeliveryStatus::Failed => (StatusState::Failure, r.error.as_deref()),
+                let held = r.standing.as_ref().filter(|s| s.held);
+                let (state, text) = match (r.status, held.and_then(|s| s.pull_request)) {
+                    (DeliveryStatus::Skipped, Some(number)) => {
+                        return Some((
+                            r.repo.clone(),
+                            StatusState::Failure,
+                            rejected_description(number),
+                        ));
+                    }
+                    (DeliveryStatus::Delivered, _) => (StatusState::Success, r.outcome.as_deref()),
+                    (DeliveryStatus::Failed, _) => (StatusState::Failure, r.error.as_deref()),
                     _ => return None,
                 };
                 Some((
@@ -252,6 +265,32 @@ pub async fn deliver(
             acknowledge::set_statuses(forge, &settings.source_repo, &plan.head, settled, run_url)
                 .await,
         );
+        // A pull request first seen closed without merging: its own source commit says so too.
+        for r in &repos {
+            let Some(standing) = &r.standing else {
+                continue;
+            };
+            for n in standing
+                .new_rejections
+                .iter()
+                .filter(|n| n.head != plan.head)
+            {
+                acknowledgements.extend(
+                    acknowledge::set_statuses(
+                        forge,
+                        &settings.source_repo,
+                        &n.head,
+                        [(
+                            r.repo.clone(),
+                            StatusState::Failure,
+                            rejected_description(n.number),
+                        )],
+                        Some(n.url.as_str()),
+                    )
+                    .await,
+                );
+            }
+        }
         // A dispatch that failed (or was never sent) will not be acknowledged: say so on the commit.
         let ended = repos
             .iter()
@@ -278,6 +317,7 @@ pub async fn deliver(
     }
     repos.extend(refused);
     repos.extend(skipped(plan));
+    annotate_standings(forge, &settings.source_repo, &mut repos).await;
     let mut report = report(plan, settings, false, repos);
     report.acknowledgements = acknowledgements;
     report.interrupted = settings
@@ -324,6 +364,35 @@ fn report(
         watermark_after: None,
         interrupted: None,
         acknowledgements: Vec::new(),
+    }
+}
+
+/// Adds what the source repository records about the targets the dispatcher did not deliver itself
+/// (their subscribers hold a rejected change and say so there): one listing of its issues. A listing that
+/// fails leaves the lines as they are.
+async fn annotate_standings(forge: &Forge, source: &RepoName, repos: &mut [RepoResult]) {
+    if !repos
+        .iter()
+        .any(|r| r.standing.is_none() && r.mode == DeliveryMode::Dispatch)
+    {
+        return;
+    }
+    let records = match standing::recorded_all(forge, source).await {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read the records of rejections and reversals");
+            return;
+        }
+    };
+    for r in repos
+        .iter_mut()
+        .filter(|r| r.standing.is_none() && r.mode == DeliveryMode::Dispatch)
+    {
+        r.standing = records
+            .iter()
+            .find(|s| s.target == r.repo && &s.upstream == source)
+            .and_then(TargetStanding::from_record)
+            .map(Box::new);
     }
 }
 
@@ -422,7 +491,20 @@ async fn deliver_direct(
     let limit = target
         .per_commit_limit
         .unwrap_or(per_commit_selection::DEFAULT_PER_COMMIT_LIMIT);
-    let selection = PerCommitSelection::capped(commits, limit, since);
+    // A commit whose pull request was closed without merging is held, and takes no place under the limit.
+    let held_commits = if per_commit {
+        per_commit_selection::held_commits(
+            forge,
+            &settings.source_repo,
+            &d.repo,
+            target.target_branch.as_deref(),
+            settings.direct.repropose.contains(&d.repo),
+        )
+        .await
+    } else {
+        Vec::new()
+    };
+    let selection = PerCommitSelection::capped_past_held(commits, limit, since, &held_commits);
     let mut r = engine
         .deliver(&d.repo, target, &selection.now, &d.features, manual)
         .await;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::audit_log::AuditLog;
 use crate::config::diagnostic::Diagnostic;
+use crate::config::placeholder::PlaceholdersLeft;
 use crate::dispatch::deliver::delivery_report::{DeliveryReport, RepoResult, RetryError};
 use crate::dispatch::deliver::{self, DeliverySettings, Preview};
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
@@ -139,6 +140,9 @@ pub enum DispatchError {
     /// The plan cannot be made (the configuration, the repository, the range).
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// `ecosystem.json` still names placeholder repositories, and the deliveries would go to GitHub.
+    #[error(transparent)]
+    Placeholders(#[from] PlaceholdersLeft),
 }
 
 impl UserError for DispatchError {
@@ -148,6 +152,7 @@ impl UserError for DispatchError {
             DispatchError::Watermark(e) => e.kind(),
             DispatchError::Retry(e) => e.kind(),
             DispatchError::Plan(e) => e.kind(),
+            DispatchError::Placeholders(e) => e.kind(),
         }
     }
 
@@ -156,6 +161,7 @@ impl UserError for DispatchError {
             DispatchError::Watermark(e) => e.hint(),
             DispatchError::Retry(e) => e.hint(),
             DispatchError::Plan(e) => e.hint(),
+            DispatchError::Placeholders(e) => e.hint(),
         }
     }
 }
@@ -226,6 +232,13 @@ pub async fn run(
             (plan, Some((repo_dir, auth.unwrap_or_default())))
         }
     };
+    // A placeholder name reaches nothing real on the local forge, where a repository is a directory; on
+    // GitHub it is somebody's account, or nobody's. A dry run sends nothing and shows it.
+    if let (Some(placeholders), Some(forge)) = (&plan.placeholders, delivering)
+        && !forge.is_local()
+    {
+        return Err((**placeholders).clone().into());
+    }
     if let Some(w) = &plan.watermark {
         on(DispatchEvent::Watermark(w.message.clone()));
     }
@@ -293,7 +306,7 @@ async fn preview(
         .filter(|d| d.mode != DeliveryMode::Dispatch)
         .count()
         + plan.flush.len();
-    if let Some(forge) = forge.filter(|_| direct > 0) {
+    if let Some(forge) = forge {
         return deliver::preview_direct(plan, settings, forge).await;
     }
     if direct > 0 {

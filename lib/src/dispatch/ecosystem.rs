@@ -22,6 +22,7 @@ use crate::config::diagnostic::Diagnostic;
 use crate::config::json_document::{JsonDocument, Span};
 use crate::config::line_index::LineIndex;
 use crate::config::on_conflict::OnConflict;
+use crate::config::on_rejection::OnRejection;
 use crate::config::pull_request_config::PullRequestFile;
 use crate::config::strategy::Strategy;
 use crate::config::subscription::SubscriptionFile;
@@ -100,6 +101,11 @@ pub struct Entry {
     /// markers in a draft pull request that lists the files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_conflict: Option<OnConflict>,
+    /// For the pull request modes: what a pull request that a person closes without merging does to later
+    /// deliveries, `hold` (that source commit is never proposed again, a newer one is; default) or `pause`
+    /// (nothing is proposed until a person reopens it or a run is given `--repropose OWNER/NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_rejection: Option<OnRejection>,
 }
 
 /// The whole file, in either of its two forms (used to generate the JSON Schema; loading walks the
@@ -274,6 +280,15 @@ impl Ecosystem {
             repo: Some(self.entries[index].repo.as_str()),
         }
         .to_string()
+    }
+
+    /// How each entry whose `repo` is still a placeholder (`CHANGE-ME/...`, see
+    /// [`crate::config::placeholder`]) is named in messages, in file order.
+    pub fn placeholder_entries(&self) -> Vec<String> {
+        (0..self.entries.len())
+            .filter(|&i| crate::config::placeholder::is_placeholder(self.entries[i].repo.as_str()))
+            .map(|i| self.subject(i))
+            .collect()
     }
 
     /// One warning per subscription pattern that matches none of `tree_paths` (the files of the current

@@ -23,6 +23,8 @@ use crate::git::{GitAuth, short_sha};
 use crate::repo_name::RepoName;
 use crate::sync::compute::change::{self, ChangeInput};
 use crate::sync::compute::trailer;
+use crate::sync::rejection::standing;
+use crate::sync::rejection::target_standing::TargetStanding;
 
 /// What a target's sync would do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,10 +65,15 @@ pub struct TargetForecast {
     /// The forecast.
     #[serde(flatten)]
     pub forecast: Forecast,
+    /// What holds the target back (`rejected`, `paused`, `reverted`), as the source records it: the sync
+    /// would compute as forecast, and then not be proposed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Box<TargetStanding>>,
 }
 
 /// Forecasts every delivery of `plan`, with `source_dir` the source clone holding `plan.head`, at most
-/// `concurrency` at once.
+/// `concurrency` at once, with what `source` records of the targets held back (read once; a failure to
+/// read leaves that out).
 pub async fn forecast(
     plan: &Plan,
     source: &RepoName,
@@ -74,11 +81,29 @@ pub async fn forecast(
     forge: &Forge,
     concurrency: usize,
 ) -> Vec<TargetForecast> {
-    futures_util::stream::iter(&plan.deliveries)
+    let mut forecasts: Vec<TargetForecast> = futures_util::stream::iter(&plan.deliveries)
         .map(|delivery| one(plan, delivery, source, source_dir, forge))
         .buffered(concurrency.max(1))
         .collect()
-        .await
+        .await;
+    if forecasts.is_empty() {
+        return forecasts;
+    }
+    match standing::recorded_all(forge, source).await {
+        Ok(records) => {
+            for f in &mut forecasts {
+                f.standing = records
+                    .iter()
+                    .find(|s| s.target == f.repo && &s.upstream == source)
+                    .and_then(TargetStanding::from_record)
+                    .map(Box::new);
+            }
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read the records of rejections and reversals");
+        }
+    }
+    forecasts
 }
 
 async fn one(
@@ -94,6 +119,7 @@ async fn one(
         strategy: None,
         branch,
         forecast: Forecast::Unknown { reason },
+        standing: None,
     };
     let branch = match forge.default_branch(&repo).await {
         Ok(b) => b,
@@ -124,6 +150,7 @@ async fn one(
             strategy,
             branch: Some(branch),
             forecast,
+            standing: None,
         },
         Ok(Err(e)) => unknown(e, Some(branch)),
         Err(e) => unknown(format!("the forecast stopped: {e}"), Some(branch)),
@@ -370,6 +397,9 @@ pub fn to_text(plan: &Plan, forecasts: &[TargetForecast]) -> String {
             .as_deref()
             .map_or_else(String::new, |st| format!(" [{st}]"));
         _ = writeln!(s, "  {}{strategy}: {}", f.repo, describe(&f.forecast));
+        if let Some(standing) = &f.standing {
+            _ = writeln!(s, "    held back: {}", standing.text);
+        }
     }
     s
 }
@@ -387,7 +417,15 @@ pub fn to_markdown(plan: &Plan, forecasts: &[TargetForecast]) -> String {
             "| `{}` | {} | {} |",
             f.repo,
             f.strategy.as_deref().unwrap_or("-"),
-            describe(&f.forecast).replace('|', "\\|")
+            match &f.standing {
+                Some(standing) => format!(
+                    "{}; **held back:** {}",
+                    describe(&f.forecast),
+                    standing.text
+                ),
+                None => describe(&f.forecast),
+            }
+            .replace('|', "\\|")
         );
     }
     if forecasts.is_empty() {

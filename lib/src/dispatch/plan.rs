@@ -12,6 +12,7 @@ pub mod explain;
 pub mod github_event;
 pub mod plan_outcome;
 pub mod plan_request;
+pub mod plan_standings;
 pub mod plan_text;
 pub mod revision_range;
 pub mod shallow_clone;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::placeholder::PlaceholdersLeft;
 use crate::dispatch::ecosystem::Ecosystem;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::subscription_matcher::{MatcherError, SubscriptionMatcher};
@@ -31,6 +33,7 @@ use crate::dispatch::plan::change_set::ChangeSet;
 use crate::dispatch::plan::shard::{Shard, ShardNote};
 use crate::dispatch::plan::watermark::WatermarkNote;
 use crate::repo_name::RepoName;
+use crate::sync::rejection::target_standing::TargetStanding;
 
 /// What a push would dispatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +65,10 @@ pub struct Plan {
     /// opens the pull requests whose buffer has run out (not part of the JSON contract).
     #[serde(skip)]
     pub flush: Vec<Delivery>,
+    /// The entries whose `repo` is still a placeholder, when there are any: a delivery refuses the plan
+    /// (not part of the JSON contract).
+    #[serde(skip)]
+    pub placeholders: Option<Box<PlaceholdersLeft>>,
 }
 
 /// One `repository_dispatch` to send.
@@ -82,6 +89,10 @@ pub struct Delivery {
     /// of the JSON contract).
     #[serde(skip)]
     pub target: Option<Arc<TargetDelivery>>,
+    /// What the source repository records as holding the repository back (`rejected`, `paused`,
+    /// `reverted`), when the plan read it ([`plan_standings`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Box<TargetStanding>>,
 }
 
 impl Delivery {
@@ -275,6 +286,7 @@ impl Plan {
                         paths: Vec::new(),
                         mode: entry.mode,
                         target: Some(ecosystem.deliveries()[i].clone()),
+                        standing: None,
                     });
                 }
                 continue;
@@ -300,6 +312,7 @@ impl Plan {
                 mode: entry.mode,
                 target: (entry.mode != DeliveryMode::Dispatch)
                     .then(|| ecosystem.deliveries()[i].clone()),
+                standing: None,
             });
         }
         Plan {
@@ -317,6 +330,9 @@ impl Plan {
                 in_other_shards,
             }),
             flush,
+            placeholders: Some(ecosystem.placeholder_entries())
+                .filter(|e| !e.is_empty())
+                .map(|e| Box::new(PlaceholdersLeft::in_ecosystem(ecosystem.file(), e))),
         }
     }
 

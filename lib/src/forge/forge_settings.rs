@@ -14,6 +14,10 @@ use crate::forge::github::retry_policy::RetryPolicy;
 /// The API root when none is given.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
+/// The web address links in pull requests and issues point at, on GitHub (see
+/// [`ForgeSettings::default_server_url`]).
+pub const DEFAULT_SERVER_URL: &str = "https://github.com";
+
 /// The variables a token is read from when [`ForgeSettings::token_env`] names none, in order.
 pub const DEFAULT_TOKEN_VARS: [&str; 2] = ["ECOSYNC_TOKEN", "GITHUB_TOKEN"];
 
@@ -77,6 +81,19 @@ impl ForgeSettings {
             response: self.request_timeout,
             low_speed_limit: self.git_low_speed_limit,
             low_speed_time: self.request_timeout,
+        }
+    }
+
+    /// The web address for links in pull requests and issues when none is given: the local forge's
+    /// directory as a `file://` URL (absolute, so a link works from anywhere), else
+    /// [`DEFAULT_SERVER_URL`].
+    pub fn default_server_url(&self) -> String {
+        match self.forge.strip_prefix("local:") {
+            Some(dir) => {
+                let dir = std::path::absolute(dir).unwrap_or_else(|_| PathBuf::from(dir));
+                format!("file://{}", dir.display())
+            }
+            None => DEFAULT_SERVER_URL.to_owned(),
         }
     }
 

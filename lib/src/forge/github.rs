@@ -457,12 +457,12 @@ impl GitHubForge {
         Ok(pick_pull(pulls, head_branch, base))
     }
 
-    pub(super) async fn merged_pull_requests(
+    pub(super) async fn closed_pull_requests(
         &self,
         repo: &RepoName,
         base: &str,
     ) -> Result<Vec<PullRequest>, ForgeError> {
-        let crab = self.crab(repo, "list merged pull requests").await?;
+        let crab = self.crab(repo, "list closed pull requests").await?;
         let uri = format!(
             "/repos/{repo}/pulls?state=closed&base={}&sort=updated&direction=desc&per_page=100",
             encode_query(base)
@@ -471,17 +471,62 @@ impl GitHubForge {
             .json(
                 &crab,
                 repo,
-                "list merged pull requests",
+                "list closed pull requests",
                 Method::GET,
                 uri,
                 None,
             )
             .await?;
-        Ok(pulls
-            .into_iter()
-            .map(GhPull::into_pull)
-            .filter(|p| p.merge_commit.is_some())
-            .collect())
+        Ok(pulls.into_iter().map(GhPull::into_pull).collect())
+    }
+
+    pub(super) async fn open_pull_requests(
+        &self,
+        repo: &RepoName,
+        base: &str,
+    ) -> Result<Vec<PullRequest>, ForgeError> {
+        let crab = self.crab(repo, "list open pull requests").await?;
+        let uri = format!(
+            "/repos/{repo}/pulls?state=open&base={}&sort=created&direction=desc&per_page=100",
+            encode_query(base)
+        );
+        let (pulls, _): (Vec<GhPull>, _) = self
+            .json(
+                &crab,
+                repo,
+                "list open pull requests",
+                Method::GET,
+                uri,
+                None,
+            )
+            .await?;
+        Ok(pulls.into_iter().map(GhPull::into_pull).collect())
+    }
+
+    /// `GET /repos/{owner}/{repo}/issues/{number}`: a pull request is an issue too, and only the issue
+    /// says who closed it.
+    pub(super) async fn closed_by(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<String>, ForgeError> {
+        #[derive(Deserialize)]
+        struct Closed {
+            #[serde(default)]
+            closed_by: Option<GhLogin>,
+        }
+        let crab = self.crab(repo, "get issue").await?;
+        let (found, _): (Closed, _) = self
+            .json(
+                &crab,
+                repo,
+                "get issue",
+                Method::GET,
+                format!("/repos/{repo}/issues/{number}"),
+                None,
+            )
+            .await?;
+        Ok(found.closed_by.map(|u| u.login))
     }
 
     /// POSTs `body` to `create_uri`, paced and retried; before a retry it GETs `look_uri` and, when
@@ -617,6 +662,23 @@ impl GitHubForge {
         .await
     }
 
+    pub(super) async fn update_issue(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+        labels: &[String],
+    ) -> Result<(), ForgeError> {
+        self.mutate(
+            repo,
+            "update issue",
+            Method::PATCH,
+            format!("/repos/{repo}/issues/{number}"),
+            json!({ "body": body, "labels": labels }),
+        )
+        .await
+    }
+
     pub(super) async fn close_issue(&self, repo: &RepoName, number: u64) -> Result<(), ForgeError> {
         self.mutate(
             repo,
@@ -717,6 +779,35 @@ impl GitHubForge {
         Ok(None)
     }
 
+    pub(super) async fn open_issues(
+        &self,
+        repo: &RepoName,
+        label: &str,
+    ) -> Result<Vec<Issue>, ForgeError> {
+        let crab = self.crab(repo, "list issues").await?;
+        let mut out = Vec::new();
+        for page in 1..=10u32 {
+            let route = format!(
+                "/repos/{repo}/issues?state=open&labels={}&per_page=100&page={page}",
+                encode_query(label)
+            );
+            let (issues, _): (Vec<GhIssue>, _) = self
+                .json(&crab, repo, "list issues", Method::GET, route, None)
+                .await?;
+            let full = issues.len() == 100;
+            out.extend(
+                issues
+                    .into_iter()
+                    .filter(|i| i.pull_request.is_none())
+                    .map(GhIssue::into_issue),
+            );
+            if !full {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     pub(super) async fn create_issue(
         &self,
         repo: &RepoName,
@@ -780,8 +871,16 @@ impl GitHubForge {
         repo: &RepoName,
         number: u64,
     ) -> Result<Vec<super::Comment>, ForgeError> {
+        #[derive(Deserialize)]
+        struct GhComment {
+            id: u64,
+            #[serde(default)]
+            body: Option<String>,
+            #[serde(default)]
+            user: Option<GhLogin>,
+        }
         let crab = self.crab(repo, "list comments").await?;
-        let (found, _): (Vec<super::Comment>, _) = self
+        let (found, _): (Vec<GhComment>, _) = self
             .json(
                 &crab,
                 repo,
@@ -791,7 +890,14 @@ impl GitHubForge {
                 None,
             )
             .await?;
-        Ok(found)
+        Ok(found
+            .into_iter()
+            .map(|c| super::Comment {
+                id: c.id,
+                body: c.body.unwrap_or_default(),
+                author: c.user.map(|u| u.login),
+            })
+            .collect())
     }
 
     pub(super) async fn update_comment(
@@ -919,6 +1025,10 @@ struct GhPull {
     merged_at: Option<String>,
     #[serde(default)]
     merge_commit_sha: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    closed_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -958,6 +1068,8 @@ impl GhPull {
             // An open pull request has a `merge_commit_sha` too (GitHub's test merge): only a merged one's
             // counts.
             merge_commit: self.merged_at.and(self.merge_commit_sha),
+            created_at: self.created_at,
+            closed_at: self.closed_at,
         }
     }
 }
@@ -976,7 +1088,19 @@ struct GhIssue {
     html_url: String,
     title: String,
     #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    labels: Vec<GhLabel>,
+    #[serde(default)]
     pull_request: Option<Value>,
+}
+
+/// A label as GitHub gives it on an issue: an object, or (in some answers) its name alone.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum GhLabel {
+    Named(GhName),
+    Name(String),
 }
 
 impl GhIssue {
@@ -985,6 +1109,15 @@ impl GhIssue {
             number: self.number,
             html_url: self.html_url,
             title: self.title,
+            body: self.body.unwrap_or_default(),
+            labels: self
+                .labels
+                .into_iter()
+                .map(|l| match l {
+                    GhLabel::Named(n) => n.name,
+                    GhLabel::Name(n) => n,
+                })
+                .collect(),
         }
     }
 }

@@ -11,4 +11,10 @@ pub struct Issue {
     pub html_url: String,
     /// Its title.
     pub title: String,
+    /// Its description (empty when it has none).
+    #[serde(default)]
+    pub body: String,
+    /// Its labels.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }

@@ -6,6 +6,8 @@
 //! DIR/<owner>/<name>.git                      bare repository: the git URL of `owner/name`
 //! DIR/<owner>/<name>.forge/dispatches/N.json  one received repository_dispatch event each (N = 000001, ...)
 //! DIR/<owner>/<name>.forge/pulls/N.json       one pull request record each (N = its number)
+//!                                             (a person closes one by setting `state` to `closed` and
+//!                                             `closed_by` to their name)
 //! DIR/<owner>/<name>.forge/issues/N.json      one issue record each (numbers shared with pull requests)
 //! DIR/<owner>/<name>.forge/statuses/SHA.json  the commit statuses of one commit, newest first
 //! ```
@@ -28,6 +30,54 @@ use crate::repo_name::RepoName;
 
 /// The login the local forge records as the sender of events and the author of records.
 pub const LOCAL_SENDER: &str = "ecosync-local";
+
+/// A comment as the local forge stores it: who wrote it and what. Read from a plain string too (records
+/// written before comments had authors), then written by [`LOCAL_SENDER`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommentRecord {
+    /// Who wrote it.
+    pub author: String,
+    /// Its text.
+    pub body: String,
+}
+
+impl CommentRecord {
+    /// A comment by `author`.
+    pub fn new(author: &str, body: &str) -> Self {
+        CommentRecord {
+            author: author.to_owned(),
+            body: body.to_owned(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CommentRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Text(String),
+            Full {
+                #[serde(default)]
+                author: Option<String>,
+                body: String,
+            },
+        }
+        Ok(match Written::deserialize(d)? {
+            Written::Text(body) => CommentRecord::new(LOCAL_SENDER, &body),
+            Written::Full { author, body } => CommentRecord {
+                author: author.unwrap_or_else(|| LOCAL_SENDER.to_owned()),
+                body,
+            },
+        })
+    }
+}
+
+/// Now, as the local forge writes times: RFC 3339 in UTC, to the nanosecond (so that what happened in one
+/// second keeps its order).
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string()
+}
 
 /// A pull request as the local forge stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,11 +106,20 @@ pub struct PullRecord {
     pub team_reviewers: Vec<String>,
     /// Its assignees.
     pub assignees: Vec<String>,
-    /// Comment bodies, oldest first.
-    pub comments: Vec<String>,
+    /// Comments, oldest first.
+    pub comments: Vec<CommentRecord>,
     /// When merged: the commit the merge made on the base.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_commit: Option<String>,
+    /// When it was opened (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When it was closed, merged or not (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+    /// Who closed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
 }
 
 /// An issue as the local forge stores it.
@@ -80,8 +139,8 @@ pub struct IssueRecord {
     pub labels: Vec<String>,
     /// Its assignees.
     pub assignees: Vec<String>,
-    /// Comment bodies, oldest first.
-    pub comments: Vec<String>,
+    /// Comments, oldest first.
+    pub comments: Vec<CommentRecord>,
 }
 
 /// A forge kept in a directory.
@@ -238,20 +297,93 @@ impl LocalForge {
             .map(to_pull))
     }
 
-    pub(super) fn merged_pull_requests(
+    pub(super) fn closed_pull_requests(
         &self,
         repo: &RepoName,
         base: &str,
     ) -> Result<Vec<PullRequest>, ForgeError> {
         self.existing(repo)?;
-        let mut merged: Vec<PullRequest> = self
+        let mut closed: Vec<PullRequest> = self
             .pulls(repo)?
             .into_iter()
-            .filter(|p| p.base == base && p.merged_commit.is_some())
+            .filter(|p| p.base == base && p.state == "closed")
             .map(to_pull)
             .collect();
-        merged.reverse();
-        Ok(merged)
+        closed.reverse();
+        Ok(closed)
+    }
+
+    pub(super) fn open_pull_requests(
+        &self,
+        repo: &RepoName,
+        base: &str,
+    ) -> Result<Vec<PullRequest>, ForgeError> {
+        self.existing(repo)?;
+        let mut open: Vec<PullRequest> = self
+            .pulls(repo)?
+            .into_iter()
+            .filter(|p| p.base == base && p.state == "open")
+            .map(to_pull)
+            .collect();
+        open.reverse();
+        Ok(open)
+    }
+
+    pub(super) fn closed_by(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<String>, ForgeError> {
+        self.existing(repo)?;
+        let path = self.pull_path(repo, number);
+        if !path.exists() {
+            return Err(ForgeError::LocalNotFound {
+                repo: repo.to_string(),
+                what: "pull request",
+                number,
+            });
+        }
+        let record: PullRecord = read(&path)?;
+        Ok(record.closed_by.filter(|_| record.state == "closed"))
+    }
+
+    pub(super) fn open_issues(
+        &self,
+        repo: &RepoName,
+        label: &str,
+    ) -> Result<Vec<Issue>, ForgeError> {
+        self.existing(repo)?;
+        let mut open: Vec<Issue> = self
+            .issues(repo)?
+            .into_iter()
+            .filter(|i| i.state == "open" && i.labels.iter().any(|l| l == label))
+            .map(to_issue)
+            .collect();
+        open.reverse();
+        Ok(open)
+    }
+
+    pub(super) async fn update_issue(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+        labels: &[String],
+    ) -> Result<(), ForgeError> {
+        self.existing(repo)?;
+        let _guard = self.lock.lock().await;
+        let path = self.issue_path(repo, number);
+        if !path.exists() {
+            return Err(ForgeError::LocalNotFound {
+                repo: repo.to_string(),
+                what: "issue",
+                number,
+            });
+        }
+        let mut record: IssueRecord = read(&path)?;
+        body.clone_into(&mut record.body);
+        record.labels = labels.to_vec();
+        write_replace(&path, &record)
     }
 
     pub(super) async fn create_pull_request(
@@ -286,6 +418,9 @@ impl LocalForge {
                 assignees: Vec::new(),
                 comments: Vec::new(),
                 merged_commit: None,
+                created_at: Some(now_rfc3339()),
+                closed_at: None,
+                closed_by: None,
             };
             if write_new(&path, &record)? {
                 return Ok(to_pull(record));
@@ -314,20 +449,13 @@ impl LocalForge {
         repo: &RepoName,
         number: u64,
     ) -> Result<(), ForgeError> {
-        self.edit_pull(repo, number, |p| p.state = "closed".into())
-            .await
-            .map(|_| ())
+        self.edit_pull(repo, number, close_pull).await.map(|_| ())
     }
 
     pub(super) async fn close_issue(&self, repo: &RepoName, number: u64) -> Result<(), ForgeError> {
-        self.edit_either(
-            repo,
-            number,
-            |p| p.state = "closed".into(),
-            |i| {
-                i.state = "closed".into();
-            },
-        )
+        self.edit_either(repo, number, close_pull, |i| {
+            i.state = "closed".into();
+        })
         .await
     }
 
@@ -440,8 +568,8 @@ impl LocalForge {
         self.edit_either(
             repo,
             number,
-            |p| p.comments.push(body.to_string()),
-            |i| i.comments.push(body.to_string()),
+            |p| p.comments.push(CommentRecord::new(LOCAL_SENDER, body)),
+            |i| i.comments.push(CommentRecord::new(LOCAL_SENDER, body)),
         )
         .await
     }
@@ -540,7 +668,11 @@ impl LocalForge {
         Ok(bodies
             .into_iter()
             .zip(0u64..)
-            .map(|(body, id)| super::Comment { id, body })
+            .map(|(c, id)| super::Comment {
+                id,
+                body: c.body,
+                author: Some(c.author),
+            })
             .collect())
     }
 
@@ -552,9 +684,9 @@ impl LocalForge {
         body: &str,
     ) -> Result<(), ForgeError> {
         let index = usize::try_from(comment).unwrap_or(usize::MAX);
-        let set = |comments: &mut Vec<String>| {
+        let set = |comments: &mut Vec<CommentRecord>| {
             if let Some(c) = comments.get_mut(index) {
-                body.clone_into(c);
+                body.clone_into(&mut c.body);
             }
         };
         self.edit_either(
@@ -655,6 +787,8 @@ fn to_pull(p: PullRecord) -> PullRequest {
         team_reviewers: p.team_reviewers,
         assignees: p.assignees,
         merge_commit: p.merged_commit,
+        created_at: p.created_at,
+        closed_at: p.closed_at,
     }
 }
 
@@ -663,6 +797,17 @@ fn to_issue(i: IssueRecord) -> Issue {
         number: i.number,
         html_url: i.html_url,
         title: i.title,
+        body: i.body,
+        labels: i.labels,
+    }
+}
+
+/// Closes a pull request as the forge's own identity does.
+fn close_pull(p: &mut PullRecord) {
+    if p.state != "closed" {
+        p.state = "closed".into();
+        p.closed_at = Some(now_rfc3339());
+        p.closed_by = Some(LOCAL_SENDER.to_owned());
     }
 }
 
@@ -848,7 +993,7 @@ mod tests {
         assert_eq!(pulls[0].reviewers, vec!["ann".to_string()]);
         assert_eq!(
             local.issues(&repo).unwrap()[0].comments,
-            vec!["again".to_string()]
+            vec![CommentRecord::new(LOCAL_SENDER, "again")]
         );
         forge.close_pull_request(&repo, 1).await.unwrap();
         assert!(

@@ -37,6 +37,19 @@ pub struct PullRequest {
     /// commit, or the last rebased commit).
     #[serde(default)]
     pub merge_commit: Option<String>,
+    /// When it was opened (RFC 3339), when the forge says.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// When it was closed, merged or not (RFC 3339); `None` while it is open.
+    #[serde(default)]
+    pub closed_at: Option<String>,
+}
+
+impl PullRequest {
+    /// Whether it was merged.
+    pub fn is_merged(&self) -> bool {
+        self.merge_commit.is_some()
+    }
 }
 
 /// What is needed to open a pull request.

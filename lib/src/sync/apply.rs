@@ -13,14 +13,19 @@ use crate::error_kind::{ErrorKind, UserError as _, error_chain};
 use crate::forge::Forge;
 use crate::git::{GitAuth, SyncRepo};
 use crate::repo_name::{self, RepoName};
+use crate::sync::compute::message::FollowsRejection;
 use crate::sync::compute::{self, Prepared, SyncPlan};
 use crate::sync::publish::failure_report::{self, FailureReport, ReportOutcome};
-use crate::sync::publish::{self, CloseTarget, PublishTarget};
+use crate::sync::publish::{self, CloseTarget, PublishTarget, PullRequestAction};
+use crate::sync::rejection::declines::Declines;
+use crate::sync::rejection::hold::{self, Hold, Proposal};
+use crate::sync::rejection::target_review::{RecordPlace, TargetReview};
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_error::SyncError;
 use crate::sync::sync_outcome::{
-    Applied, ChangeReport, Conflicted, Failed, Report, Resolved, SyncOutcome,
+    Applied, ChangeReport, Conflicted, Failed, Held, Report, Resolved, SyncOutcome,
 };
+use crate::sync::sync_run_error::SyncRunError;
 use crate::sync::sync_settings::SyncSettings;
 use crate::sync::verify;
 
@@ -176,8 +181,18 @@ impl Engine<'_> {
         if let Some(reason) = verify::not_concerned(&settings)? {
             return Ok(SyncOutcome::NotSubscribed { reason });
         }
+        // One listing of the closed pull requests serves the sync trail (a squash merge whose message lost
+        // the trailer) and the rejections.
+        let mut review = TargetReview::read(
+            self.forge,
+            cousin,
+            &base,
+            &config.upstream_repo,
+            request.single_commit,
+        )
+        .await;
         if config.strategy.tracks_last_sync() {
-            settings.merged_syncs = self.merged_syncs(&base).await;
+            settings.merged_syncs = review.pulls.merged_syncs();
         }
         let repo = SyncRepo::open(&request.repo_dir, request.dry_run).map_err(|source| {
             SyncError::Open {
@@ -190,27 +205,88 @@ impl Engine<'_> {
             .as_deref()
             .and_then(|file| in_repo(&repo.repo, file));
         let verified = verify::verify(&repo, &settings)?;
-        let plan = match compute::compute(&repo, &settings, verified)? {
+        if config.strategy.tracks_last_sync() {
+            review.look(&repo, verified.base, config, &settings.merged_syncs);
+        }
+        let mut plan = match compute::compute(&repo, &settings, verified)? {
             Prepared::AlreadySynced { upstream, by } => {
                 let closed = self.close_superseded(&repo, &settings, upstream).await?;
+                let declines = self.declines(&review, &base, false, Vec::new()).await;
                 return Ok(SyncOutcome::AlreadySynced {
                     upstream,
                     base,
                     by,
                     closed,
                     resolved: None,
+                    declines: Box::new(declines),
                 });
             }
             Prepared::NoChange { upstream } => {
                 let closed = self.close_superseded(&repo, &settings, upstream).await?;
+                let declines = self.declines(&review, &base, false, Vec::new()).await;
                 return Ok(SyncOutcome::NoChange {
                     upstream,
                     closed,
                     resolved: None,
+                    declines: Box::new(declines),
                 });
             }
             Prepared::Change(plan) => plan,
         };
+        let proposal = Proposal {
+            upstream: plan.upstream,
+            single_commit: request.single_commit,
+            on_rejection: config.on_rejection,
+            subscriptions: &config.subscriptions,
+        };
+        let hold = if request.repropose {
+            Hold::Proceed
+        } else {
+            hold::decide(&repo, &review.pulls, &proposal).map_err(SyncRunError::from)?
+        };
+        if let Hold::Held { rejection, paused } = hold {
+            let rejection = review.record_of(rejection);
+            let declines = self.declines(&review, &base, false, Vec::new()).await;
+            return Ok(SyncOutcome::Held(Box::new(Held {
+                upstream: plan.upstream,
+                base,
+                rejection,
+                paused,
+                dry_run: request.dry_run,
+                declines,
+            })));
+        }
+        // A newer proposal says what it carries again of the rejected one, and which undone paths it
+        // changes again.
+        if let Some(latest) = review.pulls.latest() {
+            let again = hold::carried_again(&repo, latest.head(), &plan.message.upstream_commits)
+                .map_err(SyncRunError::from)?;
+            if !request.single_commit || !again.is_empty() {
+                plan.message.follows = Some(FollowsRejection {
+                    number: latest.number(),
+                    url: latest.pull.pr.html_url.clone(),
+                    closed_by: latest.closed_by.clone(),
+                    again,
+                });
+            }
+        }
+        let touched_again: Vec<String> = review
+            .reversal
+            .as_ref()
+            .map(|r| {
+                r.paths
+                    .iter()
+                    .filter(|p| {
+                        plan.summary
+                            .files
+                            .iter()
+                            .any(|f| &&f.path == p || &&f.old_path == p)
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        plan.message.reverted_again.clone_from(&touched_again);
         let change = self.change_report(&settings, &plan);
         progress.change = Some(change.clone());
         let conflicted = !plan.change.conflicts.is_empty();
@@ -251,6 +327,8 @@ impl Engine<'_> {
                 cousin: cousin.clone(),
                 source,
             })?;
+        let opened = matches!(published.pull_request, PullRequestAction::Created(_));
+        let declines = self.declines(&review, &base, opened, touched_again).await;
         Ok(SyncOutcome::Applied(Box::new(Applied {
             change,
             branch: published.branch,
@@ -259,21 +337,37 @@ impl Engine<'_> {
             pull_request: published.pull_request,
             dry_run: request.dry_run,
             resolved: None,
+            declines,
         })))
     }
 
-    /// The merged sync pull requests the forge knows of, so a squash merge whose message lost the trailer
-    /// is still found. Without them the trailers alone decide: a failure is a warning, not the run's end.
-    async fn merged_syncs(&self, base: &str) -> Vec<(Oid, Oid)> {
-        match self.forge.merged_pull_requests(&self.cousin, base).await {
-            Ok(pulls) => {
-                crate::sync::compute::trailer::merged_syncs(&pulls, &self.config.upstream_repo)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot list merged pull requests; earlier syncs are found by their trailers alone");
-                Vec::new()
-            }
+    /// What the run found about rejections and reversals, recorded in the target's issue where failures
+    /// go (read only, in a dry run).
+    async fn declines(
+        &self,
+        review: &TargetReview,
+        base: &str,
+        opened: bool,
+        touched_again: Vec<String>,
+    ) -> Declines {
+        let mut declines = review.declines(
+            self.config.on_rejection,
+            self.request.repropose,
+            opened,
+            touched_again,
+        );
+        if let Some(place) = self.notify_place() {
+            let at = RecordPlace {
+                place: &place,
+                target: &self.cousin,
+                upstream: &self.config.upstream_repo,
+                base,
+            };
+            review
+                .record(self.forge, &at, &mut declines, self.request.dry_run)
+                .await;
         }
+        declines
     }
 
     fn change_report(&self, settings: &SyncSettings, plan: &SyncPlan) -> ChangeReport {

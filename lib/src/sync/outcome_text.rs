@@ -4,11 +4,13 @@
 use crate::sync::compute::conflict::Conflict;
 use std::fmt::Write as _;
 
+use crate::escape;
 use crate::forge::PullRequest;
 use crate::sync::publish::acknowledge::Acknowledged;
 use crate::sync::publish::{BranchAction, PullRequestAction};
+use crate::sync::rejection::declines::{Declines, Recorded};
 use crate::sync::request::SyncRequest;
-use crate::sync::sync_outcome::{Applied, ChangeReport, Report, Resolved, SyncOutcome};
+use crate::sync::sync_outcome::{Applied, ChangeReport, Held, Report, Resolved, SyncOutcome};
 use crate::sync::sync_run::SyncRun;
 
 /// What to print about an outcome.
@@ -50,6 +52,7 @@ impl SyncOutcome {
                 by,
                 closed: pr,
                 resolved,
+                declines,
             } => {
                 let _ = writeln!(
                     s,
@@ -57,11 +60,13 @@ impl SyncOutcome {
                 );
                 closed(s, pr);
                 describe_resolved(s, resolved.as_ref());
+                describe_declines(&mut t, declines);
             }
             SyncOutcome::NoChange {
                 upstream: sha,
                 closed: pr,
                 resolved,
+                declines,
             } => {
                 let subs = request.config.describe_subscriptions().join(", ");
                 let _ = writeln!(
@@ -70,10 +75,19 @@ impl SyncOutcome {
                 );
                 closed(s, pr);
                 describe_resolved(s, resolved.as_ref());
+                describe_declines(&mut t, declines);
             }
             SyncOutcome::Applied(applied) => {
                 describe_applied(s, applied);
                 describe_resolved(s, applied.resolved.as_ref());
+                describe_declines(&mut t, &applied.declines);
+            }
+            SyncOutcome::Held(held) => {
+                describe_held(s, held, request);
+                describe_declines(&mut t, &held.declines);
+                if held.dry_run {
+                    t.stdout.push_str("dry run: nothing was written\n");
+                }
             }
             SyncOutcome::Conflict(c) => {
                 describe_change(s, &c.change);
@@ -284,6 +298,143 @@ fn describe_report(t: &mut OutcomeText, report: &Report, what: &str) {
     }
 }
 
+/// `held: #3 was closed without merging ...`, where to see it, and how to propose again.
+fn describe_held(s: &mut String, held: &Held, request: &SyncRequest) {
+    let r = &held.rejection;
+    let cousin = request
+        .cousin
+        .as_ref()
+        .map_or_else(|| "OWNER/NAME".to_owned(), ToString::to_string);
+    let by = r
+        .closed_by
+        .as_deref()
+        .map(|b| format!(" by {}", escape::line(b)))
+        .unwrap_or_default();
+    let upstream = &request.config.upstream_repo;
+    if held.paused {
+        let _ = writeln!(
+            s,
+            "paused: #{} was closed without merging{by}; nothing is proposed to `{cousin}` \
+             (`on_rejection` is `pause`), so {upstream}@{} waits",
+            r.number, held.upstream
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "held: #{} was closed without merging{by}; {upstream}@{} is not proposed again",
+            r.number, held.upstream
+        );
+    }
+    let at = r
+        .closed_at
+        .as_deref()
+        .map(|a| format!(", closed at {}", escape::line(a)))
+        .unwrap_or_default();
+    let _ = writeln!(s, "  #{}: {}{at}", r.number, r.url);
+    if held.paused {
+        let _ = writeln!(
+            s,
+            "  to resume: reopen #{}, or run with `--repropose {cousin}`",
+            r.number
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  to propose it again: reopen #{}, or run with `--repropose {cousin}`; a newer upstream \
+             commit that changes the subscribed paths is proposed in a new pull request",
+            r.number
+        );
+    }
+}
+
+/// What the run found about rejections and reversals and what it recorded; a failure to record, or to
+/// check at all, on stderr.
+fn describe_declines(t: &mut OutcomeText, d: &Declines) {
+    let s = &mut t.stdout;
+    if d.reproposed
+        && let Some(r) = &d.rejection
+    {
+        let _ = writeln!(
+            s,
+            "reproposed: #{} was closed without merging; proposed again (`--repropose`)",
+            r.number
+        );
+    }
+    if let Some(v) = &d.reversal {
+        let paths: Vec<String> = v
+            .paths
+            .iter()
+            .take(20)
+            .map(|p| escape::line(p).into_owned())
+            .collect();
+        let more = if v.paths.len() > 20 {
+            format!(" and {} more", v.paths.len() - 20)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "reverted: the last sync ({}, upstream {}) was undone since in {}{more}",
+            crate::git::short_sha(&v.sync_commit),
+            crate::git::short_sha(&v.upstream),
+            paths.join(", ")
+        );
+        if !d.touched_again.is_empty() {
+            let _ = writeln!(
+                s,
+                "warning: this sync changes reverted paths again, and its pull request says so: {}",
+                d.touched_again
+                    .iter()
+                    .map(|p| escape::line(p).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    match &d.recorded {
+        Some(Recorded::Opened { place, issue }) => {
+            let _ = writeln!(
+                s,
+                "recorded: opened issue #{} in `{place}` {}",
+                issue.number, issue.html_url
+            );
+        }
+        Some(Recorded::Updated { place, issue }) => {
+            let _ = writeln!(
+                s,
+                "recorded: updated issue #{} in `{place}` {}",
+                issue.number, issue.html_url
+            );
+        }
+        Some(Recorded::Closed { place, issue }) => {
+            let _ = writeln!(
+                s,
+                "recorded: closed issue #{} in `{place}` {} (the target merged a sync again)",
+                issue.number, issue.html_url
+            );
+        }
+        Some(Recorded::WouldRecord(place)) => {
+            let _ = writeln!(
+                s,
+                "would record the rejections and reversals in an issue in `{place}`"
+            );
+        }
+        Some(Recorded::Failed { place, error }) => {
+            let _ = writeln!(
+                t.stderr,
+                "error: cannot record the rejections and reversals in `{place}`: {error}"
+            );
+        }
+        None => {}
+    }
+    if let Some(e) = &d.unchecked {
+        let _ = writeln!(
+            t.stderr,
+            "warning: cannot read the sync pull requests, so rejections were not checked: {e}"
+        );
+    }
+}
+
 fn describe_resolved(s: &mut String, resolved: Option<&Resolved>) {
     if let Some(r) = resolved {
         let _ = writeln!(
@@ -304,16 +455,21 @@ impl SyncRun {
             .iter()
             .map(|e| format!("warning: {e}"))
             .collect();
-        match &self.acknowledged {
-            Some(Acknowledged::Set { sha, status }) => notes.push(format!(
-                "acknowledged: `{}` is {} on {upstream} {sha}",
-                status.context, status.state
-            )),
-            Some(Acknowledged::Failed { status, error, .. }) => notes.push(format!(
-                "warning: cannot set `{}` to {} on {upstream}: {error} (the sync itself stands)",
-                status.context, status.state
-            )),
-            None => {}
+        for acknowledged in self
+            .acknowledged
+            .iter()
+            .chain(&self.rejections_acknowledged)
+        {
+            match acknowledged {
+                Acknowledged::Set { sha, status } => notes.push(format!(
+                    "acknowledged: `{}` is {} on {upstream} {sha}",
+                    status.context, status.state
+                )),
+                Acknowledged::Failed { status, error, .. } => notes.push(format!(
+                    "warning: cannot set `{}` to {} on {upstream}: {error} (the sync itself stands)",
+                    status.context, status.state
+                )),
+            }
         }
         notes
     }

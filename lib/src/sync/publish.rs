@@ -9,6 +9,9 @@
 //!   commit on top (a three-way merge of the change onto their work), or, if that conflicts, nothing is
 //!   pushed and the pull request gets a comment saying so.
 //! - The pull request is looked for before one is created; an open one is updated in place.
+//! - A pull request ecosync closes (nothing left to bring) gets a closing comment with
+//!   [`CLOSED_MARKER`](crate::sync::rejection::CLOSED_MARKER), so the close is never taken for a person's
+//!   rejection.
 
 pub mod acknowledge;
 pub mod failure_report;
@@ -581,7 +584,10 @@ pub async fn close_if_superseded(
             .comment(
                 t.cousin,
                 pr.number,
-                &format!("ecosync closes this pull request: {why}."),
+                &format!(
+                    "{}\necosync closes this pull request: {why}.",
+                    crate::sync::rejection::CLOSED_MARKER
+                ),
             )
             .await?;
         forge.close_pull_request(t.cousin, pr.number).await?;

@@ -8,6 +8,9 @@ use crate::repo_name::{self, InferError, RepoName};
 use crate::sync::verify::event::SyncEvent;
 
 /// One sync to run with [`crate::sync::apply`].
+// Independent switches of one run (dry run, one commit, propose again, keep the failure issue), each set by
+// its own caller: not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
     /// The cousin's checked configuration.
@@ -40,6 +43,9 @@ pub struct SyncRequest {
     /// The ref read on upstream for the branch's tip, when not `refs/heads/{branch}` (the dispatcher names
     /// the commit it delivers in a private ref of its own clone).
     pub upstream_ref: Option<String>,
+    /// Propose the change even when a rejection holds it (`--repropose`): the target's earlier pull request
+    /// was closed without merging, or the target is paused.
+    pub repropose: bool,
     /// Push the branch, but open its pull request only once the oldest upstream commit it brings is this
     /// old (an open one is updated as usual); `None` opens it at once.
     pub open_after: Option<Duration>,

@@ -1,8 +1,10 @@
 //! The audit log's lines of a sync: the branch pushed, the pull request opened, updated or closed, the
-//! failure issue opened, commented on or closed.
+//! failure issue opened, commented on or closed, the issue about rejections and reversals opened, updated
+//! or closed.
 
 use crate::audit_log::AuditEntry;
 use crate::sync::publish::{BranchAction, PullRequestAction};
+use crate::sync::rejection::declines::Recorded;
 use crate::sync::sync_outcome::{Report, SyncOutcome};
 
 impl SyncOutcome {
@@ -89,8 +91,45 @@ impl SyncOutcome {
             SyncOutcome::Conflict(c) => push.report(&c.report),
             SyncOutcome::Failed(f) => push.report(&f.report),
             SyncOutcome::Applied(_)
+            | SyncOutcome::Held(_)
             | SyncOutcome::NotSubscribed { .. }
             | SyncOutcome::Rejected(_) => {}
+        }
+        let recorded = outcome.declines().and_then(|d| d.recorded.as_ref());
+        match recorded {
+            Some(Recorded::Opened { place, issue }) => {
+                push.add(
+                    "issue_opened",
+                    place.as_str(),
+                    "ok",
+                    Some(issue.html_url.clone()),
+                );
+            }
+            Some(Recorded::Updated { place, issue }) => {
+                push.add(
+                    "issue_updated",
+                    place.as_str(),
+                    "ok",
+                    Some(issue.html_url.clone()),
+                );
+            }
+            Some(Recorded::Closed { place, issue }) => {
+                push.add(
+                    "issue_closed",
+                    place.as_str(),
+                    "ok",
+                    Some(issue.html_url.clone()),
+                );
+            }
+            Some(Recorded::Failed { place, error }) => {
+                push.add(
+                    "issue_updated",
+                    place.as_str(),
+                    "failed",
+                    Some(error.clone()),
+                );
+            }
+            Some(Recorded::WouldRecord(_)) | None => {}
         }
         entries.out
     }

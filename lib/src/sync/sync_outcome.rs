@@ -10,6 +10,8 @@ use crate::sync::compute::change_summary::ChangeSummary;
 use crate::sync::compute::conflict::Conflict;
 use crate::sync::compute::pick_chain::PickChain;
 use crate::sync::publish::{BranchAction, PullRequestAction};
+use crate::sync::rejection::declines::Declines;
+use crate::sync::rejection::standing::RejectedPull;
 use crate::sync::sync_error::SyncError;
 
 /// How one sync ended.
@@ -32,6 +34,8 @@ pub enum SyncOutcome {
         closed: Option<PullRequest>,
         /// The failure issue this success closed.
         resolved: Option<Resolved>,
+        /// What the run found about rejections and reversals, and recorded.
+        declines: Box<Declines>,
     },
     /// The commit changes nothing in the subscribed directories.
     NoChange {
@@ -41,9 +45,14 @@ pub enum SyncOutcome {
         closed: Option<PullRequest>,
         /// The failure issue this success closed.
         resolved: Option<Resolved>,
+        /// What the run found about rejections and reversals, and recorded.
+        declines: Box<Declines>,
     },
     /// The change was pushed and its pull request opened or updated (or, in a dry run, would be).
     Applied(Box<Applied>),
+    /// The change was not proposed: a person closed its pull request without merging (or, with
+    /// `on_rejection: pause`, any sync pull request), and nothing reopened it or proposed again since.
+    Held(Box<Held>),
     /// The change conflicts and `on_conflict` is `issue`: nothing was pushed, the conflict was reported.
     Conflict(Box<Conflicted>),
     /// The input was refused: a bad or unwanted event, a wrong source, an unknown or too old commit. Nothing
@@ -103,6 +112,25 @@ pub struct Applied {
     pub dry_run: bool,
     /// The failure issue this success closed.
     pub resolved: Option<Resolved>,
+    /// What the run found about rejections and reversals, and recorded.
+    pub declines: Declines,
+}
+
+/// A change not proposed because a rejection holds.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// The upstream commit not proposed.
+    pub upstream: Oid,
+    /// The cousin's base branch.
+    pub base: String,
+    /// The rejection that holds it.
+    pub rejection: RejectedPull,
+    /// Whether the whole target is paused (`on_rejection: pause`), not only this change.
+    pub paused: bool,
+    /// True for a dry run.
+    pub dry_run: bool,
+    /// What the run found about rejections and reversals, and recorded.
+    pub declines: Declines,
 }
 
 /// The open failure issue that a successful run closed, with a comment saying so.
@@ -175,6 +203,8 @@ impl SyncOutcome {
             SyncOutcome::NoChange { .. } => "no-change",
             SyncOutcome::Applied(a) if a.change.conflicts.is_empty() => "applied",
             SyncOutcome::Applied(_) => "applied-with-conflicts",
+            SyncOutcome::Held(h) if h.paused => "paused",
+            SyncOutcome::Held(_) => "held",
             SyncOutcome::Rejected(_) => "rejected",
             SyncOutcome::Conflict(_) | SyncOutcome::Failed(_) => "failed",
         }
@@ -199,9 +229,32 @@ impl SyncOutcome {
             SyncOutcome::AlreadySynced { upstream, .. }
             | SyncOutcome::NoChange { upstream, .. } => Some(*upstream),
             SyncOutcome::Applied(a) => Some(a.change.upstream_sha),
+            SyncOutcome::Held(h) => Some(h.upstream),
             SyncOutcome::Conflict(c) => Some(c.change.upstream_sha),
             SyncOutcome::Failed(f) => f.change.as_ref().map(|c| c.upstream_sha),
             SyncOutcome::NotSubscribed { .. } | SyncOutcome::Rejected(_) => None,
+        }
+    }
+
+    /// What the run found about rejections and reversals, for the outcomes that got that far.
+    pub fn declines(&self) -> Option<&Declines> {
+        match self {
+            SyncOutcome::AlreadySynced { declines, .. }
+            | SyncOutcome::NoChange { declines, .. } => Some(declines),
+            SyncOutcome::Applied(a) => Some(&a.declines),
+            SyncOutcome::Held(h) => Some(&h.declines),
+            _ => None,
+        }
+    }
+
+    /// [`SyncOutcome::declines`], to change.
+    pub fn declines_mut(&mut self) -> Option<&mut Declines> {
+        match self {
+            SyncOutcome::AlreadySynced { declines, .. }
+            | SyncOutcome::NoChange { declines, .. } => Some(declines),
+            SyncOutcome::Applied(a) => Some(&mut a.declines),
+            SyncOutcome::Held(h) => Some(&mut h.declines),
+            _ => None,
         }
     }
 

@@ -23,6 +23,9 @@ pub struct SyncRun {
     pub outcome: SyncOutcome,
     /// What became of the delivery status, when the configuration asks to settle it.
     pub acknowledged: Option<Acknowledged>,
+    /// The `rejected: #N` statuses set on the upstream commits of pull requests first seen closed without
+    /// merging, when the configuration asks to settle statuses.
+    pub rejections_acknowledged: Vec<Acknowledged>,
     /// The audit log could not be appended to (the actions were taken all the same).
     pub audit_error: Option<String>,
 }
@@ -61,15 +64,19 @@ pub async fn run(
             )
         })
     });
-    let acknowledged = if request.config.acknowledge {
-        acknowledge::acknowledge(request, forge, &cousin, &outcome).await
+    let (acknowledged, rejections_acknowledged) = if request.config.acknowledge {
+        (
+            acknowledge::acknowledge(request, forge, &cousin, &outcome).await,
+            acknowledge::acknowledge_rejections(request, forge, &cousin, &outcome).await,
+        )
     } else {
-        None
+        (None, Vec::new())
     };
     Ok(SyncRun {
         cousin,
         outcome,
         acknowledged,
+        rejections_acknowledged,
         audit_error,
     })
 }

@@ -207,6 +207,7 @@ async fn poll(
                 report: Report::Nowhere,
             })),
             acknowledged: None,
+            rejections_acknowledged: Vec::new(),
             audit_error: None,
         },
     };

@@ -25,7 +25,9 @@ use std::time::{Duration, SystemTime};
 use git2::{FetchOptions, Oid, Repository};
 
 use crate::audit_log::AuditLog;
+use crate::config::placeholder::PlaceholdersLeft;
 use crate::dispatch::deliver::delivery_report::DeliveryStatus;
+use crate::dispatch::ecosystem::Ecosystem;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::path_pattern::PathPattern;
 use crate::dispatch::plan::Plan;
@@ -314,6 +316,7 @@ pub async fn watch(
     forge: Option<&Forge>,
     mut log: impl FnMut(WatchEvent),
 ) -> Result<(), WatchError> {
+    refuse_placeholders(settings, forge)?;
     let _lock = StateLock::acquire(&settings.state_dir)?;
     let mut state = WatchState::load(&settings.state_dir)?;
     let saving = !settings.dry_run;
@@ -376,6 +379,24 @@ pub async fn watch(
             return Ok(());
         }
     }
+}
+
+/// Refuses, before the first poll, an `ecosystem.json` that still names placeholder repositories when the
+/// deliveries would go to GitHub (as `dispatch` does for each run). A configuration that cannot be read is
+/// left to the polls, which report it and try again.
+fn refuse_placeholders(settings: &WatchSettings, forge: Option<&Forge>) -> Result<(), WatchError> {
+    if settings.dry_run || forge.is_none_or(Forge::is_local) {
+        return Ok(());
+    }
+    let Ok((ecosystem, _)) = Ecosystem::load(&settings.config_path, &settings.config_name) else {
+        return Ok(());
+    };
+    let entries = ecosystem.placeholder_entries();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let left = PlaceholdersLeft::in_ecosystem(ecosystem.file(), entries);
+    Err(WatchError::Dispatch(Box::new(left.into())))
 }
 
 fn stop_name(settings: &WatchSettings) -> Option<&'static str> {

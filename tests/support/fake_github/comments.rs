@@ -1,11 +1,12 @@
-//! Comments on issues and pull requests (both through the issues API): list an issue's or a pull request's,
-//! add one, edit one by its id; and their JSON shape.
+//! Comments on issues and pull requests (both through the issues API): list an issue's or a pull request's
+//! (each with its author: the token's user, or whoever a test wrote it as), add one, edit one by its id;
+//! and their JSON shape.
 
 use serde_json::{Value, json};
 
 use super::answer::{Answer, error, respond, unprocessable, user};
 use super::routes::RepoCall;
-use super::state::RepoState;
+use super::state::{RepoState, TOKEN_USER};
 
 /// Answers `/repos/{r}/issues/{n}/comments` and `/repos/{r}/issues/comments/{id}`.
 pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
@@ -31,7 +32,11 @@ pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
                         .iter()
                         .find(|(_, at)| **at == (n, idx))
                         .map_or(900_000 + idx as u64, |(id, _)| *id);
-                    comment_json(base, repo, n, id, body)
+                    let author = r
+                        .comment_authors
+                        .get(&(n, idx))
+                        .map_or(TOKEN_USER, String::as_str);
+                    comment_json(base, repo, n, id, body, author)
                 })
                 .collect();
             respond(200, Some(Value::Array(list)))
@@ -57,7 +62,14 @@ pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
             body.clone_into(slot);
             respond(
                 200,
-                Some(comment_json(base, repo, n, id.parse().unwrap_or(0), body)),
+                Some(comment_json(
+                    base,
+                    repo,
+                    n,
+                    id.parse().unwrap_or(0),
+                    body,
+                    TOKEN_USER,
+                )),
             )
         }
         ("POST", ["issues", n, "comments"]) => {
@@ -83,19 +95,22 @@ pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
                 .or_else(|| r.pull_comments.get(&n).map(Vec::len))
                 .unwrap_or(0);
             r.comment_ids.insert(next_id, (n, len.saturating_sub(1)));
-            respond(201, Some(comment_json(base, repo, n, next_id, body)))
+            respond(
+                201,
+                Some(comment_json(base, repo, n, next_id, body, TOKEN_USER)),
+            )
         }
         _ => error(404, "Not Found"),
     }
 }
 
 /// A comment as GitHub returns it.
-fn comment_json(base: &str, repo: &str, n: u64, id: u64, body: &str) -> Value {
+fn comment_json(base: &str, repo: &str, n: u64, id: u64, body: &str, author: &str) -> Value {
     json!({
         "id": id, "node_id": format!("IC_{id}"),
         "url": format!("{base}/repos/{repo}/issues/comments/{id}"),
         "html_url": format!("{base}/{repo}/issues/{n}#issuecomment-{id}"),
-        "body": body, "user": user("ecosync-bot"),
+        "body": body, "user": user(author),
         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
     })
 }

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::faults::Fault;
 use super::issues::issue_json;
-use super::pulls::pull_json;
+use super::pulls::{pull_json, set_state};
 use super::server::FakeGitHub;
-use super::state::{PullState, Recorded, RepoState};
+use super::state::{PullState, Recorded, RepoState, now};
 
 impl FakeGitHub {
     /// Makes `owner/name` exist, with default branch `main`.
@@ -158,8 +158,66 @@ impl FakeGitHub {
             reviewers: vec![],
             team_reviewers: vec![],
             assignees: vec![],
+            created_at: now(),
+            closed_at: None,
+            closed_by: None,
+            merged_at: None,
+            merge_commit_sha: None,
         });
         number
+    }
+
+    /// Closes pull request `number` without merging it, as the user `by` would in the web interface.
+    pub fn close_pull(&self, repo: &str, number: u64, by: &str) -> &Self {
+        self.edit(repo, |r| {
+            let p = r
+                .pulls
+                .iter_mut()
+                .find(|p| p.number == number)
+                .expect("no such pull request");
+            set_state(p, "closed", by);
+        })
+    }
+
+    /// Reopens pull request `number`, as a person would.
+    pub fn reopen_pull(&self, repo: &str, number: u64) -> &Self {
+        self.edit(repo, |r| {
+            let p = r
+                .pulls
+                .iter_mut()
+                .find(|p| p.number == number)
+                .expect("no such pull request");
+            set_state(p, "open", "");
+        })
+    }
+
+    /// Records pull request `number` as merged by `by`, with the commit the merge made (`sha`).
+    pub fn merge_pull(&self, repo: &str, number: u64, sha: &str, by: &str) -> &Self {
+        self.edit(repo, |r| {
+            let p = r
+                .pulls
+                .iter_mut()
+                .find(|p| p.number == number)
+                .expect("no such pull request");
+            set_state(p, "closed", by);
+            p.merged_at.clone_from(&p.closed_at);
+            p.merge_commit_sha = Some(sha.into());
+        })
+    }
+
+    /// Comments on issue or pull request `number` as the user `author`.
+    pub fn comment_as(&self, repo: &str, number: u64, author: &str, body: &str) -> &Self {
+        self.edit(repo, |r| {
+            let index = if let Some(i) = r.issues.iter_mut().find(|i| i.number == number) {
+                i.comments.push(body.into());
+                i.comments.len() - 1
+            } else {
+                let list = r.pull_comments.entry(number).or_default();
+                list.push(body.into());
+                list.len() - 1
+            };
+            r.comment_authors.insert((number, index), author.into());
+        })
     }
 
     /// Sets a branch ref directly (test set-up).

@@ -1,14 +1,15 @@
-//! Issues: list (by state and labels, with pull requests among them as GitHub lists them, paged), create
-//! (the body checked, as Prism does not), add labels and assignees (to an issue or a pull request); and
-//! their JSON shape.
+//! Issues: list (by state and labels, with pull requests among them as GitHub lists them, paged), get one
+//! (a pull request too, with `closed_by`, which only the issue says), create (the body checked, as Prism
+//! does not), update (title, body, state, labels replaced; an issue or a pull request), add labels and
+//! assignees (to an issue or a pull request); and their JSON shape.
 
 use serde_json::{Value, json};
 
 use super::answer::{Answer, error, respond, unprocessable, user};
 use super::params::strings;
-use super::pulls::pull_json;
+use super::pulls::{pull_json, set_state};
 use super::routes::RepoCall;
-use super::state::{IssueState, RepoState};
+use super::state::{IssueState, RepoState, TOKEN_USER};
 
 /// Answers `/repos/{r}/issues...` but for comments.
 pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
@@ -93,6 +94,76 @@ pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
             r.issues.push(i);
             respond(201, Some(v))
         }
+        ("GET", ["issues", n]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            if let Some(i) = r.issues.iter().find(|i| i.number == n) {
+                return respond(200, Some(issue_json(base, repo, i)));
+            }
+            match r.pulls.iter().find(|p| p.number == n) {
+                Some(p) => respond(200, Some(pull_as_issue(base, repo, p))),
+                None => error(404, "Not Found"),
+            }
+        }
+        ("PATCH", ["issues", n]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            // Prism does not check this body either.
+            if parsed.get("title").is_some_and(|t| !t.is_string())
+                || parsed
+                    .get("body")
+                    .is_some_and(|b| !b.is_string() && !b.is_null())
+            {
+                return unprocessable("title and body must be strings");
+            }
+            let labels = match parsed.get("labels") {
+                None => None,
+                Some(_) => match strings(parsed, "labels") {
+                    Ok(l) => Some(l),
+                    Err(e) => return unprocessable(&e),
+                },
+            };
+            let state = match parsed.get("state").and_then(Value::as_str) {
+                None => None,
+                Some(s @ ("open" | "closed")) => Some(s),
+                Some(_) => return unprocessable("state must be open or closed"),
+            };
+            let title = parsed.get("title").and_then(Value::as_str);
+            let body = parsed.get("body").and_then(Value::as_str);
+            if let Some(i) = r.issues.iter_mut().find(|i| i.number == n) {
+                if let Some(t) = title {
+                    i.title = t.into();
+                }
+                if let Some(b) = body {
+                    i.body = b.into();
+                }
+                if let Some(l) = labels {
+                    i.labels = l;
+                }
+                if let Some(s) = state {
+                    i.state = s.into();
+                }
+                return respond(200, Some(issue_json(base, repo, i)));
+            }
+            let Some(p) = r.pulls.iter_mut().find(|p| p.number == n) else {
+                return error(404, "Not Found");
+            };
+            if let Some(t) = title {
+                p.title = t.into();
+            }
+            if let Some(b) = body {
+                p.body = b.into();
+            }
+            if let Some(l) = labels {
+                p.labels = l;
+            }
+            if let Some(s) = state {
+                set_state(p, s, TOKEN_USER);
+            }
+            respond(200, Some(pull_as_issue(base, repo, p)))
+        }
         ("POST", ["issues", n, key @ ("labels" | "assignees")]) => {
             let Ok(n) = n.parse::<u64>() else {
                 return error(404, "Not Found");
@@ -166,7 +237,16 @@ pub(super) fn issue_json(base: &str, repo: &str, i: &IssueState) -> Value {
         "labels": i.labels.iter().map(|l| json!({"name": l, "color": "ededed", "default": false})).collect::<Vec<_>>(),
         "assignees": i.assignees.iter().map(|a| user(a)).collect::<Vec<_>>(),
         "comments": i.comments.len(),
+        "closed_by": if i.state == "closed" { user(TOKEN_USER) } else { Value::Null },
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-01T00:00:00Z",
     })
+}
+
+/// A pull request as the issues API returns it: with `pull_request`, and with `closed_by`.
+fn pull_as_issue(base: &str, repo: &str, p: &super::state::PullState) -> Value {
+    let mut v = pull_json(base, repo, p);
+    v["pull_request"] = json!({ "url": v["url"].clone(), "merged_at": v["merged_at"].clone() });
+    v["closed_by"] = p.closed_by.as_deref().map_or(Value::Null, user);
+    v
 }

@@ -1,12 +1,14 @@
 //! Pull requests: list (filtered by state, `owner:branch` head and base), create (one open pull request per
-//! head and base), update (title, body, state), request reviewers and teams; and their JSON shape.
+//! head and base), update (title, body, state: closing records when and by whom, as GitHub does), request
+//! reviewers and teams; and their JSON shape (with `created_at`, `closed_at`, `merged_at` and
+//! `merge_commit_sha`; who closed one is only in its issue, as on GitHub).
 
 use serde_json::{Value, json};
 
 use super::answer::{Answer, error, respond, unprocessable, user};
 use super::params::strings;
 use super::routes::RepoCall;
-use super::state::{PullState, RepoState};
+use super::state::{PullState, RepoState, TOKEN_USER, now};
 
 /// Answers `/repos/{r}/pulls...`.
 pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
@@ -71,6 +73,11 @@ pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
                 reviewers: vec![],
                 team_reviewers: vec![],
                 assignees: vec![],
+                created_at: now(),
+                closed_at: None,
+                closed_by: None,
+                merged_at: None,
+                merge_commit_sha: None,
             };
             let v = pull_json(base, repo, &p);
             r.pulls.push(p);
@@ -87,7 +94,7 @@ pub(super) fn route(call: &RepoCall, r: &mut RepoState) -> Answer {
                 p.body = b.into();
             }
             match parsed.get("state").and_then(Value::as_str) {
-                Some(s @ ("open" | "closed")) => p.state = s.into(),
+                Some(s @ ("open" | "closed")) => set_state(p, s, TOKEN_USER),
                 Some(_) => return unprocessable("state must be open or closed"),
                 None => {}
             }
@@ -136,7 +143,10 @@ pub(super) fn pull_json(base: &str, repo: &str, p: &PullState) -> Value {
         "title": p.title,
         "body": if p.body.is_empty() { Value::Null } else { json!(p.body) },
         "draft": p.draft,
-        "merged": false,
+        "merged": p.merged_at.is_some(),
+        "merged_at": p.merged_at,
+        "merge_commit_sha": p.merge_commit_sha,
+        "closed_at": p.closed_at,
         "user": user("ecosync-bot"),
         "labels": p.labels.iter().map(|l| json!({"name": l, "color": "ededed", "default": false})).collect::<Vec<_>>(),
         "assignees": p.assignees.iter().map(|a| user(a)).collect::<Vec<_>>(),
@@ -146,9 +156,24 @@ pub(super) fn pull_json(base: &str, repo: &str, p: &PullState) -> Value {
                   "repo": { "full_name": repo } },
         "base": { "label": format!("{owner}:{}", p.base), "ref": p.base, "sha": "0".repeat(40),
                   "repo": { "full_name": repo } },
-        "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": "2026-01-01T00:00:00Z",
+        "created_at": p.created_at,
+        "updated_at": p.closed_at.as_deref().unwrap_or(&p.created_at),
     })
+}
+
+/// Opens or closes a pull request as `by` would: a close records when and by whom, a reopen forgets both.
+pub(super) fn set_state(p: &mut PullState, state: &str, by: &str) {
+    if p.state == state {
+        return;
+    }
+    p.state = state.into();
+    if state == "closed" {
+        p.closed_at = Some(now());
+        p.closed_by = Some(by.into());
+    } else {
+        p.closed_at = None;
+        p.closed_by = None;
+    }
 }
 
 /// The pull request whose number is `n`, if `n` is one.

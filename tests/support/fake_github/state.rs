@@ -47,6 +47,13 @@ pub(super) struct PullState {
     pub(super) reviewers: Vec<String>,
     pub(super) team_reviewers: Vec<String>,
     pub(super) assignees: Vec<String>,
+    /// When it was opened and closed (RFC 3339, to the second as GitHub writes them), and by whom.
+    pub(super) created_at: String,
+    pub(super) closed_at: Option<String>,
+    pub(super) closed_by: Option<String>,
+    /// When merged: when, and the commit the merge made.
+    pub(super) merged_at: Option<String>,
+    pub(super) merge_commit_sha: Option<String>,
 }
 
 /// An issue as the fake keeps it, with its comments.
@@ -70,6 +77,8 @@ pub(super) struct RepoState {
     pub(super) issues: Vec<IssueState>,
     /// Comments on pull requests (issues keep their own).
     pub(super) pull_comments: BTreeMap<u64, Vec<String>>,
+    /// Who wrote each comment (issue or pull request number, index there), when not the token's user.
+    pub(super) comment_authors: BTreeMap<(u64, usize), String>,
     /// Each comment's id: the issue or pull request number and the comment's index there.
     pub(super) comment_ids: BTreeMap<u64, (u64, usize)>,
     pub(super) dispatches: Vec<Value>,
@@ -86,6 +95,14 @@ pub(super) struct RepoState {
     pub(super) parent: Option<String>,
     /// The branches `POST /repos/{r}/merge-upstream` was asked to sync, in order.
     pub(super) merged_upstream: Vec<String>,
+}
+
+/// The login of whoever holds the token the binaries use.
+pub(super) const TOKEN_USER: &str = "ecosync-bot";
+
+/// Now, as GitHub writes times.
+pub(super) fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 /// Everything the fake holds, behind one lock shared by the server and the test.

@@ -16,6 +16,7 @@ use crate::config::did_you_mean::did_you_mean;
 use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
 use crate::config::notify::{NotifyTarget, default_notify_labels, default_notify_place};
 use crate::config::on_conflict::OnConflict;
+use crate::config::on_rejection::OnRejection;
 use crate::config::pull_request_config::{
     PullRequestConfig, PullRequestFile, TEMPLATE_PLACEHOLDERS, default_branch_template,
     default_pr_labels, default_title_template, fill_template,
@@ -36,6 +37,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "max_age",
     "pull_request",
     "on_conflict",
+    "on_rejection",
     "notify",
     "acknowledge",
 ];
@@ -54,6 +56,7 @@ const PULL_REQUEST_KEYS: &[&str] = &[
 const NOTIFY_KEYS: &[&str] = &["to", "labels"];
 const STRATEGIES: &[&str] = &["diff-apply", "cherry-pick", "squash", "merge"];
 const ON_CONFLICT: &[&str] = &["issue", "draft-pull-request"];
+const ON_REJECTION: &[&str] = &["hold", "pause"];
 
 /// Checks a parsed configuration: the configuration, or every diagnostic (duplicate keys included), in
 /// file order.
@@ -88,9 +91,11 @@ pub struct SharedKeys {
     pub pull_request: Option<PullRequestFile>,
     /// `on_conflict` (default `issue`).
     pub on_conflict: OnConflict,
+    /// `on_rejection` (default `hold`).
+    pub on_rejection: OnRejection,
 }
 
-/// Checks `strategy`, `mapping`, `pull_request` and `on_conflict` of the object `entry` of `doc` with this file's rules
+/// Checks `strategy`, `mapping`, `pull_request`, `on_conflict` and `on_rejection` of the object `entry` of `doc` with this file's rules
 /// (messages name the value, not a JSON pointer). `None` when any is wrong; every problem is in the
 /// returned diagnostics, errors and warnings.
 pub fn check_shared(doc: &JsonDocument, entry: &JsonNode) -> (Option<SharedKeys>, Vec<Diagnostic>) {
@@ -117,6 +122,8 @@ pub fn check_shared(doc: &JsonDocument, entry: &JsonNode) -> (Option<SharedKeys>
         ON_CONFLICT,
         "use `issue` or `draft-pull-request`",
     );
+    let on_rejection =
+        checker.choice::<OnRejection>(entry, "on_rejection", ON_REJECTION, "use `hold` or `pause`");
     let mut diagnostics = checker.diagnostics;
     for d in &mut diagnostics {
         // The entry names the subject; the pointer would be relative to it.
@@ -134,6 +141,7 @@ pub fn check_shared(doc: &JsonDocument, entry: &JsonNode) -> (Option<SharedKeys>
                 None => None,
             },
             on_conflict: on_conflict?,
+            on_rejection: on_rejection?,
         })
     })();
     (keys, diagnostics)
@@ -223,6 +231,7 @@ impl Checker<'_> {
             max_age_text: default_max_age(),
             pull_request: PullRequestFile::default().into(),
             on_conflict: OnConflict::default(),
+            on_rejection: OnRejection::default(),
             notify: NotifyTarget::Upstream,
             notify_labels: default_notify_labels(),
             acknowledge: false,
@@ -269,6 +278,8 @@ impl Checker<'_> {
             ON_CONFLICT,
             "use `issue` or `draft-pull-request`",
         );
+        let on_rejection =
+            self.choice::<OnRejection>(root, "on_rejection", ON_REJECTION, "use `hold` or `pause`");
         let notify = self.notify(root.get("notify"));
         let acknowledge = self.acknowledge(root.get("acknowledge"));
         if let (Some((repo, branch, _)), Some(pr)) = (&upstream, &pull_request) {
@@ -288,6 +299,7 @@ impl Checker<'_> {
             max_age_text,
             pull_request: pull_request?.into(),
             on_conflict: on_conflict?,
+            on_rejection: on_rejection?,
             notify,
             notify_labels,
             acknowledge: acknowledge?,

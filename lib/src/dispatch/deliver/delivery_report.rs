@@ -9,6 +9,7 @@ use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::plan::watermark::WatermarkNote;
 use crate::error_kind::{ErrorKind, UserError};
 use crate::repo_name::RepoName;
+use crate::sync::rejection::target_standing::TargetStanding;
 
 /// The fate of one repository's dispatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +53,10 @@ pub struct RepoResult {
     /// request opened, the branch moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// What holds the target back: a pull request closed without merging (`rejected`, `paused`), a synced
+    /// change undone (`reverted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Box<TargetStanding>>,
 }
 
 // serde's `skip_serializing_if` passes a reference.
@@ -75,6 +80,7 @@ impl RepoResult {
             duration_ms: 0,
             mode: DeliveryMode::Dispatch,
             outcome: None,
+            standing: None,
         }
     }
 
@@ -193,6 +199,13 @@ impl DeliveryReport {
             .collect()
     }
 
+    /// The lines of the targets something holds back (`rejected`, `paused`, `reverted`).
+    pub fn held_back(&self) -> impl Iterator<Item = &RepoResult> {
+        self.repos
+            .iter()
+            .filter(|r| r.standing.as_ref().is_some_and(|s| !s.states.is_empty()))
+    }
+
     /// How many repositories had this status.
     pub fn count(&self, status: DeliveryStatus) -> usize {
         self.repos.iter().filter(|r| r.status == status).count()
@@ -225,13 +238,31 @@ impl DeliveryReport {
         s.push_str("| Repository | Status | Attempts | HTTP | Time | Details |\n");
         s.push_str("|---|---|---:|---:|---:|---|\n");
         for r in &self.repos {
+            let standing = r.standing.as_ref().filter(|s| !s.states.is_empty());
             let status = match r.status {
                 DeliveryStatus::Delivered => "delivered",
                 DeliveryStatus::Failed => "**failed**",
                 DeliveryStatus::Skipped => "skipped",
                 DeliveryStatus::Unsent => "**not sent**",
             };
+            let status = match standing {
+                Some(s) => format!(
+                    "{status} ({})",
+                    s.states
+                        .iter()
+                        .map(|s| format!("**{s}**"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => status.to_owned(),
+            };
             let mut details = r.error.clone().unwrap_or_default();
+            if let Some(s) = standing.filter(|s| !details.contains(&s.text)) {
+                if !details.is_empty() {
+                    details.push_str("; ");
+                }
+                details.push_str(&s.text);
+            }
             if let Some(hint) = &r.hint {
                 details.push_str(" (hint: ");
                 details.push_str(hint);
@@ -275,6 +306,7 @@ mod tests {
             duration_ms: 3,
             mode: DeliveryMode::Dispatch,
             outcome: None,
+            standing: None,
         }
     }
 

@@ -56,6 +56,10 @@ impl DeliveryReport {
         if unsent > 0 {
             let _ = write!(s, ", {unsent} not sent");
         }
+        let held = self.held_back().count();
+        if held > 0 {
+            let _ = write!(s, "; {held} held back (rejected, paused or reverted)");
+        }
         s
     }
 
@@ -155,6 +159,14 @@ impl DeliveryReport {
                 a.repo,
                 a.error.as_deref().unwrap_or_default()
             ));
+        }
+        for r in self.held_back() {
+            let Some(standing) = &r.standing else {
+                continue;
+            };
+            if !r.progress_line().contains(&standing.text) {
+                lines.push(format!("{}: {}", r.repo, standing.text));
+            }
         }
         if let Some(issue) = &self.failure_issue {
             lines.push(issue.describe());

@@ -24,6 +24,8 @@ pub struct DirectSettings {
     pub server_url: String,
     /// Compute every delivery, write nothing to any target (no push, no pull request, no issue).
     pub dry_run: bool,
+    /// The targets to propose to again even though a rejection holds them (`--repropose`).
+    pub repropose: Vec<RepoName>,
 }
 
 impl DirectSettings {
@@ -40,6 +42,7 @@ impl DirectSettings {
             ),
             server_url: "https://github.com".to_owned(),
             dry_run: false,
+            repropose: Vec::new(),
         }
     }
 

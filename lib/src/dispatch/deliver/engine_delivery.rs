@@ -25,6 +25,8 @@ use crate::forge::Forge;
 use crate::repo_name::RepoName;
 use crate::sync::publish::PullRequestAction;
 use crate::sync::publish::failure_report;
+use crate::sync::rejection::declines::{Declines, Recorded};
+use crate::sync::rejection::target_standing::TargetStanding;
 use crate::sync::request::SyncRequest;
 use crate::sync::sync_outcome::SyncOutcome;
 use crate::sync::verify::event::SyncEvent;
@@ -150,6 +152,7 @@ impl EngineDelivery<'_> {
             now: SystemTime::now(),
             single_commit: target.per_commit,
             upstream_ref: Some(upstream_ref.clone()),
+            repropose: self.settings.repropose.contains(repo),
             open_after: (target.mode == DeliveryMode::BufferedPr)
                 .then_some(target.buffer)
                 .flatten(),
@@ -161,13 +164,17 @@ impl EngineDelivery<'_> {
         let mut lines = Vec::new();
         let mut any_failed = false;
         let mut runs = 0u32;
+        let mut outcomes = Vec::new();
         for (commit, paths) in each {
             runs += 1;
             let request = request(*commit, paths);
             let short = &crate::git::short_oid(*commit);
-            match crate::sync::apply(&request, self.forge).await {
+            match Box::pin(crate::sync::apply(&request, self.forge)).await {
                 Ok(outcome) => {
-                    let (ok, text) = describe(&outcome);
+                    let (ok, mut text) = describe(&outcome);
+                    if let Some(note) = outcome.declines().and_then(recorded) {
+                        text.push_str(&note);
+                    }
                     any_failed |= !ok;
                     lines.push(if each.len() > 1 {
                         format!("{short}: {text}")
@@ -178,7 +185,9 @@ impl EngineDelivery<'_> {
                         result.hint = outcome.error().and_then(UserError::hint);
                     }
                     // A target never synced gets one first sync at the head, whatever commit asked.
-                    if target.per_commit && each.len() > 1 && first_sync(&outcome) {
+                    let first = target.per_commit && each.len() > 1 && first_sync(&outcome);
+                    outcomes.push(outcome);
+                    if first {
                         lines.push(format!(
                             "first sync: one pull request brings the mapped directories to the head ({} \
                              commits); later pushes get one per commit",
@@ -206,9 +215,16 @@ impl EngineDelivery<'_> {
         result.attempts = runs;
         result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let text = lines.join("; ");
+        result.standing = TargetStanding::from_outcomes(&outcomes).map(Box::new);
         if any_failed {
             let hint = result.hint.take();
             return result.failed(text, hint);
+        }
+        if result.standing.as_ref().is_some_and(|s| s.held) {
+            // Nothing was proposed: a rejection holds every change of this push.
+            result.status = DeliveryStatus::Skipped;
+            result.error = Some(text);
+            return result;
         }
         result.outcome = Some(text);
         result
@@ -339,6 +355,28 @@ fn first_sync(outcome: &SyncOutcome) -> bool {
     }
 }
 
+/// What became of the target's issue about rejections and reversals, when anything was written.
+fn recorded(d: &Declines) -> Option<String> {
+    Some(match d.recorded.as_ref()? {
+        Recorded::Opened { place, issue } => {
+            format!(" (recorded in issue #{} in `{place}`)", issue.number)
+        }
+        Recorded::Updated { place, issue } => {
+            format!(" (updated issue #{} in `{place}`)", issue.number)
+        }
+        Recorded::Closed { place, issue } => format!(
+            " (closed issue #{} in `{place}`: a sync was merged again)",
+            issue.number
+        ),
+        Recorded::WouldRecord(place) => {
+            format!(" (would record the rejection or reversal in an issue in `{place}`)")
+        }
+        Recorded::Failed { place, error } => {
+            format!(" (cannot record the rejection or reversal in `{place}`: {error})")
+        }
+    })
+}
+
 /// Whether the sync succeeded, and what it did in a few words.
 fn describe(outcome: &SyncOutcome) -> (bool, String) {
     let word = outcome.result();
@@ -374,6 +412,26 @@ fn describe(outcome: &SyncOutcome) -> (bool, String) {
             (true, format!("{word}{closed}"))
         }
         SyncOutcome::NotSubscribed { reason } => (true, format!("{word}: {reason}")),
+        SyncOutcome::Held(h) => {
+            let r = &h.rejection;
+            let by = r
+                .closed_by
+                .as_deref()
+                .map(|b| format!(" by {}", crate::escape::line(b)))
+                .unwrap_or_default();
+            let then = if h.paused {
+                "nothing is proposed until it is reopened or a run is given `--repropose`"
+            } else {
+                "not proposed again"
+            };
+            (
+                true,
+                format!(
+                    "{word}: #{} was closed without merging{by} {}; {then}",
+                    r.number, r.url
+                ),
+            )
+        }
         SyncOutcome::Rejected(e) => (false, format!("rejected: {}", error_chain(e))),
         SyncOutcome::Conflict(c) => (false, format!("conflict: {}", error_chain(&c.error))),
         SyncOutcome::Failed(f) => (false, error_chain(&f.error)),

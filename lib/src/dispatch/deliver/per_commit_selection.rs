@@ -54,6 +54,34 @@ impl PerCommitSelection {
         }
     }
 
+    /// [`PerCommitSelection::capped`], but the commits in `held` (a person closed their pull request without
+    /// merging) stay in `now` without counting against the limit: the engine says each is held, and none
+    /// of them takes the place of a commit that can be proposed.
+    pub fn capped_past_held(all: Commits, limit: usize, since: Option<Oid>, held: &[Oid]) -> Self {
+        let limit = limit.max(1);
+        let mut proposed = 0;
+        let mut now = Vec::new();
+        let mut queued = Vec::new();
+        for (id, paths) in all.each {
+            if held.contains(&id) {
+                now.push((id, paths));
+            } else if proposed < limit {
+                proposed += 1;
+                now.push((id, paths));
+            } else {
+                queued.push(id);
+            }
+        }
+        PerCommitSelection {
+            now: Commits {
+                each: now,
+                untouched: all.untouched,
+            },
+            queued,
+            since,
+        }
+    }
+
     /// The report's words for the queued commits, when there are any.
     pub fn queued_line(&self, limit: usize) -> Option<String> {
         if self.queued.is_empty() {
@@ -78,6 +106,41 @@ impl PerCommitSelection {
             shown.join(", ")
         ))
     }
+}
+
+/// The source commits of `target`'s per-commit pull requests into `branch` (its default branch when `None`)
+/// that a person closed without merging and nothing proposed again since: each is held, whatever else was
+/// merged. None with `repropose`, or when the pull requests cannot be read (the engine then says so).
+pub async fn held_commits(
+    forge: &Forge,
+    source: &RepoName,
+    target: &RepoName,
+    branch: Option<&str>,
+    repropose: bool,
+) -> Vec<Oid> {
+    if repropose {
+        return Vec::new();
+    }
+    let branch = match branch {
+        Some(b) => b.to_owned(),
+        None => match forge.default_branch(target).await {
+            Ok(b) => b,
+            Err(_) => return Vec::new(),
+        },
+    };
+    let Ok(pulls) =
+        crate::sync::rejection::sync_pulls::read(forge, target, &branch, source, true).await
+    else {
+        return Vec::new();
+    };
+    let mut held: Vec<Oid> = pulls
+        .rejections
+        .iter()
+        .map(crate::sync::rejection::sync_pulls::Rejection::head)
+        .filter(|head| pulls.standing_for(*head).is_some())
+        .collect();
+    held.dedup();
+    held
 }
 
 /// The source commit `target` was last synced to on `branch` (its default branch when `None`), when one

@@ -13,6 +13,7 @@ use crate::config::branch_name::branch_problem;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::did_you_mean::did_you_mean;
 use crate::config::json_document::{JsonDocument, JsonMember, JsonNode, Span};
+use crate::config::placeholder::{entry_repo_warning, is_placeholder};
 use crate::config::strategy::Strategy;
 use crate::dispatch::ecosystem::delivery_mode::DeliveryMode;
 use crate::dispatch::ecosystem::path_pattern::{PathPattern, PathPatternError};
@@ -20,7 +21,7 @@ use crate::dispatch::ecosystem::target_delivery::TargetDelivery;
 use crate::repo_name::RepoName;
 
 /// The fields an entry may have, in the order they are documented.
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
     "repo",
     "subscriptions",
     "event_type",
@@ -35,6 +36,7 @@ const FIELDS: [&str; 14] = [
     "per_commit_limit",
     "buffer_hours",
     "on_conflict",
+    "on_rejection",
 ];
 
 /// The keys of the top-level object of the document form.
@@ -262,6 +264,12 @@ impl<'a> Checker<'a> {
                             ok = false;
                         } else {
                             seen.insert(key, index);
+                        }
+                        if is_placeholder(s) {
+                            let d = entry_repo_warning(self.doc.file(), s)
+                                .at(self.doc.location(v.span))
+                                .subject(subj.to_string());
+                            self.diagnostics.push(d);
                         }
                         Some(r)
                     }
@@ -522,6 +530,7 @@ impl<'a> Checker<'a> {
                 .and_then(|n| u32::try_from(n).ok()),
             buffer_hours: delivery.buffer.map(|b| b.as_secs_f64() / 3600.0),
             on_conflict: node.get("on_conflict").map(|_| delivery.on_conflict),
+            on_rejection: node.get("on_rejection").map(|_| delivery.on_rejection),
         };
         let mut delivery = delivery;
         delivery.subscriptions.clone_from(&entry.subscriptions);
@@ -676,6 +685,7 @@ impl<'a> Checker<'a> {
             "per_commit_limit",
             "buffer_hours",
             "on_conflict",
+            "on_rejection",
         ];
         let mut wrong: Vec<(String, Span, String)> = Vec::new();
         match mode {
@@ -817,6 +827,7 @@ impl<'a> Checker<'a> {
             mapping: shared.mapping,
             pull_request: shared.pull_request,
             on_conflict: shared.on_conflict,
+            on_rejection: shared.on_rejection,
             per_commit,
             per_commit_limit,
             buffer,

@@ -1,12 +1,14 @@
 //! `TargetDelivery`: how the dispatcher delivers to one `ecosystem.json` entry whose `mode` is not
 //! `dispatch`, checked: the mode, the target branch, and for the modes that open pull requests the sync
-//! engine's settings (`strategy`, `mapping`, `pull_request`, `per_commit`, `buffer_hours`).
+//! engine's settings (`strategy`, `mapping`, `pull_request`, `per_commit`, `buffer_hours`, `on_conflict`,
+//! `on_rejection`).
 
 use std::time::Duration;
 
 use crate::config::cousin_config::CousinConfig;
 use crate::config::notify::NotifyTarget;
 use crate::config::on_conflict::OnConflict;
+use crate::config::on_rejection::OnRejection;
 use crate::config::pull_request_config::{
     DEFAULT_BRANCH_TEMPLATE, PullRequestConfig, PullRequestFile,
 };
@@ -39,6 +41,8 @@ pub struct TargetDelivery {
     pub pull_request: Option<PullRequestFile>,
     /// What a conflict gives: one failure issue (default), or a draft pull request with the markers.
     pub on_conflict: OnConflict,
+    /// What a pull request a person closes without merging does to later deliveries.
+    pub on_rejection: OnRejection,
     /// One pull request per source commit (`pull-request` only).
     pub per_commit: bool,
     /// With `per_commit`: the most pull requests one run proposes (`None`: the default).
@@ -58,6 +62,7 @@ impl Default for TargetDelivery {
             mapping: None,
             pull_request: None,
             on_conflict: OnConflict::Issue,
+            on_rejection: OnRejection::Hold,
             per_commit: false,
             per_commit_limit: None,
             buffer: None,
@@ -104,6 +109,7 @@ impl TargetDelivery {
             max_age_text: "any".to_owned(),
             pull_request: self.pull_request_config(),
             on_conflict: self.on_conflict,
+            on_rejection: self.on_rejection,
             notify: NotifyTarget::Upstream,
             notify_labels: crate::config::notify::default_notify_labels(),
             acknowledge: false,

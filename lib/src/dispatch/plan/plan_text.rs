@@ -94,6 +94,9 @@ impl Plan {
                 quoted_list(&d.features),
             );
         }
+        for (repo, standing) in self.held_back() {
+            let _ = writeln!(out, "held back: {repo}: {}", standing.text);
+        }
         if self.unmatched > 0 {
             let _ = writeln!(
                 out,
@@ -156,6 +159,19 @@ impl Plan {
                     },
                     features.join(", "),
                     paths.join("<br>"),
+                );
+            }
+            out.push('\n');
+        }
+        let held: Vec<_> = self.held_back().collect();
+        if !held.is_empty() {
+            out.push_str("Held back:\n\n");
+            for (repo, standing) in held {
+                let _ = writeln!(
+                    out,
+                    "- {}: {}",
+                    code(repo.as_str()),
+                    md_escape(&standing.text)
                 );
             }
             out.push('\n');

@@ -65,6 +65,24 @@ pub struct SyncMessage {
     pub dispatch_id: Option<String>,
     /// The web address of the forge, for links (`https://github.com`).
     pub server_url: String,
+    /// The pull request a person closed without merging that this one comes after, when it carries some
+    /// of the same upstream commits again.
+    pub follows: Option<FollowsRejection>,
+    /// The paths undone in this repository since the last sync that this sync changes again.
+    pub reverted_again: Vec<String>,
+}
+
+/// A rejected pull request a new one names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowsRejection {
+    /// Its number.
+    pub number: u64,
+    /// Where to see it.
+    pub url: String,
+    /// Who closed it.
+    pub closed_by: Option<String>,
+    /// Its upstream commits this pull request carries again (newest first, id and subject).
+    pub again: Vec<(Oid, String)>,
 }
 
 impl SyncMessage {
@@ -91,6 +109,8 @@ impl SyncMessage {
             summary: ChangeSummary::default(),
             dispatch_id: None,
             server_url: String::new(),
+            follows: None,
+            reverted_again: Vec::new(),
         }
     }
 
@@ -297,6 +317,86 @@ impl SyncMessage {
                 );
             }
             b.push('\n');
+        }
+        if let Some(f) = &self.follows {
+            let by = f
+                .closed_by
+                .as_deref()
+                .map(|b| format!(" by {}", markdown_code(b, MAX_SHOWN_CHARS)))
+                .unwrap_or_default();
+            let _ = write!(
+                b,
+                "**After a rejection:** #{} ({}) was closed without merging{by}. ",
+                f.number, f.url
+            );
+            if f.again.is_empty() {
+                b.push_str("This pull request carries none of its commits again.\n\n");
+            } else {
+                let _ = writeln!(
+                    b,
+                    "This pull request carries {} of its upstream commits again, with newer changes:\n",
+                    f.again.len()
+                );
+                for (id, subject) in f.again.iter().take(MAX_LISTED_COMMITS) {
+                    let _ = writeln!(b, "- {} {}", self.commit_link(*id), subject);
+                }
+                if f.again.len() > MAX_LISTED_COMMITS {
+                    let _ = writeln!(b, "- ... and {} more", f.again.len() - MAX_LISTED_COMMITS);
+                }
+                b.push('\n');
+            }
+        }
+        if !self.reverted_again.is_empty() {
+            let paths = markdown_code_list(&self.reverted_again, MAX_LISTED_FILES, usize::MAX);
+            if self.strategy == Strategy::Squash {
+                let _ = writeln!(
+                    b,
+                    "**Brings back reverted changes:** {paths} {} put back here to {} content before the \
+                     last sync; `squash` mirrors upstream exactly, so this pull request brings the synced \
+                     content back. Review {} before merging.\n",
+                    if self.reverted_again.len() == 1 {
+                        "was"
+                    } else {
+                        "were"
+                    },
+                    if self.reverted_again.len() == 1 {
+                        "its"
+                    } else {
+                        "their"
+                    },
+                    if self.reverted_again.len() == 1 {
+                        "it"
+                    } else {
+                        "them"
+                    },
+                );
+            } else {
+                let _ = writeln!(
+                    b,
+                    "**Changes reverted paths again:** {paths} {} put back here to {} content before the \
+                     last sync, and this pull request changes {} again. Review {} before merging.\n",
+                    if self.reverted_again.len() == 1 {
+                        "was"
+                    } else {
+                        "were"
+                    },
+                    if self.reverted_again.len() == 1 {
+                        "its"
+                    } else {
+                        "their"
+                    },
+                    if self.reverted_again.len() == 1 {
+                        "it"
+                    } else {
+                        "them"
+                    },
+                    if self.reverted_again.len() == 1 {
+                        "it"
+                    } else {
+                        "them"
+                    },
+                );
+            }
         }
         if !self.upstream_commits.is_empty() {
             b.push_str("### Upstream commits\n\n");

@@ -3,7 +3,9 @@
 //!
 //! An applied sync is `success` linking to its pull request; "already synced", "no change" and "not
 //! subscribed" are `success` with "nothing to do"; a conflict or a failure is `failure` linking to the
-//! issue that reports it (else to the run). A rejected input sets nothing (whoever can dispatch must not
+//! issue that reports it (else to the run). A change held because the target closed its pull request
+//! without merging is `failure` with `rejected: #N`, and so is the upstream commit of each rejected pull
+//! request the run sees for the first time. A rejected input sets nothing (whoever can dispatch must not
 //! be able to make ecosync write to the upstream repository), nor does a dry run. The status is one paced
 //! request and never fatal: a run that synced stays a success when its status cannot be set.
 
@@ -58,6 +60,11 @@ pub fn status_for(
     };
     let (state, description, url) = match outcome {
         SyncOutcome::Rejected(_) => return None,
+        SyncOutcome::Held(h) => (
+            StatusState::Failure,
+            rejected_description(h.rejection.number),
+            Some(h.rejection.url.clone()),
+        ),
         SyncOutcome::Applied(a) => {
             let conflicts = a.change.conflicts.len();
             let description = if conflicts == 0 {
@@ -101,6 +108,66 @@ pub fn status_for(
         sha.to_string(),
         NewCommitStatus::new(cousin, state, &description, url),
     ))
+}
+
+/// The description of the status of a rejected upstream commit.
+pub fn rejected_description(number: u64) -> String {
+    format!("rejected: #{number}")
+}
+
+/// The statuses of the rejected pull requests `outcome` saw for the first time: `failure` with
+/// `rejected: #N` on the upstream commit each carried (but the one the run's own status is about).
+pub fn rejection_statuses(
+    request: &SyncRequest,
+    cousin: &RepoName,
+    outcome: &SyncOutcome,
+) -> Vec<(String, NewCommitStatus)> {
+    if !request.config.acknowledge || request.dry_run {
+        return Vec::new();
+    }
+    let own = status_for(request, cousin, outcome).map(|(sha, _)| sha);
+    outcome
+        .declines()
+        .map(|d| d.new_rejections.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| own.as_deref() != Some(r.head.as_str()))
+        .map(|r| {
+            (
+                r.head.clone(),
+                NewCommitStatus::new(
+                    cousin,
+                    StatusState::Failure,
+                    &rejected_description(r.number),
+                    Some(r.url.clone()),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Sets the statuses of [`rejection_statuses`], one after the other.
+pub async fn acknowledge_rejections(
+    request: &SyncRequest,
+    forge: &Forge,
+    cousin: &RepoName,
+    outcome: &SyncOutcome,
+) -> Vec<Acknowledged> {
+    let upstream = &request.config.upstream_repo;
+    let mut done = Vec::new();
+    for (sha, status) in rejection_statuses(request, cousin, outcome) {
+        done.push(
+            match forge.set_commit_status(upstream, &sha, &status).await {
+                Ok(()) => Acknowledged::Set { sha, status },
+                Err(e) => Acknowledged::Failed {
+                    sha,
+                    status,
+                    error: error_chain(&e),
+                },
+            },
+        );
+    }
+    done
 }
 
 /// Sets the status `outcome` settles to on the upstream commit, when the configuration asks for it.
