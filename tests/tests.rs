@@ -23,6 +23,7 @@ mod forge_github;
 mod git_https;
 mod init;
 mod install;
+mod local_forge_buttons;
 mod plan;
 mod rejections;
 mod rejections_dispatcher;
