@@ -7,6 +7,7 @@ use crate::dispatch::DispatchCommand;
 use crate::doctor::DoctorArgs;
 use crate::explain::ExplainArgs;
 use crate::forecast::ForecastArgs;
+use crate::forge::ForgeCommand;
 use crate::init::InitArgs;
 use crate::plan::PlanCommand;
 use crate::status::StatusArgs;
@@ -56,6 +57,8 @@ enum Command {
     Doctor(Box<DoctorArgs>),
     /// Forecast what each target's sync would do once the head is merged; writes nothing.
     Forecast(Box<ForecastArgs>),
+    /// On the local forge, merge, close or reopen pull requests as GitHub's buttons do.
+    Forge(Box<ForgeCommand>),
 }
 
 /// Runs the subcommand.
@@ -82,6 +85,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Status(args) => args.run(),
         Command::Doctor(args) => args.run(),
         Command::Forecast(args) => args.run(),
+        Command::Forge(args) => args.run(),
     }
 }
 

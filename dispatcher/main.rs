@@ -9,6 +9,7 @@ mod dispatch;
 mod doctor;
 mod explain;
 mod forecast;
+mod forge;
 mod init;
 mod plan;
 mod status;

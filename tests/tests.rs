@@ -25,6 +25,7 @@ mod hangs;
 mod hostile_config;
 mod init;
 mod install;
+mod local_forge_buttons;
 mod plan;
 mod rejections;
 mod rejections_dispatcher;

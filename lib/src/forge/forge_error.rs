@@ -69,6 +69,18 @@ pub enum ForgeError {
         /// The number asked for.
         number: u64,
     },
+    /// A button pressed on the local forge's pull request cannot do what it says.
+    #[error("cannot {action} pull request #{number} of `{repo}`: {message}")]
+    LocalButton {
+        /// `merge`, `close`, `reopen`.
+        action: &'static str,
+        /// The repository.
+        repo: String,
+        /// The pull request.
+        number: u64,
+        /// Why.
+        message: String,
+    },
     /// A file of the local forge cannot be read or written.
     #[error("local forge: cannot {action} `{}`: {source}", path.display())]
     LocalIo {
@@ -147,6 +159,7 @@ impl UserError for ForgeError {
             ForgeError::Request { .. }
             | ForgeError::LocalNoRepo { .. }
             | ForgeError::LocalNotFound { .. }
+            | ForgeError::LocalButton { .. }
             | ForgeError::LocalIo { .. }
             | ForgeError::LocalRecord { .. } => ErrorKind::Failed,
         }

@@ -18,6 +18,10 @@
 //! half-written record; new records are created without replacing an existing file, so two writers cannot
 //! take the same number. Every operation needs the bare repository to exist, as on GitHub.
 
+mod buttons;
+
+pub use buttons::MergeMethod;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
