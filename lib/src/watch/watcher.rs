@@ -476,10 +476,15 @@ async fn poll(
             None => match watermark.filter(|w| *w == head || is_ancestor(&repo, *w, head)) {
                 // Dispatched before this watcher started: it goes on from there.
                 Some(w) => {
+                    let what = if w == head {
+                        "delivered up to the head by another run"
+                    } else {
+                        "delivering what came after it"
+                    };
                     log(WatchEvent::Watermark {
                         branch: branch.clone(),
                         message: format!(
-                            "`{}` is at {w}: delivering what came after it",
+                            "`{}` is at {w}: {what}",
                             watermark::ref_name(&branch, None)
                         ),
                         failed: false,
@@ -543,9 +548,9 @@ fn is_ancestor(repo: &Repository, a: Oid, b: Oid) -> bool {
 }
 
 /// Moves the dispatch watermark of each `processed` branch to the head the state records for it, so a
-/// `dispatcher dispatch` run after this watcher starts where it ended. Not in a dry run, not with `--only`
-/// (the other targets were not delivered), not without `origin` credentials' forge, not with
-/// `--no-watermark`; a failure is said once, and tried again when the branch moves.
+/// `dispatcher dispatch` run after this watcher starts where it ended. Not in a dry run (nor without a
+/// forge), not with `--only` (the other targets were not delivered), not with `--no-watermark`; a failure
+/// is said once, and tried again when the branch moves.
 async fn move_watermarks(
     settings: &WatchSettings,
     forge: Option<&Forge>,
