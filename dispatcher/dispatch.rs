@@ -21,8 +21,7 @@ use ecosync::stop_signal::StopSignal;
 use ecosync::{PlanError, RepoName};
 
 use crate::direct::DirectArgs;
-use crate::plan::PlanArgs;
-use ecosync_cli::cli_env::string_or_fallback;
+use crate::plan_args::PlanArgs;
 use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
 
@@ -110,7 +109,7 @@ impl DispatchCommand {
     fn execute(&self, flush: bool) -> CliResult {
         let verb = if flush { "flush" } else { "dispatch" };
         // Phase 1: everything that can be wrong with the arguments, before anything is sent.
-        let source = source_repo(self.source_repo.clone(), &self.plan.repo)?;
+        let source = crate::source_repo::source_repo(self.source_repo.clone(), &self.plan.repo)?;
         let audit = ecosync_cli::glue::open_audit_log(self.audit_log.as_deref())?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -235,17 +234,5 @@ impl DispatchCommand {
             eprintln!("warning: {failed} dispatch(es) failed; exiting 0 because of --warn-only");
         }
         Ok(Exit::Success)
-    }
-}
-
-const SOURCE_HINT: &str = "GitHub Actions sets GITHUB_REPOSITORY";
-
-/// The source repository: `--source-repo`, else `$GITHUB_REPOSITORY`, else the `origin` remote of `repo`.
-pub fn source_repo(flag: Option<String>, repo: &std::path::Path) -> Result<RepoName, CliError> {
-    match &string_or_fallback(flag, "GITHUB_REPOSITORY") {
-        Some(s) => RepoName::parse(s)
-            .map_err(|e| CliError::of(e).context(format!("invalid `--source-repo` `{s}`"))),
-        None => ecosync::repo_name::infer_from_origin(repo, "--source-repo")
-            .map_err(|e| CliError::of(e).hint(SOURCE_HINT)),
     }
 }

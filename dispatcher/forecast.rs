@@ -7,7 +7,7 @@ use ecosync::PlanOutcome;
 use ecosync::dispatch::forecast;
 use ecosync::forge::sticky_comment::{self, StickyComment};
 
-use crate::plan::PlanArgs;
+use crate::plan_args::PlanArgs;
 use ecosync_cli::cli_env::path_or_fallback;
 use ecosync_cli::forge_args::ForgeArgs;
 use ecosync_cli::glue::{CliError, CliResult, Exit, print_stdout};
@@ -69,7 +69,7 @@ fn event_pull_request(args: &PlanArgs) -> Option<u64> {
 impl ForecastArgs {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
-        let source = crate::dispatch::source_repo(self.source_repo.clone(), &self.plan.repo)?;
+        let source = crate::source_repo::source_repo(self.source_repo.clone(), &self.plan.repo)?;
         let pull_request = if self.comment {
             Some(
                 self.pull_request

@@ -12,6 +12,8 @@ mod forecast;
 mod forge;
 mod init;
 mod plan;
+mod plan_args;
+mod source_repo;
 mod status;
 mod validate;
 mod watch;

@@ -59,7 +59,7 @@ impl StatusArgs {
     /// Runs the command.
     pub fn run(&self) -> CliResult {
         // Phase one: the repository, the commit and the forge, before any request.
-        let source = crate::dispatch::source_repo(self.source_repo.clone(), &self.repo)?;
+        let source = crate::source_repo::source_repo(self.source_repo.clone(), &self.repo)?;
         let sha = resolve_sha(&self.repo, &self.rev)?;
         if self.poll_interval.is_zero() {
             return Err(CliError::usage(anyhow::anyhow!(

@@ -140,7 +140,7 @@ impl WatchCommand {
             }
             None => SourceLocation::find(&self.repo, self.config.as_deref()),
         };
-        let source = crate::dispatch::source_repo(self.source_repo.clone(), &location.repo_dir)?;
+        let source = crate::source_repo::source_repo(self.source_repo.clone(), &location.repo_dir)?;
         let only = self
             .only
             .iter()
